@@ -1,0 +1,90 @@
+# osprey build. `make` builds build/osprey; `make test` runs the whole suite;
+# `make run` boots the default guest. See README.md.
+
+CC ?= gcc
+CLANG ?= clang
+BUILD := build
+
+SRC_DIRS := src/base src/vmm src/arch/x86 src/loader src/devices src/cli
+LIB_SRCS := $(foreach d,$(SRC_DIRS),$(wildcard $(d)/*.c))
+MAIN_SRC := src/main.c
+
+WARNINGS := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wformat-security \
+	-Wstrict-prototypes -Wmissing-prototypes -Wmissing-declarations \
+	-Wpointer-arith -Wvla -Wundef -Wwrite-strings -Wcast-qual \
+	-Wimplicit-fallthrough -Wnull-dereference -Wdouble-promotion \
+	-Wold-style-definition -Wredundant-decls
+CPPFLAGS_COMMON := -D_GNU_SOURCE -Isrc -Iguest/abi -MMD -MP
+CFLAGS_COMMON := -std=gnu11 -g $(WARNINGS) -fstack-protector-strong -fno-strict-aliasing
+
+RELEASE_CFLAGS := $(CFLAGS_COMMON) -O2 -D_FORTIFY_SOURCE=2
+SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+ASAN_CFLAGS := $(CFLAGS_COMMON) -O1 $(SAN_FLAGS)
+
+LDLIBS := -lpthread
+
+REL_OBJS := $(patsubst src/%.c,$(BUILD)/obj/release/%.o,$(LIB_SRCS))
+ASAN_OBJS := $(patsubst src/%.c,$(BUILD)/obj/asan/%.o,$(LIB_SRCS))
+
+UNIT_SRCS := $(wildcard tests/unit/test_*.c)
+UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,$(UNIT_SRCS))
+
+FUZZ_SRCS := $(wildcard fuzz/fuzz_*.c)
+FUZZ_BINS := $(patsubst fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRCS))
+
+.PHONY: all osprey asan unit fuzz guests test run check-deps clean format
+all: $(BUILD)/osprey
+
+osprey: $(BUILD)/osprey
+asan: $(BUILD)/asan/osprey
+unit: $(UNIT_BINS)
+fuzz: $(FUZZ_BINS)
+
+$(BUILD)/obj/release/%.o: src/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS_COMMON) $(RELEASE_CFLAGS) -c $< -o $@
+
+$(BUILD)/obj/asan/%.o: src/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS_COMMON) $(ASAN_CFLAGS) -c $< -o $@
+
+$(BUILD)/osprey: $(REL_OBJS) $(BUILD)/obj/release/main.o
+	$(CC) $(RELEASE_CFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/asan/osprey: $(ASAN_OBJS) $(BUILD)/obj/asan/main.o
+	@mkdir -p $(dir $@)
+	$(CC) $(ASAN_CFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/libosprey-asan.a: $(ASAN_OBJS)
+	@rm -f $@
+	ar rcs $@ $^
+
+# Unit tests (cmocka) link against the sanitizer build of the library.
+$(BUILD)/tests/unit/%: tests/unit/%.c $(BUILD)/libosprey-asan.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS_COMMON) $(ASAN_CFLAGS) -Wno-missing-prototypes \
+		-Wno-missing-declarations -o $@ $< $(BUILD)/libosprey-asan.a -lcmocka $(LDLIBS)
+
+# libFuzzer targets (clang). Each links the library sources it fuzzes.
+FUZZ_CFLAGS := -std=gnu11 -g -O1 -D_GNU_SOURCE -Isrc -Iguest/abi \
+	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
+$(BUILD)/fuzz/%: fuzz/%.c $(LIB_SRCS)
+	@mkdir -p $(dir $@)
+	$(CLANG) $(FUZZ_CFLAGS) -o $@ $< $(LIB_SRCS) $(LDLIBS)
+
+include guest/tests/build.mk
+guests: $(GUEST_TEST_ELFS)
+
+test:
+	scripts/test.sh
+
+run:
+	scripts/run-default.sh
+
+format:
+	clang-format -i $(LIB_SRCS) $(MAIN_SRC) $(UNIT_SRCS) $(FUZZ_SRCS)
+
+clean:
+	rm -rf $(BUILD)
+
+-include $(REL_OBJS:.o=.d) $(ASAN_OBJS:.o=.d) $(BUILD)/obj/release/main.d $(BUILD)/obj/asan/main.d

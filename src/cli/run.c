@@ -1,0 +1,205 @@
+// SPDX-License-Identifier: Apache-2.0
+/* `osprey run`: command-line front end onto struct vm_config. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/sysinfo.h>
+
+#include "base/log.h"
+#include "base/parse.h"
+#include "cli/cli.h"
+#include "vmm/vm.h"
+
+enum {
+	OPT_KERNEL = 'k',
+	OPT_INITRD = 'i',
+	OPT_CMDLINE = 'c',
+	OPT_MEMORY = 'm',
+	OPT_CPUS = 'n',
+	OPT_HELP = 'h',
+	OPT_CPU_TEMPLATE = 256,
+	OPT_CONSOLE,
+	OPT_LOG_LEVEL,
+	OPT_ON_REBOOT,
+	OPT_NO_DEFAULT_CMDLINE,
+};
+
+static const struct option run_options[] = {
+	{ "kernel", required_argument, NULL, OPT_KERNEL },
+	{ "initrd", required_argument, NULL, OPT_INITRD },
+	{ "cmdline", required_argument, NULL, OPT_CMDLINE },
+	{ "no-default-cmdline", no_argument, NULL, OPT_NO_DEFAULT_CMDLINE },
+	{ "memory", required_argument, NULL, OPT_MEMORY },
+	{ "cpus", required_argument, NULL, OPT_CPUS },
+	{ "cpu-template", required_argument, NULL, OPT_CPU_TEMPLATE },
+	{ "console", required_argument, NULL, OPT_CONSOLE },
+	{ "on-reboot", required_argument, NULL, OPT_ON_REBOOT },
+	{ "log-level", required_argument, NULL, OPT_LOG_LEVEL },
+	{ "help", no_argument, NULL, OPT_HELP },
+	{ NULL, 0, NULL, 0 },
+};
+
+void cli_run_usage(void)
+{
+	printf("usage: osprey run --kernel PATH [options]\n"
+	       "\n"
+	       "Boots a virtual machine on KVM.\n"
+	       "\n"
+	       "  -k, --kernel PATH         bzImage (64-bit boot protocol) or ELF vmlinux (PVH note)\n"
+	       "  -i, --initrd PATH         initial ramdisk (cpio, optionally compressed)\n"
+	       "  -c, --cmdline STRING      kernel parameters appended to the defaults\n"
+	       "      --no-default-cmdline  use only --cmdline, without osprey's defaults\n"
+	       "  -m, --memory SIZE         guest RAM; suffixes K, M, G (default unit MiB; default %d)\n"
+	       "  -n, --cpus N              vCPUs (default 1)\n"
+	       "      --cpu-template NAME   auto (default), host or emulated\n"
+	       "      --console MODE        stdio (default), file:PATH or none\n"
+	       "      --on-reboot ACTION    exit (default, status 2) or restart\n"
+	       "      --log-level LEVEL     error, warn (default), info or debug\n"
+	       "  -h, --help                this help\n"
+	       "\n"
+	       "Exit status: 0 guest powered off, 1 osprey error, 2 guest rebooted,\n"
+	       "3 guest crashed (triple fault, emulation failure), 128+N signal N.\n"
+	       "Console escapes on a terminal: Ctrl-A x quit, Ctrl-A d Ctrl-Alt-Del, Ctrl-A h help.\n",
+	       VM_DEFAULT_MEM_MIB);
+}
+
+static int parse_console(const char *arg, struct vm_config *cfg)
+{
+	if (strcmp(arg, "stdio") == 0) {
+		cfg->console = CONSOLE_STDIO;
+	} else if (strcmp(arg, "none") == 0) {
+		cfg->console = CONSOLE_NONE;
+	} else if (strncmp(arg, "file:", 5) == 0) {
+		cfg->console = CONSOLE_FILE;
+		cfg->console_path = arg + 5;
+	} else {
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int cli_parse_run(int argc, char **argv, struct vm_config *cfg, char *err, size_t errlen)
+{
+	enum log_level level;
+	uint64_t v;
+	int opt, ret;
+
+	optind = 1;
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, ":k:i:c:m:n:h", run_options, NULL)) != -1) {
+		switch (opt) {
+		case OPT_KERNEL:
+			cfg->kernel_path = optarg;
+			break;
+		case OPT_INITRD:
+			cfg->initrd_path = optarg;
+			break;
+		case OPT_CMDLINE:
+			cfg->cmdline = optarg;
+			break;
+		case OPT_NO_DEFAULT_CMDLINE:
+			cfg->no_default_cmdline = true;
+			break;
+		case OPT_MEMORY:
+			ret = parse_size(optarg, 20, &v);
+			if (ret) {
+				snprintf(err, errlen, "--memory '%s': %s", optarg,
+					 ret == -ERANGE ? "too large" :
+							  "expected a size such as 512M or 2G");
+				return -EINVAL;
+			}
+			cfg->mem_size = v;
+			break;
+		case OPT_CPUS:
+			ret = parse_u64(optarg, &v);
+			if (ret || v > 0xffffffffULL) {
+				snprintf(err, errlen, "--cpus '%s': expected a number", optarg);
+				return -EINVAL;
+			}
+			cfg->ncpus = (unsigned)v;
+			break;
+		case OPT_CPU_TEMPLATE:
+			cfg->cpu_template = optarg;
+			break;
+		case OPT_CONSOLE:
+			if (parse_console(optarg, cfg)) {
+				snprintf(err, errlen,
+					 "--console '%s': expected stdio, file:PATH or none", optarg);
+				return -EINVAL;
+			}
+			break;
+		case OPT_ON_REBOOT:
+			if (strcmp(optarg, "exit") == 0) {
+				cfg->on_reboot = REBOOT_EXIT;
+			} else if (strcmp(optarg, "restart") == 0) {
+				cfg->on_reboot = REBOOT_RESTART;
+			} else {
+				snprintf(err, errlen, "--on-reboot '%s': expected exit or restart",
+					 optarg);
+				return -EINVAL;
+			}
+			break;
+		case OPT_LOG_LEVEL:
+			if (log_parse_level(optarg, &level)) {
+				snprintf(err, errlen,
+					 "--log-level '%s': expected error, warn, info or debug",
+					 optarg);
+				return -EINVAL;
+			}
+			log_set_level(level);
+			break;
+		case OPT_HELP:
+			cli_run_usage();
+			return 1;
+		case ':':
+			snprintf(err, errlen, "option '%s' needs a value", argv[optind - 1]);
+			return -EINVAL;
+		default:
+			snprintf(err, errlen, "unknown option '%s' (see 'osprey run --help')",
+				 argv[optind - 1]);
+			return -EINVAL;
+		}
+	}
+	if (optind < argc) {
+		snprintf(err, errlen, "unexpected argument '%s' (see 'osprey run --help')",
+			 argv[optind]);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int cmd_run(int argc, char **argv)
+{
+	struct vm_config cfg;
+	struct sysinfo si;
+	char err[256] = "";
+	uint64_t host_ram = 0;
+	struct vm *vm;
+	int ret, status;
+
+	vm_config_init(&cfg);
+	ret = cli_parse_run(argc, argv, &cfg, err, sizeof(err));
+	if (ret == 1)
+		return 0;
+	if (sysinfo(&si) == 0)
+		host_ram = (uint64_t)si.totalram * si.mem_unit;
+	if (!ret)
+		ret = vm_config_validate(&cfg, host_ram, err, sizeof(err));
+	if (ret) {
+		log_errx("run", "%s", err);
+		return VM_EXIT_ERROR;
+	}
+	for (;;) {
+		if (vm_create(&cfg, &vm))
+			return VM_EXIT_ERROR;
+		status = vm_run(vm);
+		vm_destroy(vm);
+		if (status != VM_EXIT_REBOOT || cfg.on_reboot != REBOOT_RESTART)
+			break;
+		log_info("run", "guest rebooted: restarting");
+	}
+	log_info("run", "exit status %d after %.1f ms", status, log_ms_since_start());
+	return status;
+}

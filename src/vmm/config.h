@@ -1,0 +1,57 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The machine configuration: the only input of machine construction.
+ * Command-line flags (and later the API and config files) fill it; it is
+ * validated once by vm_config_validate() before anything is built.
+ */
+#ifndef OSPREY_VMM_CONFIG_H
+#define OSPREY_VMM_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+enum console_mode {
+	CONSOLE_STDIO,
+	CONSOLE_FILE,
+	CONSOLE_NONE,
+};
+
+enum reboot_action {
+	REBOOT_EXIT,
+	REBOOT_RESTART,
+};
+
+#define VM_DEFAULT_MEM_MIB 256
+#define VM_MIN_MEM (8ULL << 20)
+/* Linux's x86 COMMAND_LINE_SIZE; the header may say less. */
+#define VM_CMDLINE_MAX 2048
+
+#define VM_DEFAULT_CMDLINE                                                          \
+	"console=ttyS0 reboot=k panic=-1 pci=off nomodules i8042.noaux i8042.nomux " \
+	"i8042.dumbkbd osprey.pv=1"
+
+struct vm_config {
+	const char *kernel_path;
+	const char *initrd_path;
+	const char *cmdline;	/* appended to the defaults */
+	bool no_default_cmdline; /* use only `cmdline` */
+	uint64_t mem_size;	/* bytes */
+	unsigned ncpus;
+	const char *cpu_template; /* "auto", "host", "emulated" */
+	enum console_mode console;
+	const char *console_path;
+	enum reboot_action on_reboot;
+};
+
+void vm_config_init(struct vm_config *cfg);
+
+/*
+ * Checks everything that can be checked without KVM: a message and
+ * -EINVAL on the first problem. host_ram is the host's memory in bytes
+ * (0: skip that check).
+ */
+int vm_config_validate(const struct vm_config *cfg, uint64_t host_ram, char *err,
+		       size_t errlen);
+
+#endif

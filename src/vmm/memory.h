@@ -1,0 +1,61 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Guest physical memory.
+ *
+ * Guest addresses are gpa_t, an integer, never a pointer. The only way to
+ * reach guest memory from host code is guest_mem_ptr(), which checks that
+ * [gpa, gpa + len) lies entirely inside one RAM region with
+ * overflow-checked arithmetic. Everything the guest controls (virtqueue
+ * addresses, boot structures it may have rewritten, instruction bytes)
+ * goes through it.
+ */
+#ifndef OSPREY_VMM_MEMORY_H
+#define OSPREY_VMM_MEMORY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef uint64_t gpa_t;
+
+#define GUEST_MEM_MAX_REGIONS 4
+
+/* x86 layout: RAM from 0 up to the MMIO hole, the rest above 4 GiB. */
+#define MMIO_HOLE_START 0xC0000000ULL
+#define MMIO_HOLE_END 0x100000000ULL
+
+struct guest_region {
+	gpa_t gpa;
+	uint64_t size;
+	uint8_t *host;
+};
+
+struct guest_mem {
+	struct guest_region regions[GUEST_MEM_MAX_REGIONS];
+	unsigned nregions;
+	uint64_t ram_size; /* total bytes of RAM */
+	uint8_t *mapping;  /* one host mapping backing all regions */
+	size_t mapping_size;
+};
+
+/* Maps ram_size bytes of anonymous memory and splits it around the hole. */
+int guest_mem_init(struct guest_mem *mem, uint64_t ram_size);
+void guest_mem_destroy(struct guest_mem *mem);
+
+/*
+ * Lays out ram_size bytes without mapping anything (host pointers stay
+ * NULL). Used by guest_mem_init and by unit tests of the layout.
+ */
+int guest_mem_layout(struct guest_mem *mem, uint64_t ram_size);
+
+/* Checked translation: NULL unless [gpa, gpa+len) is inside one region. */
+void *guest_mem_ptr(const struct guest_mem *mem, gpa_t gpa, uint64_t len);
+
+/* Copies with the same check; return 0 or -EFAULT. */
+int guest_mem_read(const struct guest_mem *mem, gpa_t gpa, void *dst, uint64_t len);
+int guest_mem_write(const struct guest_mem *mem, gpa_t gpa, const void *src, uint64_t len);
+
+/* End of RAM below the MMIO hole (exclusive). */
+gpa_t guest_mem_low_end(const struct guest_mem *mem);
+
+#endif

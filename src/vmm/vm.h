@@ -1,0 +1,96 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The machine: KVM VM, guest memory, buses, vCPUs, devices, lifecycle. */
+#ifndef OSPREY_VMM_VM_H
+#define OSPREY_VMM_VM_H
+
+#include <linux/kvm.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "arch/x86/cpu_template.h"
+#include "arch/x86/regs.h"
+#include "vmm/bus.h"
+#include "vmm/config.h"
+#include "vmm/console.h"
+#include "vmm/memory.h"
+
+struct event_loop;
+
+/* How a run ended; also osprey's process exit status. */
+enum vm_exit {
+	VM_EXIT_POWEROFF = 0, /* guest powered off */
+	VM_EXIT_ERROR = 1,    /* host-side error */
+	VM_EXIT_REBOOT = 2,   /* guest rebooted (and --on-reboot exit) */
+	VM_EXIT_CRASH = 3,    /* triple fault, emulation failure, failed entry */
+	VM_EXIT_SIGNAL = 128, /* + signal number */
+};
+
+struct vcpu {
+	struct vm *vm;
+	unsigned id;
+	int fd;
+	struct kvm_run *run;
+	pthread_t thread;
+	bool thread_started;
+	struct kvm_cpuid2 *cpuid;
+};
+
+#define VM_MAX_CLEANUPS 32
+
+struct vm {
+	const struct vm_config *cfg;
+	int kvm_fd;
+	int vm_fd;
+	int run_mmap_size;
+	struct guest_mem mem;
+	struct bus pio;
+	struct bus mmio;
+	struct vcpu *vcpus;
+	unsigned ncpus;
+	const struct cpu_template *tmpl;
+	struct event_loop *loop;
+	struct console console;
+
+	/* Set once by the first vCPU or device that ends the run. */
+	int exit_status;
+	bool exit_requested;
+	pthread_mutex_t exit_lock;
+	int exit_efd; /* eventfd that wakes the main loop */
+
+	/* Hook the i8042 installs so the console can send Ctrl-Alt-Del. */
+	void (*ctrl_alt_del)(void *opaque);
+	void *ctrl_alt_del_opaque;
+
+	struct {
+		void (*fn)(void *opaque);
+		void *opaque;
+	} cleanups[VM_MAX_CLEANUPS];
+	unsigned ncleanups;
+};
+
+/* Builds the whole machine from cfg; logs one error line on failure. */
+int vm_create(const struct vm_config *cfg, struct vm **out);
+/* Runs until the guest or the user ends it; returns the exit status. */
+int vm_run(struct vm *vm);
+void vm_destroy(struct vm *vm);
+
+/* Ends the run with status (the first request wins). Thread-safe. */
+void vm_request_exit(struct vm *vm, int status);
+
+/* Level-triggered ISA interrupt line through the in-kernel irqchip. */
+int vm_irq_line(struct vm *vm, unsigned irq, int level);
+
+/* Registers fn to run at vm_destroy (reverse order). */
+int vm_add_cleanup(struct vm *vm, void (*fn)(void *opaque), void *opaque);
+
+/* vcpu.c */
+int vcpu_create(struct vm *vm, struct vcpu *vcpu, unsigned id, const struct kvm_cpuid2 *base);
+int vcpu_setup_boot(struct vcpu *vcpu, enum x86_entry_mode mode, uint64_t entry,
+		    uint64_t param);
+int vcpu_start(struct vcpu *vcpu);
+void vcpu_kick(struct vcpu *vcpu);
+void vcpu_destroy(struct vcpu *vcpu);
+void vcpu_dump_registers(struct vcpu *vcpu);
+
+#endif
