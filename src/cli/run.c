@@ -86,7 +86,7 @@ int cli_parse_run(int argc, char **argv, struct vm_config *cfg, char *err, size_
 	uint64_t v;
 	int opt, ret;
 
-	optind = 1;
+	optind = 0; /* GNU getopt: full reset, so the parser can run more than once */
 	opterr = 0;
 	while ((opt = getopt_long(argc, argv, ":k:i:c:m:n:h", run_options, NULL)) != -1) {
 		switch (opt) {
