@@ -280,7 +280,9 @@ static void vcpu_report_emulation_failure(struct vcpu *vcpu)
 		 "vcpu%u: KVM cannot emulate the guest instruction at rip 0x%llx: %s [%s]%s",
 		 vcpu->id, (unsigned long long)r.rip,
 		 n ? x86_insn_name(bytes, n, name, sizeof(name)) : "(bytes unreadable)", hex,
-		 " (on hosts that emulate guest kernel code try --cpu-template emulated)");
+		 strcmp(vcpu->vm->tmpl->name, "emulated") ?
+			 " (on hosts that emulate guest kernel code try --cpu-template emulated)" :
+			 "");
 }
 
 static void vcpu_handle_io(struct vcpu *vcpu)

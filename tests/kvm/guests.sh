@@ -1,0 +1,141 @@
+# KVM tests with osprey's tiny test guests (guest/tests). Each boots in
+# well under a second, even where guest kernel code is emulated.
+# Needs: $OSPREY (binary under test), $GUESTS (build/guest).
+
+test_console_output_and_cmdline() {
+	osprey_run 20 --kernel "$GUESTS/hello.elf" --cmdline "token=$$-xyz"
+	expect_status 0 "$status" "hello guest"
+	expect_grep '^hello from osprey test guest' "$TEST_TMP/out"
+	# The user's parameters follow osprey's defaults on the command line.
+	expect_grep "^cmdline: console=ttyS0 .*token=$$-xyz\$" "$TEST_TMP/out"
+	# Guest output goes to stdout, osprey's own messages to stderr.
+	expect_no_grep 'osprey:' "$TEST_TMP/out"
+}
+
+test_boot_marker_logged() {
+	osprey_run 20 --kernel "$GUESTS/hello.elf"
+	expect_status 0 "$status" "hello guest"
+	expect_grep '^osprey: boot marker 1 from mmio at [0-9.]+ ms$' "$TEST_TMP/err"
+}
+
+test_no_default_cmdline() {
+	osprey_run 20 --kernel "$GUESTS/hello.elf" --no-default-cmdline --cmdline "only this"
+	expect_status 0 "$status" "hello guest"
+	expect_grep '^cmdline: only this$' "$TEST_TMP/out"
+}
+
+test_console_file() {
+	osprey_run 20 --kernel "$GUESTS/hello.elf" --console "file:$TEST_TMP/console.log"
+	expect_status 0 "$status" "hello guest"
+	expect_grep '^hello from osprey test guest' "$TEST_TMP/console.log"
+	expect_no_grep 'hello' "$TEST_TMP/out"
+}
+
+test_console_none() {
+	osprey_run 20 --kernel "$GUESTS/hello.elf" --console none
+	expect_status 0 "$status" "hello guest"
+	[[ ! -s "$TEST_TMP/out" ]] || fail "--console none still printed guest output"
+}
+
+test_triple_fault_dumps_registers() {
+	osprey_run 20 --kernel "$GUESTS/triple_fault.elf"
+	expect_status 3 "$status" "triple fault"
+	expect_grep '^about to triple fault' "$TEST_TMP/out"
+	expect_grep 'guest triple fault' "$TEST_TMP/err"
+	expect_grep '^  rip 0x[0-9a-f]{16} rsp' "$TEST_TMP/err"
+	expect_grep '^  cr0 0x' "$TEST_TMP/err"
+	expect_no_grep 'still alive' "$TEST_TMP/out"
+}
+
+test_unclaimed_port_reads_all_ones() {
+	osprey_run 20 --kernel "$GUESTS/unclaimed_port.elf"
+	expect_status 0 "$status" "unclaimed port guest"
+	expect_grep '^unclaimed in8=0xff in16=0xffff in32=0xffffffff$' "$TEST_TMP/out"
+	expect_grep '^still alive$' "$TEST_TMP/out"
+}
+
+smp_case() { # ncpus
+	osprey_run 60 --kernel "$GUESTS/smp.elf" --cpus "$1"
+	expect_status 0 "$status" "smp guest with $1 vCPUs"
+	expect_grep "^mptable cpus=$1\$" "$TEST_TMP/out"
+	expect_grep "^smp: $1 of $1 cpus up\$" "$TEST_TMP/out"
+	expect_grep "^smp: apic_ids=$(seq -s, 0 $(($1 - 1)))\$" "$TEST_TMP/out"
+	expect_no_grep 'warning' "$TEST_TMP/out"
+}
+
+test_smp_1_cpu() { smp_case 1; }
+test_smp_2_cpus() { smp_case 2; }
+test_smp_4_cpus() { smp_case 4; }
+
+test_reboot_exits_with_status_2() {
+	osprey_run 20 --kernel "$GUESTS/reboot.elf"
+	expect_status 2 "$status" "reboot guest"
+	expect_grep '^rebooting' "$TEST_TMP/out"
+	expect_no_grep 'did not happen' "$TEST_TMP/out"
+}
+
+test_reboot_restart_and_sigterm() {
+	# With --on-reboot restart the guest boots again and again until
+	# osprey is told to stop; SIGTERM ends it with status 128+15.
+	osprey_run 3 --kernel "$GUESTS/reboot.elf" --on-reboot restart
+	expect_status 143 "$status" "restart loop stopped by SIGTERM"
+	[[ $(grep -c '^rebooting' "$TEST_TMP/out") -ge 2 ]] ||
+		fail "guest did not boot more than once"
+}
+
+memsize_case() { # --memory value, expected bytes
+	local kib expect_kib
+	osprey_run 20 --kernel "$GUESTS/memsize.elf" --memory "$1"
+	expect_status 0 "$status" "memsize guest"
+	kib=$(sed -n 's/^ram_kib=\([0-9]*\)$/\1/p' "$TEST_TMP/out")
+	expect_kib=$(($2 / 1024))
+	[[ -n "$kib" ]] || fail "no ram_kib line"
+	# Usable RAM is what was asked for minus the EBDA/BIOS hole below 1 MiB.
+	((kib <= expect_kib && kib > expect_kib - 1024)) ||
+		fail "guest sees $kib KiB of RAM for --memory $1 ($expect_kib KiB)"
+}
+
+test_memory_64m() { memsize_case 64M $((64 << 20)); }
+test_memory_unit_default_mib() { memsize_case 100 $((100 << 20)); }
+
+test_memory_above_4g_hole() {
+	memsize_case 5G $((5 << 30))
+	# RAM beyond the 3 GiB mark moves above 4 GiB, past the MMIO hole.
+	expect_grep 'addr=0x0000000100000000 size=0x0000000080000000 type=1' "$TEST_TMP/out"
+}
+
+test_emulation_failure_names_instruction() {
+	osprey_run 20 --kernel "$GUESTS/emul_fail.elf"
+	expect_grep '^executing fwait' "$TEST_TMP/out"
+	if [[ -e /sys/module/kvm_pvm ]]; then
+		# Guest kernel code is emulated here and fwait is not emulated.
+		expect_status 3 "$status" "emulation failure"
+		expect_grep 'cannot emulate the guest instruction at rip 0x[0-9a-f]+: fwait \[9b' "$TEST_TMP/err"
+		expect_grep '^  rip 0x' "$TEST_TMP/err"
+	else
+		expect_status 0 "$status" "fwait on a hardware host"
+		expect_grep '^fwait ok' "$TEST_TMP/out"
+	fi
+}
+
+test_cpu_templates_selectable() {
+	local t
+	for t in host emulated auto; do
+		osprey_run 20 --kernel "$GUESTS/hello.elf" --cpu-template "$t" --log-level info
+		expect_status 0 "$status" "--cpu-template $t"
+		expect_grep 'CPU template: ' "$TEST_TMP/err"
+	done
+	osprey_run 20 --kernel "$GUESTS/hello.elf" --cpu-template emulated --log-level info
+	expect_grep '^cmdline: .*noxsave' "$TEST_TMP/out"
+	osprey_run 20 --kernel "$GUESTS/hello.elf" --cpu-template host --log-level info
+	expect_no_grep 'noxsave' "$TEST_TMP/out"
+}
+
+test_auto_template_matches_host() {
+	osprey_run 20 --kernel "$GUESTS/hello.elf" --log-level info
+	if [[ -e /sys/module/kvm_pvm ]]; then
+		expect_grep 'CPU template: emulated' "$TEST_TMP/err"
+	else
+		expect_grep 'CPU template: (host|emulated)' "$TEST_TMP/err"
+	fi
+}
