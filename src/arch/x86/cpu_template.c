@@ -68,7 +68,7 @@ static const uint32_t emulated_zero_leaves[] = { 0xd };
  * the guest cannot save without XSAVE: glibc is told not to use it.
  */
 #define EMULATED_KERNEL_PARAMS                                                        \
-	"noxsave nofsgsbase random.trust_cpu=on "                                    \
+	"osprey.emulated=1 noxsave nofsgsbase random.trust_cpu=on "                  \
 	"clearcpuid=smap,popcnt,erms,fsrm,ssse3,sse4_1,sse4_2,pclmulqdq,aes,movbe,"  \
 	"sha_ni,gfni,vaes,vpclmulqdq,avx,avx2,fma,f16c,xsave,cx16 "                     \
 	"GLIBC_TUNABLES=glibc.cpu.hwcaps=-AVX,-AVX2,-AVX512F,-AVX512VL,-AVX512BW,"   \
