@@ -55,8 +55,8 @@ int vm_config_validate(const struct vm_config *cfg, uint64_t host_ram, char *err
 		return -EINVAL;
 	}
 	if (strcmp(cfg->cpu_template, "auto") != 0 && !cpu_template_find(cfg->cpu_template)) {
-		snprintf(err, errlen, "unknown CPU template '%s' (known: %s)", cfg->cpu_template,
-			 cpu_template_names());
+		snprintf(err, errlen, "--cpu-template: unknown CPU template '%s' (known: %s)",
+			 cfg->cpu_template, cpu_template_names());
 		return -EINVAL;
 	}
 	if (cfg->console == CONSOLE_FILE && (!cfg->console_path || !*cfg->console_path)) {
