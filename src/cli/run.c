@@ -159,8 +159,18 @@ int cli_parse_run(int argc, char **argv, struct vm_config *cfg, char *err, size_
 			snprintf(err, errlen, "option '%s' needs a value", argv[optind - 1]);
 			return -EINVAL;
 		default:
-			snprintf(err, errlen, "unknown option '%s' (see 'osprey run --help')",
-				 argv[optind - 1]);
+			/*
+			 * An unknown letter inside a cluster ("-zk") leaves optind on
+			 * the cluster: argv[optind - 1] is a neighbour, so name the
+			 * letter. Unknown long options have optopt 0.
+			 */
+			if (optopt > 0 && optopt < 256 && !strchr("kicmnh", optopt))
+				snprintf(err, errlen,
+					 "unknown option '-%c' (see 'osprey run --help')", optopt);
+			else
+				snprintf(err, errlen,
+					 "unknown option '%s' (see 'osprey run --help')",
+					 argv[optind - 1]);
 			return -EINVAL;
 		}
 	}
