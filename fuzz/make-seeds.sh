@@ -1,0 +1,132 @@
+#!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
+# Writes the small seed inputs under fuzz/corpus/<target>/. The output is
+# committed; rerun after changing this script. Crash reproducers found by
+# scripts/fuzz.sh are committed next to these as regression-* files and are
+# not touched here.
+set -euo pipefail
+
+cd "$(dirname "$0")"
+C=corpus
+
+# Little-endian integers as printf escapes: le BYTES VALUE
+le() {
+	local n=$1 v=$2 out=""
+	for ((i = 0; i < n; i++)); do
+		out+=$(printf '\\x%02x' $(((v >> (8 * i)) & 0xff)))
+	done
+	printf '%s' "$out"
+}
+
+# Writes printf-escaped bytes at an offset of an existing file: put FILE OFF BYTES
+put() {
+	printf "$3" | dd of="$1" bs=1 seek="$2" conv=notrunc status=none
+}
+
+# Arguments joined by NUL bytes (no trailing NUL): args FILE ARG...
+args() {
+	local f=$1
+	shift
+	printf '%s\0' "$@" | head -c -1 >"$f"
+}
+
+rm -f "$C"/*/seed-*
+mkdir -p "$C"/fuzz_{kernel_loader,serial,i8042,rtc,insn,cli}
+
+# ---- kernel images ----
+k=$C/fuzz_kernel_loader
+
+# bzImage, boot protocol 2.15, one setup sector, 32 bytes of "kernel".
+f=$k/seed-bzimage
+head -c $((2 * 512 + 32)) /dev/zero >"$f"
+put "$f" $((0x1f1)) '\x01'                        # setup_sects
+put "$f" $((0x1f4)) "$(le 4 2)"                   # syssize (16-byte units)
+put "$f" $((0x1fe)) '\x55\xaa'                    # boot_flag
+put "$f" $((0x200)) '\xeb\x6a'                    # jump over the header
+put "$f" $((0x202)) 'HdrS'
+put "$f" $((0x206)) "$(le 2 0x020f)"              # version
+put "$f" $((0x22c)) "$(le 4 0x7fffffff)"          # initrd_addr_max
+put "$f" $((0x236)) "$(le 2 1)"                   # xloadflags: XLF_KERNEL_64
+put "$f" $((0x238)) "$(le 4 2047)"                # cmdline_size
+put "$f" $((0x258)) "$(le 8 0x1000000)"           # pref_address
+put "$f" $((0x260)) "$(le 4 0x10000)"             # init_size
+put "$f" $((0x400)) '\xf4\xeb\xfd'                # hlt; jmp .
+
+# ELF64 with a PT_LOAD at 1 MiB and a PT_NOTE holding the Xen PVH entry.
+elf64() { # FILE WITH_NOTE
+	local f=$1 note=$2 phnum=1
+	[[ $note == 1 ]] && phnum=2
+	head -c 232 /dev/zero >"$f"
+	put "$f" 0 '\x7fELF\x02\x01\x01'
+	put "$f" 16 "$(le 2 2)$(le 2 0x3e)$(le 4 1)$(le 8 0xffffffff80100000)$(le 8 64)"
+	put "$f" 52 "$(le 2 64)$(le 2 56)$(le 2 $phnum)"
+	put "$f" 64 "$(le 4 1)$(le 4 5)$(le 8 0xc0)$(le 8 0x100000)$(le 8 0x100000)"
+	put "$f" 96 "$(le 8 16)$(le 8 32)$(le 8 0x1000)"
+	if [[ $note == 1 ]]; then
+		put "$f" 120 "$(le 4 4)$(le 4 4)$(le 8 0xd0)$(le 8 0)$(le 8 0)"
+		put "$f" 152 "$(le 8 24)$(le 8 24)$(le 8 4)"
+		put "$f" $((0xd0)) "$(le 4 4)$(le 4 8)$(le 4 18)Xen\\x00$(le 8 0x100000)"
+	fi
+	put "$f" $((0xc0)) '\xf4\xeb\xfd'
+}
+elf64 "$k/seed-elf64-pvh" 1
+elf64 "$k/seed-elf64-linux" 0
+
+# ELF32 with a PVH note (4-byte entry).
+f=$k/seed-elf32-pvh
+head -c 164 /dev/zero >"$f"
+put "$f" 0 '\x7fELF\x01\x01\x01'
+put "$f" 16 "$(le 2 2)$(le 2 3)$(le 4 1)$(le 4 0x100000)$(le 4 52)"
+put "$f" 40 "$(le 2 52)$(le 2 32)$(le 2 2)"
+put "$f" 52 "$(le 4 1)$(le 4 0x80)$(le 4 0x100000)$(le 4 0x100000)$(le 4 16)$(le 4 32)$(le 4 5)$(le 4 0x1000)"
+put "$f" 84 "$(le 4 4)$(le 4 0x90)$(le 4 0)$(le 4 0)$(le 4 20)$(le 4 20)$(le 4 4)$(le 4 4)"
+put "$f" $((0x80)) '\xf4\xeb\xfd'
+put "$f" $((0x90)) "$(le 4 4)$(le 4 4)$(le 4 18)Xen\\x00$(le 4 0x100000)"
+
+# ---- serial: see the record format in fuzz_serial.c ----
+s=$C/fuzz_serial
+# Linux's 8250 probe: DLAB, divisor, 8N1, scratch, FIFO, THRI, output.
+printf '\x43\x80\x40\x0c\x41\x00\x43\x03\x47\x5a\x07\x42\x07\x02\x41\x02\x02\x40\x41\x02\x05' \
+	>"$s/seed-init"
+# Host input with RDI enabled, then reading it out.
+printf '\x41\x01\x82abc\x02\x05\x00\x00\x00\x05\x02' >"$s/seed-rx"
+# Loopback: MCR bits to MSR, THR to RBR.
+printf '\x44\x1f\x06\x40\x55\x05\x00\x44\x08\x06' >"$s/seed-loop"
+# Buffer full, drained by one read, refilled.
+printf '\x41\x01\xff\xff\x05\x00\x81xy\x05' >"$s/seed-full"
+
+# ---- i8042: see fuzz_i8042.c ----
+i=$C/fuzz_i8042
+printf '\x41\xaa\x01\x00\x41\x20\x00\x41\x60\x40\x47\x41\xab\x00' >"$i/seed-selftest"
+printf '\x40\xff\x00\x00\x40\xed\x40\x02\xc0\x40\xf2\xc0' >"$i/seed-kbd"
+printf '\x80\xc0\x41\x60\x40\x01\x80\xc0' >"$i/seed-cad"
+printf '\x41\xd1\x40\xfe\x41\xfe\x41\xd2\x40\x1c\x00' >"$i/seed-reset"
+
+# ---- rtc: see fuzz_rtc.c (4-byte host time first) ----
+r=$C/fuzz_rtc
+t=$(le 4 1709214356) # 2024-02-29 13:45:56 UTC
+printf "$t"'\x40\x00\x01\x40\x04\x01\x40\x0b\x01\x40\x0d\x01\x40\x32\x01' >"$r/seed-read"
+# Set the clock to 1999-12-31 23:59:58 (BCD), then let it run.
+printf "$t"'\x40\x0b\x41\x82\x40\x00\x41\x58\x40\x02\x41\x59\x40\x04\x41\x23\x40\x07\x41\x31\x40\x08\x41\x12\x40\x09\x41\x99\x40\x32\x41\x19\x40\x0b\x41\x02\x81\x40\x00\x01\x40\x09\x01' \
+	>"$r/seed-set"
+# Binary, 12-hour mode.
+printf "$t"'\x40\x0b\x41\x04\x40\x04\x01\xbf\x40\x04\x01\x40\x8d\x01' >"$r/seed-12h"
+
+# ---- insn: first byte is the output buffer size ----
+n=$C/fuzz_insn
+printf '\x3f\x48\x0f\xc7\x0e' >"$n/seed-cmpxchg16b"
+printf '\x3f\x48\x0f\xae\x2f' >"$n/seed-xrstor"
+printf '\x3f\xcc' >"$n/seed-int3"
+printf '\x3f\xf3\x0f\xb8\xc0' >"$n/seed-popcnt"
+printf '\x3f\x0f\x01\xca' >"$n/seed-clac"
+printf '\x3f\xc5\xf8\x77' >"$n/seed-vex"
+printf '\x04\xf0\x66\x2e\x48\x0f' >"$n/seed-truncated"
+
+# ---- cli: NUL-separated arguments after "run" ----
+a=$C/fuzz_cli
+args "$a/seed-basic" --kernel /vmlinux --memory 512M --cpus 2
+args "$a/seed-all" -k /k -i /i -c quiet --no-default-cmdline -m 1G -n 0x4 \
+	--cpu-template emulated --console file:/tmp/out --on-reboot restart --log-level debug
+args "$a/seed-errors" -k x --console serial
+args "$a/seed-cluster" -zk x
+args "$a/seed-help" --help
