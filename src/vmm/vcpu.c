@@ -385,10 +385,49 @@ static void *vcpu_thread(void *arg)
 			vm_request_exit(vm, VM_EXIT_ERROR);
 			break;
 		}
+		if (vcpu->run->exit_reason < VCPU_EXIT_REASONS)
+			vcpu->exits[vcpu->run->exit_reason]++;
 		if (!vcpu_handle_exit(vcpu))
 			break;
 	}
 	return NULL;
+}
+
+void vcpu_log_exit_stats(const struct vcpu *vcpu)
+{
+	static const char *const names[VCPU_EXIT_REASONS] = {
+		[KVM_EXIT_IO] = "io",
+		[KVM_EXIT_MMIO] = "mmio",
+		[KVM_EXIT_INTR] = "intr",
+		[KVM_EXIT_HLT] = "hlt",
+		[KVM_EXIT_SHUTDOWN] = "shutdown",
+		[KVM_EXIT_INTERNAL_ERROR] = "internal-error",
+		[KVM_EXIT_SYSTEM_EVENT] = "system-event",
+	};
+	char buf[512];
+	size_t used = 0;
+	uint64_t total = 0;
+
+	if (log_get_level() < LOG_LEVEL_INFO)
+		return;
+	buf[0] = '\0';
+	for (unsigned i = 0; i < VCPU_EXIT_REASONS; i++) {
+		int n;
+
+		if (!vcpu->exits[i])
+			continue;
+		total += vcpu->exits[i];
+		if (names[i])
+			n = snprintf(buf + used, sizeof(buf) - used, " %s %llu", names[i],
+				     (unsigned long long)vcpu->exits[i]);
+		else
+			n = snprintf(buf + used, sizeof(buf) - used, " reason-%u %llu", i,
+				     (unsigned long long)vcpu->exits[i]);
+		if (n < 0 || (size_t)n >= sizeof(buf) - used)
+			break;
+		used += (size_t)n;
+	}
+	log_info("vcpu", "vcpu%u: %llu exits:%s", vcpu->id, (unsigned long long)total, buf);
 }
 
 int vcpu_start(struct vcpu *vcpu)

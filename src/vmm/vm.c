@@ -438,6 +438,7 @@ int vm_run(struct vm *vm)
 			pthread_join(vm->vcpus[i].thread, NULL);
 			vm->vcpus[i].thread_started = false;
 		}
+		vcpu_log_exit_stats(&vm->vcpus[i]);
 	}
 	if (sfd >= 0) {
 		event_loop_remove(vm->loop, sfd);

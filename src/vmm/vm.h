@@ -26,6 +26,8 @@ enum vm_exit {
 	VM_EXIT_SIGNAL = 128, /* + signal number */
 };
 
+#define VCPU_EXIT_REASONS 64
+
 struct vcpu {
 	struct vm *vm;
 	unsigned id;
@@ -34,6 +36,8 @@ struct vcpu {
 	pthread_t thread;
 	bool thread_started;
 	struct kvm_cpuid2 *cpuid;
+	/* Exits by KVM exit reason (statistics; read after the thread ends). */
+	uint64_t exits[VCPU_EXIT_REASONS];
 };
 
 #define VM_MAX_CLEANUPS 32
@@ -92,5 +96,7 @@ int vcpu_start(struct vcpu *vcpu);
 void vcpu_kick(struct vcpu *vcpu);
 void vcpu_destroy(struct vcpu *vcpu);
 void vcpu_dump_registers(struct vcpu *vcpu);
+/* Logs the exit counters at info level. */
+void vcpu_log_exit_stats(const struct vcpu *vcpu);
 
 #endif
