@@ -60,10 +60,13 @@ $(BUILD)/libosprey-asan.a: $(ASAN_OBJS)
 	ar rcs $@ $^
 
 # Unit tests (cmocka) link against the sanitizer build of the library.
+# Their dependency files go under obj/, so build/tests/unit/ holds only the
+# test binaries (runners glob build/tests/unit/test_*).
 $(BUILD)/tests/unit/%: tests/unit/%.c $(BUILD)/libosprey-asan.a
-	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS_COMMON) $(ASAN_CFLAGS) -Wno-missing-prototypes \
-		-Wno-missing-declarations -o $@ $< $(BUILD)/libosprey-asan.a -lcmocka $(LDLIBS)
+	@mkdir -p $(dir $@) $(BUILD)/obj/unit
+	$(CC) $(CPPFLAGS_COMMON) -MF $(BUILD)/obj/unit/$*.d -MT $@ $(ASAN_CFLAGS) \
+		-Wno-missing-prototypes -Wno-missing-declarations \
+		-o $@ $< $(BUILD)/libosprey-asan.a -lcmocka $(LDLIBS)
 
 # libFuzzer targets (clang). Each links the library sources it fuzzes.
 FUZZ_CFLAGS := -std=gnu11 -g -O1 -D_GNU_SOURCE -Isrc -Iguest/abi \
@@ -88,3 +91,4 @@ clean:
 	rm -rf $(BUILD)
 
 -include $(REL_OBJS:.o=.d) $(ASAN_OBJS:.o=.d) $(BUILD)/obj/release/main.d $(BUILD)/obj/asan/main.d
+-include $(patsubst tests/unit/%.c,$(BUILD)/obj/unit/%.d,$(UNIT_SRCS))
