@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "arch/x86/cpuid.h"
+#include "arch/x86/emulate.h"
 #include "arch/x86/insn.h"
 #include "arch/x86/layout.h"
 #include "arch/x86/regs.h"
@@ -251,25 +252,56 @@ static size_t vcpu_fetch_insn(struct vcpu *vcpu, uint8_t *buf, size_t max)
 	return got;
 }
 
-static void vcpu_report_emulation_failure(struct vcpu *vcpu)
+/* The bytes KVM failed on: from the exit if it gives them, else from RIP. */
+static size_t vcpu_failed_insn(struct vcpu *vcpu, uint8_t *bytes, size_t max)
 {
 	struct kvm_run *run = vcpu->run;
-	uint8_t bytes[15];
-	size_t n = 0;
-	char name[96], hex[15 * 3 + 1] = "";
-	struct kvm_regs r;
+	size_t n;
 
-	/* Newer KVMs hand over the bytes they failed on. */
 	if (run->emulation_failure.ndata >= 3 &&
 	    (run->emulation_failure.flags & KVM_INTERNAL_ERROR_EMULATION_FLAG_INSTRUCTION_BYTES) &&
 	    run->emulation_failure.insn_size > 0) {
 		n = run->emulation_failure.insn_size;
-		if (n > sizeof(bytes))
-			n = sizeof(bytes);
+		if (n > max)
+			n = max;
 		memcpy(bytes, run->emulation_failure.insn_bytes, n);
-	} else {
-		n = vcpu_fetch_insn(vcpu, bytes, sizeof(bytes));
+		return n;
 	}
+	return vcpu_fetch_insn(vcpu, bytes, max);
+}
+
+/*
+ * Completes the few instructions osprey can finish for KVM (int3, fwait).
+ * Returns true when the guest can go on.
+ */
+static bool vcpu_emulate_fallback(struct vcpu *vcpu)
+{
+	uint8_t bytes[15];
+	size_t n = vcpu_failed_insn(vcpu, bytes, sizeof(bytes));
+	enum x86_emulated what = x86_emulate_classify(bytes, n);
+	int ret;
+
+	if (what == X86_EMULATED_NONE)
+		return false;
+	ret = x86_emulate_complete(vcpu->fd, what);
+	if (ret) {
+		errno = -ret;
+		log_err("vcpu", "vcpu%u: cannot complete %s for KVM", vcpu->id,
+			what == X86_EMULATED_INT3 ? "int3" : "fwait");
+		return false;
+	}
+	if (vcpu->emulated_insns++ == 0)
+		log_info("vcpu", "vcpu%u: completing %s that KVM could not emulate", vcpu->id,
+			 what == X86_EMULATED_INT3 ? "int3" : "fwait");
+	return true;
+}
+
+static void vcpu_report_emulation_failure(struct vcpu *vcpu)
+{
+	uint8_t bytes[15];
+	size_t n = vcpu_failed_insn(vcpu, bytes, sizeof(bytes));
+	char name[96], hex[15 * 3 + 1] = "";
+	struct kvm_regs r;
 	for (size_t i = 0; i < n; i++)
 		snprintf(hex + i * 3, sizeof(hex) - i * 3, "%02x ", bytes[i]);
 	if (n)
@@ -325,6 +357,9 @@ static bool vcpu_handle_exit(struct vcpu *vcpu)
 		vm_request_exit(vm, VM_EXIT_CRASH);
 		return false;
 	case KVM_EXIT_INTERNAL_ERROR:
+		if (run->internal.suberror == KVM_INTERNAL_ERROR_EMULATION &&
+		    vcpu_emulate_fallback(vcpu))
+			return true;
 		if (run->internal.suberror == KVM_INTERNAL_ERROR_EMULATION)
 			vcpu_report_emulation_failure(vcpu);
 		else

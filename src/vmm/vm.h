@@ -38,6 +38,7 @@ struct vcpu {
 	struct kvm_cpuid2 *cpuid;
 	/* Exits by KVM exit reason (statistics; read after the thread ends). */
 	uint64_t exits[VCPU_EXIT_REASONS];
+	uint64_t emulated_insns; /* instructions osprey completed for KVM */
 };
 
 #define VM_MAX_CLEANUPS 32

@@ -106,15 +106,26 @@ test_memory_above_4g_hole() {
 
 test_emulation_failure_names_instruction() {
 	osprey_run 20 --kernel "$GUESTS/emul_fail.elf"
-	expect_grep '^executing fwait' "$TEST_TMP/out"
+	expect_grep '^executing popcnt' "$TEST_TMP/out"
 	if [[ -e /sys/module/kvm_pvm ]]; then
-		# Guest kernel code is emulated here and fwait is not emulated.
+		# Guest kernel code is emulated here and popcnt is not emulated.
 		expect_status 3 "$status" "emulation failure"
-		expect_grep 'cannot emulate the guest instruction at rip 0x[0-9a-f]+: fwait \[9b' "$TEST_TMP/err"
+		expect_grep 'cannot emulate the guest instruction at rip 0x[0-9a-f]+: popcnt \[f3 0f b8 c0' "$TEST_TMP/err"
 		expect_grep '^  rip 0x' "$TEST_TMP/err"
 	else
-		expect_status 0 "$status" "fwait on a hardware host"
-		expect_grep '^fwait ok' "$TEST_TMP/out"
+		expect_status 0 "$status" "popcnt on a hardware host"
+		expect_grep '^popcnt ok' "$TEST_TMP/out"
+	fi
+}
+
+test_kernel_mode_int3_reaches_guest_handler() {
+	# Natively on hardware; through osprey's int3 completion where KVM's
+	# emulator cannot run it (kvm_pvm).
+	osprey_run 20 --kernel "$GUESTS/int3.elf" --log-level info
+	expect_status 0 "$status" "int3 guest"
+	expect_grep '^int3 handled 3 times, eip after the int3$' "$TEST_TMP/out"
+	if [[ -e /sys/module/kvm_pvm ]]; then
+		expect_grep 'completing int3 that KVM could not emulate' "$TEST_TMP/err"
 	fi
 }
 

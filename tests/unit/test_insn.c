@@ -8,6 +8,7 @@
 
 #include <cmocka.h>
 
+#include "arch/x86/emulate.h"
 #include "arch/x86/insn.h"
 
 #define NAME(...)                                                                 \
@@ -164,6 +165,19 @@ static void test_small_buffer(void **state)
 	assert_int_equal(small[0], 'z'); /* nothing written */
 }
 
+static void test_emulate_classify(void **state)
+{
+	static const uint8_t int3[] = { 0xcc, 0x90 };
+	static const uint8_t fwait[] = { 0x9b };
+	static const uint8_t popcnt[] = { 0xf3, 0x0f, 0xb8, 0xc0 };
+
+	(void)state;
+	assert_int_equal(x86_emulate_classify(int3, sizeof(int3)), X86_EMULATED_INT3);
+	assert_int_equal(x86_emulate_classify(fwait, sizeof(fwait)), X86_EMULATED_FWAIT);
+	assert_int_equal(x86_emulate_classify(popcnt, sizeof(popcnt)), X86_EMULATED_NONE);
+	assert_int_equal(x86_emulate_classify(int3, 0), X86_EMULATED_NONE);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -172,7 +186,7 @@ int main(void)
 		cmocka_unit_test(test_popcnt),	     cmocka_unit_test(test_rdrand_ud2),
 		cmocka_unit_test(test_vex_evex),     cmocka_unit_test(test_truncated),
 		cmocka_unit_test(test_many_prefixes), cmocka_unit_test(test_unknown),
-		cmocka_unit_test(test_small_buffer),
+		cmocka_unit_test(test_small_buffer), cmocka_unit_test(test_emulate_classify),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
