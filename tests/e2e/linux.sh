@@ -6,6 +6,11 @@
 
 BOOT_LIMIT=${OSPREY_E2E_TIMEOUT:-400}
 
+# The guest's tty turns "\n" into "\r\n"; tests match plain lines.
+strip_cr() {
+	tr -d '\r' <"$TEST_TMP/out" >"$TEST_TMP/out.txt" && mv "$TEST_TMP/out.txt" "$TEST_TMP/out"
+}
+
 need_guest() {
 	[[ -f "$KERNEL_DIR/vmlinux" && -f "$KERNEL_DIR/bzImage" ]] || fail "guest kernel missing"
 	[[ -f "$INITRAMFS" ]] || fail "initramfs missing"
@@ -57,6 +62,7 @@ CMDS
 		cat "$TEST_TMP/err" >&2
 		fail "sanitizer report"
 	fi
+	strip_cr
 	expect_status 0 "$status" "guest poweroff"
 	expect_grep '^DONE-42' "$TEST_TMP/out"
 	expect_grep '^CPUS=2 ONLINE=0-1' "$TEST_TMP/out"
@@ -83,6 +89,7 @@ test_bzimage_run_command_and_reboot() {
 	osprey_run "$BOOT_LIMIT" --kernel "$KERNEL_DIR/bzImage" --initrd "$INITRAMFS" \
 		--memory 128M --log-level info \
 		--cmdline 'quiet osprey_run="echo BZ $(nproc) $(uname -m); reboot -f"'
+	strip_cr
 	expect_grep '^osprey-guest: init reached' "$TEST_TMP/out"
 	expect_grep '^BZ 1 x86_64$' "$TEST_TMP/out"
 	expect_status 2 "$status" "guest reboot"
