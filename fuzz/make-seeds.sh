@@ -31,7 +31,7 @@ args() {
 }
 
 rm -f "$C"/*/seed-*
-mkdir -p "$C"/fuzz_{kernel_loader,serial,i8042,rtc,insn,cli}
+mkdir -p "$C"/fuzz_{kernel_loader,serial,i8042,rtc,insn,cli,virtq}
 
 # ---- kernel images ----
 k=$C/fuzz_kernel_loader
@@ -130,3 +130,68 @@ args "$a/seed-all" -k /k -i /i -c quiet --no-default-cmdline -m 1G -n 0x4 \
 args "$a/seed-errors" -k x --console serial
 args "$a/seed-cluster" -zk x
 args "$a/seed-help" --help
+
+# ---- virtq: 10-byte header, then guest memory from address 0 (fuzz_virtq.c) ----
+q=$C/fuzz_virtq
+# vq_hdr FILE SIZE_LOG2 FLAGS START DESC AVAIL USED
+vq_hdr() {
+	printf "$(le 1 "$2")$(le 1 "$3")$(le 2 "$4")$(le 2 $(($5 / 16)))$(le 2 $(($6 / 2)))$(le 2 $(($7 / 4)))" >"$1"
+}
+# vq_desc FILE GPA ADDR LEN FLAGS NEXT (F_NEXT 1, F_WRITE 2, F_INDIRECT 4)
+vq_desc() {
+	put "$1" $((10 + $2)) "$(le 8 "$3")$(le 4 "$4")$(le 2 "$5")$(le 2 "$6")"
+}
+vq_u16() { # FILE GPA VALUE
+	put "$1" $((10 + $2)) "$(le 2 "$3")"
+}
+
+# Two chains: readable -> writable -> writable, and one writable.
+f=$q/seed-chains
+vq_hdr "$f" 4 0 0 0 0x100 0x200
+vq_desc "$f" 0 0x1000 32 1 1
+vq_desc "$f" 16 0x1100 64 3 2
+vq_desc "$f" 32 0x1200 16 2 0
+vq_desc "$f" 48 0x1300 8 2 0
+vq_u16 "$f" 0x102 2
+vq_u16 "$f" 0x104 0
+vq_u16 "$f" 0x106 3
+
+# An indirect table (r -> w -> w), EVENT_IDX, notifications re-enabled.
+f=$q/seed-indirect
+vq_hdr "$f" 3 11 0 0 0x80 0xc0
+vq_desc "$f" 0 0x400 48 4 0
+vq_desc "$f" 0x400 0x800 16 1 1
+vq_desc "$f" 0x410 0x900 32 3 2
+vq_desc "$f" 0x420 0xa00 1 2 0
+vq_u16 "$f" 0x82 1
+vq_u16 "$f" 0x84 0
+vq_u16 "$f" 0x94 0
+
+# Four chains across the 16-bit index wrap (0xfffe -> 0x0002).
+f=$q/seed-wrap
+vq_hdr "$f" 2 12 0xfffe 0 0x40 0x80
+for i in 0 1 2 3; do
+	vq_desc "$f" $((16 * i)) $((0x1000 + 0x100 * i)) 4 2 0
+	vq_u16 "$f" $((0x44 + 2 * ((0xfffe + i) & 3))) $i
+done
+vq_u16 "$f" 0x42 2
+
+# A 1024-entry queue whose available ring overlaps the descriptor table.
+f=$q/seed-overlap
+vq_hdr "$f" 10 2 0 0 0x100 0x20000
+vq_desc "$f" 0 0x30000 100 0 0
+vq_u16 "$f" 0x102 1
+vq_u16 "$f" 0x104 0
+
+# A loop (0 -> 1 -> 0): the queue breaks.
+f=$q/seed-loop
+vq_hdr "$f" 4 0 0 0 0x100 0x200
+vq_desc "$f" 0 0x1000 8 1 1
+vq_desc "$f" 16 0x1000 8 1 0
+vq_u16 "$f" 0x102 1
+
+# A writable buffer over the available ring's idx, filled with 0xa5.
+f=$q/seed-ring-write
+vq_hdr "$f" 4 4 0 0 0x100 0x200
+vq_desc "$f" 0 0x100 4 2 0
+vq_u16 "$f" 0x102 1
