@@ -26,6 +26,8 @@ enum {
 	OPT_LOG_LEVEL,
 	OPT_ON_REBOOT,
 	OPT_NO_DEFAULT_CMDLINE,
+	OPT_RNG,
+	OPT_DISK,
 };
 
 static const struct option run_options[] = {
@@ -39,6 +41,8 @@ static const struct option run_options[] = {
 	{ "console", required_argument, NULL, OPT_CONSOLE },
 	{ "on-reboot", required_argument, NULL, OPT_ON_REBOOT },
 	{ "log-level", required_argument, NULL, OPT_LOG_LEVEL },
+	{ "rng", no_argument, NULL, OPT_RNG },
+	{ "disk", required_argument, NULL, OPT_DISK },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ NULL, 0, NULL, 0 },
 };
@@ -58,6 +62,9 @@ void cli_run_usage(void)
 	       "      --cpu-template NAME   auto (default), host or emulated\n"
 	       "      --console MODE        stdio (default), file:PATH or none\n"
 	       "      --on-reboot ACTION    exit (default, status 2) or restart\n"
+	       "      --disk PATH[,ro][,cache=none|writeback][,id=NAME]\n"
+	       "                            virtio-blk disk on a raw image (repeatable)\n"
+	       "      --rng                 virtio-rng entropy device (host getrandom)\n"
 	       "      --log-level LEVEL     error, warn (default), info or debug\n"
 	       "  -h, --help                this help\n"
 	       "\n"
@@ -151,6 +158,18 @@ int cli_parse_run(int argc, char **argv, struct vm_config *cfg, char *err, size_
 				return -EINVAL;
 			}
 			log_set_level(level);
+			break;
+		case OPT_RNG:
+			cfg->rng = true;
+			break;
+		case OPT_DISK:
+			if (cfg->ndisks == VM_MAX_DISKS) {
+				snprintf(err, errlen, "--disk: at most %d disks", VM_MAX_DISKS);
+				return -EINVAL;
+			}
+			if (vm_config_parse_disk(optarg, &cfg->disks[cfg->ndisks], err, errlen))
+				return -EINVAL;
+			cfg->ndisks++;
 			break;
 		case OPT_HELP:
 			cli_run_usage();

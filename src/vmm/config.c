@@ -63,10 +63,60 @@ int vm_config_validate(const struct vm_config *cfg, uint64_t host_ram, char *err
 		snprintf(err, errlen, "--console file: needs a path (file:PATH)");
 		return -EINVAL;
 	}
+	for (unsigned i = 0; i < cfg->ndisks; i++) {
+		if (!cfg->disks[i].path || !*cfg->disks[i].path) {
+			snprintf(err, errlen, "--disk: empty path");
+			return -EINVAL;
+		}
+		for (unsigned j = 0; j < i; j++) {
+			if (cfg->disks[i].id && cfg->disks[j].id &&
+			    strcmp(cfg->disks[i].id, cfg->disks[j].id) == 0) {
+				snprintf(err, errlen, "--disk: id '%s' used twice", cfg->disks[i].id);
+				return -EINVAL;
+			}
+		}
+	}
 	if (cfg->cmdline && strlen(cfg->cmdline) >= VM_CMDLINE_MAX) {
 		snprintf(err, errlen, "--cmdline is %zu bytes, the limit is %d", strlen(cfg->cmdline),
 			 VM_CMDLINE_MAX - 1);
 		return -EINVAL;
+	}
+	return 0;
+}
+
+int vm_config_parse_disk(char *spec, struct vm_disk_config *disk, char *err, size_t errlen)
+{
+	char *save = NULL, *opt;
+
+	memset(disk, 0, sizeof(*disk));
+	disk->cache = DISK_CACHE_WRITEBACK;
+	disk->path = strtok_r(spec, ",", &save);
+	if (!disk->path || !*disk->path || spec[0] == ',') {
+		snprintf(err, errlen, "--disk: expected PATH[,ro][,cache=none|writeback][,id=NAME]");
+		return -EINVAL;
+	}
+	while ((opt = strtok_r(NULL, ",", &save))) {
+		if (strcmp(opt, "ro") == 0) {
+			disk->read_only = true;
+		} else if (strcmp(opt, "rw") == 0) {
+			disk->read_only = false;
+		} else if (strcmp(opt, "cache=none") == 0) {
+			disk->cache = DISK_CACHE_NONE;
+		} else if (strcmp(opt, "cache=writeback") == 0) {
+			disk->cache = DISK_CACHE_WRITEBACK;
+		} else if (strncmp(opt, "id=", 3) == 0) {
+			disk->id = opt + 3;
+			if (!*disk->id || strlen(disk->id) > VM_DISK_ID_MAX) {
+				snprintf(err, errlen, "--disk %s: id must be 1 to %d characters",
+					 disk->path, VM_DISK_ID_MAX);
+				return -EINVAL;
+			}
+		} else {
+			snprintf(err, errlen,
+				 "--disk %s: unknown option '%s' (ro, cache=none|writeback, id=NAME)",
+				 disk->path, opt);
+			return -EINVAL;
+		}
 	}
 	return 0;
 }

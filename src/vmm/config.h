@@ -31,6 +31,21 @@ enum reboot_action {
 	"console=ttyS0 reboot=k panic=-1 pci=off nomodules i8042.noaux i8042.nomux " \
 	"i8042.dumbkbd osprey.pv=1"
 
+enum disk_cache {
+	DISK_CACHE_WRITEBACK, /* host page cache; FLUSH offered, fdatasync */
+	DISK_CACHE_NONE,      /* write-through (O_DSYNC); no FLUSH needed */
+};
+
+#define VM_MAX_DISKS 8
+#define VM_DISK_ID_MAX 20
+
+struct vm_disk_config {
+	const char *path;
+	bool read_only;
+	enum disk_cache cache;
+	const char *id; /* GET_ID string, at most 20 bytes; default: file name */
+};
+
 struct vm_config {
 	const char *kernel_path;
 	const char *initrd_path;
@@ -42,7 +57,16 @@ struct vm_config {
 	enum console_mode console;
 	const char *console_path;
 	enum reboot_action on_reboot;
+	bool rng; /* virtio-rng */
+	struct vm_disk_config disks[VM_MAX_DISKS];
+	unsigned ndisks;
 };
+
+/*
+ * Parses "PATH[,ro][,cache=none|writeback][,id=NAME]" (modifies spec in
+ * place; cfg points into it). -EINVAL with a message on errors.
+ */
+int vm_config_parse_disk(char *spec, struct vm_disk_config *disk, char *err, size_t errlen);
 
 void vm_config_init(struct vm_config *cfg);
 

@@ -177,7 +177,7 @@ static int vm_load_guest(struct vm *vm, const struct kvm_cpuid2 *cpuid)
 	struct boot_image img;
 	char err[LOADER_ERR_MAX] = "";
 	char *cmdline = NULL;
-	const char *parts[3];
+	const char *parts[4];
 	gpa_t initrd_addr = 0, limit, low_end = guest_mem_low_end(&vm->mem);
 	uint64_t initrd_size = 0, param = 0;
 	struct kvm_cpuid2 *tmp;
@@ -217,8 +217,9 @@ static int vm_load_guest(struct vm *vm, const struct kvm_cpuid2 *cpuid)
 		return -ENOMEM;
 	parts[0] = cfg->no_default_cmdline ? NULL : VM_DEFAULT_CMDLINE;
 	parts[1] = cfg->no_default_cmdline ? NULL : vm->tmpl->kernel_params;
-	parts[2] = cfg->cmdline;
-	ret = cmdline_build(cmdline, VM_CMDLINE_MAX, parts, 3);
+	parts[2] = vm->dev_cmdline;
+	parts[3] = cfg->cmdline;
+	ret = cmdline_build(cmdline, VM_CMDLINE_MAX, parts, 4);
 	if (ret) {
 		log_errx("loader", "kernel command line longer than %d bytes", VM_CMDLINE_MAX - 1);
 		goto out;
@@ -357,6 +358,44 @@ int vm_irq_line(struct vm *vm, unsigned irq, int level)
 		log_warn("irq", "KVM_IRQ_LINE %u", irq);
 		return -errno;
 	}
+	return 0;
+}
+
+int vm_alloc_mmio(struct vm *vm, uint64_t size, uint64_t *base)
+{
+	uint64_t b;
+
+	if (!vm->next_mmio)
+		vm->next_mmio = X86_MMIO_DEVICES_BASE;
+	b = ALIGN_UP(vm->next_mmio, size < 4096 ? 4096 : size);
+	if (b + size > X86_IOAPIC_ADDR)
+		return -ENOSPC;
+	vm->next_mmio = b + size;
+	*base = b;
+	return 0;
+}
+
+int vm_alloc_irq(struct vm *vm, unsigned *irq)
+{
+	/* ISA lines nothing else uses (0 PIT, 1 i8042, 2 cascade, 4 COM1, 8 RTC). */
+	static const unsigned free_irqs[] = { 5,  6,  7,  9,  10, 11, 12, 14, 15, 16,
+					      17, 18, 19, 20, 21, 22, 23 };
+
+	if (vm->next_irq_index >= ARRAY_SIZE(free_irqs))
+		return -ENOSPC;
+	*irq = free_irqs[vm->next_irq_index++];
+	return 0;
+}
+
+int vm_cmdline_append(struct vm *vm, const char *param)
+{
+	size_t used = strlen(vm->dev_cmdline), n = strlen(param);
+
+	if (used + n + 2 > sizeof(vm->dev_cmdline))
+		return -E2BIG;
+	if (used)
+		vm->dev_cmdline[used++] = ' ';
+	memcpy(vm->dev_cmdline + used, param, n + 1);
 	return 0;
 }
 

@@ -72,6 +72,11 @@ struct vm {
 		void *opaque;
 	} cleanups[VM_MAX_CLEANUPS];
 	unsigned ncleanups;
+
+	/* Resources handed to devices during construction. */
+	uint64_t next_mmio;
+	unsigned next_irq_index;
+	char dev_cmdline[VM_CMDLINE_MAX]; /* parameters devices add (virtio_mmio.device=...) */
 };
 
 /* Builds the whole machine from cfg; logs one error line on failure. */
@@ -85,6 +90,13 @@ void vm_request_exit(struct vm *vm, int status);
 
 /* Level-triggered ISA interrupt line through the in-kernel irqchip. */
 int vm_irq_line(struct vm *vm, unsigned irq, int level);
+
+/* A free, aligned MMIO window for a device. -ENOSPC when the hole is full. */
+int vm_alloc_mmio(struct vm *vm, uint64_t size, uint64_t *base);
+/* A free interrupt line (GSI) for a device. -ENOSPC when none is left. */
+int vm_alloc_irq(struct vm *vm, unsigned *irq);
+/* Appends a parameter to the guest command line (before the user's). */
+int vm_cmdline_append(struct vm *vm, const char *param);
 
 /* Registers fn to run at vm_destroy (reverse order). */
 int vm_add_cleanup(struct vm *vm, void (*fn)(void *opaque), void *opaque);

@@ -1,0 +1,481 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "virtio/mmio.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include "base/event_loop.h"
+#include "base/log.h"
+#include "vmm/vm.h"
+
+#define TRANSPORT_FEATURES                                                           \
+	((1ULL << VIRTIO_F_VERSION_1) | (1ULL << VIRTIO_F_EVENT_IDX) |                \
+	 (1ULL << VIRTIO_F_INDIRECT_DESC))
+
+static uint64_t virtio_device_features(struct virtio_dev *d)
+{
+	return TRANSPORT_FEATURES | (d->ops->features ? d->ops->features(d) : 0);
+}
+
+static void virtio_raise(struct virtio_dev *d, uint32_t bits)
+{
+	uint64_t one = 1;
+
+	d->interrupt_status |= bits;
+	if (d->irq_fd >= 0)
+		(void)!write(d->irq_fd, &one, sizeof(one));
+}
+
+void virtio_dev_notify_used(struct virtio_dev *d, unsigned q)
+{
+	if (q < d->ops->nqueues && virtq_needs_interrupt(&d->vqs[q]))
+		virtio_raise(d, VIRTIO_INT_USED);
+}
+
+void virtio_dev_config_changed(struct virtio_dev *d)
+{
+	d->config_generation++;
+	virtio_raise(d, VIRTIO_INT_CONFIG);
+}
+
+void virtio_dev_set_needs_reset(struct virtio_dev *d, const char *why)
+{
+	d->errors++;
+	if (d->status & VIRTIO_STATUS_NEEDS_RESET)
+		return;
+	log_warnx(d->ops->name, "%s; device needs a reset by the driver", why);
+	d->status |= VIRTIO_STATUS_NEEDS_RESET;
+	if (d->status & VIRTIO_STATUS_DRIVER_OK)
+		virtio_raise(d, VIRTIO_INT_CONFIG);
+}
+
+static void virtio_reset(struct virtio_dev *d)
+{
+	if (d->ops->reset)
+		d->ops->reset(d);
+	d->status = 0;
+	d->device_features_sel = d->driver_features_sel = d->queue_sel = 0;
+	d->driver_features = 0;
+	d->interrupt_status = 0;
+	for (unsigned i = 0; i < VIRTIO_MMIO_MAX_QUEUES; i++) {
+		d->qcfg[i].num = 0;
+		d->qcfg[i].ready = false;
+		d->qcfg[i].desc = d->qcfg[i].avail = d->qcfg[i].used = 0;
+		virtq_reset(&d->vqs[i]);
+	}
+}
+
+static struct virtio_queue_cfg *virtio_cur_queue(struct virtio_dev *d)
+{
+	return d->queue_sel < d->ops->nqueues ? &d->qcfg[d->queue_sel] : NULL;
+}
+
+static void virtio_set_queue_ready(struct virtio_dev *d, uint32_t v)
+{
+	struct virtio_queue_cfg *q = virtio_cur_queue(d);
+	unsigned idx = d->queue_sel;
+	int ret;
+
+	if (!q)
+		return;
+	if (!v) {
+		q->ready = false;
+		virtq_reset(&d->vqs[idx]);
+		return;
+	}
+	ret = virtq_init(&d->vqs[idx], &d->vm->mem, q->num, q->desc, q->avail, q->used,
+			 d->driver_features & (1ULL << VIRTIO_F_EVENT_IDX),
+			 d->driver_features & (1ULL << VIRTIO_F_INDIRECT_DESC));
+	if (ret) {
+		virtio_dev_set_needs_reset(d, "queue set up outside guest RAM or misaligned");
+		return;
+	}
+	q->ready = true;
+}
+
+static void virtio_set_status(struct virtio_dev *d, uint32_t v)
+{
+	if (v == 0) {
+		virtio_reset(d);
+		return;
+	}
+	if ((v & VIRTIO_STATUS_FEATURES_OK) && !(d->status & VIRTIO_STATUS_FEATURES_OK)) {
+		uint64_t offered = virtio_device_features(d);
+
+		/* Refuse features we never offered, and legacy drivers. */
+		if ((d->driver_features & ~offered) ||
+		    !(d->driver_features & (1ULL << VIRTIO_F_VERSION_1)))
+			v &= ~(uint32_t)VIRTIO_STATUS_FEATURES_OK;
+	}
+	if ((v & VIRTIO_STATUS_DRIVER_OK) && !(d->status & VIRTIO_STATUS_DRIVER_OK) &&
+	    (v & VIRTIO_STATUS_FEATURES_OK)) {
+		d->status = v | (d->status & VIRTIO_STATUS_NEEDS_RESET);
+		if (d->ops->activate)
+			d->ops->activate(d);
+		return;
+	}
+	d->status = v | (d->status & VIRTIO_STATUS_NEEDS_RESET);
+}
+
+static uint32_t rd32(const uint8_t *p, unsigned len)
+{
+	uint32_t v = 0;
+
+	memcpy(&v, p, len < 4 ? len : 4);
+	return v;
+}
+
+static void wr32(uint8_t *p, unsigned len, uint32_t v)
+{
+	memset(p, 0, len);
+	memcpy(p, &v, len < 4 ? len : 4);
+}
+
+void virtio_mmio_read(struct virtio_dev *d, uint64_t off, uint8_t *data, unsigned len)
+{
+	struct virtio_queue_cfg *q;
+	uint32_t v = 0;
+
+	pthread_mutex_lock(&d->lock);
+	if (off >= VIRTIO_MMIO_CONFIG) {
+		memset(data, 0, len);
+		if (d->ops->config_read)
+			d->ops->config_read(d, off - VIRTIO_MMIO_CONFIG, data, len);
+		pthread_mutex_unlock(&d->lock);
+		return;
+	}
+	if (len != 4 || (off & 3)) {
+		/* Registers are 32-bit; anything else reads as zero. */
+		memset(data, 0, len);
+		pthread_mutex_unlock(&d->lock);
+		return;
+	}
+	q = virtio_cur_queue(d);
+	switch (off) {
+	case VIRTIO_MMIO_MAGIC:
+		v = VIRTIO_MMIO_MAGIC_VALUE;
+		break;
+	case VIRTIO_MMIO_VERSION:
+		v = 2;
+		break;
+	case VIRTIO_MMIO_DEVICE_ID:
+		v = d->ops->device_id;
+		break;
+	case VIRTIO_MMIO_VENDOR_ID:
+		v = VIRTIO_MMIO_VENDOR;
+		break;
+	case VIRTIO_MMIO_DEVICE_FEATURES:
+		if (d->device_features_sel < 2)
+			v = (uint32_t)(virtio_device_features(d) >> (32 * d->device_features_sel));
+		break;
+	case VIRTIO_MMIO_QUEUE_NUM_MAX:
+		v = q ? d->ops->queue_max : 0;
+		break;
+	case VIRTIO_MMIO_QUEUE_READY:
+		v = q ? q->ready : 0;
+		break;
+	case VIRTIO_MMIO_INTERRUPT_STATUS:
+		v = d->interrupt_status;
+		break;
+	case VIRTIO_MMIO_STATUS:
+		v = d->status;
+		break;
+	case VIRTIO_MMIO_CONFIG_GENERATION:
+		v = d->config_generation;
+		break;
+	default:
+		break;
+	}
+	wr32(data, len, v);
+	pthread_mutex_unlock(&d->lock);
+}
+
+static void virtio_queue_kick(struct virtio_dev *d, uint32_t idx)
+{
+	uint64_t one = 1;
+
+	/* Without a kernel ioeventfd the vCPU forwards the kick itself. */
+	if (idx < d->ops->nqueues && d->qcfg[idx].notify_fd >= 0)
+		(void)!write(d->qcfg[idx].notify_fd, &one, sizeof(one));
+}
+
+void virtio_mmio_write(struct virtio_dev *d, uint64_t off, const uint8_t *data, unsigned len)
+{
+	struct virtio_queue_cfg *q;
+	bool queue_live;
+	uint32_t v;
+
+	pthread_mutex_lock(&d->lock);
+	if (off >= VIRTIO_MMIO_CONFIG) {
+		if (d->ops->config_write)
+			d->ops->config_write(d, off - VIRTIO_MMIO_CONFIG, data, len);
+		pthread_mutex_unlock(&d->lock);
+		return;
+	}
+	if (len != 4 || (off & 3)) {
+		pthread_mutex_unlock(&d->lock);
+		return;
+	}
+	v = rd32(data, len);
+	q = virtio_cur_queue(d);
+	/* Queue layout may change only while the queue is not live. */
+	queue_live = q && q->ready;
+	switch (off) {
+	case VIRTIO_MMIO_DEVICE_FEATURES_SEL:
+		d->device_features_sel = v;
+		break;
+	case VIRTIO_MMIO_DRIVER_FEATURES:
+		if (d->status & VIRTIO_STATUS_FEATURES_OK)
+			break; /* frozen after FEATURES_OK */
+		if (d->driver_features_sel == 0)
+			d->driver_features = (d->driver_features & ~0xffffffffULL) | v;
+		else if (d->driver_features_sel == 1)
+			d->driver_features = (d->driver_features & 0xffffffffULL) | ((uint64_t)v << 32);
+		break;
+	case VIRTIO_MMIO_DRIVER_FEATURES_SEL:
+		d->driver_features_sel = v;
+		break;
+	case VIRTIO_MMIO_QUEUE_SEL:
+		d->queue_sel = v;
+		break;
+	case VIRTIO_MMIO_QUEUE_NUM:
+		if (q && !queue_live)
+			q->num = (uint16_t)(v <= d->ops->queue_max ? v : 0);
+		break;
+	case VIRTIO_MMIO_QUEUE_READY:
+		virtio_set_queue_ready(d, v);
+		break;
+	case VIRTIO_MMIO_QUEUE_NOTIFY:
+		virtio_queue_kick(d, v);
+		break;
+	case VIRTIO_MMIO_INTERRUPT_ACK:
+		d->interrupt_status &= ~v;
+		break;
+	case VIRTIO_MMIO_STATUS:
+		virtio_set_status(d, v);
+		break;
+	case VIRTIO_MMIO_QUEUE_DESC_LOW:
+	case VIRTIO_MMIO_QUEUE_DESC_HIGH:
+	case VIRTIO_MMIO_QUEUE_AVAIL_LOW:
+	case VIRTIO_MMIO_QUEUE_AVAIL_HIGH:
+	case VIRTIO_MMIO_QUEUE_USED_LOW:
+	case VIRTIO_MMIO_QUEUE_USED_HIGH:
+		if (q && !queue_live) {
+			uint64_t *field = off < VIRTIO_MMIO_QUEUE_AVAIL_LOW ? &q->desc :
+					  off < VIRTIO_MMIO_QUEUE_USED_LOW  ? &q->avail :
+									      &q->used;
+
+			if (off & 4)
+				*field = (*field & 0xffffffffULL) | ((uint64_t)v << 32);
+			else
+				*field = (*field & ~0xffffffffULL) | v;
+		}
+		break;
+	default:
+		break;
+	}
+	pthread_mutex_unlock(&d->lock);
+}
+
+/* ---- KVM and thread glue ---- */
+
+struct virtio_kick {
+	struct virtio_dev *d;
+	unsigned q;
+};
+
+static void virtio_on_kick(void *opaque, uint32_t events)
+{
+	struct virtio_kick *k = opaque;
+	struct virtio_dev *d = k->d;
+	uint64_t cnt;
+
+	(void)events;
+	if (read(d->qcfg[k->q].notify_fd, &cnt, sizeof(cnt)) < 0)
+		return;
+	pthread_mutex_lock(&d->lock);
+	if ((d->status & VIRTIO_STATUS_DRIVER_OK) && !(d->status & VIRTIO_STATUS_NEEDS_RESET) &&
+	    d->qcfg[k->q].ready && d->ops->queue_notify)
+		d->ops->queue_notify(d, k->q);
+	pthread_mutex_unlock(&d->lock);
+}
+
+static void virtio_on_stop(void *opaque, uint32_t events)
+{
+	(void)opaque;
+	(void)events;
+}
+
+static void *virtio_io_thread(void *arg)
+{
+	struct virtio_dev *d = arg;
+	char name[16];
+	uint64_t v;
+
+	snprintf(name, sizeof(name), "io-%s", d->ops->name);
+	pthread_setname_np(pthread_self(), name);
+	while (read(d->stop_fd, &v, sizeof(v)) < 0)
+		event_loop_run_once(d->loop, -1);
+	return NULL;
+}
+
+static void virtio_mmio_bus_read(void *opaque, uint64_t off, uint8_t *data, unsigned len)
+{
+	virtio_mmio_read(opaque, off, data, len);
+}
+
+static void virtio_mmio_bus_write(void *opaque, uint64_t off, const uint8_t *data,
+				  unsigned len)
+{
+	virtio_mmio_write(opaque, off, data, len);
+}
+
+static const struct bus_ops virtio_mmio_bus_ops = {
+	.read = virtio_mmio_bus_read,
+	.write = virtio_mmio_bus_write,
+};
+
+int virtio_dev_add_fd(struct virtio_dev *d, int fd, uint32_t events,
+		      void (*cb)(void *opaque, uint32_t events), void *opaque)
+{
+	return event_loop_add(d->loop, fd, events, cb, opaque);
+}
+
+static void virtio_mmio_destroy(void *opaque)
+{
+	struct virtio_dev *d = opaque;
+	uint64_t one = 1;
+
+	if (d->thread_started) {
+		(void)!write(d->stop_fd, &one, sizeof(one));
+		pthread_join(d->thread, NULL);
+	}
+	if (d->ops->destroy)
+		d->ops->destroy(d);
+	for (unsigned i = 0; i < VIRTIO_MMIO_MAX_QUEUES; i++)
+		if (d->qcfg[i].notify_fd >= 0)
+			close(d->qcfg[i].notify_fd);
+	if (d->irq_fd >= 0)
+		close(d->irq_fd);
+	if (d->stop_fd >= 0)
+		close(d->stop_fd);
+	event_loop_free(d->loop);
+	free(d);
+}
+
+static int virtio_mmio_setup_kvm(struct virtio_dev *d, struct virtio_kick *kicks)
+{
+	struct kvm_irqfd irqfd = { .gsi = d->irq };
+	int ret;
+
+	d->irq_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (d->irq_fd < 0)
+		return -errno;
+	irqfd.fd = (uint32_t)d->irq_fd;
+	if (ioctl(d->vm->vm_fd, KVM_IRQFD, &irqfd) < 0) {
+		log_err(d->ops->name, "KVM_IRQFD for IRQ %u", d->irq);
+		return -errno;
+	}
+	d->kernel_ioeventfd = true;
+	for (unsigned i = 0; i < d->ops->nqueues; i++) {
+		struct kvm_ioeventfd io = {
+			.datamatch = i,
+			.addr = d->base + VIRTIO_MMIO_QUEUE_NOTIFY,
+			.len = 4,
+			.flags = KVM_IOEVENTFD_FLAG_DATAMATCH,
+		};
+
+		d->qcfg[i].notify_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+		if (d->qcfg[i].notify_fd < 0)
+			return -errno;
+		io.fd = d->qcfg[i].notify_fd;
+		if (d->kernel_ioeventfd && ioctl(d->vm->vm_fd, KVM_IOEVENTFD, &io) < 0) {
+			log_debug(d->ops->name, "no KVM ioeventfd; queue kicks exit to osprey");
+			d->kernel_ioeventfd = false;
+		}
+		kicks[i] = (struct virtio_kick){ .d = d, .q = i };
+		ret = event_loop_add(d->loop, d->qcfg[i].notify_fd, EPOLLIN, virtio_on_kick,
+				     &kicks[i]);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+int virtio_mmio_create(struct vm *vm, const struct virtio_dev_ops *ops, void *priv,
+		       struct virtio_dev **out)
+{
+	struct virtio_dev *d;
+	struct virtio_kick *kicks;
+	char param[96];
+	int ret;
+
+	d = calloc(1, sizeof(*d) + VIRTIO_MMIO_MAX_QUEUES * sizeof(*kicks));
+	if (!d) {
+		if (ops->destroy) {
+			struct virtio_dev tmp = { .ops = ops, .priv = priv };
+
+			ops->destroy(&tmp);
+		}
+		return -ENOMEM;
+	}
+	kicks = (struct virtio_kick *)(d + 1);
+	d->ops = ops;
+	d->priv = priv;
+	d->vm = vm;
+	d->irq_fd = d->stop_fd = -1;
+	for (unsigned i = 0; i < VIRTIO_MMIO_MAX_QUEUES; i++)
+		d->qcfg[i].notify_fd = -1;
+	pthread_mutex_init(&d->lock, NULL);
+	ret = ops->nqueues > VIRTIO_MMIO_MAX_QUEUES ? -EINVAL : 0;
+	if (!ret)
+		ret = vm_alloc_mmio(vm, VIRTIO_MMIO_SIZE, &d->base);
+	if (!ret)
+		ret = vm_alloc_irq(vm, &d->irq);
+	if (ret) {
+		log_errx(ops->name, "no MMIO space or interrupt line left for another device");
+		goto fail;
+	}
+	d->loop = event_loop_new();
+	d->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (!d->loop || d->stop_fd < 0) {
+		ret = -ENOMEM;
+		goto fail;
+	}
+	ret = event_loop_add(d->loop, d->stop_fd, EPOLLIN, virtio_on_stop, d);
+	if (!ret)
+		ret = virtio_mmio_setup_kvm(d, kicks);
+	if (!ret)
+		ret = bus_register(&vm->mmio, d->base, VIRTIO_MMIO_SIZE, ops->name,
+				   &virtio_mmio_bus_ops, d);
+	if (ret)
+		goto fail;
+	snprintf(param, sizeof(param), "virtio_mmio.device=4K@0x%llx:%u",
+		 (unsigned long long)d->base, d->irq);
+	ret = vm_cmdline_append(vm, param);
+	if (ret) {
+		log_errx(ops->name, "kernel command line full");
+		goto fail;
+	}
+	ret = -pthread_create(&d->thread, NULL, virtio_io_thread, d);
+	if (ret) {
+		log_errx(ops->name, "cannot start the I/O thread");
+		goto fail;
+	}
+	d->thread_started = true;
+	ret = vm_add_cleanup(vm, virtio_mmio_destroy, d);
+	if (ret)
+		return ret; /* the cleanup ran already */
+	log_info(ops->name, "virtio-mmio at 0x%llx, IRQ %u", (unsigned long long)d->base, d->irq);
+	*out = d;
+	return 0;
+fail:
+	virtio_mmio_destroy(d);
+	return ret;
+}

@@ -1,0 +1,147 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * virtio-mmio transport, version 2 (virtio 1.x, section 4.2).
+ *
+ * Each device gets a 4 KiB register window in the MMIO hole and an ISA
+ * interrupt line, and is announced to Linux on the kernel command line
+ * (virtio_mmio.device=4K@ADDR:IRQ). Queue notifications arrive through
+ * ioeventfds, interrupts leave through an irqfd, and the device's queue
+ * work runs on its own I/O thread, never on a vCPU thread: a slow or
+ * misbehaving device stalls nothing else.
+ *
+ * A device implements struct virtio_dev_ops; the transport does feature
+ * negotiation, status, queue setup and reset, and marks the device
+ * NEEDS_RESET when the driver hands it a malformed ring.
+ */
+#ifndef OSPREY_VIRTIO_MMIO_H
+#define OSPREY_VIRTIO_MMIO_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "virtio/queue.h"
+
+struct vm;
+struct virtio_dev;
+
+#define VIRTIO_MMIO_SIZE 0x1000
+#define VIRTIO_MMIO_MAX_QUEUES 8
+
+/* Device status bits. */
+#define VIRTIO_STATUS_ACKNOWLEDGE 1
+#define VIRTIO_STATUS_DRIVER 2
+#define VIRTIO_STATUS_DRIVER_OK 4
+#define VIRTIO_STATUS_FEATURES_OK 8
+#define VIRTIO_STATUS_NEEDS_RESET 0x40
+#define VIRTIO_STATUS_FAILED 0x80
+
+/* Register offsets. */
+#define VIRTIO_MMIO_MAGIC 0x000
+#define VIRTIO_MMIO_VERSION 0x004
+#define VIRTIO_MMIO_DEVICE_ID 0x008
+#define VIRTIO_MMIO_VENDOR_ID 0x00c
+#define VIRTIO_MMIO_DEVICE_FEATURES 0x010
+#define VIRTIO_MMIO_DEVICE_FEATURES_SEL 0x014
+#define VIRTIO_MMIO_DRIVER_FEATURES 0x020
+#define VIRTIO_MMIO_DRIVER_FEATURES_SEL 0x024
+#define VIRTIO_MMIO_QUEUE_SEL 0x030
+#define VIRTIO_MMIO_QUEUE_NUM_MAX 0x034
+#define VIRTIO_MMIO_QUEUE_NUM 0x038
+#define VIRTIO_MMIO_QUEUE_READY 0x044
+#define VIRTIO_MMIO_QUEUE_NOTIFY 0x050
+#define VIRTIO_MMIO_INTERRUPT_STATUS 0x060
+#define VIRTIO_MMIO_INTERRUPT_ACK 0x064
+#define VIRTIO_MMIO_STATUS 0x070
+#define VIRTIO_MMIO_QUEUE_DESC_LOW 0x080
+#define VIRTIO_MMIO_QUEUE_DESC_HIGH 0x084
+#define VIRTIO_MMIO_QUEUE_AVAIL_LOW 0x090
+#define VIRTIO_MMIO_QUEUE_AVAIL_HIGH 0x094
+#define VIRTIO_MMIO_QUEUE_USED_LOW 0x0a0
+#define VIRTIO_MMIO_QUEUE_USED_HIGH 0x0a4
+#define VIRTIO_MMIO_CONFIG_GENERATION 0x0fc
+#define VIRTIO_MMIO_CONFIG 0x100
+
+#define VIRTIO_MMIO_MAGIC_VALUE 0x74726976 /* "virt" */
+#define VIRTIO_MMIO_VENDOR 0x5053534f	   /* "OSSP" */
+
+#define VIRTIO_INT_USED 1
+#define VIRTIO_INT_CONFIG 2
+
+struct virtio_dev_ops {
+	const char *name;
+	uint32_t device_id;
+	unsigned nqueues;
+	uint16_t queue_max;
+	/* Device-specific feature bits (the transport adds VERSION_1 etc.). */
+	uint64_t (*features)(struct virtio_dev *d);
+	/* Config space, offsets relative to 0x100; reads of len 1/2/4. */
+	void (*config_read)(struct virtio_dev *d, uint64_t off, uint8_t *data, unsigned len);
+	void (*config_write)(struct virtio_dev *d, uint64_t off, const uint8_t *data,
+			     unsigned len);
+	/* On the I/O thread, with d->lock held: the driver kicked queue q. */
+	void (*queue_notify)(struct virtio_dev *d, unsigned q);
+	/* DRIVER_OK reached (lock held). Optional. */
+	void (*activate)(struct virtio_dev *d);
+	/* The driver reset the device (lock held). Optional. */
+	void (*reset)(struct virtio_dev *d);
+	/* Extra fds the device polls on its I/O thread (tap, sockets). Optional. */
+	void (*destroy)(struct virtio_dev *d);
+};
+
+struct virtio_queue_cfg {
+	uint16_t num;
+	bool ready;
+	uint64_t desc, avail, used;
+	int notify_fd; /* eventfd: ioeventfd for QueueNotify */
+};
+
+struct virtio_dev {
+	const struct virtio_dev_ops *ops;
+	void *priv;
+	struct vm *vm;
+	uint64_t base;
+	unsigned irq;
+	pthread_mutex_t lock;
+
+	uint32_t status;
+	uint32_t device_features_sel, driver_features_sel, queue_sel;
+	uint64_t driver_features;
+	uint32_t interrupt_status;
+	uint32_t config_generation;
+	struct virtio_queue_cfg qcfg[VIRTIO_MMIO_MAX_QUEUES];
+	struct virtq vqs[VIRTIO_MMIO_MAX_QUEUES];
+
+	int irq_fd;		 /* irqfd into the in-kernel IO-APIC */
+	bool kernel_ioeventfd;	 /* KVM signals notify_fd itself */
+	struct event_loop *loop; /* the device's I/O thread loop */
+	int stop_fd;
+	pthread_t thread;
+	bool thread_started;
+	uint64_t requests, errors; /* statistics */
+};
+
+/*
+ * Creates the device, its I/O thread, MMIO window and interrupt, and adds
+ * it to the guest command line. Returns 0 or -errno (logged). Takes
+ * ownership of priv: on failure ops->destroy has already run.
+ */
+int virtio_mmio_create(struct vm *vm, const struct virtio_dev_ops *ops, void *priv,
+		       struct virtio_dev **out);
+
+/* On the I/O thread (lock held): raise the used-buffer interrupt if wanted. */
+void virtio_dev_notify_used(struct virtio_dev *d, unsigned q);
+/* Config space changed (lock held). */
+void virtio_dev_config_changed(struct virtio_dev *d);
+/* Malformed ring or request: stop the device until the driver resets it. */
+void virtio_dev_set_needs_reset(struct virtio_dev *d, const char *why);
+
+/* Lets a device watch another fd on its I/O thread. */
+int virtio_dev_add_fd(struct virtio_dev *d, int fd, uint32_t events,
+		      void (*cb)(void *opaque, uint32_t events), void *opaque);
+
+/* Register model, exposed for unit tests and fuzzing (no KVM involved). */
+void virtio_mmio_read(struct virtio_dev *d, uint64_t off, uint8_t *data, unsigned len);
+void virtio_mmio_write(struct virtio_dev *d, uint64_t off, const uint8_t *data, unsigned len);
+
+#endif
