@@ -28,6 +28,8 @@ enum {
 	OPT_NO_DEFAULT_CMDLINE,
 	OPT_RNG,
 	OPT_DISK,
+	OPT_NET,
+	OPT_VSOCK,
 };
 
 static const struct option run_options[] = {
@@ -43,6 +45,8 @@ static const struct option run_options[] = {
 	{ "log-level", required_argument, NULL, OPT_LOG_LEVEL },
 	{ "rng", no_argument, NULL, OPT_RNG },
 	{ "disk", required_argument, NULL, OPT_DISK },
+	{ "net", required_argument, NULL, OPT_NET },
+	{ "vsock", required_argument, NULL, OPT_VSOCK },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ NULL, 0, NULL, 0 },
 };
@@ -60,10 +64,12 @@ void cli_run_usage(void)
 	       "  -m, --memory SIZE         guest RAM; suffixes K, M, G (default unit MiB; default %d)\n"
 	       "  -n, --cpus N              vCPUs (default 1)\n"
 	       "      --cpu-template NAME   auto (default), host or emulated\n"
-	       "      --console MODE        stdio (default), file:PATH or none\n"
+	       "      --console MODE        stdio (default), file:PATH, none, or virtio (hvc0 on stdio)\n"
 	       "      --on-reboot ACTION    exit (default, status 2) or restart\n"
 	       "      --disk PATH[,ro][,cache=none|writeback][,id=NAME]\n"
 	       "                            virtio-blk disk on a raw image (repeatable)\n"
+	       "      --net tap=NAME[,mac=MAC]  virtio-net on a host tap device (repeatable)\n"
+	       "      --vsock cid=N,uds=PATH    virtio-vsock, host side on Unix sockets\n"
 	       "      --rng                 virtio-rng entropy device (host getrandom)\n"
 	       "      --log-level LEVEL     error, warn (default), info or debug\n"
 	       "  -h, --help                this help\n"
@@ -80,6 +86,9 @@ static int parse_console(const char *arg, struct vm_config *cfg)
 		cfg->console = CONSOLE_STDIO;
 	} else if (strcmp(arg, "none") == 0) {
 		cfg->console = CONSOLE_NONE;
+	} else if (strcmp(arg, "virtio") == 0) {
+		cfg->console = CONSOLE_STDIO;
+		cfg->console_virtio = true;
 	} else if (strncmp(arg, "file:", 5) == 0) {
 		cfg->console = CONSOLE_FILE;
 		cfg->console_path = arg + 5;
@@ -170,6 +179,23 @@ int cli_parse_run(int argc, char **argv, struct vm_config *cfg, char *err, size_
 			if (vm_config_parse_disk(optarg, &cfg->disks[cfg->ndisks], err, errlen))
 				return -EINVAL;
 			cfg->ndisks++;
+			break;
+		case OPT_NET:
+			if (cfg->nnets == VM_MAX_NETS) {
+				snprintf(err, errlen, "--net: at most %d interfaces", VM_MAX_NETS);
+				return -EINVAL;
+			}
+			if (vm_config_parse_net(optarg, &cfg->nets[cfg->nnets], err, errlen))
+				return -EINVAL;
+			cfg->nnets++;
+			break;
+		case OPT_VSOCK:
+			if (cfg->vsock.enabled) {
+				snprintf(err, errlen, "--vsock: only one vsock device");
+				return -EINVAL;
+			}
+			if (vm_config_parse_vsock(optarg, &cfg->vsock, err, errlen))
+				return -EINVAL;
 			break;
 		case OPT_HELP:
 			cli_run_usage();

@@ -7,6 +7,7 @@
 
 #include "arch/x86/cpu_template.h"
 #include "arch/x86/mptable.h"
+#include "base/parse.h"
 
 void vm_config_init(struct vm_config *cfg)
 {
@@ -118,5 +119,86 @@ int vm_config_parse_disk(char *spec, struct vm_disk_config *disk, char *err, siz
 			return -EINVAL;
 		}
 	}
+	return 0;
+}
+
+static int parse_mac(const char *s, uint8_t mac[6])
+{
+	unsigned v[6];
+	char tail;
+
+	if (sscanf(s, "%2x:%2x:%2x:%2x:%2x:%2x%c", &v[0], &v[1], &v[2], &v[3], &v[4], &v[5],
+		   &tail) != 6)
+		return -EINVAL;
+	for (int i = 0; i < 6; i++)
+		mac[i] = (uint8_t)v[i];
+	if (mac[0] & 1)
+		return -EINVAL; /* multicast */
+	return 0;
+}
+
+int vm_config_parse_net(char *spec, struct vm_net_config *net, char *err, size_t errlen)
+{
+	char *save = NULL, *opt;
+
+	memset(net, 0, sizeof(*net));
+	for (opt = strtok_r(spec, ",", &save); opt; opt = strtok_r(NULL, ",", &save)) {
+		if (strncmp(opt, "tap=", 4) == 0) {
+			net->tap = opt + 4;
+			if (!*net->tap || strlen(net->tap) >= 16) {
+				snprintf(err, errlen, "--net: tap name must be 1 to 15 characters");
+				return -EINVAL;
+			}
+		} else if (strncmp(opt, "mac=", 4) == 0) {
+			if (parse_mac(opt + 4, net->mac)) {
+				snprintf(err, errlen,
+					 "--net: mac '%s' is not a unicast address like 02:00:00:00:00:01",
+					 opt + 4);
+				return -EINVAL;
+			}
+			net->has_mac = true;
+		} else {
+			snprintf(err, errlen, "--net: unknown option '%s' (tap=NAME[,mac=MAC])", opt);
+			return -EINVAL;
+		}
+	}
+	if (!net->tap) {
+		snprintf(err, errlen, "--net: needs tap=NAME");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int vm_config_parse_vsock(char *spec, struct vm_vsock_config *vsock, char *err, size_t errlen)
+{
+	char *save = NULL, *opt;
+	uint64_t cid = 0;
+	bool have_cid = false;
+
+	memset(vsock, 0, sizeof(*vsock));
+	for (opt = strtok_r(spec, ",", &save); opt; opt = strtok_r(NULL, ",", &save)) {
+		if (strncmp(opt, "cid=", 4) == 0) {
+			if (parse_u64(opt + 4, &cid) || cid < 3 || cid > 0xfffffffeULL) {
+				snprintf(err, errlen, "--vsock: cid must be a number from 3 to 4294967294");
+				return -EINVAL;
+			}
+			have_cid = true;
+		} else if (strncmp(opt, "uds=", 4) == 0) {
+			vsock->uds = opt + 4;
+			if (!*vsock->uds || strlen(vsock->uds) >= 100) {
+				snprintf(err, errlen, "--vsock: uds path must be 1 to 99 characters");
+				return -EINVAL;
+			}
+		} else {
+			snprintf(err, errlen, "--vsock: unknown option '%s' (cid=N,uds=PATH)", opt);
+			return -EINVAL;
+		}
+	}
+	if (!have_cid || !vsock->uds) {
+		snprintf(err, errlen, "--vsock: needs cid=N,uds=PATH");
+		return -EINVAL;
+	}
+	vsock->cid = (uint32_t)cid;
+	vsock->enabled = true;
 	return 0;
 }

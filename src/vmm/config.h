@@ -46,6 +46,20 @@ struct vm_disk_config {
 	const char *id; /* GET_ID string, at most 20 bytes; default: file name */
 };
 
+#define VM_MAX_NETS 4
+
+struct vm_net_config {
+	const char *tap; /* host tap device name (created if missing) */
+	uint8_t mac[6];
+	bool has_mac; /* otherwise a locally administered MAC is derived */
+};
+
+struct vm_vsock_config {
+	bool enabled;
+	uint32_t cid;	 /* guest CID, >= 3 */
+	const char *uds; /* host Unix socket path (Firecracker's hybrid model) */
+};
+
 struct vm_config {
 	const char *kernel_path;
 	const char *initrd_path;
@@ -60,6 +74,10 @@ struct vm_config {
 	bool rng; /* virtio-rng */
 	struct vm_disk_config disks[VM_MAX_DISKS];
 	unsigned ndisks;
+	struct vm_net_config nets[VM_MAX_NETS];
+	unsigned nnets;
+	struct vm_vsock_config vsock;
+	bool console_virtio; /* --console virtio: hvc0 instead of the UART */
 };
 
 /*
@@ -67,6 +85,10 @@ struct vm_config {
  * place; cfg points into it). -EINVAL with a message on errors.
  */
 int vm_config_parse_disk(char *spec, struct vm_disk_config *disk, char *err, size_t errlen);
+/* "tap=NAME[,mac=MAC]" */
+int vm_config_parse_net(char *spec, struct vm_net_config *net, char *err, size_t errlen);
+/* "cid=N,uds=PATH" */
+int vm_config_parse_vsock(char *spec, struct vm_vsock_config *vsock, char *err, size_t errlen);
 
 void vm_config_init(struct vm_config *cfg);
 
