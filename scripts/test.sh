@@ -97,6 +97,10 @@ fi
 if want e2e; then
 	section "end-to-end: the default Linux guest (ASan+UBSan build)"
 	OSPREY="$ROOT/build/asan/osprey" run_suite e2e tests/e2e/linux.sh
+	for suite in tests/e2e/virtio_*.sh tests/e2e/net.sh tests/e2e/vsock.sh; do
+		[[ -f "$suite" ]] || continue
+		OSPREY="$ROOT/build/asan/osprey" run_suite "e2e-$(basename "$suite" .sh)" "$suite"
+	done
 fi
 
 section "summary"
