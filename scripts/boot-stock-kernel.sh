@@ -7,7 +7,7 @@
 # handle SYSCALL there (see docs/emulated-hosts.md).
 #
 #   scripts/boot-stock-kernel.sh [extra osprey run flags...]
-#   OSPREY_STOCK_TIMEOUT=seconds (default 1800)
+#   OSPREY_STOCK_TIMEOUT=seconds (default 5400: an hour or more on emulated hosts)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -34,7 +34,7 @@ make -s build/osprey
 echo "booting $image_pkg ($dest/vmlinuz)" >&2
 start=$(date +%s)
 status=0
-timeout --preserve-status "${OSPREY_STOCK_TIMEOUT:-1800}" build/osprey run \
+timeout --preserve-status "${OSPREY_STOCK_TIMEOUT:-5400}" build/osprey run \
 	--kernel "$dest/vmlinuz" --initrd "$initramfs" --memory 512M --log-level info \
 	--cmdline 'osprey_run="echo STOCK-KERNEL-USERSPACE-OK; uname -r"' "$@" \
 	</dev/null 2>&1 | tee "$work/log" || status=$?
@@ -42,7 +42,7 @@ end=$(date +%s)
 echo "--- after $((end - start)) s, osprey exit status $status" >&2
 if grep -q "^STOCK-KERNEL-USERSPACE-OK" "$work/log"; then
 	echo "result: user space ran" >&2
-elif grep -q "Run /init as init process" "$work/log"; then
+elif grep -qE "Run /init as init process|Attempted to kill init" "$work/log"; then
 	echo "result: the kernel reached the start of user space (ran /init)" >&2
 else
 	echo "result: the kernel did not reach user space; last lines above" >&2
