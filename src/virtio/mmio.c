@@ -105,6 +105,12 @@ static void virtio_set_status(struct virtio_dev *d, uint32_t v)
 		virtio_reset(d);
 		return;
 	}
+	/*
+	 * The driver sets bits and never clears one (virtio 3.1.1); only a
+	 * reset does. Keeping them set keeps the features frozen once
+	 * FEATURES_OK is accepted. NEEDS_RESET is the device's to set.
+	 */
+	v = (v & ~(uint32_t)VIRTIO_STATUS_NEEDS_RESET) | d->status;
 	if ((v & VIRTIO_STATUS_FEATURES_OK) && !(d->status & VIRTIO_STATUS_FEATURES_OK)) {
 		uint64_t offered = virtio_device_features(d);
 
@@ -113,14 +119,16 @@ static void virtio_set_status(struct virtio_dev *d, uint32_t v)
 		    !(d->driver_features & (1ULL << VIRTIO_F_VERSION_1)))
 			v &= ~(uint32_t)VIRTIO_STATUS_FEATURES_OK;
 	}
-	if ((v & VIRTIO_STATUS_DRIVER_OK) && !(d->status & VIRTIO_STATUS_DRIVER_OK) &&
-	    (v & VIRTIO_STATUS_FEATURES_OK)) {
-		d->status = v | (d->status & VIRTIO_STATUS_NEEDS_RESET);
+	/* No DRIVER_OK (queues running) without accepted features. */
+	if (!(v & VIRTIO_STATUS_FEATURES_OK))
+		v &= ~(uint32_t)VIRTIO_STATUS_DRIVER_OK;
+	if ((v & VIRTIO_STATUS_DRIVER_OK) && !(d->status & VIRTIO_STATUS_DRIVER_OK)) {
+		d->status = v;
 		if (d->ops->activate)
 			d->ops->activate(d);
 		return;
 	}
-	d->status = v | (d->status & VIRTIO_STATUS_NEEDS_RESET);
+	d->status = v;
 }
 
 static uint32_t rd32(const uint8_t *p, unsigned len)
