@@ -195,3 +195,35 @@ f=$q/seed-ring-write
 vq_hdr "$f" 4 4 0 0 0x100 0x200
 vq_desc "$f" 0 0x100 4 2 0
 vq_u16 "$f" 0x102 1
+
+# ---- vsock: command records, see fuzz_vsock.c ----
+v=$C/fuzz_vsock
+mkdir -p "$v"
+# vs_pkt OP FLAGS BUF_ALLOC/16 FWD_CNT LEN [H]: a shaped guest packet from
+# guest port 1000 to host port 50 (H=0x80: to the first local port)
+vs_pkt() {
+	printf '\\x01\\x00%s%s%s%s%s%s' "$(le 1 "${6:-0}")" "$(le 1 "$1")" "$(le 1 "$2")" \
+		"$(le 2 "$3")" "$(le 2 "$4")" "$(le 2 "$5")"
+}
+RX='\x02\x40' # one packet for the guest, 4 KiB of room
+
+# A guest connection: REQUEST, data both ways, SHUTDOWN, the RST.
+printf "$(vs_pkt 1 0 256 0 0)$RX$(vs_pkt 5 0 256 0 5)hello"'\x05\x00\x05world\x03\x00\x01'"$RX$(vs_pkt 4 3 256 0 0)$RX$RX" \
+	>"$v/seed-guest-connect"
+# A host connection: CONNECT 1000, REQUEST, RESPONSE, "OK", data, RST.
+printf '\x04\x05\x00\x80\x03\x00\x01'"$RX$(vs_pkt 2 0 256 0 0 0x80)"'\x05\x00\x04ping\x03\x00\x01'"$RX$(vs_pkt 5 0 256 0 4 0x80)pong$(vs_pkt 3 0 0 0 0 0x80)$RX" \
+	>"$v/seed-host-connect"
+# Malformed: short, misaddressed, unknown ops, payload on a REQUEST.
+f=$v/seed-malformed
+printf '\x00\x05\x00\x01\x02\x03\x04\x05\x00\x2c\x00' >"$f"
+printf "$(le 8 9)$(le 8 2)$(le 4 1000)$(le 4 50)$(le 4 0)$(le 2 1)$(le 2 1)$(le 4 0)$(le 4 4096)$(le 4 0)" >>"$f"
+printf "$(vs_pkt 0 0 256 0 0)$(vs_pkt 8 0 256 0 0)$(vs_pkt 1 0 256 0 4)abcd$RX$RX$RX" >>"$f"
+# Credit: the guest offers 16 bytes, the host has 64; CREDIT_UPDATE, CREDIT_REQUEST.
+printf "$(vs_pkt 1 0 1 0 0)$RX"'\x05\x00\x40'"$(head -c 64 /dev/zero | tr '\0' 'c')"'\x03\x00\x01'"$RX$RX$RX$(vs_pkt 6 0 1 16 0)$RX$RX$(vs_pkt 7 0 1 16 0)$RX" \
+	>"$v/seed-credit"
+# A slow host process: guest data buffered, flushed on EPOLLOUT, device reset.
+printf "$(vs_pkt 1 0 256 0 0)$RX"'\x06\x00\x00'"$(vs_pkt 5 0 256 0 3840)$(head -c 3840 /dev/zero | tr '\0' 'd')"'\x03\x00\x02\x06\x00\x03\x03\x00\x02'"$RX"'\x07\x02' \
+	>"$v/seed-slow-host"
+# A guest sending past its credit to a host process that reads nothing.
+printf "$(vs_pkt 1 0 256 0 0)$RX"'\x06\x00\x00'"$(vs_pkt 0x85 0 256 0 40000)$(vs_pkt 0x85 0 256 0 40000)$RX$RX" \
+	>"$v/seed-credit-violation"

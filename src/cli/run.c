@@ -30,6 +30,7 @@ enum {
 	OPT_DISK,
 	OPT_NET,
 	OPT_VSOCK,
+	OPT_BALLOON,
 };
 
 static const struct option run_options[] = {
@@ -47,6 +48,7 @@ static const struct option run_options[] = {
 	{ "disk", required_argument, NULL, OPT_DISK },
 	{ "net", required_argument, NULL, OPT_NET },
 	{ "vsock", required_argument, NULL, OPT_VSOCK },
+	{ "balloon", required_argument, NULL, OPT_BALLOON },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ NULL, 0, NULL, 0 },
 };
@@ -71,12 +73,16 @@ void cli_run_usage(void)
 	       "      --net tap=NAME[,mac=MAC]  virtio-net on a host tap device (repeatable)\n"
 	       "      --vsock cid=N,uds=PATH    virtio-vsock, host side on Unix sockets\n"
 	       "      --rng                 virtio-rng entropy device (host getrandom)\n"
+	       "      --balloon [target=SIZE][,deflate-on-oom][,stats=SECONDS]\n"
+	       "                            virtio-balloon: the guest gives SIZE back to the host,\n"
+	       "                            and reports its memory every SECONDS\n"
 	       "      --log-level LEVEL     error, warn (default), info or debug\n"
 	       "  -h, --help                this help\n"
 	       "\n"
 	       "Exit status: 0 guest powered off, 1 osprey error, 2 guest rebooted,\n"
 	       "3 guest crashed (triple fault, emulation failure), 128+N signal N.\n"
-	       "Console escapes on a terminal: Ctrl-A x quit, Ctrl-A d Ctrl-Alt-Del, Ctrl-A h help.\n",
+	       "Console escapes on a terminal: Ctrl-A x quit, Ctrl-A d Ctrl-Alt-Del,\n"
+	       "Ctrl-A b balloon state, Ctrl-A h help.\n",
 	       VM_DEFAULT_MEM_MIB);
 }
 
@@ -144,7 +150,8 @@ int cli_parse_run(int argc, char **argv, struct vm_config *cfg, char *err, size_
 		case OPT_CONSOLE:
 			if (parse_console(optarg, cfg)) {
 				snprintf(err, errlen,
-					 "--console '%s': expected stdio, file:PATH or none", optarg);
+					 "--console '%s': expected stdio, file:PATH, none or virtio",
+					 optarg);
 				return -EINVAL;
 			}
 			break;
@@ -195,6 +202,14 @@ int cli_parse_run(int argc, char **argv, struct vm_config *cfg, char *err, size_
 				return -EINVAL;
 			}
 			if (vm_config_parse_vsock(optarg, &cfg->vsock, err, errlen))
+				return -EINVAL;
+			break;
+		case OPT_BALLOON:
+			if (cfg->balloon.enabled) {
+				snprintf(err, errlen, "--balloon: only one balloon device");
+				return -EINVAL;
+			}
+			if (vm_config_parse_balloon(optarg, &cfg->balloon, err, errlen))
 				return -EINVAL;
 			break;
 		case OPT_HELP:

@@ -77,6 +77,12 @@ int vm_config_validate(const struct vm_config *cfg, uint64_t host_ram, char *err
 			}
 		}
 	}
+	if (cfg->balloon.enabled && cfg->balloon.target > cfg->mem_size) {
+		snprintf(err, errlen, "--balloon target=%llu MiB is more than --memory (%llu MiB)",
+			 (unsigned long long)(cfg->balloon.target >> 20),
+			 (unsigned long long)(cfg->mem_size >> 20));
+		return -EINVAL;
+	}
 	if (cfg->cmdline && strlen(cfg->cmdline) >= VM_CMDLINE_MAX) {
 		snprintf(err, errlen, "--cmdline is %zu bytes, the limit is %d", strlen(cfg->cmdline),
 			 VM_CMDLINE_MAX - 1);
@@ -201,4 +207,48 @@ int vm_config_parse_vsock(char *spec, struct vm_vsock_config *vsock, char *err, 
 	vsock->cid = (uint32_t)cid;
 	vsock->enabled = true;
 	return 0;
+}
+
+int vm_config_parse_balloon(char *spec, struct vm_balloon_config *balloon, char *err,
+			    size_t errlen)
+{
+	char *save = NULL, *opt;
+	uint64_t v;
+	int ret;
+
+	memset(balloon, 0, sizeof(*balloon));
+	for (opt = strtok_r(spec, ",", &save); opt; opt = strtok_r(NULL, ",", &save)) {
+		if (strncmp(opt, "target=", 7) == 0) {
+			ret = parse_size(opt + 7, 20, &v);
+			if (ret || v % 4096 || v / 4096 > UINT32_MAX) {
+				snprintf(err, errlen,
+					 "--balloon: target '%s' is not a size such as 64M (a multiple of 4 KiB)",
+					 opt + 7);
+				return -EINVAL;
+			}
+			balloon->target = v;
+		} else if (strcmp(opt, "deflate-on-oom") == 0) {
+			balloon->deflate_on_oom = true;
+		} else if (strncmp(opt, "stats=", 6) == 0) {
+			if (parse_u64(opt + 6, &v) || v > VM_BALLOON_STATS_MAX) {
+				snprintf(err, errlen,
+					 "--balloon: stats '%s' must be 0 to %d seconds", opt + 6,
+					 VM_BALLOON_STATS_MAX);
+				return -EINVAL;
+			}
+			balloon->stats_interval = (unsigned)v;
+		} else {
+			snprintf(err, errlen,
+				 "--balloon: unknown option '%s' (target=SIZE, deflate-on-oom, stats=SECONDS)",
+				 opt);
+			return -EINVAL;
+		}
+	}
+	balloon->enabled = true;
+	return 0;
+}
+
+const char *vm_config_console_param(const struct vm_config *cfg)
+{
+	return cfg->console_virtio ? VM_CONSOLE_VIRTIO : VM_CONSOLE_SERIAL;
 }

@@ -27,9 +27,16 @@ enum reboot_action {
 /* Linux's x86 COMMAND_LINE_SIZE; the header may say less. */
 #define VM_CMDLINE_MAX 2048
 
-#define VM_DEFAULT_CMDLINE                                                          \
-	"console=ttyS0 reboot=k panic=-1 pci=off nomodules i8042.noaux i8042.nomux " \
-	"i8042.dumbkbd osprey.pv=1"
+/*
+ * The default kernel parameters come after a console= parameter that
+ * depends on the configuration: VM_CONSOLE_SERIAL (COM1) or, with
+ * --console virtio, VM_CONSOLE_VIRTIO (the virtio-console's hvc0).
+ */
+#define VM_CONSOLE_SERIAL "console=ttyS0"
+#define VM_CONSOLE_VIRTIO "console=hvc0"
+#define VM_DEFAULT_CMDLINE                                                     \
+	"reboot=k panic=-1 pci=off nomodules i8042.noaux i8042.nomux i8042.dumbkbd " \
+	"osprey.pv=1"
 
 enum disk_cache {
 	DISK_CACHE_WRITEBACK, /* host page cache; FLUSH offered, fdatasync */
@@ -60,6 +67,16 @@ struct vm_vsock_config {
 	const char *uds; /* host Unix socket path (Firecracker's hybrid model) */
 };
 
+/* --balloon: a virtio-balloon device (virtio 1.x, section 5.5). */
+struct vm_balloon_config {
+	bool enabled;
+	uint64_t target;	 /* bytes the guest is asked to give up (4 KiB multiple) */
+	bool deflate_on_oom;	 /* VIRTIO_BALLOON_F_DEFLATE_ON_OOM */
+	unsigned stats_interval; /* seconds between statistics requests; 0: no stats queue */
+};
+
+#define VM_BALLOON_STATS_MAX 3600
+
 struct vm_config {
 	const char *kernel_path;
 	const char *initrd_path;
@@ -78,6 +95,7 @@ struct vm_config {
 	unsigned nnets;
 	struct vm_vsock_config vsock;
 	bool console_virtio; /* --console virtio: hvc0 instead of the UART */
+	struct vm_balloon_config balloon;
 };
 
 /*
@@ -89,6 +107,16 @@ int vm_config_parse_disk(char *spec, struct vm_disk_config *disk, char *err, siz
 int vm_config_parse_net(char *spec, struct vm_net_config *net, char *err, size_t errlen);
 /* "cid=N,uds=PATH" */
 int vm_config_parse_vsock(char *spec, struct vm_vsock_config *vsock, char *err, size_t errlen);
+
+/*
+ * "[target=SIZE][,deflate-on-oom][,stats=SECONDS]" (SIZE: parse_size, a
+ * bare number is MiB). Sets balloon->enabled. Modifies spec in place.
+ */
+int vm_config_parse_balloon(char *spec, struct vm_balloon_config *balloon, char *err,
+			    size_t errlen);
+
+/* The console= parameter the default command line starts with. */
+const char *vm_config_console_param(const struct vm_config *cfg);
 
 void vm_config_init(struct vm_config *cfg);
 

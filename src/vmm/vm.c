@@ -177,7 +177,7 @@ static int vm_load_guest(struct vm *vm, const struct kvm_cpuid2 *cpuid)
 	struct boot_image img;
 	char err[LOADER_ERR_MAX] = "";
 	char *cmdline = NULL;
-	const char *parts[4];
+	const char *parts[5];
 	gpa_t initrd_addr = 0, limit, low_end = guest_mem_low_end(&vm->mem);
 	uint64_t initrd_size = 0, param = 0;
 	struct kvm_cpuid2 *tmp;
@@ -215,11 +215,12 @@ static int vm_load_guest(struct vm *vm, const struct kvm_cpuid2 *cpuid)
 	cmdline = malloc(VM_CMDLINE_MAX);
 	if (!cmdline)
 		return -ENOMEM;
-	parts[0] = cfg->no_default_cmdline ? NULL : VM_DEFAULT_CMDLINE;
-	parts[1] = cfg->no_default_cmdline ? NULL : vm->tmpl->kernel_params;
-	parts[2] = vm->dev_cmdline;
-	parts[3] = cfg->cmdline;
-	ret = cmdline_build(cmdline, VM_CMDLINE_MAX, parts, 4);
+	parts[0] = cfg->no_default_cmdline ? NULL : vm_config_console_param(cfg);
+	parts[1] = cfg->no_default_cmdline ? NULL : VM_DEFAULT_CMDLINE;
+	parts[2] = cfg->no_default_cmdline ? NULL : vm->tmpl->kernel_params;
+	parts[3] = vm->dev_cmdline;
+	parts[4] = cfg->cmdline;
+	ret = cmdline_build(cmdline, VM_CMDLINE_MAX, parts, 5);
 	if (ret) {
 		log_errx("loader", "kernel command line longer than %d bytes", VM_CMDLINE_MAX - 1);
 		goto out;
