@@ -62,6 +62,11 @@ size_t console_filter_input(bool *saw_escape, uint8_t *buf, size_t len,
 				if (*action == CONSOLE_ACT_NONE)
 					*action = CONSOLE_ACT_CAD;
 				continue;
+			case 'b':
+			case 'B':
+				if (*action == CONSOLE_ACT_NONE)
+					*action = CONSOLE_ACT_BALLOON;
+				continue;
 			case 'h':
 			case 'H':
 			case '?':
@@ -147,14 +152,20 @@ void console_sink_ready(struct console *c)
 {
 	uint64_t one = 1;
 
-	if (c->ready_efd >= 0 && c->in_paused)
+	/*
+	 * Unconditional: the sink may run on another thread and call this
+	 * before the main loop has marked stdin paused; a spurious wake-up
+	 * only flushes an empty pending buffer.
+	 */
+	if (c->ready_efd >= 0)
 		(void)!write(c->ready_efd, &one, sizeof(one));
 }
 
 static void console_help(struct console *c)
 {
 	static const char help[] = "\r\nosprey console escapes: Ctrl-A x quit, Ctrl-A d send "
-				   "Ctrl-Alt-Del, Ctrl-A Ctrl-A send Ctrl-A, Ctrl-A h help\r\n";
+				   "Ctrl-Alt-Del, Ctrl-A b balloon state, Ctrl-A Ctrl-A send "
+				   "Ctrl-A, Ctrl-A h help\r\n";
 
 	(void)!write(STDERR_FILENO, help, sizeof(help) - 1);
 	(void)c;
@@ -170,13 +181,13 @@ static void console_flush_pending(struct console *c)
 	if (n < c->npending) {
 		memmove(c->pending, c->pending + n, c->npending - n);
 		c->npending -= n;
-		if (!c->in_paused) {
+		if (!c->in_paused && c->in_fd >= 0) {
 			c->in_paused = true;
 			event_loop_modify(c->vm->loop, c->in_fd, 0);
 		}
 	} else {
 		c->npending = 0;
-		if (c->in_paused) {
+		if (c->in_paused && c->in_fd >= 0) {
 			c->in_paused = false;
 			event_loop_modify(c->vm->loop, c->in_fd, EPOLLIN);
 		}
@@ -218,6 +229,15 @@ static void console_on_input(void *opaque, uint32_t events)
 	case CONSOLE_ACT_HELP:
 		console_help(c);
 		break;
+	case CONSOLE_ACT_BALLOON:
+		if (c->vm->balloon_report) {
+			c->vm->balloon_report(c->vm);
+		} else {
+			static const char none[] = "\r\nosprey: no balloon device (--balloon)\r\n";
+
+			(void)!write(STDERR_FILENO, none, sizeof(none) - 1);
+		}
+		break;
 	case CONSOLE_ACT_NONE:
 		break;
 	}
@@ -231,7 +251,8 @@ static void console_on_ready(void *opaque, uint32_t events)
 
 	(void)events;
 	(void)!read(c->ready_efd, &v, sizeof(v));
-	if (c->in_fd >= 0)
+	/* After end of file on stdin, what was read before still goes in. */
+	if (c->in_fd >= 0 || c->npending)
 		console_flush_pending(c);
 }
 

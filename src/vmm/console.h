@@ -3,8 +3,8 @@
  * The host side of the guest console: where guest output goes (stdout, a
  * file, nowhere) and where input comes from (stdin, raw mode when it is a
  * terminal, restored on exit). On a terminal, Ctrl-A is the escape key:
- * Ctrl-A x quits, Ctrl-A d sends Ctrl-Alt-Del, Ctrl-A Ctrl-A sends Ctrl-A,
- * Ctrl-A h prints help.
+ * Ctrl-A x quits, Ctrl-A d sends Ctrl-Alt-Del, Ctrl-A b prints the
+ * balloon's state, Ctrl-A Ctrl-A sends Ctrl-A, Ctrl-A h prints help.
  */
 #ifndef OSPREY_VMM_CONSOLE_H
 #define OSPREY_VMM_CONSOLE_H
@@ -44,6 +44,7 @@ enum console_action {
 	CONSOLE_ACT_QUIT,
 	CONSOLE_ACT_CAD,
 	CONSOLE_ACT_HELP,
+	CONSOLE_ACT_BALLOON,
 };
 
 int console_open(struct console *c, struct vm *vm, enum console_mode mode, const char *path);

@@ -16,6 +16,7 @@
 #include "vmm/memory.h"
 
 struct event_loop;
+struct virtio_dev;
 
 /* How a run ended; also osprey's process exit status. */
 enum vm_exit {
@@ -66,6 +67,14 @@ struct vm {
 	/* Hook the i8042 installs so the console can send Ctrl-Alt-Del. */
 	void (*ctrl_alt_del)(void *opaque);
 	void *ctrl_alt_del_opaque;
+
+	/*
+	 * Set by the virtio-balloon device (virtio/balloon.c): the device,
+	 * for virtio_balloon_set_target()/get_stats(), and the report that
+	 * Ctrl-A b prints.
+	 */
+	struct virtio_dev *balloon;
+	void (*balloon_report)(struct vm *vm);
 
 	struct {
 		void (*fn)(void *opaque);
