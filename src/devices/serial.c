@@ -203,7 +203,9 @@ static void com1_tx(void *opaque, uint8_t byte)
 {
 	struct serial_dev *d = opaque;
 
-	console_write(&d->vm->console, &byte, 1);
+	/* With --console virtio the console belongs to hvc0: COM1 goes nowhere. */
+	if (!d->vm->cfg->console_virtio)
+		console_write(&d->vm->console, &byte, 1);
 }
 
 static void com1_set_irq(void *opaque, bool level)
@@ -266,7 +268,8 @@ static int com1_create(struct vm *vm)
 		free(d);
 		return ret;
 	}
-	console_set_sink(&vm->console, com1_sink, d);
+	if (!vm->cfg->console_virtio)
+		console_set_sink(&vm->console, com1_sink, d);
 	return vm_add_cleanup(vm, free, d);
 }
 
