@@ -380,15 +380,19 @@ static int vsock_listen(struct virtio_vsock *v)
 			log_errx("virtio-vsock", "%s exists and is not a socket", v->path);
 			return -EEXIST;
 		}
-		fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-		if (fd >= 0 && connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0) {
+		/* Non-blocking: a live listener with a full backlog says EAGAIN. */
+		fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+		if (fd < 0) {
+			log_err("virtio-vsock", "socket");
+			return -errno;
+		}
+		if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0 || errno == EAGAIN) {
 			close(fd);
 			log_errx("virtio-vsock", "%s is in use by another process", v->path);
 			return -EADDRINUSE;
 		}
-		if (fd >= 0)
-			close(fd);
-		unlink(v->path); /* stale */
+		close(fd);
+		unlink(v->path); /* stale: nobody listens */
 	}
 	v->listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (v->listen_fd < 0) {
