@@ -227,3 +227,161 @@ printf "$(vs_pkt 1 0 256 0 0)$RX"'\x06\x00\x00'"$(vs_pkt 5 0 256 0 3840)$(head -
 # A guest sending past its credit to a host process that reads nothing.
 printf "$(vs_pkt 1 0 256 0 0)$RX"'\x06\x00\x00'"$(vs_pkt 0x85 0 256 0 40000)$(vs_pkt 0x85 0 256 0 40000)$RX$RX" \
 	>"$v/seed-credit-violation"
+
+# ---- virtio_blk: 18-byte header, then guest memory from address 0 (fuzz_virtio_blk.c) ----
+b=$C/fuzz_virtio_blk
+mkdir -p "$b"
+# blk_hdr FILE SIZE_LOG2 FLAGS START DESC AVAIL USED CAPACITY
+# (flags: 1 EVENT_IDX, 2 INDIRECT_DESC, 4 read-only, 8 FLUSH offered)
+blk_hdr() {
+	printf "$(le 1 "$2")$(le 1 "$3")$(le 2 "$4")$(le 2 $(($5 / 16)))$(le 2 $(($6 / 2)))$(le 2 $(($7 / 4)))$(le 8 "$8")" >"$1"
+}
+blk_put() { # FILE GPA BYTES
+	put "$1" $((18 + $2)) "$3"
+}
+# blk_desc FILE GPA ADDR LEN FLAGS NEXT (F_NEXT 1, F_WRITE 2, F_INDIRECT 4)
+blk_desc() {
+	blk_put "$1" "$2" "$(le 8 "$3")$(le 4 "$4")$(le 2 "$5")$(le 2 "$6")"
+}
+blk_req() { # FILE GPA TYPE SECTOR: a request header
+	blk_put "$1" "$2" "$(le 4 "$3")$(le 4 0)$(le 8 "$4")"
+}
+# blk_avail FILE HEAD...: offers the heads on the 16-entry ring at 0x100
+blk_avail() {
+	local f=$1 i=0
+	shift
+	for h in "$@"; do
+		blk_put "$f" $((0x104 + 2 * i)) "$(le 2 "$h")"
+		i=$((i + 1))
+	done
+	blk_put "$f" 0x102 "$(le 2 $i)"
+}
+
+# A read of two sectors: header -> data (W) -> status (W).
+f=$b/seed-read
+blk_hdr "$f" 4 0 0 0 0x100 0x200 64
+blk_req "$f" 0x1000 0 2
+blk_desc "$f" 0 0x1000 16 1 1
+blk_desc "$f" 16 0x2000 1024 3 2
+blk_desc "$f" 32 0x3000 1 2 0
+blk_avail "$f" 0
+
+# A write, a flush and GET_ID on a disk that offers FLUSH; the write's
+# header and data share one buffer, the header of the flush spans two.
+f=$b/seed-write-flush-id
+blk_hdr "$f" 4 8 0 0 0x100 0x200 8
+blk_req "$f" 0x1000 1 7
+blk_desc "$f" 0 0x1000 528 1 1
+blk_desc "$f" 16 0x3000 1 2 0
+blk_req "$f" 0x1300 4 0
+blk_desc "$f" 32 0x1300 6 1 3
+blk_desc "$f" 48 0x1306 10 1 4
+blk_desc "$f" 64 0x3001 1 2 0
+blk_req "$f" 0x1400 8 0
+blk_desc "$f" 80 0x1400 16 1 6
+blk_desc "$f" 96 0x3200 21 2 0
+blk_avail "$f" 0 2 5
+
+# Requests that fail: a write to a read-only disk, past the end, a partial
+# sector, an unknown type, a flush not offered, a short header, no status.
+f=$b/seed-errors
+blk_hdr "$f" 4 4 0 0 0x100 0x200 16
+blk_req "$f" 0x1000 1 0
+blk_req "$f" 0x1010 0 15
+blk_req "$f" 0x1020 0 0
+blk_req "$f" 0x1030 3 0
+blk_req "$f" 0x1040 4 0
+blk_desc "$f" 0 0x1000 16 1 1
+blk_desc "$f" 16 0x2000 512 1 2
+blk_desc "$f" 32 0x3000 1 2 0
+blk_desc "$f" 48 0x1010 16 1 4
+blk_desc "$f" 64 0x2000 1025 2 0
+blk_desc "$f" 80 0x1020 16 1 6
+blk_desc "$f" 96 0x2000 101 2 0
+blk_desc "$f" 112 0x1030 16 1 8
+blk_desc "$f" 128 0x3002 1 2 0
+blk_desc "$f" 144 0x1040 16 1 10
+blk_desc "$f" 160 0x3003 1 2 0
+blk_desc "$f" 176 0x1000 8 1 12
+blk_desc "$f" 192 0x3004 1 2 0
+blk_desc "$f" 208 0x1010 16 0 0
+blk_avail "$f" 0 3 5 7 9 11 13
+
+# A disk of 2^64 - 1 sectors: the last sector reads, one past it wraps.
+f=$b/seed-huge-disk
+blk_hdr "$f" 4 0 0 0 0x100 0x200 -1
+blk_req "$f" 0x1000 0 -2
+blk_req "$f" 0x1010 0 -1
+blk_desc "$f" 0 0x1000 16 1 1
+blk_desc "$f" 16 0x2000 513 2 0
+blk_desc "$f" 32 0x1010 16 1 3
+blk_desc "$f" 48 0x2000 1025 2 0
+blk_avail "$f" 0 2
+
+# An indirect table (header, two data segments, status), EVENT_IDX.
+f=$b/seed-indirect
+blk_hdr "$f" 4 3 0 0 0x100 0x200 32
+blk_req "$f" 0x1000 0 4
+blk_desc "$f" 0 0x800 64 4 0
+blk_desc "$f" 0x800 0x1000 16 1 1
+blk_desc "$f" 0x810 0x2000 512 3 2
+blk_desc "$f" 0x820 0x2400 512 3 3
+blk_desc "$f" 0x830 0x3000 1 2 0
+blk_avail "$f" 0
+
+# ---- virtio_mmio: register records, see fuzz_virtio_mmio.c ----
+m=$C/fuzz_virtio_mmio
+mkdir -p "$m"
+# Register indices into the fuzzer's table.
+R_MAGIC=0 R_VERSION=1 R_DEVID=2 R_VENDOR=3 R_DFEAT=4 R_DFSEL=5 R_FEAT=6 R_FSEL=7
+R_QSEL=8 R_QMAX=9 R_QNUM=10 R_QREADY=11 R_QNOTIFY=12 R_ISR=13 R_ACK=14 R_STATUS=15
+R_DESC=16 R_DESC_HI=17 R_AVAIL=18 R_AVAIL_HI=19 R_USED=20 R_USED_HI=21 R_GEN=22 R_CFG=23
+mr() { printf '\\x21%s' "$(le 1 "$1")"; }              # 32-bit read of a register
+mw() { printf '\\x61%s%s' "$(le 1 "$1")" "$(le 4 "$2")"; } # 32-bit write
+# mq Q NUM DESC AVAIL USED: set up and enable a queue
+mq() {
+	printf '%s' "$(mw $R_QSEL "$1")$(mr $R_QREADY)$(mr $R_QMAX)$(mw $R_QNUM "$2")"
+	printf '%s' "$(mw $R_DESC "$3")$(mw $R_DESC_HI 0)$(mw $R_AVAIL "$4")$(mw $R_AVAIL_HI 0)"
+	printf '%s' "$(mw $R_USED "$5")$(mw $R_USED_HI 0)$(mw $R_QREADY 1)"
+}
+# mmem GPA BYTES(escaped, 1..57): guest memory
+mmem() {
+	local c n
+	c=$(printf "$2" | wc -c)
+	n=$(((c + 6) / 8)) # the record holds n * 8 + 1 bytes; pad with zeros
+	printf '\\x%02x%s%s' $((0x80 | n)) "$(le 2 $(($1 / 4)))" "$2"
+	for ((i = c; i < n * 8 + 1; i++)); do printf '\\x00'; done
+}
+# A 16-byte descriptor
+mdesc() { printf '%s' "$(le 8 "$1")$(le 4 "$2")$(le 2 "$3")$(le 2 "$4")"; }
+PROBE="$(mr $R_MAGIC)$(mr $R_VERSION)$(mr $R_DEVID)$(mr $R_VENDOR)$(mw $R_STATUS 0)$(mw $R_STATUS 1)$(mw $R_STATUS 3)"
+FEAT="$(mw $R_DFSEL 1)$(mr $R_DFEAT)$(mw $R_DFSEL 0)$(mr $R_DFEAT)$(mw $R_FSEL 1)$(mw $R_FEAT 1)$(mw $R_FSEL 0)$(mw $R_FEAT 0x20000020)$(mw $R_STATUS 11)$(mr $R_STATUS)"
+
+# Linux's probe: features with EVENT_IDX, both queues, DRIVER_OK, config
+# reads of every size, one request on queue 0, its interrupt acked.
+f=$m/seed-probe
+printf "$PROBE$FEAT$(mq 0 16 0x1000 0x1100 0x1200)$(mq 1 16 0x2000 0x2100 0x2200)$(mw $R_STATUS 15)$(mr $R_STATUS)" >"$f"
+printf '\x01\x17\x11\x17\x21\x19\x31\x17\x01\x1a'"$(mr $R_GEN)" >>"$f"
+printf "$(mmem 0x1000 "$(mdesc 0x3000 64 2 0)")$(mmem 0x1100 "$(le 2 0)$(le 2 1)$(le 2 0)")" >>"$f"
+printf "$(mw $R_QNOTIFY 0)"'\xc0\x00'"$(mr $R_ISR)$(mw $R_ACK 1)$(mr $R_ISR)"'\xc1'"$(mr $R_GEN)$(mr $R_ISR)$(mw $R_ACK 2)" >>"$f"
+printf "$(mw $R_CFG 0x01020304)"'\x41\x17\xaa\x51\x18\xbb\xcc' >>"$f"
+
+# A hostile driver: unoffered and legacy features, DRIVER_OK anyway,
+# queues outside RAM and too large, odd access sizes, resets.
+f=$m/seed-hostile
+printf "$PROBE$(mw $R_FSEL 0)$(mw $R_FEAT 8)$(mw $R_FSEL 1)$(mw $R_FEAT 1)$(mw $R_STATUS 15)$(mr $R_STATUS)" >"$f"
+printf "$(mw $R_FEAT 0)$(mw $R_STATUS 11)$(mr $R_STATUS)"'\xc3' >>"$f"
+printf "$PROBE$FEAT$(mq 0 16 0x10000 0x1100 0x1200)$(mr $R_STATUS)$(mq 1 32 0x2000 0x2100 0x2200)$(mw $R_STATUS 15)$(mr $R_STATUS)" >>"$f"
+printf "$(mw $R_QSEL 5)$(mr $R_QMAX)$(mw $R_QNUM 8)$(mw $R_QREADY 1)$(mw $R_QNOTIFY 7)" >>"$f"
+# status written 1, 2 and 8 bytes wide and unaligned; odd reads
+printf '\x40\x70\x00\x0f\x50\x70\x00\x0f\x00\x70\x70\x00\x0f\x00\x00\x00\x00\x00\x00\x00' >>"$f"
+printf '\x60\x71\x00\x0f\x00\x00\x00\x00\x00\x00\x10\x02\x00\x30\x00\x00\x20\x01\x00\x20\xfc\x0f\x30\xfc\x0f' >>"$f"
+printf "$(mw $R_STATUS 0)$(mr $R_STATUS)$(mw $R_STATUS 0x40)$(mr $R_STATUS)"'\xc3' >>"$f"
+
+# A live queue whose chain loops: the kick breaks the queue, NEEDS_RESET,
+# then a reset and a clean set-up on the same rings.
+f=$m/seed-broken-ring
+printf "$(mmem 0x1000 "$(mdesc 0x3000 8 1 1)$(mdesc 0x3000 8 1 0)")$(mmem 0x1100 "$(le 2 0)$(le 2 1)$(le 2 0)")" >"$f"
+printf "$PROBE$FEAT$(mq 0 16 0x1000 0x1100 0x1200)$(mw $R_STATUS 15)$(mw $R_QNOTIFY 0)"'\xc0\x00'"$(mr $R_STATUS)$(mr $R_ISR)" >>"$f"
+printf "$(mq 0 8 0x1000 0x1100 0x1200)$(mw $R_STATUS 0)$(mmem 0x1010 "$(mdesc 0x3000 8 2 0)")" >>"$f"
+printf "$PROBE$FEAT$(mq 0 16 0x1000 0x1100 0x1200)$(mw $R_STATUS 15)"'\xc0\x00\xc2\x00'"$(mr $R_ISR)$(mr $R_STATUS)" >>"$f"
