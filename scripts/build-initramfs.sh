@@ -6,7 +6,7 @@
 #
 # Contents: Debian's busybox-static (installed with apt-get when missing) as
 # /bin/busybox with a symlink for every applet, guest/initramfs/init as /init,
-# and the directories init mounts on. Uncompressed newc cpio: unpacking a
+# /etc/fstab, the directories init mounts on, and /dev/{console,mem,null}. Uncompressed newc cpio: unpacking a
 # compressed one costs tens of seconds on hosts that emulate guest kernel
 # code. The archive is reproducible (sorted, root-owned, fixed mtimes).
 #
@@ -91,6 +91,14 @@ done < <("$BUSYBOX" --list-full | LC_ALL=C sort)
 [[ -L $root/bin/sh ]] || die "busybox has no sh applet"
 log "busybox $bb_version: $n applet links"
 
+# /etc/fstab for init's single `mount -a`.
+cat >"$root/etc/fstab" <<'FSTAB'
+proc      /proc  proc      defaults   0 0
+sysfs     /sys   sysfs     defaults   0 0
+devtmpfs  /dev   devtmpfs  defaults   0 0
+tmpfs     /tmp   tmpfs     mode=1777  0 0
+FSTAB
+
 # Reproducible archive: fixed mtimes, root ownership, sorted names,
 # inode numbers assigned in order (--reproducible).
 find "$root" -exec touch -h -d @0 {} +
@@ -98,6 +106,25 @@ out="$tmp/out"
 mkdir "$out"
 (cd "$root" && find . -mindepth 1 -printf '%P\n' | LC_ALL=C sort |
 	cpio --quiet -o -H newc -R 0:0 --reproducible >"$out/initramfs.cpio")
+
+# A second archive, appended (the kernel unpacks concatenated archives),
+# with the device nodes init needs before devtmpfs is mounted: /dev/mem
+# for the boot marker, written first thing. Written by hand in newc format
+# so that building needs no mknod (and no root).
+newc_entry() { # name mode ino rdevmajor rdevminor
+	local name=$1 namesize=$((${#1} + 1))
+	printf '070701%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X' \
+		"$3" "$2" 0 0 1 0 0 0 0 "$4" "$5" "$namesize" 0
+	printf '%s\0' "$name"
+	# header (110 bytes) + name, padded to a multiple of 4
+	head -c $(((4 - (110 + namesize) % 4) % 4)) /dev/zero
+}
+{
+	newc_entry dev/console $((0020600)) 1000001 5 1
+	newc_entry dev/mem $((0020600)) 1000002 1 1
+	newc_entry dev/null $((0020666)) 1000003 1 3
+	newc_entry 'TRAILER!!!' 0 0 0 0
+} >>"$out/initramfs.cpio"
 
 mv -T "$out" "$dest" 2>/dev/null || {
 	# Someone else finished the same entry first: theirs is identical.

@@ -5,8 +5,8 @@
 #   KDIR=$(scripts/build-kernel.sh)      # $KDIR/vmlinux, $KDIR/bzImage
 #
 # Source: Debian's linux-source-6.1 (installed with apt-get when missing),
-# plus guest/linux/patches/*.patch, configured as `make tinyconfig` +
-# guest/linux/config-fragment + `make olddefconfig`.
+# plus guest/linux/patches/*.patch, configured as tinyconfig +
+# guest/linux/config-fragment (see below) + `make olddefconfig`.
 #
 # Cache: ${OSPREY_CACHE:-$HOME/.cache/osprey}/kernel-<debian version>-<key>/
 #   vmlinux     ELF with the PVH entry note (what osprey boots by default)
@@ -148,9 +148,18 @@ done
 
 export KBUILD_BUILD_USER=osprey KBUILD_BUILD_HOST=osprey
 make_k=(make -C "$tmp/src" ARCH=x86_64)
-"${make_k[@]}" -s tinyconfig >&2
-"$tmp/src/scripts/kconfig/merge_config.sh" -m -O "$tmp/src" \
-	"$tmp/src/.config" "$fragment" >&2
+# tinyconfig with our fragment folded in: allnoconfig, forced to the values
+# of tinyconfig's fragments and then ours. Unlike `make tinyconfig` followed
+# by merging, options that our fragment makes visible start from "no" (as
+# tinyconfig's own do) instead of from their Kconfig defaults, which would
+# pull in e.g. 256 legacy ptys and every PS/2 mouse protocol.
+allconfig="$tmp/allnoconfig.in"
+for f in kernel/configs/tiny-base.config kernel/configs/tiny.config \
+	arch/x86/configs/tiny.config; do
+	if [[ -f $tmp/src/$f ]]; then cat "$tmp/src/$f"; fi
+done >"$allconfig"
+cat "$fragment" >>"$allconfig"
+"${make_k[@]}" -s KCONFIG_ALLCONFIG="$allconfig" allnoconfig >&2
 "${make_k[@]}" -s olddefconfig >&2
 check_config "$tmp/src/.config" || die "config fragment not honoured (see above)"
 
