@@ -11,6 +11,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "base/rate_limiter.h"
+
 enum console_mode {
 	CONSOLE_STDIO,
 	CONSOLE_FILE,
@@ -51,6 +53,7 @@ struct vm_disk_config {
 	bool read_only;
 	enum disk_cache cache;
 	const char *id; /* GET_ID string, at most 20 bytes; default: file name */
+	struct rate_limiter_config rate_limit; /* all zero: unlimited */
 };
 
 #define VM_MAX_NETS 4
@@ -59,6 +62,8 @@ struct vm_net_config {
 	const char *tap; /* host tap device name (created if missing) */
 	uint8_t mac[6];
 	bool has_mac; /* otherwise a locally administered MAC is derived */
+	const char *id; /* iface_id (API); default: the tap name */
+	struct rate_limiter_config rx_rate_limit, tx_rate_limit; /* zero: unlimited */
 };
 
 struct vm_vsock_config {
@@ -89,6 +94,7 @@ struct vm_config {
 	const char *console_path;
 	enum reboot_action on_reboot;
 	bool rng; /* virtio-rng */
+	struct rate_limiter_config rng_rate_limit; /* zero: unlimited */
 	struct vm_disk_config disks[VM_MAX_DISKS];
 	unsigned ndisks;
 	struct vm_net_config nets[VM_MAX_NETS];

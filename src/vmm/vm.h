@@ -76,6 +76,11 @@ struct vm {
 	struct virtio_dev *balloon;
 	void (*balloon_report)(struct vm *vm);
 
+	/* The virtio-blk and virtio-net devices, in cfg->disks/nets order
+	 * (for run-time updates from the API: vm_update_disk/net). */
+	struct virtio_dev *disk_devs[VM_MAX_DISKS];
+	struct virtio_dev *net_devs[VM_MAX_NETS];
+
 	struct {
 		void (*fn)(void *opaque);
 		void *opaque;
@@ -106,6 +111,19 @@ int vm_alloc_mmio(struct vm *vm, uint64_t size, uint64_t *base);
 int vm_alloc_irq(struct vm *vm, unsigned *irq);
 /* Appends a parameter to the guest command line (before the user's). */
 int vm_cmdline_append(struct vm *vm, const char *param);
+
+/*
+ * Run-time changes (PATCH /drives/{id}, PATCH /network-interfaces/{id}),
+ * thread-safe, callable while the guest runs. `id` is the disk's or
+ * interface's id. NULL arguments leave that setting alone. A new
+ * path_on_host is opened (with the disk's read-only mode) before the old
+ * file is closed, and the guest is told the new capacity through a config
+ * change interrupt. -ENOENT for an unknown id, -errno with a message in err.
+ */
+int vm_update_disk(struct vm *vm, const char *id, const char *path_on_host,
+		   const struct rate_limiter_config *rl, char *err, size_t errlen);
+int vm_update_net(struct vm *vm, const char *id, const struct rate_limiter_config *rx,
+		  const struct rate_limiter_config *tx, char *err, size_t errlen);
 
 /* Registers fn to run at vm_destroy (reverse order). */
 int vm_add_cleanup(struct vm *vm, void (*fn)(void *opaque), void *opaque);
