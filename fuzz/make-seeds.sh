@@ -385,3 +385,56 @@ printf "$(mmem 0x1000 "$(mdesc 0x3000 8 1 1)$(mdesc 0x3000 8 1 0)")$(mmem 0x1100
 printf "$PROBE$FEAT$(mq 0 16 0x1000 0x1100 0x1200)$(mw $R_STATUS 15)$(mw $R_QNOTIFY 0)"'\xc0\x00'"$(mr $R_STATUS)$(mr $R_ISR)" >>"$f"
 printf "$(mq 0 8 0x1000 0x1100 0x1200)$(mw $R_STATUS 0)$(mmem 0x1010 "$(mdesc 0x3000 8 2 0)")" >>"$f"
 printf "$PROBE$FEAT$(mq 0 16 0x1000 0x1100 0x1200)$(mw $R_STATUS 15)"'\xc0\x00\xc2\x00'"$(mr $R_ISR)$(mr $R_STATUS)" >>"$f"
+
+# ---- virtio-balloon, virtio-console, virtio-rng (fuzz_virtio_devices) ----
+d=$C/fuzz_virtio_devices
+mkdir -p "$d"
+# Queue q's rings: descriptors at 0x10000 + q * 0x4000, available ring
+# 0x1000 above, used ring 0x2000 above (tests/unit/virtio_driver.h).
+# dmem GPA BYTES: a guest memory record (at most 256 bytes)
+dmem() {
+	local gpa=$1 bytes=$2 n
+	n=$(printf "$bytes" | wc -c)
+	printf '\\x00%s%s%s' "$(le 2 $((gpa / 4)))" "$(le 1 $((n - 1)))" "$bytes"
+}
+ddesc() { printf '%s' "$(le 8 "$1")$(le 4 "$2")$(le 2 "$3")$(le 2 "$4")"; }
+# davail Q HEAD...: the available ring of queue Q holding these heads
+davail() {
+	local q=$1 s="" n=0
+	shift
+	for h in "$@"; do
+		s+=$(le 2 "$h")
+		n=$((n + 1))
+	done
+	dmem $((0x11000 + q * 0x4000)) "$(le 2 0)$(le 2 $n)$s"
+}
+kick() { printf '\\x%02x' $(((($1) << 2) | 1)); }
+
+# balloon: inflate two PFNs (one inside RAM, one far outside), deflate
+# one, a statistics buffer returned with two tags, then a reset.
+f=$d/seed-balloon
+printf '\x00\x07' >"$f"
+printf "$(dmem 0x20000 "$(le 4 0x30)$(le 4 0xfffff)")$(dmem 0x10000 "$(ddesc 0x20000 8 0 0)")$(davail 0 0)$(kick 0)" >>"$f"
+printf "$(dmem 0x20100 "$(le 4 0x30)")$(dmem 0x14000 "$(ddesc 0x20100 4 0 0)")$(davail 1 0)$(kick 1)" >>"$f"
+printf '\x02\x00' >>"$f"
+printf "$(dmem 0x20200 "$(le 2 4)$(le 8 1000000)$(le 2 6)$(le 8 500000)")$(dmem 0x18000 "$(ddesc 0x20200 20 0 0)")$(davail 2 0)$(kick 2)" >>"$f"
+printf '\x03\x07\x00\x00\x00\x00' >>"$f"
+
+# balloon: a hostile inflate chain (a loop, an odd length, a write buffer)
+f=$d/seed-balloon-hostile
+printf '\x00\x03' >"$f"
+printf "$(dmem 0x10000 "$(ddesc 0x20000 7 1 1)$(ddesc 0x20000 4096 3 0)")$(davail 0 0 1 5)$(kick 0)$(kick 1)$(kick 2)" >>"$f"
+
+# console: host input with receive buffers posted, guest output on tx
+f=$d/seed-console
+printf '\x01\x00' >"$f"
+printf '\x02\x05hello' >>"$f"
+printf "$(dmem 0x10000 "$(ddesc 0x20000 64 2 0)$(ddesc 0x20040 64 2 0)")$(davail 0 0 1)$(kick 0)" >>"$f"
+printf '\x02\x03ls\r' >>"$f"
+printf "$(dmem 0x20100 'guest says hi\n')$(dmem 0x14000 "$(ddesc 0x20100 14 0 0)")$(davail 1 0)$(kick 1)" >>"$f"
+
+# rng: a small request, an oversize one (indirect table), a read-only one
+f=$d/seed-rng
+printf '\x02\x40' >"$f"
+printf "$(dmem 0x20000 "$(ddesc 0x21000 0x10000 2 0)$(ddesc 0x31000 0x8000 2 0)")" >>"$f"
+printf "$(dmem 0x10000 "$(ddesc 0x22000 64 2 0)$(ddesc 0x20000 32 4 0)$(ddesc 0x22000 64 0 0)")$(davail 0 0 1 2)$(kick 0)" >>"$f"

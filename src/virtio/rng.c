@@ -8,12 +8,12 @@
 #include <stdlib.h>
 #include <sys/random.h>
 
+#include "virtio/rng.h"
+
 #include "devices/device.h"
 #include "virtio/mmio.h"
 #include "vmm/vm.h"
 
-#define VIRTIO_ID_RNG 4
-#define RNG_MAX_PER_REQUEST (64 * 1024)
 #define RNG_QUEUE_SIZE 256
 
 struct virtio_rng {
@@ -79,7 +79,7 @@ static void rng_destroy(struct virtio_dev *d)
 	free(d->priv);
 }
 
-static const struct virtio_dev_ops virtio_rng_ops = {
+const struct virtio_dev_ops virtio_rng_ops = {
 	.name = "virtio-rng",
 	.device_id = VIRTIO_ID_RNG,
 	.nqueues = 1,
@@ -88,6 +88,11 @@ static const struct virtio_dev_ops virtio_rng_ops = {
 	.destroy = rng_destroy,
 };
 
+void *virtio_rng_alloc(void)
+{
+	return calloc(1, sizeof(struct virtio_rng));
+}
+
 static int virtio_rng_create(struct vm *vm)
 {
 	struct virtio_rng *r;
@@ -95,7 +100,7 @@ static int virtio_rng_create(struct vm *vm)
 
 	if (!vm->cfg->rng)
 		return 0;
-	r = calloc(1, sizeof(*r));
+	r = virtio_rng_alloc();
 	if (!r)
 		return -ENOMEM;
 	return virtio_mmio_create(vm, &virtio_rng_ops, r, &d);
