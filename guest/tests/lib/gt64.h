@@ -27,8 +27,13 @@ void gt64_cpu_init(void);
 /*
  * Runs fn(arg) in user mode (CPL3, selectors GT64_USER_CS/DS) on the
  * stack that ends at user_rsp (16-byte aligned), with RFLAGS = rflags
- * (GT64_RFLAGS_FIXED is added), and returns fn's result.  An exception in
+ * (include GT64_RFLAGS_FIXED), and returns fn's result.  An exception in
  * user mode ends the guest through gt64_trap().
+ *
+ * On kvm_pvm hosts user mode always runs with IOPL 0 (and hardware IF 1)
+ * whatever rflags says: port I/O from user mode raises #GP there, and so
+ * do cli/sti.  int $N from user mode raises #UD at the int; int3 gives
+ * #BP; rdtsc, cpuid (the host's), MMIO and ud2 behave as on hardware.
  */
 uint64_t gt64_enter_user(uint64_t (*fn)(void *), void *arg, uint64_t user_rsp,
 			 uint64_t rflags);
