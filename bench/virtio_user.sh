@@ -9,7 +9,8 @@
 #
 #   bench/virtio_user.sh [-r RUNS] [-m MIB] [-n IOS] [-q QD] [-i IMAGE]
 #
-#   -r RUNS   runs per configuration, medians are reported (default 3)
+#   -r RUNS   runs per configuration, taking turns; medians are reported
+#             (default 3)
 #   -m MIB    area written and read by every pass (default 64)
 #   -n IOS    random reads per random run (default 4000)
 #   -q QD     queue depth of the deep runs (default 16)
@@ -77,48 +78,60 @@ collect() { # config file
 	sed -n -E \
 		-e 's/^blk_bench: (seqwrite|seqread) 64KiB qd([0-9]+): ([0-9.]+) MB\/s.*/\1_qd\2 \3/p' \
 		-e 's/^blk_bench: randread 4KiB qd([0-9]+): ([0-9]+) IOPS.*/randread_qd\1 \2/p' \
-		-e 's/^blk_bench: flush: ([0-9]+) us.*/flush_us \1/p' "$2" |
+		-e 's/^blk_bench: flush: ([0-9]+) us.*/flush_us \1/p' \
+		-e 's/^blk_bench: exits: mmio read ([0-9.]+) us.*queue notify ([0-9.]+) us.*/mmio_read_us \1\nnotify_us \2/p' "$2" |
 		sed "s/^/$1 /" >>"$RES"
 }
 
-run_guest() { # config label command...
-	local config=$1 i
-	shift
-	for ((i = 1; i <= RUNS; i++)); do
-		if ! timeout 300 "$@" >"$OUT/guest.out" 2>"$OUT/guest.err" </dev/null; then
-			: # QEMU's power-off status is 3 (isa-debug-exit); judged below
-		fi
-		if ! grep -q '^blk_bench: done$' "$OUT/guest.out"; then
-			echo "virtio_user.sh: $config run $i did not finish:" >&2
-			cat "$OUT/guest.out" "$OUT/guest.err" >&2
-			exit 1
-		fi
-		echo "-- $config, run $i of $RUNS"
-		grep '^blk_bench: \(seq\|rand\|flush\|verify\)' "$OUT/guest.out"
-		collect "$config" "$OUT/guest.out"
-	done
+run_guest() { # config run command...
+	local config=$1 i=$2
+	shift 2
+	if ! timeout 300 "$@" >"$OUT/guest.out" 2>"$OUT/guest.err" </dev/null; then
+		: # QEMU's power-off status is 3 (isa-debug-exit); judged below
+	fi
+	if ! grep -q '^blk_bench: done$' "$OUT/guest.out"; then
+		echo "virtio_user.sh: $config run $i did not finish:" >&2
+		cat "$OUT/guest.out" "$OUT/guest.err" >&2
+		exit 1
+	fi
+	echo "-- $config, run $i of $RUNS"
+	grep '^blk_bench: \(exits\|seq\|rand\|flush\|verify\)' "$OUT/guest.out"
+	collect "$config" "$OUT/guest.out"
 }
 
-echo "== osprey, guest user mode driver: $CMDLINE"
-run_guest osprey-wb build/osprey run --kernel "$GUEST" --memory 256M \
-	--disk "$IMG,cache=writeback" --cmdline "$CMDLINE blk_bench.flush=1"
-run_guest osprey-none build/osprey run --kernel "$GUEST" --memory 256M \
-	--disk "$IMG,cache=none" --cmdline "$CMDLINE blk_bench.flush=0"
-
+have_qemu=0
 if command -v qemu-system-x86_64 >/dev/null; then
+	have_qemu=1
 	qemu=(qemu-system-x86_64 -M microvm,acpi=off -enable-kvm -cpu host,-arch-capabilities
 		-m 256 -nodefaults -no-user-config -nographic -serial stdio -no-reboot
 		-device isa-debug-exit,iobase=0x700,iosize=4
 		-global virtio-mmio.force-legacy=false
 		-device virtio-blk-device,drive=d -kernel "$GUEST")
-	echo "== QEMU microvm ($(qemu-system-x86_64 --version | head -1))"
-	run_guest qemu-wb "${qemu[@]}" -drive "if=none,id=d,file=$IMG,format=raw,cache=writeback" \
-		-append "$CMDLINE blk_bench.flush=1"
-	run_guest qemu-wt "${qemu[@]}" -drive "if=none,id=d,file=$IMG,format=raw,cache=writethrough" \
-		-append "$CMDLINE blk_bench.flush=0"
+fi
+
+echo "== guest user-mode driver: $CMDLINE"
+echo "== osprey: build/osprey"
+if ((have_qemu)); then
+	echo "== QEMU microvm: $(qemu-system-x86_64 --version | head -1)"
 else
 	echo "== QEMU: qemu-system-x86_64 not installed (scripts/deps.sh --bench); skipped"
 fi
+# The configurations take turns, so that a change in the load of the
+# machine hits all of them alike.
+for ((i = 1; i <= RUNS; i++)); do
+	run_guest osprey-wb "$i" build/osprey run --kernel "$GUEST" --memory 256M \
+		--disk "$IMG,cache=writeback" --cmdline "$CMDLINE blk_bench.flush=1"
+	run_guest osprey-none "$i" build/osprey run --kernel "$GUEST" --memory 256M \
+		--disk "$IMG,cache=none" --cmdline "$CMDLINE blk_bench.flush=0"
+	if ((have_qemu)); then
+		run_guest qemu-wb "$i" "${qemu[@]}" \
+			-drive "if=none,id=d,file=$IMG,format=raw,cache=writeback" \
+			-append "$CMDLINE blk_bench.flush=1"
+		run_guest qemu-wt "$i" "${qemu[@]}" \
+			-drive "if=none,id=d,file=$IMG,format=raw,cache=writethrough" \
+			-append "$CMDLINE blk_bench.flush=0"
+	fi
+done
 
 echo "== host, same file ($IMG)"
 count=$((MIB * 16)) # 64 KiB blocks
@@ -160,7 +173,7 @@ for ((i = 1; i <= RUNS; i++)); do
 done
 
 echo
-echo "== medians of $RUNS runs (MB/s, IOPS, flush in us)"
+echo "== medians of $RUNS runs (MB/s, IOPS; flush, mmio read, notify in us)"
 python3 - "$RES" "$QD" <<'EOF'
 import statistics
 import sys
@@ -171,7 +184,8 @@ for line in open(res):
     cfg, metric, v = line.split()
     vals.setdefault((cfg, metric), []).append(float(v))
 med = {k: statistics.median(v) for k, v in vals.items()}
-metrics = [f"seqwrite_qd{qd}", f"seqread_qd{qd}", "randread_qd1", f"randread_qd{qd}", "flush_us"]
+metrics = [f"seqwrite_qd{qd}", f"seqread_qd{qd}", "randread_qd1", f"randread_qd{qd}", "flush_us",
+           "mmio_read_us", "notify_us"]
 cfgs = [c for c in ["osprey-wb", "osprey-none", "qemu-wb", "qemu-wt", "host", "host-sync",
                     "host-direct"] if any(k[0] == c for k in med)]
 

@@ -18,7 +18,8 @@
  * writes its report into a buffer, and kernel mode prints the buffer to
  * COM1 between phases (outside the timed loops) and powers off at the end.
  *
- * Phases: set-up (find the device, negotiate, queue), sequential write of
+ * Phases: set-up (find the device, negotiate, queue), the cost of one
+ * MMIO read and one queue notify, sequential write of
  * a pattern, sequential read (checks the sector tags), verify (reads
  * everything again and compares every byte), random 4 KiB reads at queue
  * depth 1 and at the chosen depth (checking tags).  Any error prints
@@ -712,6 +713,46 @@ static int phase_setup(void)
 	return 0;
 }
 
+/* The exit costs under everything else: an MMIO read of a virtio-mmio
+ * register (a KVM_EXIT_MMIO round trip to the VMM's vCPU thread) and a
+ * QueueNotify write with nothing new in the ring (KVM signals the
+ * ioeventfd and resumes the guest; the device thread finds no work). */
+static void out_per_op(uint64_t cycles, uint64_t n)
+{
+	if (B.tsc_khz) {
+		out_tenths(cycles * 10000 / B.tsc_khz / n);
+		out_s(" us (");
+	} else {
+		out_s("n/a (");
+	}
+	out_u(cycles / n);
+	out_s(" cycles)");
+}
+
+static int phase_exits(void)
+{
+	const uint64_t n = 1000;
+	uint64_t t0, t1, t2;
+
+	marker(90);
+	t0 = rdtsc();
+	for (uint64_t i = 0; i < n; i++)
+		(void)rd(VM_VERSION);
+	t1 = rdtsc();
+	for (uint64_t i = 0; i < n; i++)
+		wr(VM_QUEUE_NOTIFY, 0);
+	t2 = rdtsc();
+	marker(91);
+	out_s("blk_bench: exits: mmio read ");
+	out_per_op(t1 - t0, n);
+	out_s(", queue notify ");
+	out_per_op(t2 - t1, n);
+	out_s(", ");
+	out_u(n);
+	out_s(" each\n");
+	return 0;
+}
+
 static int phase_seqwrite(void)
 {
 	struct run r = { "seqwrite", BLK_T_OUT, SEQ_BS, (unsigned)B.qd,
@@ -779,7 +820,7 @@ static int phase_randread_qd(void)
 }
 
 static int (*const phases[])(void) = {
-	phase_setup, phase_seqwrite, phase_seqread, phase_verify, phase_randread_qd1,
+	phase_setup, phase_exits, phase_seqwrite, phase_seqread, phase_verify, phase_randread_qd1,
 	phase_randread_qd,
 };
 
