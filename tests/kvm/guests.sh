@@ -159,6 +159,7 @@ test_blk_bench_user_mode_driver() {
 	osprey_run 60 --kernel "$GUESTS/blk_bench.elf" --disk "$TEST_TMP/disk.img" \
 		--memory 64M --cmdline "blk_bench.mib=1 blk_bench.ios=200"
 	expect_status 0 "$status" "blk_bench guest"
+	expect_grep '^blk_bench: user mode \(CPL3\): this line is printed from there$' "$TEST_TMP/out"
 	expect_grep '^blk_bench: virtio-blk at 0xd0001000 irq [0-9]+, 4096 sectors, queue 128, features VERSION_1,' "$TEST_TMP/out"
 	expect_grep '^blk_bench: exits: mmio read [0-9]+\.[0-9] us \([0-9]+ cycles\), queue notify [0-9]+\.[0-9] us' "$TEST_TMP/out"
 	expect_grep '^blk_bench: seqwrite 64KiB qd16: [0-9]+\.[0-9] MB/s \(16 requests,' "$TEST_TMP/out"

@@ -16,6 +16,8 @@ struct idt_gate64 {
 	uint32_t reserved;
 } __attribute__((packed));
 
+/* The 64-bit TSS followed by an I/O permission bitmap that allows every
+ * port (0 bits) and the all-ones byte that must end it. */
 struct tss64 {
 	uint32_t reserved0;
 	uint64_t rsp[3];
@@ -24,16 +26,22 @@ struct tss64 {
 	uint64_t reserved2;
 	uint16_t reserved3;
 	uint16_t iomap_base;
+	uint8_t iomap[65536 / 8];
+	uint8_t iomap_end;
 } __attribute__((packed));
 
-_Static_assert(sizeof(struct tss64) == 104, "TSS layout");
+_Static_assert(offsetof(struct tss64, iomap) == 104, "TSS layout");
 
 extern const uint64_t gt64_trap_stubs[32];
 extern uint64_t gt64_gdt_tss[2];
 extern char gt64_trap_stack_top[];
 
 static struct idt_gate64 idt[GT64_IDT_VECTORS] __attribute__((aligned(16)));
-static struct tss64 tss __attribute__((aligned(16)));
+/* In .data (assembled, not computed: kernel mode is emulated on kvm_pvm). */
+static struct tss64 tss __attribute__((aligned(16))) = {
+	.iomap_base = offsetof(struct tss64, iomap),
+	.iomap_end = 0xff,
+};
 
 static void set_gate(unsigned v, uint64_t handler, unsigned dpl)
 {
@@ -54,7 +62,13 @@ void gt64_cpu_init(void)
 	} idtr = { sizeof(idt) - 1, (uint64_t)(uintptr_t)idt };
 
 	tss.rsp[0] = (uint64_t)(uintptr_t)gt64_trap_stack_top;
-	tss.iomap_base = sizeof(tss); /* no I/O bitmap: IOPL decides */
+	/*
+	 * The I/O bitmap lets user mode use every port even with IOPL 0. On
+	 * kvm_pvm user mode always runs with IOPL 0 whatever RFLAGS asks
+	 * for; there the access faults into KVM, which checks this bitmap and
+	 * emulates it (about 60-120 us per access, 5-7 times the cost of
+	 * port I/O from kernel mode).
+	 */
 	/* 64-bit available TSS (type 9), present, DPL 0. */
 	gt64_gdt_tss[0] = (limit & 0xffff) | ((base & 0xffffff) << 16) | (0x89ULL << 40) |
 			  ((limit >> 16) << 48) | (((base >> 24) & 0xff) << 56);

@@ -19,7 +19,8 @@ struct gt64_frame {
 	uint64_t rip, cs, rflags, rsp, ss;
 };
 
-/* Installs the TSS (RSP0 = a stack of its own) and an IDT whose
+/* Installs the TSS (RSP0 = a stack of its own, an I/O bitmap that allows
+ * every port to user mode) and an IDT whose
  * exception vectors 0-31 print the frame and fail, plus the user-exit
  * gate (DPL 3). Kernel mode only. */
 void gt64_cpu_init(void);
@@ -31,9 +32,11 @@ void gt64_cpu_init(void);
  * user mode ends the guest through gt64_trap().
  *
  * On kvm_pvm hosts user mode always runs with IOPL 0 (and hardware IF 1)
- * whatever rflags says: port I/O from user mode raises #GP there, and so
- * do cli/sti.  int $N from user mode raises #UD at the int; int3 gives
- * #BP; rdtsc, cpuid (the host's), MMIO and ud2 behave as on hardware.
+ * whatever rflags says, so cli/sti raise #GP there; port I/O still works
+ * through the TSS I/O bitmap that gt64_cpu_init() installs (all ports
+ * allowed), but slowly (60-120 us per access).  int $N from user mode
+ * raises #UD at the int; int3 gives #BP; rdtsc, cpuid (native: the
+ * host's leaves, not the VMM's), MMIO and ud2 behave as on hardware.
  */
 uint64_t gt64_enter_user(uint64_t (*fn)(void *), void *arg, uint64_t user_rsp,
 			 uint64_t rflags);
