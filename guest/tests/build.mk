@@ -8,7 +8,9 @@
 # plus the phony targets guest-tests and guest-tests-clean.  Standalone:
 #     make -f guest/tests/build.mk guest-tests
 #
-# Uses only the host gcc/as/ld (32-bit code, no libc, no libgcc).  All
+# Uses only the host gcc/as/ld (no libc, no libgcc).  Most guests are 32-bit
+# (ELF32, guest.ld); the GUEST_TEST64_NAMES ones are 64-bit (ELF64,
+# guest64.ld, lib/start64.S: long mode and user mode).  All
 # variables are GUEST_TEST_* / GT_* so nothing leaks into the VMM build, and
 # the including Makefile's CFLAGS/LDFLAGS are deliberately not used.
 
@@ -20,7 +22,9 @@ GT_OUT ?= build/guest
 GT_OBJ := $(GT_OUT)/obj
 
 GUEST_TEST_NAMES := hello triple_fault unclaimed_port smp reboot memsize emul_fail int3
-GUEST_TEST_ELFS := $(GUEST_TEST_NAMES:%=$(GT_OUT)/%.elf)
+GUEST_TEST64_NAMES := blk_bench
+GUEST_TEST_ELFS := $(GUEST_TEST_NAMES:%=$(GT_OUT)/%.elf) \
+	$(GUEST_TEST64_NAMES:%=$(GT_OUT)/%.elf)
 
 GUEST_TEST_CC ?= gcc
 GUEST_TEST_LD ?= ld
@@ -42,11 +46,30 @@ GT_LDFLAGS := -m elf_i386 -nostdlib -static --no-dynamic-linker \
 
 GT_LIB_OBJS := $(GT_OBJ)/lib/start.o $(GT_OBJ)/lib/gt.o
 
+# 64-bit guests: same warnings; -mno-red-zone because exceptions in kernel
+# mode push onto the interrupted stack; the image sits at 1 MiB, so the
+# small code model without PIC works.  Objects go in $(GT_OBJ)/64/.
+GT64_CFLAGS := $(filter-out -m32 -march=i686,$(GT_CFLAGS)) -m64 -march=x86-64 \
+	-mno-red-zone -mcmodel=small
+GT64_ASFLAGS := $(filter-out -m32,$(GT_ASFLAGS)) -m64
+GT64_LDFLAGS := $(filter-out -m elf_i386 -T $(GT_SRC)/guest.ld,$(GT_LDFLAGS)) \
+	-m elf_x86_64 -T $(GT_SRC)/guest64.ld
+GT64_LIB_OBJS := $(GT_OBJ)/64/lib/start64.o $(GT_OBJ)/64/lib/gt64.o $(GT_OBJ)/64/lib/gt.o
+
 # Extra objects per guest (besides <name>.o and the library).
 GT_EXTRA_smp := $(GT_OBJ)/smp_ap.o
 
 GT_ALL_OBJS := $(GT_LIB_OBJS) $(GUEST_TEST_NAMES:%=$(GT_OBJ)/%.o) \
-	$(foreach n,$(GUEST_TEST_NAMES),$(GT_EXTRA_$(n)))
+	$(foreach n,$(GUEST_TEST_NAMES),$(GT_EXTRA_$(n))) \
+	$(GT64_LIB_OBJS) $(GUEST_TEST64_NAMES:%=$(GT_OBJ)/64/%.o)
+
+$(GT_OBJ)/64/%.o: $(GT_SRC)/%.c
+	@mkdir -p $(@D)
+	$(GUEST_TEST_CC) $(GT64_CFLAGS) -c $< -o $@
+
+$(GT_OBJ)/64/%.o: $(GT_SRC)/%.S
+	@mkdir -p $(@D)
+	$(GUEST_TEST_CC) $(GT64_ASFLAGS) -c $< -o $@
 
 $(GT_OBJ)/%.o: $(GT_SRC)/%.c
 	@mkdir -p $(@D)
@@ -58,9 +81,13 @@ $(GT_OBJ)/%.o: $(GT_SRC)/%.S
 
 $(GT_OUT)/smp.elf: $(GT_EXTRA_smp)
 
-$(GUEST_TEST_ELFS): $(GT_OUT)/%.elf: $(GT_OBJ)/%.o $(GT_LIB_OBJS) $(GT_SRC)/guest.ld
+$(GUEST_TEST_NAMES:%=$(GT_OUT)/%.elf): $(GT_OUT)/%.elf: $(GT_OBJ)/%.o $(GT_LIB_OBJS) $(GT_SRC)/guest.ld
 	@mkdir -p $(@D)
 	$(GUEST_TEST_LD) $(GT_LDFLAGS) -o $@ $(filter %.o,$^)
+
+$(GUEST_TEST64_NAMES:%=$(GT_OUT)/%.elf): $(GT_OUT)/%.elf: $(GT_OBJ)/64/%.o $(GT64_LIB_OBJS) $(GT_SRC)/guest64.ld
+	@mkdir -p $(@D)
+	$(GUEST_TEST_LD) $(GT64_LDFLAGS) -o $@ $(filter %.o,$^)
 
 .PHONY: guest-tests guest-tests-clean
 guest-tests: $(GUEST_TEST_ELFS)
