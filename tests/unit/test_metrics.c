@@ -22,6 +22,9 @@
 #include <cmocka.h>
 
 #include "base/metrics.h"
+#include "vmm/vmm_metrics.h"
+
+#include <linux/kvm.h>
 
 struct dev_metrics {
 	uint64_t reads, writes, bytes;
@@ -202,6 +205,43 @@ static void test_api_server_group(void **state)
 	assert_true(field(root, "api_server", "status_2xx") >= 1);
 	assert_true(field(root, "api_server", "status_4xx") >= 1);
 	assert_true(field(root, "api_server", "status_5xx") >= 1);
+	json_decref(root);
+}
+
+static void test_vcpu_and_vmm_groups(void **state)
+{
+	json_t *root;
+	struct timespec ts = { 0, 2 * 1000 * 1000 };
+
+	(void)state;
+	vmm_metrics_exit(KVM_EXIT_IO, 1);
+	vmm_metrics_exit(KVM_EXIT_IO, 1);
+	vmm_metrics_exit(KVM_EXIT_IO, 0);
+	vmm_metrics_exit(KVM_EXIT_MMIO, 0);
+	vmm_metrics_exit(KVM_EXIT_MMIO, 1);
+	vmm_metrics_exit(KVM_EXIT_HLT, 0);
+	vmm_metrics_exit(KVM_EXIT_SHUTDOWN, 0);
+	vmm_metrics_exit(KVM_EXIT_INTERNAL_ERROR, 0);
+	vmm_metrics_exit(1000, 0);
+	vmm_metrics_boot_marker(); /* before any start: counted, not timed */
+	vmm_metrics_instance_start();
+	nanosleep(&ts, NULL);
+	vmm_metrics_boot_marker();
+	vmm_metrics_boot_marker(); /* a later marker of the same boot */
+	root = render_json();
+	assert_int_equal(field(root, "vcpu", "io_out"), 2);
+	assert_int_equal(field(root, "vcpu", "io_in"), 1);
+	assert_int_equal(field(root, "vcpu", "mmio_read"), 1);
+	assert_int_equal(field(root, "vcpu", "mmio_write"), 1);
+	assert_int_equal(field(root, "vcpu", "hlt"), 1);
+	assert_int_equal(field(root, "vcpu", "shutdown"), 1);
+	assert_int_equal(field(root, "vcpu", "internal_error"), 1);
+	assert_int_equal(field(root, "vcpu", "other"), 1);
+	assert_int_equal(field(root, "vmm", "boot_markers"), 3);
+	assert_true(field(root, "vmm", "boot_since_start_us") >= 2000);
+	assert_int_equal(field(root, "vmm", "boot_marker_us") -
+				 field(root, "vmm", "instance_start_us"),
+			 field(root, "vmm", "boot_since_start_us"));
 	json_decref(root);
 }
 
@@ -404,6 +444,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_register_invalid, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_huge_counter, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_api_server_group, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_vcpu_and_vmm_groups, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_flush_to_file, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_init_errors, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fifo_without_reader, setup, teardown),
