@@ -401,6 +401,7 @@ static void net_rx(struct virtio_dev *d)
 	    virtio_dev_throttled(d, NET_RXQ))
 		return;
 	while (budget) {
+		uint64_t frame_len;
 		int ret;
 
 		if (!n->rx.active) {
@@ -451,6 +452,7 @@ static void net_rx(struct virtio_dev *d)
 			virtio_net_rx_clear(&n->rx);
 			continue;
 		}
+		frame_len = n->rx.len - VIRTIO_NET_HDR_LEN; /* publish clears rx */
 		if (ret < 0 || virtio_net_rx_publish(&n->rx, q) < 0) {
 			virtio_net_rx_clear(&n->rx);
 			metrics_inc(&n->m.rx_errors);
@@ -458,7 +460,7 @@ static void net_rx(struct virtio_dev *d)
 			return;
 		}
 		metrics_inc(&n->m.rx_packets);
-		metrics_add(&n->m.rx_bytes, (uint64_t)(n->rx.len - VIRTIO_NET_HDR_LEN));
+		metrics_add(&n->m.rx_bytes, frame_len);
 		published = true;
 	}
 	if (!budget)
