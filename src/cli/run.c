@@ -44,7 +44,7 @@ static const struct option run_options[] = {
 	{ "console", required_argument, NULL, OPT_CONSOLE },
 	{ "on-reboot", required_argument, NULL, OPT_ON_REBOOT },
 	{ "log-level", required_argument, NULL, OPT_LOG_LEVEL },
-	{ "rng", no_argument, NULL, OPT_RNG },
+	{ "rng", optional_argument, NULL, OPT_RNG },
 	{ "disk", required_argument, NULL, OPT_DISK },
 	{ "net", required_argument, NULL, OPT_NET },
 	{ "vsock", required_argument, NULL, OPT_VSOCK },
@@ -68,15 +68,17 @@ void cli_run_usage(void)
 	       "      --cpu-template NAME   auto (default), host or emulated\n"
 	       "      --console MODE        stdio (default), file:PATH, none, or virtio (hvc0 on stdio)\n"
 	       "      --on-reboot ACTION    exit (default, status 2) or restart\n"
-	       "      --disk PATH[,ro][,cache=none|writeback][,id=NAME]\n"
+	       "      --disk PATH[,ro][,cache=none|writeback][,id=NAME][,bw=RATE][,ops=RATE]\n"
 	       "                            virtio-blk disk on a raw image (repeatable)\n"
-	       "      --net tap=NAME[,mac=MAC]  virtio-net on a host tap device (repeatable)\n"
+	       "      --net tap=NAME[,mac=MAC][,id=NAME][,rx-bw=RATE][,rx-ops=RATE][,tx-bw=RATE][,tx-ops=RATE]\n"
+	       "                            virtio-net on a host tap device (repeatable)\n"
 	       "      --vsock cid=N,uds=PATH    virtio-vsock, host side on Unix sockets\n"
-	       "      --rng                 virtio-rng entropy device (host getrandom)\n"
+	       "      --rng [bw=RATE][,ops=RATE]  virtio-rng entropy device (host getrandom)\n"
 	       "      --balloon [target=SIZE][,deflate-on-oom][,stats=SECONDS]\n"
 	       "                            virtio-balloon: the guest gives SIZE back to the host,\n"
 	       "                            and reports its memory every SECONDS\n"
 	       "      --log-level LEVEL     error, warn (default), info or debug\n"
+	       "  RATE: N/MS[+BURST], N bytes (bw: 64K, 10M) or operations per MS ms\n"
 	       "  -h, --help                this help\n"
 	       "\n"
 	       "Exit status: 0 guest powered off, 1 osprey error, 2 guest rebooted,\n"
@@ -176,6 +178,12 @@ int cli_parse_run(int argc, char **argv, struct vm_config *cfg, char *err, size_
 			log_set_level(level);
 			break;
 		case OPT_RNG:
+			/* "--rng", "--rng=SPEC", or "--rng SPEC" when SPEC is a rate. */
+			if (!optarg && optind < argc &&
+			    (!strncmp(argv[optind], "bw=", 3) || !strncmp(argv[optind], "ops=", 4)))
+				optarg = argv[optind++];
+			if (optarg && vm_config_parse_rng(optarg, &cfg->rng_rate_limit, err, errlen))
+				return -EINVAL;
 			cfg->rng = true;
 			break;
 		case OPT_DISK:

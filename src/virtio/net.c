@@ -320,7 +320,7 @@ struct virtio_net {
 	bool rx_held, tx_admitted;
 	size_t rx_held_len;
 
-	char name[VM_NET_ID_MAX + 1]; /* iface id: cfg->id or the tap name */
+	char name[VM_NET_IFACE_ID_MAX + 1]; /* iface id: cfg->id or the tap name */
 	struct virtio_net_metrics m;  /* the "net_<id>" group */
 	struct metrics_group *mg;
 };
@@ -725,7 +725,7 @@ fail:
 void *virtio_net_alloc(const struct vm_net_config *cfg, int tap, bool offloads)
 {
 	struct virtio_net *n = calloc(1, sizeof(*n));
-	char group[VM_NET_ID_MAX + 8];
+	char group[VM_NET_IFACE_ID_MAX + 8];
 
 	if (!n)
 		return NULL;

@@ -171,8 +171,6 @@ struct virtio_net_metrics {
 	uint64_t update_count; /* vm_update_net */
 };
 
-#define VM_NET_ID_MAX 64
-
 /* An interface's id: cfg->id, or the tap name. */
 const char *virtio_net_iface_id(const struct vm_net_config *cfg);
 
