@@ -20,7 +20,6 @@
 #include <fcntl.h>
 #include <jansson.h>
 #include <pthread.h>
-#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,6 +28,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/fdio.h"
 #include "base/log.h"
 
 #define TAG "metrics"
@@ -211,32 +211,6 @@ static void out_close(void)
 	free(out.pending);
 	out.pending = NULL;
 	out.pending_len = 0;
-}
-
-/*
- * write() with SIGPIPE kept from the process: blocked in this thread for
- * the call, and a SIGPIPE the write raised is taken back before unblocking.
- */
-static ssize_t write_nosigpipe(int fd, const char *buf, size_t len)
-{
-	sigset_t pipe_set, old;
-	struct timespec zero = { 0, 0 };
-	ssize_t n;
-	int saved;
-
-	sigemptyset(&pipe_set);
-	sigaddset(&pipe_set, SIGPIPE);
-	pthread_sigmask(SIG_BLOCK, &pipe_set, &old);
-	do
-		n = write(fd, buf, len);
-	while (n < 0 && errno == EINTR);
-	saved = errno;
-	if (n < 0 && saved == EPIPE && !sigismember(&old, SIGPIPE))
-		while (sigtimedwait(&pipe_set, NULL, &zero) < 0 && errno == EINTR)
-			;
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	errno = saved;
-	return n;
 }
 
 /*
