@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "base/log.h"
+#include "base/metrics.h"
 #include "base/parse.h"
 #include "cli/cli.h"
 #include "vmm/vm.h"
@@ -31,6 +32,7 @@ enum {
 	OPT_NET,
 	OPT_VSOCK,
 	OPT_BALLOON,
+	OPT_METRICS,
 };
 
 static const struct option run_options[] = {
@@ -49,6 +51,7 @@ static const struct option run_options[] = {
 	{ "net", required_argument, NULL, OPT_NET },
 	{ "vsock", required_argument, NULL, OPT_VSOCK },
 	{ "balloon", required_argument, NULL, OPT_BALLOON },
+	{ "metrics", required_argument, NULL, OPT_METRICS },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ NULL, 0, NULL, 0 },
 };
@@ -77,6 +80,7 @@ void cli_run_usage(void)
 	       "      --balloon [target=SIZE][,deflate-on-oom][,stats=SECONDS]\n"
 	       "                            virtio-balloon: the guest gives SIZE back to the host,\n"
 	       "                            and reports its memory every SECONDS\n"
+	       "      --metrics PATH        JSON metrics lines to PATH (file or FIFO) every 60 s\n"
 	       "      --log-level LEVEL     error, warn (default), info or debug\n"
 	       "  RATE: N/MS[+BURST], N bytes (bw: 64K, 10M) or operations per MS ms\n"
 	       "  -h, --help                this help\n"
@@ -106,12 +110,16 @@ static int parse_console(const char *arg, struct vm_config *cfg)
 	return 0;
 }
 
+/* --metrics PATH: not machine configuration, so not in vm_config. */
+static const char *metrics_path;
+
 int cli_parse_run(int argc, char **argv, struct vm_config *cfg, char *err, size_t errlen)
 {
 	enum log_level level;
 	uint64_t v;
 	int opt, ret;
 
+	metrics_path = NULL;
 	optind = 0; /* GNU getopt: full reset, so the parser can run more than once */
 	opterr = 0;
 	while ((opt = getopt_long(argc, argv, ":k:i:c:m:n:h", run_options, NULL)) != -1) {
@@ -220,6 +228,9 @@ int cli_parse_run(int argc, char **argv, struct vm_config *cfg, char *err, size_
 			if (vm_config_parse_balloon(optarg, &cfg->balloon, err, errlen))
 				return -EINVAL;
 			break;
+		case OPT_METRICS:
+			metrics_path = optarg;
+			break;
 		case OPT_HELP:
 			cli_run_usage();
 			return 1;
@@ -290,19 +301,26 @@ int cmd_run(int argc, char **argv)
 		ret = check_readable("kernel", cfg.kernel_path, err, sizeof(err));
 	if (!ret)
 		ret = check_readable("initrd", cfg.initrd_path, err, sizeof(err));
+	if (!ret && metrics_path)
+		ret = metrics_init(metrics_path, err, sizeof(err));
 	if (ret) {
 		log_errx("run", "%s", err);
 		return VM_EXIT_ERROR;
 	}
 	for (;;) {
-		if (vm_create(&cfg, &vm))
+		if (vm_create(&cfg, &vm)) {
+			metrics_shutdown();
 			return VM_EXIT_ERROR;
+		}
 		status = vm_run(vm);
+		if (metrics_path)
+			(void)metrics_flush(); /* the devices' final counters, before they go */
 		vm_destroy(vm);
 		if (status != VM_EXIT_REBOOT || cfg.on_reboot != REBOOT_RESTART)
 			break;
 		log_info("run", "guest rebooted: restarting");
 	}
+	metrics_shutdown(); /* a last line with the final counters */
 	log_info("run", "exit status %d after %.1f ms", status, log_ms_since_start());
 	return status;
 }
