@@ -59,7 +59,10 @@ static inline void metrics_set(uint64_t *gauge, uint64_t v)
  * PUT /metrics: opens `path` for writing (O_APPEND; a FIFO is opened
  * non-blocking for writing once a reader exists) and starts the periodic
  * writer. Once only, as in Firecracker: -EALREADY the second time.
- * -errno with a message in err on failure.
+ * -errno with a message in err on failure. A FIFO without a reader is
+ * not a failure: lines are dropped (metrics_flush() says -EPIPE) until
+ * one opens it; a full pipe makes metrics_flush() say -EAGAIN. Neither
+ * blocks nor raises SIGPIPE.
  */
 int metrics_init(const char *path, char *err, size_t errlen);
 
@@ -69,7 +72,10 @@ int metrics_flush(void);
 /* The JSON line metrics_flush() would write (malloc'd), for tests. */
 char *metrics_render(void);
 
-/* Stops the periodic writer, writes a last line, closes the file. */
+/*
+ * Stops the periodic writer, writes a last line, closes the file. After
+ * it metrics_init() may be called again (tests; osprey calls it at exit).
+ */
 void metrics_shutdown(void);
 
 /*
