@@ -21,7 +21,7 @@ RELEASE_CFLAGS := $(CFLAGS_COMMON) -O2 -D_FORTIFY_SOURCE=2
 SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 ASAN_CFLAGS := $(CFLAGS_COMMON) -O1 $(SAN_FLAGS)
 
-LDLIBS := -lpthread
+LDLIBS := -lpthread -ljansson
 
 REL_OBJS := $(patsubst src/%.c,$(BUILD)/obj/release/%.o,$(LIB_SRCS))
 ASAN_OBJS := $(patsubst src/%.c,$(BUILD)/obj/asan/%.o,$(LIB_SRCS))

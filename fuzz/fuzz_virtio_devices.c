@@ -87,7 +87,7 @@ static bool fx_init(struct fx *f, unsigned kind)
 		ops = &virtio_console_ops;
 		break;
 	default:
-		priv = virtio_rng_alloc();
+		priv = virtio_rng_alloc(NULL);
 		ops = &virtio_rng_ops;
 		break;
 	}

@@ -59,7 +59,10 @@ static inline void metrics_set(uint64_t *gauge, uint64_t v)
  * PUT /metrics: opens `path` for writing (O_APPEND; a FIFO is opened
  * non-blocking for writing once a reader exists) and starts the periodic
  * writer. Once only, as in Firecracker: -EALREADY the second time.
- * -errno with a message in err on failure.
+ * -errno with a message in err on failure. A FIFO without a reader is
+ * not a failure: lines are dropped (metrics_flush() says -EPIPE) until
+ * one opens it; a full pipe makes metrics_flush() say -EAGAIN. Neither
+ * blocks nor raises SIGPIPE.
  */
 int metrics_init(const char *path, char *err, size_t errlen);
 
@@ -69,7 +72,54 @@ int metrics_flush(void);
 /* The JSON line metrics_flush() would write (malloc'd), for tests. */
 char *metrics_render(void);
 
-/* Stops the periodic writer, writes a last line, closes the file. */
+/*
+ * Stops the periodic writer, writes a last line, closes the file. After
+ * it metrics_init() may be called again (tests; osprey calls it at exit).
+ */
 void metrics_shutdown(void);
+
+/*
+ * The name a group was registered under: `name`, or `name_2`, `name_3`...
+ * when a group of that name exists already (two disks with the same file
+ * name).
+ */
+const char *metrics_group_name(const struct metrics_group *g);
+
+/*
+ * Period of the writer in ms (default 60000, or the environment variable
+ * OSPREY_METRICS_INTERVAL_MS). Before metrics_init(); 0 restores the
+ * default. Mainly for tests.
+ */
+void metrics_set_interval_ms(unsigned ms);
+
+/* Lines written and dropped (no FIFO reader, write errors) so far. */
+void metrics_writer_stats(uint64_t *written, uint64_t *dropped);
+
+/*
+ * The "api_server" group (base/metrics_api.c), always registered:
+ * requests, latency_us_sum, latency_us_max, status_2xx, status_4xx,
+ * status_5xx. The API server calls metrics_api_request() once per
+ * answered request with the time from the request's first byte to the
+ * response, in microseconds, and the HTTP status. Thread-safe.
+ */
+struct metrics_api_server {
+	uint64_t requests;
+	uint64_t latency_us_sum;
+	uint64_t latency_us_max;
+	uint64_t status_2xx, status_4xx, status_5xx;
+};
+
+extern struct metrics_api_server metrics_api_server;
+void metrics_api_request(uint64_t usec, unsigned status);
+
+/* Raises *gauge to v if v is larger (relaxed, lock-free). */
+static inline void metrics_max(uint64_t *gauge, uint64_t v)
+{
+	uint64_t cur = __atomic_load_n(gauge, __ATOMIC_RELAXED);
+
+	while (v > cur &&
+	       !__atomic_compare_exchange_n(gauge, &cur, v, 1, __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+		;
+}
 
 #endif

@@ -25,7 +25,7 @@
 struct rate_bucket_config {
 	uint64_t size;		 /* tokens; 0: unlimited */
 	uint64_t one_time_burst; /* extra tokens, used once */
-	uint64_t refill_time_ms; /* time to refill `size`; 0: unlimited */
+	uint64_t refill_time_ms; /* time to refill `size`; 0: unlimited; at most ~584 years count */
 };
 
 struct rate_limiter_config {
@@ -40,6 +40,8 @@ struct rate_bucket {
 	struct rate_bucket_config cfg;
 	uint64_t budget;	/* tokens now available (refilling part) */
 	uint64_t burst_left;	/* one-time burst tokens left */
+	uint64_t debt;		/* taken beyond a full bucket (an oversize operation) */
+	uint64_t refill_rem;	/* token-nanoseconds not yet a whole token (< refill ns) */
 	uint64_t last_update_ns; /* CLOCK_MONOTONIC of the last refill */
 };
 
@@ -48,14 +50,20 @@ struct rate_limiter {
 	uint64_t throttled; /* times consume() said no (metrics) */
 };
 
-/* Sets up (or, at run time, reconfigures and refills) a limiter. */
+/*
+ * Sets up (or, at run time, reconfigures and refills) a limiter: both
+ * buckets full, the burst available, `throttled` zero. cfg NULL: unlimited.
+ */
 void rate_limiter_init(struct rate_limiter *rl, const struct rate_limiter_config *cfg);
 
 /*
  * Takes one operation and `bytes` bytes if both buckets have them, and
  * returns true; otherwise takes nothing and returns false. An operation
  * larger than a whole bucket is let through once the bucket is full (it
- * would never fit otherwise), so large requests are slowed, not stuck.
+ * would never fit otherwise), so large requests are slowed, not stuck;
+ * what it took beyond the bucket is a debt that later refills pay first,
+ * so the long-run rate still holds. Zero bytes always fit the bandwidth
+ * bucket (an operation still costs one op).
  */
 bool rate_limiter_consume(struct rate_limiter *rl, uint64_t bytes);
 
@@ -65,5 +73,19 @@ uint64_t rate_limiter_wait_ms(struct rate_limiter *rl, uint64_t bytes);
 /* Same with an explicit clock, for unit tests. */
 bool rate_limiter_consume_at(struct rate_limiter *rl, uint64_t bytes, uint64_t now_ns);
 uint64_t rate_limiter_wait_ms_at(struct rate_limiter *rl, uint64_t bytes, uint64_t now_ns);
+void rate_limiter_init_at(struct rate_limiter *rl, const struct rate_limiter_config *cfg,
+			  uint64_t now_ns);
+
+/*
+ * rate_limiter_init() for a limiter in use (PATCH /drives, PATCH
+ * /network-interfaces): the new buckets start full, with the new burst;
+ * `throttled` is kept. cfg NULL: unlimited.
+ */
+void rate_limiter_reconfigure(struct rate_limiter *rl, const struct rate_limiter_config *cfg);
+void rate_limiter_reconfigure_at(struct rate_limiter *rl, const struct rate_limiter_config *cfg,
+				 uint64_t now_ns);
+
+/* Whether the limiter limits anything (devices skip it otherwise). */
+bool rate_limiter_active(const struct rate_limiter *rl);
 
 #endif

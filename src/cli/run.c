@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "base/log.h"
+#include "base/metrics.h"
 #include "base/parse.h"
 #include "cli/cli.h"
 #include "vmm/vm.h"
@@ -31,6 +32,7 @@ enum {
 	OPT_NET,
 	OPT_VSOCK,
 	OPT_BALLOON,
+	OPT_METRICS,
 };
 
 static const struct option run_options[] = {
@@ -44,11 +46,12 @@ static const struct option run_options[] = {
 	{ "console", required_argument, NULL, OPT_CONSOLE },
 	{ "on-reboot", required_argument, NULL, OPT_ON_REBOOT },
 	{ "log-level", required_argument, NULL, OPT_LOG_LEVEL },
-	{ "rng", no_argument, NULL, OPT_RNG },
+	{ "rng", optional_argument, NULL, OPT_RNG },
 	{ "disk", required_argument, NULL, OPT_DISK },
 	{ "net", required_argument, NULL, OPT_NET },
 	{ "vsock", required_argument, NULL, OPT_VSOCK },
 	{ "balloon", required_argument, NULL, OPT_BALLOON },
+	{ "metrics", required_argument, NULL, OPT_METRICS },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ NULL, 0, NULL, 0 },
 };
@@ -68,15 +71,18 @@ void cli_run_usage(void)
 	       "      --cpu-template NAME   auto (default), host or emulated\n"
 	       "      --console MODE        stdio (default), file:PATH, none, or virtio (hvc0 on stdio)\n"
 	       "      --on-reboot ACTION    exit (default, status 2) or restart\n"
-	       "      --disk PATH[,ro][,cache=none|writeback][,id=NAME]\n"
+	       "      --disk PATH[,ro][,cache=none|writeback][,id=NAME][,bw=RATE][,ops=RATE]\n"
 	       "                            virtio-blk disk on a raw image (repeatable)\n"
-	       "      --net tap=NAME[,mac=MAC]  virtio-net on a host tap device (repeatable)\n"
+	       "      --net tap=NAME[,mac=MAC][,id=NAME][,rx-bw=RATE][,rx-ops=RATE][,tx-bw=RATE][,tx-ops=RATE]\n"
+	       "                            virtio-net on a host tap device (repeatable)\n"
 	       "      --vsock cid=N,uds=PATH    virtio-vsock, host side on Unix sockets\n"
-	       "      --rng                 virtio-rng entropy device (host getrandom)\n"
+	       "      --rng [bw=RATE][,ops=RATE]  virtio-rng entropy device (host getrandom)\n"
 	       "      --balloon [target=SIZE][,deflate-on-oom][,stats=SECONDS]\n"
 	       "                            virtio-balloon: the guest gives SIZE back to the host,\n"
 	       "                            and reports its memory every SECONDS\n"
+	       "      --metrics PATH        JSON metrics lines to PATH (file or FIFO) every 60 s\n"
 	       "      --log-level LEVEL     error, warn (default), info or debug\n"
+	       "  RATE: N/MS[+BURST], N bytes (bw: 64K, 10M) or operations per MS ms\n"
 	       "  -h, --help                this help\n"
 	       "\n"
 	       "Exit status: 0 guest powered off, 1 osprey error, 2 guest rebooted,\n"
@@ -104,12 +110,16 @@ static int parse_console(const char *arg, struct vm_config *cfg)
 	return 0;
 }
 
+/* --metrics PATH: not machine configuration, so not in vm_config. */
+static const char *metrics_path;
+
 int cli_parse_run(int argc, char **argv, struct vm_config *cfg, char *err, size_t errlen)
 {
 	enum log_level level;
 	uint64_t v;
 	int opt, ret;
 
+	metrics_path = NULL;
 	optind = 0; /* GNU getopt: full reset, so the parser can run more than once */
 	opterr = 0;
 	while ((opt = getopt_long(argc, argv, ":k:i:c:m:n:h", run_options, NULL)) != -1) {
@@ -176,6 +186,12 @@ int cli_parse_run(int argc, char **argv, struct vm_config *cfg, char *err, size_
 			log_set_level(level);
 			break;
 		case OPT_RNG:
+			/* "--rng", "--rng=SPEC", or "--rng SPEC" when SPEC is a rate. */
+			if (!optarg && optind < argc &&
+			    (!strncmp(argv[optind], "bw=", 3) || !strncmp(argv[optind], "ops=", 4)))
+				optarg = argv[optind++];
+			if (optarg && vm_config_parse_rng(optarg, &cfg->rng_rate_limit, err, errlen))
+				return -EINVAL;
 			cfg->rng = true;
 			break;
 		case OPT_DISK:
@@ -211,6 +227,9 @@ int cli_parse_run(int argc, char **argv, struct vm_config *cfg, char *err, size_
 			}
 			if (vm_config_parse_balloon(optarg, &cfg->balloon, err, errlen))
 				return -EINVAL;
+			break;
+		case OPT_METRICS:
+			metrics_path = optarg;
 			break;
 		case OPT_HELP:
 			cli_run_usage();
@@ -282,19 +301,26 @@ int cmd_run(int argc, char **argv)
 		ret = check_readable("kernel", cfg.kernel_path, err, sizeof(err));
 	if (!ret)
 		ret = check_readable("initrd", cfg.initrd_path, err, sizeof(err));
+	if (!ret && metrics_path)
+		ret = metrics_init(metrics_path, err, sizeof(err));
 	if (ret) {
 		log_errx("run", "%s", err);
 		return VM_EXIT_ERROR;
 	}
 	for (;;) {
-		if (vm_create(&cfg, &vm))
+		if (vm_create(&cfg, &vm)) {
+			metrics_shutdown();
 			return VM_EXIT_ERROR;
+		}
 		status = vm_run(vm);
+		if (metrics_path)
+			(void)metrics_flush(); /* the devices' final counters, before they go */
 		vm_destroy(vm);
 		if (status != VM_EXIT_REBOOT || cfg.on_reboot != REBOOT_RESTART)
 			break;
 		log_info("run", "guest rebooted: restarting");
 	}
+	metrics_shutdown(); /* a last line with the final counters */
 	log_info("run", "exit status %d after %.1f ms", status, log_ms_since_start());
 	return status;
 }

@@ -9,12 +9,14 @@
 #include "devices/device.h"
 #include "osprey_pv.h"
 #include "vmm/vm.h"
+#include "vmm/vmm_metrics.h"
 
 void boot_marker_record(const char *source, uint64_t value)
 {
 	char line[128];
 	int n;
 
+	vmm_metrics_boot_marker();
 	/* Always printed (not subject to --log-level): benchmarks parse it. */
 	n = snprintf(line, sizeof(line), "osprey: boot marker %llu from %s at %.1f ms\n",
 		     (unsigned long long)value, source, log_ms_since_start());

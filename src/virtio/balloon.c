@@ -2,6 +2,7 @@
 #include "virtio/balloon.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +12,7 @@
 #include <unistd.h>
 
 #include "base/log.h"
+#include "base/metrics.h"
 #include "devices/device.h"
 #include "vmm/vm.h"
 
@@ -26,6 +28,29 @@ struct virtio_balloon {
 	bool madvise_warned;
 	uint32_t pfns[VIRTIO_BALLOON_MAX_PFNS];
 	struct virtq_elem elem;
+	struct metrics_group *mg; /* "balloon" */
+};
+
+#define BALLOON_FIELD(m) METRICS_FIELD(struct virtio_balloon_stats, m)
+#define BALLOON_STAT(name, tag)                                                        \
+	{ name, offsetof(struct virtio_balloon_stats, stats) + sizeof(uint64_t) * (tag) }
+
+/* The device's counters, then the guest's latest statistics (bytes or counts). */
+static const struct metrics_field balloon_metric_fields[] = {
+	BALLOON_FIELD(inflated_pages),
+	BALLOON_FIELD(inflate_reqs),
+	BALLOON_FIELD(deflate_reqs),
+	BALLOON_FIELD(bad_pfns),
+	BALLOON_FIELD(dropped_pfns),
+	BALLOON_FIELD(stats_updates),
+	BALLOON_STAT("swap_in", VIRTIO_BALLOON_S_SWAP_IN),
+	BALLOON_STAT("swap_out", VIRTIO_BALLOON_S_SWAP_OUT),
+	BALLOON_STAT("major_faults", VIRTIO_BALLOON_S_MAJFLT),
+	BALLOON_STAT("minor_faults", VIRTIO_BALLOON_S_MINFLT),
+	BALLOON_STAT("free_memory", VIRTIO_BALLOON_S_MEMFREE),
+	BALLOON_STAT("total_memory", VIRTIO_BALLOON_S_MEMTOT),
+	BALLOON_STAT("available_memory", VIRTIO_BALLOON_S_AVAIL),
+	BALLOON_STAT("disk_caches", VIRTIO_BALLOON_S_CACHES),
 };
 
 /* ---- parsing (no device state) ---- */
@@ -138,16 +163,19 @@ static void balloon_pages(struct virtio_dev *d, unsigned q)
 		d->requests++;
 		virtio_balloon_parse_pfns(&d->vm->mem, &b->elem, inflate ? balloon_discard : NULL,
 					  b, &res);
+		/* Atomic updates: the metrics writer reads these without the lock. */
 		if (inflate) {
-			b->st.inflate_reqs++;
-			b->st.inflated_pages += res.good;
+			metrics_inc(&b->st.inflate_reqs);
+			metrics_add(&b->st.inflated_pages, res.good);
 		} else {
-			b->st.deflate_reqs++;
-			b->st.inflated_pages -= res.good < b->st.inflated_pages ? res.good :
-									       b->st.inflated_pages;
+			metrics_inc(&b->st.deflate_reqs);
+			metrics_set(&b->st.inflated_pages,
+				    b->st.inflated_pages -
+					    (res.good < b->st.inflated_pages ? res.good :
+									       b->st.inflated_pages));
 		}
-		b->st.bad_pfns += res.bad;
-		b->st.dropped_pfns += res.dropped;
+		metrics_add(&b->st.bad_pfns, res.bad);
+		metrics_add(&b->st.dropped_pfns, res.dropped);
 		if (res.bad || res.dropped)
 			d->errors++;
 		virtq_push(vq, b->elem.head, 0);
@@ -183,7 +211,7 @@ static void balloon_stats_arrived(struct virtio_dev *d)
 			pushed = true;
 		}
 		virtio_balloon_parse_stats(&b->elem, &b->st);
-		b->st.stats_updates++;
+		metrics_inc(&b->st.stats_updates);
 		b->st.stats_ms = log_ms_since_start();
 		b->stats_head = b->elem.head;
 		b->stats_held = true;
@@ -315,6 +343,7 @@ static void balloon_destroy(struct virtio_dev *d)
 		d->vm->balloon = NULL;
 		d->vm->balloon_report = NULL;
 	}
+	metrics_unregister(b->mg);
 	if (b->stats_fd >= 0)
 		close(b->stats_fd);
 	free(b);
@@ -343,6 +372,11 @@ void *virtio_balloon_alloc(const struct vm_balloon_config *cfg)
 	b->cfg = *cfg;
 	b->st.target_pages = (uint32_t)(cfg->target >> VIRTIO_BALLOON_PFN_SHIFT);
 	b->stats_fd = -1;
+	b->mg = metrics_register("balloon", balloon_metric_fields,
+				 sizeof(balloon_metric_fields) / sizeof(balloon_metric_fields[0]),
+				 &b->st);
+	if (!b->mg)
+		log_warnx("virtio-balloon", "no metrics group");
 	return b;
 }
 

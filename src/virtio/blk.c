@@ -10,6 +10,8 @@
 #include <unistd.h>
 
 #include "base/log.h"
+#include "base/metrics.h"
+#include "base/rate_limiter.h"
 #include "devices/device.h"
 #include "virtio/mmio.h"
 #include "vmm/vm.h"
@@ -111,11 +113,30 @@ void virtio_blk_parse(struct virtq_elem *e, uint64_t capacity, bool read_only,
 struct virtio_blk {
 	const struct vm_disk_config *cfg;
 	int fd;
+	char *path;	   /* the image now open (changes with vm_update_disk) */
 	uint64_t capacity; /* sectors */
 	bool flush;	   /* FLUSH offered (writeback cache) */
 	char id[VIRTIO_BLK_ID_BYTES];
+	char name[VIRTIO_BLK_NAME_MAX]; /* disk id: cfg->id or the file name */
 	struct virtq_elem elem;
-	uint64_t read_bytes, write_bytes, reads, writes, flushes;
+	struct rate_limiter rl;
+	struct virtio_blk_metrics m;
+	struct metrics_group *mg;
+};
+
+static const struct metrics_field blk_metric_fields[] = {
+	METRICS_FIELD(struct virtio_blk_metrics, read_bytes),
+	METRICS_FIELD(struct virtio_blk_metrics, write_bytes),
+	METRICS_FIELD(struct virtio_blk_metrics, read_count),
+	METRICS_FIELD(struct virtio_blk_metrics, write_count),
+	METRICS_FIELD(struct virtio_blk_metrics, flush_count),
+	METRICS_FIELD(struct virtio_blk_metrics, get_id_count),
+	METRICS_FIELD(struct virtio_blk_metrics, invalid_reqs),
+	METRICS_FIELD(struct virtio_blk_metrics, io_errors),
+	METRICS_FIELD(struct virtio_blk_metrics, queue_events),
+	METRICS_FIELD(struct virtio_blk_metrics, rate_limiter_throttled),
+	METRICS_FIELD(struct virtio_blk_metrics, update_count),
+	METRICS_FIELD(struct virtio_blk_metrics, update_fails),
 };
 
 static int blk_rw(struct virtio_blk *b, const struct virtio_blk_req *r)
@@ -164,36 +185,58 @@ static uint32_t blk_execute(struct virtio_blk *b, struct virtio_blk_req *r)
 		ret = blk_rw(b, r);
 		if (!ret) {
 			written = (uint32_t)r->data_len;
-			b->reads++;
-			b->read_bytes += r->data_len;
+			metrics_inc(&b->m.read_count);
+			metrics_add(&b->m.read_bytes, r->data_len);
 		}
 		break;
 	case VIRTIO_BLK_T_OUT:
 		ret = blk_rw(b, r);
 		if (!ret) {
-			b->writes++;
-			b->write_bytes += r->data_len;
+			metrics_inc(&b->m.write_count);
+			metrics_add(&b->m.write_bytes, r->data_len);
 		}
 		break;
 	case VIRTIO_BLK_T_FLUSH:
 		ret = fdatasync(b->fd) < 0 ? -errno : 0;
-		b->flushes++;
+		metrics_inc(&b->m.flush_count);
 		break;
 	case VIRTIO_BLK_T_GET_ID:
 		written = (uint32_t)iov_from_buf(r->data, r->ndata, 0, b->id,
 						 r->data_len < sizeof(b->id) ? r->data_len : sizeof(b->id));
+		metrics_inc(&b->m.get_id_count);
 		break;
 	default:
 		ret = -ENOTSUP;
 		break;
 	}
 	if (ret) {
+		metrics_inc(&b->m.io_errors);
 		errno = -ret;
-		log_warn("virtio-blk", "%s: request type %u at sector %llu failed", b->cfg->path,
+		log_warn("virtio-blk", "%s: request type %u at sector %llu failed", b->path,
 			 r->type, (unsigned long long)r->sector);
 	}
 	r->result = ret ? VIRTIO_BLK_S_IOERR : VIRTIO_BLK_S_OK;
 	return written;
+}
+
+/*
+ * Whether the rate limiter lets the request through now. If not, the
+ * chain goes back on the ring and the queue waits for the limiter.
+ * Bytes: the data length (0 for requests that are not executed); one op
+ * per request.
+ */
+static bool blk_admit(struct virtio_dev *d, struct virtio_blk *b, unsigned q,
+		      const struct virtio_blk_req *req)
+{
+	uint64_t bytes = req->execute ? req->data_len : 0;
+
+	if (!rate_limiter_active(&b->rl) || rate_limiter_consume(&b->rl, bytes))
+		return true;
+	metrics_inc(&b->m.rate_limiter_throttled);
+	if (virtio_dev_throttle(d, q, rate_limiter_wait_ms(&b->rl, bytes)))
+		return true; /* no timer: better unlimited than stuck */
+	virtq_unpop(&d->vqs[q], 1);
+	return false;
 }
 
 static void blk_queue_notify(struct virtio_dev *d, unsigned q)
@@ -203,6 +246,9 @@ static void blk_queue_notify(struct virtio_dev *d, unsigned q)
 	struct virtio_blk_req req;
 	int ret;
 
+	if (virtio_dev_throttled(d, q))
+		return; /* the rate limiter's timer resumes the queue */
+	metrics_inc(&b->m.queue_events);
 	for (;;) {
 		uint32_t len = 0;
 
@@ -218,12 +264,16 @@ static void blk_queue_notify(struct virtio_dev *d, unsigned q)
 			virtio_dev_set_needs_reset(d, "malformed request ring");
 			return;
 		}
-		d->requests++;
 		virtio_blk_parse(&b->elem, b->capacity, b->cfg->read_only, b->flush, &req);
-		if (req.execute)
+		if (!blk_admit(d, b, q, &req))
+			break;
+		d->requests++;
+		if (req.execute) {
 			len = blk_execute(b, &req);
-		else
+		} else {
 			d->errors++;
+			metrics_inc(&b->m.invalid_reqs);
+		}
 		if (req.status) {
 			*req.status = req.result;
 			len++;
@@ -259,16 +309,21 @@ static void blk_config_read(struct virtio_dev *d, uint64_t off, uint8_t *data, u
 		memcpy(data, cfg + off, off + len <= sizeof(cfg) ? len : sizeof(cfg) - off);
 }
 
-static void blk_destroy(struct virtio_dev *d)
+static void blk_free(struct virtio_blk *b)
 {
-	struct virtio_blk *b = d->priv;
-
+	metrics_unregister(b->mg);
 	if (b->fd >= 0)
 		close(b->fd);
+	free(b->path);
 	free(b);
 }
 
-static const struct virtio_dev_ops virtio_blk_ops = {
+static void blk_destroy(struct virtio_dev *d)
+{
+	blk_free(d->priv);
+}
+
+const struct virtio_dev_ops virtio_blk_ops = {
 	.name = "virtio-blk",
 	.device_id = VIRTIO_ID_BLOCK,
 	.nqueues = 1,
@@ -279,56 +334,162 @@ static const struct virtio_dev_ops virtio_blk_ops = {
 	.destroy = blk_destroy,
 };
 
-static int virtio_blk_create_one(struct vm *vm, const struct vm_disk_config *cfg)
+/*
+ * Opens an image with the disk's mode; *capacity in sectors. The fd, or
+ * -errno with a message in err.
+ */
+static int blk_open_image(const struct vm_disk_config *cfg, const char *path,
+			  uint64_t *capacity, char *err, size_t errlen)
 {
-	struct virtio_blk *b = calloc(1, sizeof(*b));
-	struct virtio_dev *d;
 	struct stat st;
-	const char *base;
-	int flags, ret;
+	int fd, flags, ret;
 
-	if (!b)
-		return -ENOMEM;
-	b->cfg = cfg;
 	flags = (cfg->read_only ? O_RDONLY : O_RDWR) | O_CLOEXEC;
 	if (cfg->cache == DISK_CACHE_NONE && !cfg->read_only)
 		flags |= O_DSYNC; /* write-through: every write is durable */
-	b->fd = open(cfg->path, flags);
-	if (b->fd < 0 || fstat(b->fd, &st) < 0) {
+	fd = open(path, flags);
+	if (fd < 0 || fstat(fd, &st) < 0) {
 		ret = -errno;
-		log_err("virtio-blk", "disk %s", cfg->path);
+		snprintf(err, errlen, "disk %s: %s", path, strerror(-ret));
 		goto fail;
 	}
 	if (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode)) {
-		log_errx("virtio-blk", "disk %s: not a regular file or block device", cfg->path);
+		snprintf(err, errlen, "disk %s: not a regular file or block device", path);
 		ret = -EINVAL;
 		goto fail;
 	}
 	if (S_ISBLK(st.st_mode)) {
-		off_t end = lseek(b->fd, 0, SEEK_END);
+		off_t end = lseek(fd, 0, SEEK_END);
 
 		st.st_size = end > 0 ? end : 0;
 	}
 	if (st.st_size % VIRTIO_BLK_SECTOR)
 		log_warnx("virtio-blk", "disk %s: size is not a multiple of 512; the last %lld bytes are not visible",
-			  cfg->path, (long long)(st.st_size % VIRTIO_BLK_SECTOR));
-	b->capacity = (uint64_t)st.st_size / VIRTIO_BLK_SECTOR;
+			  path, (long long)(st.st_size % VIRTIO_BLK_SECTOR));
+	*capacity = (uint64_t)st.st_size / VIRTIO_BLK_SECTOR;
+	return fd;
+fail:
+	if (fd >= 0)
+		close(fd);
+	return ret;
+}
+
+const char *virtio_blk_disk_id(const struct vm_disk_config *cfg)
+{
+	const char *slash = strrchr(cfg->path, '/');
+
+	return cfg->id ? cfg->id : slash ? slash + 1 : cfg->path;
+}
+
+void *virtio_blk_alloc(const struct vm_disk_config *cfg)
+{
+	struct virtio_blk *b = calloc(1, sizeof(*b));
+	char err[300], group[VIRTIO_BLK_NAME_MAX + 8];
+	const char *base;
+
+	if (!b)
+		return NULL;
+	b->cfg = cfg;
+	b->path = strdup(cfg->path);
+	b->fd = b->path ? blk_open_image(cfg, cfg->path, &b->capacity, err, sizeof(err)) : -ENOMEM;
+	if (b->fd < 0) {
+		log_errx("virtio-blk", "%s", b->path ? err : "out of memory");
+		goto fail;
+	}
 	b->flush = cfg->cache == DISK_CACHE_WRITEBACK && !cfg->read_only;
-	base = cfg->id ? cfg->id : strrchr(cfg->path, '/') ? strrchr(cfg->path, '/') + 1 : cfg->path;
+	base = virtio_blk_disk_id(cfg);
+	snprintf(b->name, sizeof(b->name), "%s", base);
 	/* Not NUL-terminated when it fills all 20 bytes, as the spec allows. */
 	memcpy(b->id, base, strlen(base) < sizeof(b->id) ? strlen(base) : sizeof(b->id));
-	return virtio_mmio_create(vm, &virtio_blk_ops, b, &d);
+	rate_limiter_init(&b->rl, &cfg->rate_limit);
+	snprintf(group, sizeof(group), "block_%s", b->name);
+	b->mg = metrics_register(group, blk_metric_fields,
+				 sizeof(blk_metric_fields) / sizeof(blk_metric_fields[0]), &b->m);
+	if (!b->mg)
+		log_warnx("virtio-blk", "disk %s: no metrics group", b->name);
+	return b;
 fail:
-	if (b->fd >= 0)
-		close(b->fd);
-	free(b);
-	return ret;
+	blk_free(b);
+	return NULL;
+}
+
+const char *virtio_blk_name(struct virtio_dev *d)
+{
+	struct virtio_blk *b = d->priv;
+
+	return b->name;
+}
+
+const struct virtio_blk_metrics *virtio_blk_get_metrics(struct virtio_dev *d)
+{
+	struct virtio_blk *b = d->priv;
+
+	return &b->m;
+}
+
+int virtio_blk_update(struct virtio_dev *d, const char *path,
+		      const struct rate_limiter_config *rl, char *err, size_t errlen)
+{
+	struct virtio_blk *b = d->priv;
+	uint64_t capacity = 0;
+	char *new_path = NULL;
+	int fd = -1, old_fd;
+
+	if (path) {
+		new_path = strdup(path);
+		if (!new_path) {
+			snprintf(err, errlen, "out of memory");
+			metrics_inc(&b->m.update_fails);
+			return -ENOMEM;
+		}
+		/* Open before the old file is closed: a bad path changes nothing. */
+		fd = blk_open_image(b->cfg, path, &capacity, err, errlen);
+		if (fd < 0) {
+			free(new_path);
+			metrics_inc(&b->m.update_fails);
+			return fd;
+		}
+	}
+	pthread_mutex_lock(&d->lock);
+	if (path) {
+		old_fd = b->fd;
+		b->fd = fd;
+		fd = old_fd;
+		free(b->path);
+		b->path = new_path;
+		if (capacity != b->capacity) {
+			b->capacity = capacity;
+			virtio_dev_config_changed(d);
+		}
+	}
+	if (rl) {
+		rate_limiter_reconfigure(&b->rl, rl);
+		virtio_dev_throttle_resume(d);
+	}
+	metrics_inc(&b->m.update_count);
+	pthread_mutex_unlock(&d->lock);
+	if (fd >= 0)
+		close(fd); /* the old image, after the last request on it */
+	if (path)
+		log_info("virtio-blk", "disk %s: now %s, %llu sectors", b->name, path,
+			 (unsigned long long)capacity);
+	return 0;
+}
+
+static int virtio_blk_create_one(struct vm *vm, const struct vm_disk_config *cfg,
+				 struct virtio_dev **out)
+{
+	void *b = virtio_blk_alloc(cfg);
+
+	if (!b)
+		return -EINVAL; /* logged */
+	return virtio_mmio_create(vm, &virtio_blk_ops, b, out);
 }
 
 static int virtio_blk_create(struct vm *vm)
 {
 	for (unsigned i = 0; i < vm->cfg->ndisks; i++) {
-		int ret = virtio_blk_create_one(vm, &vm->cfg->disks[i]);
+		int ret = virtio_blk_create_one(vm, &vm->cfg->disks[i], &vm->disk_devs[i]);
 
 		if (ret)
 			return ret;

@@ -55,4 +55,47 @@ struct virtio_blk_req {
 void virtio_blk_parse(struct virtq_elem *elem, uint64_t capacity_sectors, bool read_only,
 		      bool flush_supported, struct virtio_blk_req *req);
 
+/* ---- the device ---- */
+
+struct virtio_dev;
+struct vm_disk_config;
+struct rate_limiter_config;
+
+/* The "block_<id>" metrics group. */
+struct virtio_blk_metrics {
+	uint64_t read_bytes, write_bytes;
+	uint64_t read_count, write_count, flush_count, get_id_count;
+	uint64_t invalid_reqs;		 /* malformed or refused requests */
+	uint64_t io_errors;		 /* host I/O that failed */
+	uint64_t queue_events;		 /* queue notifications handled */
+	uint64_t rate_limiter_throttled; /* times the rate limiter paused the queue */
+	uint64_t update_count, update_fails; /* vm_update_disk */
+};
+
+#define VIRTIO_BLK_NAME_MAX 256
+
+/* A disk's id: cfg->id, or the image's file name. */
+const char *virtio_blk_disk_id(const struct vm_disk_config *cfg);
+
+/*
+ * The device model without KVM or threads (for unit tests; the device
+ * file uses them too): the ops table, and a state for it that opens the
+ * image and registers the metrics group (NULL, logged, on failure; free
+ * it with ops->destroy).
+ */
+extern const struct virtio_dev_ops virtio_blk_ops;
+void *virtio_blk_alloc(const struct vm_disk_config *cfg);
+const char *virtio_blk_name(struct virtio_dev *d);
+const struct virtio_blk_metrics *virtio_blk_get_metrics(struct virtio_dev *d);
+
+/*
+ * vm_update_disk() for one device, callable from any thread (takes
+ * d->lock): path (NULL: keep) is opened with the disk's read-only and
+ * cache modes before the old image is closed, a changed capacity raises
+ * the config-change interrupt; rl (NULL: keep) replaces the limits.
+ * -errno with a message in err; nothing changes on failure.
+ */
+int virtio_blk_update(struct virtio_dev *d, const char *path,
+		      const struct rate_limiter_config *rl, char *err, size_t errlen);
+
 #endif

@@ -8,6 +8,7 @@
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
+#include <sys/timerfd.h>
 #include <unistd.h>
 
 #include "base/event_loop.h"
@@ -55,8 +56,103 @@ void virtio_dev_set_needs_reset(struct virtio_dev *d, const char *why)
 		virtio_raise(d, VIRTIO_INT_CONFIG);
 }
 
+/* ---- rate-limit pauses ---- */
+
+/* Longest single pause; a longer wait re-arms when the timer fires. */
+#define THROTTLE_MAX_MS (24ULL * 3600 * 1000)
+
+static int throttle_timer_open(struct virtio_dev *d)
+{
+	if (d->throttle_fd_ok)
+		return 0;
+	d->throttle_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	if (d->throttle_fd < 0) {
+		log_err(d->ops->name, "timerfd for rate limiting");
+		return -errno;
+	}
+	d->throttle_fd_ok = true;
+	return 0;
+}
+
+static void throttle_timer_set(struct virtio_dev *d, uint64_t ns)
+{
+	struct itimerspec its = { .it_value = { .tv_sec = (time_t)(ns / 1000000000ULL),
+						.tv_nsec = (long)(ns % 1000000000ULL) } };
+
+	if (d->throttle_fd_ok)
+		(void)timerfd_settime(d->throttle_fd, 0, &its, NULL);
+}
+
+int virtio_dev_throttle(struct virtio_dev *d, unsigned q, uint64_t ms)
+{
+	struct itimerspec cur;
+	uint64_t ns, left;
+	int ret;
+
+	if (q >= VIRTIO_MMIO_MAX_QUEUES)
+		return -EINVAL;
+	ret = throttle_timer_open(d);
+	if (ret)
+		return ret;
+	if (ms < 1)
+		ms = 1;
+	if (ms > THROTTLE_MAX_MS)
+		ms = THROTTLE_MAX_MS;
+	ns = ms * 1000000ULL;
+	d->throttled_queues |= 1u << q;
+	/* One timer for all queues: keep an earlier expiry. */
+	if (timerfd_gettime(d->throttle_fd, &cur) == 0 &&
+	    (cur.it_value.tv_sec || cur.it_value.tv_nsec)) {
+		left = (uint64_t)cur.it_value.tv_sec * 1000000000ULL + (uint64_t)cur.it_value.tv_nsec;
+		if (left <= ns)
+			return 0;
+	}
+	throttle_timer_set(d, ns);
+	return 0;
+}
+
+bool virtio_dev_throttled(const struct virtio_dev *d, unsigned q)
+{
+	return q < VIRTIO_MMIO_MAX_QUEUES && (d->throttled_queues & (1u << q));
+}
+
+void virtio_dev_throttle_resume(struct virtio_dev *d)
+{
+	if (d->throttled_queues)
+		throttle_timer_set(d, 1); /* soon, on the I/O thread */
+}
+
+void virtio_dev_throttle_expired(struct virtio_dev *d)
+{
+	uint64_t cnt;
+	uint32_t mask;
+
+	if (d->throttle_fd_ok)
+		(void)!read(d->throttle_fd, &cnt, sizeof(cnt));
+	pthread_mutex_lock(&d->lock);
+	mask = d->throttled_queues;
+	d->throttled_queues = 0;
+	for (unsigned q = 0; q < d->ops->nqueues; q++) {
+		if (!(mask & (1u << q)))
+			continue;
+		if ((d->status & VIRTIO_STATUS_DRIVER_OK) &&
+		    !(d->status & VIRTIO_STATUS_NEEDS_RESET) && d->qcfg[q].ready &&
+		    d->ops->queue_notify)
+			d->ops->queue_notify(d, q);
+	}
+	pthread_mutex_unlock(&d->lock);
+}
+
+static void virtio_on_throttle_timer(void *opaque, uint32_t events)
+{
+	(void)events;
+	virtio_dev_throttle_expired(opaque);
+}
+
 static void virtio_reset(struct virtio_dev *d)
 {
+	d->throttled_queues = 0;
+	throttle_timer_set(d, 0); /* disarm */
 	if (d->ops->reset)
 		d->ops->reset(d);
 	d->status = 0;
@@ -308,8 +404,9 @@ static void virtio_on_kick(void *opaque, uint32_t events)
 	if (read(d->qcfg[k->q].notify_fd, &cnt, sizeof(cnt)) < 0)
 		return;
 	pthread_mutex_lock(&d->lock);
+	/* A queue paused by its rate limiter resumes from the timer. */
 	if ((d->status & VIRTIO_STATUS_DRIVER_OK) && !(d->status & VIRTIO_STATUS_NEEDS_RESET) &&
-	    d->qcfg[k->q].ready && d->ops->queue_notify)
+	    d->qcfg[k->q].ready && d->ops->queue_notify && !virtio_dev_throttled(d, k->q))
 		d->ops->queue_notify(d, k->q);
 	pthread_mutex_unlock(&d->lock);
 }
@@ -371,6 +468,8 @@ static void virtio_mmio_destroy(void *opaque)
 			close(d->qcfg[i].notify_fd);
 	if (d->irq_fd >= 0)
 		close(d->irq_fd);
+	if (d->throttle_fd_ok)
+		close(d->throttle_fd);
 	if (d->stop_fd >= 0)
 		close(d->stop_fd);
 	event_loop_free(d->loop);
@@ -457,6 +556,10 @@ int virtio_mmio_create(struct vm *vm, const struct virtio_dev_ops *ops, void *pr
 		goto fail;
 	}
 	ret = event_loop_add(d->loop, d->stop_fd, EPOLLIN, virtio_on_stop, d);
+	if (!ret)
+		ret = throttle_timer_open(d);
+	if (!ret)
+		ret = event_loop_add(d->loop, d->throttle_fd, EPOLLIN, virtio_on_throttle_timer, d);
 	if (!ret)
 		ret = virtio_mmio_setup_kvm(d, kicks);
 	if (!ret)

@@ -119,6 +119,11 @@ struct virtio_dev {
 	pthread_t thread;
 	bool thread_started;
 	uint64_t requests, errors; /* statistics */
+
+	/* Rate-limit pauses (virtio_dev_throttle): one timerfd per device. */
+	int throttle_fd;	   /* valid when throttle_fd_ok */
+	bool throttle_fd_ok;
+	uint32_t throttled_queues; /* bit q: queue q waits for the timer */
 };
 
 /*
@@ -135,6 +140,21 @@ void virtio_dev_notify_used(struct virtio_dev *d, unsigned q);
 void virtio_dev_config_changed(struct virtio_dev *d);
 /* Malformed ring or request: stop the device until the driver resets it. */
 void virtio_dev_set_needs_reset(struct virtio_dev *d, const char *why);
+
+/*
+ * Rate limiting (lock held): queue q pauses for `ms` milliseconds, then
+ * ops->queue_notify(d, q) runs again on the I/O thread. Kicks of q are
+ * ignored while it waits (the timer does the work). The device has left
+ * the chain it could not take on the ring (virtq_unpop) or keeps it.
+ * 0 or -errno (logged).
+ */
+int virtio_dev_throttle(struct virtio_dev *d, unsigned q, uint64_t ms);
+/* Whether queue q waits for the rate-limit timer (lock held). */
+bool virtio_dev_throttled(const struct virtio_dev *d, unsigned q);
+/* Lock held: the waiting queues run again soon (the limits changed). */
+void virtio_dev_throttle_resume(struct virtio_dev *d);
+/* The timer fired: runs the waiting queues (takes d->lock). For tests. */
+void virtio_dev_throttle_expired(struct virtio_dev *d);
 
 /* Lets a device watch another fd on its I/O thread. */
 int virtio_dev_add_fd(struct virtio_dev *d, int fd, uint32_t events,

@@ -25,6 +25,12 @@
  * says EAGAIN the chain is kept, the tap is watched for EPOLLOUT and
  * transmission resumes from that chain when it becomes writable (nothing
  * is dropped for back-pressure).
+ *
+ * Rate limits (rx_rate_limit, tx_rate_limit; bytes are frame bytes, one
+ * op per packet): a received packet the limiter refuses stays in rx_buf
+ * and the tap is not read; a transmit chain stays in tx_elem; the queue
+ * waits for the transport's rate-limit timer (virtio_dev_throttle) and
+ * resumes with that packet. Nothing is dropped for a limit.
  */
 #include "virtio/net.h"
 
@@ -44,6 +50,8 @@
 
 #include "base/event_loop.h"
 #include "base/log.h"
+#include "base/metrics.h"
+#include "base/rate_limiter.h"
 #include "devices/device.h"
 #include "virtio/mmio.h"
 #include "vmm/vm.h"
@@ -149,17 +157,6 @@ void virtio_net_rx_clear(struct virtio_net_rx *rx)
 	rx->len = rx->off = 0;
 	rx->nused = rx->hdr_niov = 0;
 	rx->active = false;
-}
-
-/*
- * Gives the last n popped chains back to the ring. Sound for split rings:
- * the driver may not touch an available entry or its descriptors until
- * the device returns it through the used ring, so popping them again
- * later walks (and checks) the same chains afresh.
- */
-static void virtq_unpop(struct virtq *q, unsigned n)
-{
-	q->last_avail = (uint16_t)(q->last_avail - n);
 }
 
 /* Remembers where the first chain's 12 header bytes are (for num_buffers). */
@@ -315,13 +312,31 @@ struct virtio_net {
 	uint8_t tx_buf[VIRTIO_NET_MAX_PACKET]; /* chains with more segments than writev takes */
 
 	/*
-	 * Statistics. *_dropped: packets not delivered (too big or small,
-	 * an offload not negotiated, a tap write error); *_errors: what the
-	 * guest or the tap did wrong (malformed chains and headers, oversize
-	 * frames, tap read/write errors).
+	 * Rate limits: a packet read from the tap waits in rx_buf (rx_held)
+	 * until the receive limiter lets it in; a transmit chain waits in
+	 * tx_elem (tx_pending, not yet tx_admitted) for the transmit limiter.
 	 */
-	uint64_t rx_packets, rx_bytes, rx_dropped, rx_errors;
-	uint64_t tx_packets, tx_bytes, tx_dropped, tx_errors;
+	struct rate_limiter rx_rl, tx_rl;
+	bool rx_held, tx_admitted;
+	size_t rx_held_len;
+
+	char name[VM_NET_IFACE_ID_MAX + 1]; /* iface id: cfg->id or the tap name */
+	struct virtio_net_metrics m;  /* the "net_<id>" group */
+	struct metrics_group *mg;
+};
+
+static const struct metrics_field net_metric_fields[] = {
+	METRICS_FIELD(struct virtio_net_metrics, rx_bytes),
+	METRICS_FIELD(struct virtio_net_metrics, rx_packets),
+	METRICS_FIELD(struct virtio_net_metrics, rx_dropped),
+	METRICS_FIELD(struct virtio_net_metrics, rx_errors),
+	METRICS_FIELD(struct virtio_net_metrics, tx_bytes),
+	METRICS_FIELD(struct virtio_net_metrics, tx_packets),
+	METRICS_FIELD(struct virtio_net_metrics, tx_dropped),
+	METRICS_FIELD(struct virtio_net_metrics, tx_errors),
+	METRICS_FIELD(struct virtio_net_metrics, rx_rate_limiter_throttled),
+	METRICS_FIELD(struct virtio_net_metrics, tx_rate_limiter_throttled),
+	METRICS_FIELD(struct virtio_net_metrics, update_count),
 };
 
 static bool net_running(const struct virtio_dev *d)
@@ -343,8 +358,8 @@ static void net_set_events(struct virtio_dev *d)
 		ev |= EPOLLIN;
 	if (n->tx_blocked)
 		ev |= EPOLLOUT;
-	if (ev != n->tap_events && event_loop_modify(d->loop, n->tap, ev) == 0)
-		n->tap_events = ev;
+	if (ev != n->tap_events && (!d->loop || event_loop_modify(d->loop, n->tap, ev) == 0))
+		n->tap_events = ev; /* no loop: a unit test delivers tap events itself */
 }
 
 /* Whether receive buffers are available; asks for a kick when not. */
@@ -359,6 +374,20 @@ static bool net_rx_have_buffers(struct virtq *q)
 	return true;
 }
 
+/*
+ * Whether limiter rl lets a packet of `bytes` through now; if not, queue
+ * q waits for its timer (and the packet waits where it is).
+ */
+static bool net_admit(struct virtio_dev *d, struct rate_limiter *rl, unsigned q, uint64_t bytes,
+		      uint64_t *throttled)
+{
+	if (!rate_limiter_active(rl) || rate_limiter_consume(rl, bytes))
+		return true;
+	metrics_inc(throttled);
+	/* Without a timer, better unlimited than stuck. */
+	return virtio_dev_throttle(d, q, rate_limiter_wait_ms(rl, bytes)) != 0;
+}
+
 static void net_rx(struct virtio_dev *d)
 {
 	struct virtio_net *n = d->priv;
@@ -368,38 +397,49 @@ static void net_rx(struct virtio_dev *d)
 	unsigned budget = NET_RX_BUDGET;
 
 	n->rx_wanted = false;
-	if (!net_running(d) || !d->qcfg[NET_RXQ].ready || n->tap_gone)
+	if (!net_running(d) || !d->qcfg[NET_RXQ].ready || n->tap_gone ||
+	    virtio_dev_throttled(d, NET_RXQ))
 		return;
 	while (budget) {
+		uint64_t frame_len;
 		int ret;
 
 		if (!n->rx.active) {
 			ssize_t len;
 
-			if (!net_rx_have_buffers(q))
-				break; /* until the driver kicks the receive queue */
-			len = read(n->tap, n->rx_buf, sizeof(n->rx_buf));
-			if (len < 0) {
-				if (errno == EINTR)
-					continue;
-				if (errno == EAGAIN || errno == EWOULDBLOCK) {
-					n->rx_wanted = true;
+			if (!n->rx_held) {
+				if (!net_rx_have_buffers(q))
+					break; /* until the driver kicks the receive queue */
+				len = read(n->tap, n->rx_buf, sizeof(n->rx_buf));
+				if (len < 0) {
+					if (errno == EINTR)
+						continue;
+					if (errno == EAGAIN || errno == EWOULDBLOCK) {
+						n->rx_wanted = true;
+						break;
+					}
+					metrics_inc(&n->m.rx_errors);
+					if (!n->rx_err_logged)
+						log_warn(TAG, "tap %s: read", n->cfg->tap);
+					n->rx_err_logged = true;
 					break;
 				}
-				n->rx_errors++;
-				if (!n->rx_err_logged)
-					log_warn(TAG, "tap %s: read", n->cfg->tap);
-				n->rx_err_logged = true;
+				budget--;
+				if ((size_t)len < VIRTIO_NET_HDR_LEN + VIRTIO_NET_MIN_FRAME ||
+				    !virtio_net_rx_hdr_fixup((struct virtio_net_hdr *)n->rx_buf,
+							     d->driver_features)) {
+					metrics_inc(&n->m.rx_dropped);
+					continue;
+				}
+				n->rx_held = true;
+				n->rx_held_len = (size_t)len;
+			}
+			/* The packet waits in rx_buf (the tap unread) for the limiter. */
+			if (!net_admit(d, &n->rx_rl, NET_RXQ, n->rx_held_len - VIRTIO_NET_HDR_LEN,
+				       &n->m.rx_rate_limiter_throttled))
 				break;
-			}
-			budget--;
-			if ((size_t)len < VIRTIO_NET_HDR_LEN + VIRTIO_NET_MIN_FRAME ||
-			    !virtio_net_rx_hdr_fixup((struct virtio_net_hdr *)n->rx_buf,
-						     d->driver_features)) {
-				n->rx_dropped++;
-				continue;
-			}
-			virtio_net_rx_start(&n->rx, n->rx_buf, (size_t)len);
+			n->rx_held = false;
+			virtio_net_rx_start(&n->rx, n->rx_buf, n->rx_held_len);
 		}
 		ret = virtio_net_rx_fill(&n->rx, q, &n->rx_elem, mergeable);
 		if (ret == 0) {
@@ -408,18 +448,19 @@ static void net_rx(struct virtio_dev *d)
 			break; /* the packet waits, with the chains it has */
 		}
 		if (ret == -EMSGSIZE) {
-			n->rx_dropped++;
+			metrics_inc(&n->m.rx_dropped);
 			virtio_net_rx_clear(&n->rx);
 			continue;
 		}
+		frame_len = n->rx.len - VIRTIO_NET_HDR_LEN; /* publish clears rx */
 		if (ret < 0 || virtio_net_rx_publish(&n->rx, q) < 0) {
 			virtio_net_rx_clear(&n->rx);
-			n->rx_errors++;
+			metrics_inc(&n->m.rx_errors);
 			virtio_dev_set_needs_reset(d, "malformed receive ring or buffer");
 			return;
 		}
-		n->rx_packets++;
-		n->rx_bytes += (uint64_t)(n->rx.len - VIRTIO_NET_HDR_LEN);
+		metrics_inc(&n->m.rx_packets);
+		metrics_add(&n->m.rx_bytes, frame_len);
 		published = true;
 	}
 	if (!budget)
@@ -457,7 +498,7 @@ static void net_tx(struct virtio_dev *d)
 	bool completed = false;
 	int ret;
 
-	if (!net_running(d) || !d->qcfg[NET_TXQ].ready)
+	if (!net_running(d) || !d->qcfg[NET_TXQ].ready || virtio_dev_throttled(d, NET_TXQ))
 		return;
 	for (;;) {
 		if (!n->tx_pending) {
@@ -476,19 +517,26 @@ static void net_tx(struct virtio_dev *d)
 			ret = virtio_net_tx_prepare(&n->tx_elem, d->driver_features, &n->tx_hdr,
 						    n->tx_iov, &n->tx_niov, &n->tx_frame_len);
 			if (ret == -EINVAL) {
-				n->tx_errors++;
+				metrics_inc(&n->m.tx_errors);
 				virtio_dev_set_needs_reset(d, "malformed transmit chain");
 				break;
 			}
 			if (ret) {
 				/* Oversize, runt, or an offload not negotiated. */
-				n->tx_errors++;
-				n->tx_dropped++;
+				metrics_inc(&n->m.tx_errors);
+				metrics_inc(&n->m.tx_dropped);
 				virtq_push(q, n->tx_elem.head, 0);
 				completed = true;
 				continue;
 			}
 			n->tx_pending = true;
+			n->tx_admitted = false;
+		}
+		if (!n->tx_admitted) {
+			if (!net_admit(d, &n->tx_rl, NET_TXQ, n->tx_frame_len,
+				       &n->m.tx_rate_limiter_throttled))
+				break; /* resumed from this chain by the limiter's timer */
+			n->tx_admitted = true;
 		}
 		ret = net_tap_write(n);
 		if (ret == -EAGAIN) {
@@ -497,16 +545,16 @@ static void net_tx(struct virtio_dev *d)
 		}
 		n->tx_pending = false;
 		if (ret) {
-			n->tx_errors++;
-			n->tx_dropped++;
+			metrics_inc(&n->m.tx_errors);
+			metrics_inc(&n->m.tx_dropped);
 			if (!n->tx_err_logged) {
 				errno = -ret;
 				log_warn(TAG, "tap %s: write", n->cfg->tap);
 			}
 			n->tx_err_logged = true;
 		} else {
-			n->tx_packets++;
-			n->tx_bytes += n->tx_frame_len;
+			metrics_inc(&n->m.tx_packets);
+			metrics_add(&n->m.tx_bytes, n->tx_frame_len);
 		}
 		virtq_push(q, n->tx_elem.head, 0);
 		completed = true;
@@ -518,7 +566,11 @@ static void net_tx(struct virtio_dev *d)
 /* The tap is readable or writable (I/O thread, lock not held). */
 static void net_on_tap(void *opaque, uint32_t events)
 {
-	struct virtio_dev *d = opaque;
+	virtio_net_tap_event(opaque, events);
+}
+
+void virtio_net_tap_event(struct virtio_dev *d, uint32_t events)
+{
 	struct virtio_net *n = d->priv;
 
 	pthread_mutex_lock(&d->lock);
@@ -577,6 +629,7 @@ static void net_reset(struct virtio_dev *d)
 
 	virtio_net_rx_clear(&n->rx);
 	n->tx_pending = n->tx_blocked = n->rx_wanted = false;
+	n->rx_held = n->tx_admitted = false;
 	/* d->status is cleared after this returns: stop watching explicitly. */
 	if (!n->tap_gone && n->tap_events && event_loop_modify(d->loop, n->tap, 0) == 0)
 		n->tap_events = 0;
@@ -609,16 +662,20 @@ static void net_config_read(struct virtio_dev *d, uint64_t off, uint8_t *data, u
 		memcpy(data, cfg + off, off + len <= sizeof(cfg) ? len : sizeof(cfg) - off);
 }
 
-static void net_destroy(struct virtio_dev *d)
+static void net_free(struct virtio_net *n)
 {
-	struct virtio_net *n = d->priv;
-
+	metrics_unregister(n->mg);
 	if (n->tap >= 0)
 		close(n->tap);
 	free(n);
 }
 
-static const struct virtio_dev_ops virtio_net_ops = {
+static void net_destroy(struct virtio_dev *d)
+{
+	net_free(d->priv);
+}
+
+const struct virtio_dev_ops virtio_net_ops = {
 	.name = TAG,
 	.device_id = VIRTIO_ID_NET,
 	.nqueues = 2,
@@ -665,25 +722,82 @@ fail:
 	return ret;
 }
 
-static int virtio_net_create_one(struct vm *vm, const struct vm_net_config *cfg)
+void *virtio_net_alloc(const struct vm_net_config *cfg, int tap, bool offloads)
 {
 	struct virtio_net *n = calloc(1, sizeof(*n));
-	struct virtio_dev *d;
-	int ret;
+	char group[VM_NET_IFACE_ID_MAX + 8];
 
 	if (!n)
-		return -ENOMEM;
+		return NULL;
 	n->cfg = cfg;
-	n->tap = net_tap_open(cfg->tap, &n->offloads);
-	if (n->tap < 0) {
-		ret = n->tap;
-		free(n);
-		return ret;
-	}
+	n->tap = tap;
+	n->offloads = offloads;
 	if (cfg->has_mac)
 		memcpy(n->mac, cfg->mac, 6);
 	else
 		virtio_net_default_mac(cfg->tap, n->mac);
+	snprintf(n->name, sizeof(n->name), "%s", virtio_net_iface_id(cfg));
+	rate_limiter_init(&n->rx_rl, &cfg->rx_rate_limit);
+	rate_limiter_init(&n->tx_rl, &cfg->tx_rate_limit);
+	snprintf(group, sizeof(group), "net_%s", n->name);
+	n->mg = metrics_register(group, net_metric_fields,
+				 sizeof(net_metric_fields) / sizeof(net_metric_fields[0]), &n->m);
+	if (!n->mg)
+		log_warnx(TAG, "interface %s: no metrics group", n->name);
+	return n;
+}
+
+const char *virtio_net_iface_id(const struct vm_net_config *cfg)
+{
+	return cfg->id ? cfg->id : cfg->tap;
+}
+
+const char *virtio_net_name(struct virtio_dev *d)
+{
+	struct virtio_net *n = d->priv;
+
+	return n->name;
+}
+
+const struct virtio_net_metrics *virtio_net_get_metrics(struct virtio_dev *d)
+{
+	struct virtio_net *n = d->priv;
+
+	return &n->m;
+}
+
+void virtio_net_update(struct virtio_dev *d, const struct rate_limiter_config *rx,
+		       const struct rate_limiter_config *tx)
+{
+	struct virtio_net *n = d->priv;
+
+	pthread_mutex_lock(&d->lock);
+	if (rx)
+		rate_limiter_reconfigure(&n->rx_rl, rx);
+	if (tx)
+		rate_limiter_reconfigure(&n->tx_rl, tx);
+	if (rx || tx)
+		virtio_dev_throttle_resume(d);
+	metrics_inc(&n->m.update_count);
+	pthread_mutex_unlock(&d->lock);
+}
+
+static int virtio_net_create_one(struct vm *vm, const struct vm_net_config *cfg,
+				 struct virtio_dev **out)
+{
+	struct virtio_net *n;
+	struct virtio_dev *d;
+	bool offloads = false;
+	int tap, ret;
+
+	tap = net_tap_open(cfg->tap, &offloads);
+	if (tap < 0)
+		return tap;
+	n = virtio_net_alloc(cfg, tap, offloads);
+	if (!n) {
+		close(tap);
+		return -ENOMEM;
+	}
 	ret = virtio_mmio_create(vm, &virtio_net_ops, n, &d);
 	if (ret)
 		return ret; /* n is freed */
@@ -697,13 +811,14 @@ static int virtio_net_create_one(struct vm *vm, const struct vm_net_config *cfg)
 	log_info(TAG, "tap %s, MAC %02x:%02x:%02x:%02x:%02x:%02x, offloads %s", cfg->tap,
 		 n->mac[0], n->mac[1], n->mac[2], n->mac[3], n->mac[4], n->mac[5],
 		 n->offloads ? "on" : "off");
+	*out = d;
 	return 0;
 }
 
 static int virtio_net_create(struct vm *vm)
 {
 	for (unsigned i = 0; i < vm->cfg->nnets; i++) {
-		int ret = virtio_net_create_one(vm, &vm->cfg->nets[i]);
+		int ret = virtio_net_create_one(vm, &vm->cfg->nets[i], &vm->net_devs[i]);
 
 		if (ret)
 			return ret;

@@ -151,4 +151,47 @@ unsigned virtio_net_tap_offloads(uint64_t features);
 /* A locally administered unicast MAC derived from the tap name. */
 void virtio_net_default_mac(const char *tap, uint8_t mac[6]);
 
+/* ---- the device ---- */
+
+struct virtio_dev;
+struct vm_net_config;
+struct rate_limiter_config;
+
+/* The "net_<id>" metrics group. */
+struct virtio_net_metrics {
+	/*
+	 * *_dropped: packets not delivered (too big or small, an offload not
+	 * negotiated, a tap write error); *_errors: what the guest or the tap
+	 * did wrong (malformed chains and headers, oversize frames, tap
+	 * read/write errors). Bytes count frames, without the virtio header.
+	 */
+	uint64_t rx_bytes, rx_packets, rx_dropped, rx_errors;
+	uint64_t tx_bytes, tx_packets, tx_dropped, tx_errors;
+	uint64_t rx_rate_limiter_throttled, tx_rate_limiter_throttled;
+	uint64_t update_count; /* vm_update_net */
+};
+
+/* An interface's id: cfg->id, or the tap name. */
+const char *virtio_net_iface_id(const struct vm_net_config *cfg);
+
+/*
+ * The device model without KVM or threads (unit tests use it over a
+ * socketpair instead of a tap; the device file uses it too): the ops
+ * table, a state on an open tap fd (owned from then on; NULL on ENOMEM,
+ * the fd is then the caller's), and the tap readiness callback (takes
+ * d->lock).
+ */
+extern const struct virtio_dev_ops virtio_net_ops;
+void *virtio_net_alloc(const struct vm_net_config *cfg, int tap, bool offloads);
+void virtio_net_tap_event(struct virtio_dev *d, uint32_t events);
+const char *virtio_net_name(struct virtio_dev *d);
+const struct virtio_net_metrics *virtio_net_get_metrics(struct virtio_dev *d);
+
+/*
+ * vm_update_net() for one device, from any thread (takes d->lock): new
+ * receive and/or transmit limits (NULL: keep); waiting queues resume.
+ */
+void virtio_net_update(struct virtio_dev *d, const struct rate_limiter_config *rx,
+		       const struct rate_limiter_config *tx);
+
 #endif

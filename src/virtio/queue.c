@@ -456,3 +456,8 @@ uint64_t iov_from_buf(const struct iovec *iov, unsigned n, uint64_t skip, const 
 	}
 	return done;
 }
+
+void virtq_unpop(struct virtq *q, unsigned n)
+{
+	q->last_avail = (uint16_t)(q->last_avail - n);
+}

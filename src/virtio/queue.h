@@ -75,6 +75,17 @@ void virtq_reset(struct virtq *q);
  */
 int virtq_pop(struct virtq *q, struct virtq_elem *elem);
 
+/*
+ * Gives the last n popped chains back to the ring, untouched, so the next
+ * virtq_pop() takes them again (a device that cannot serve a request yet:
+ * rate limits, receive packets that do not fit). Sound for split rings:
+ * the driver may not touch an available entry or its descriptors until
+ * the device returns it through the used ring, and popping again walks
+ * and checks the chain afresh. n must not exceed the chains popped since
+ * the last push.
+ */
+void virtq_unpop(struct virtq *q, unsigned n);
+
 /* Returns a chain to the driver with `len` bytes written into it. */
 int virtq_push(struct virtq *q, uint16_t head, uint32_t len);
 

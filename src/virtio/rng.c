@@ -1,29 +1,45 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
- * virtio-rng (virtio 1.x, section 5.4): fills each device-writable buffer
- * with bytes from getrandom(), at most 64 KiB per request, so a guest
- * cannot make osprey do unbounded work for one request.
+ * virtio-rng (rng.h): fills each device-writable buffer with bytes from
+ * getrandom(), at most 64 KiB per request, so a guest cannot make osprey
+ * do unbounded work for one request.
  */
+#include "virtio/rng.h"
+
 #include <errno.h>
 #include <stdlib.h>
 #include <sys/random.h>
 
-#include "virtio/rng.h"
-
+#include "base/log.h"
+#include "base/metrics.h"
+#include "base/rate_limiter.h"
 #include "devices/device.h"
-#include "virtio/mmio.h"
 #include "vmm/vm.h"
 
 #define RNG_QUEUE_SIZE 256
 
 struct virtio_rng {
 	struct virtq_elem elem;
-	uint64_t bytes;
+	struct rate_limiter rl;
+	struct virtio_rng_metrics m;
+	struct metrics_group *mg;
 };
 
-static uint32_t rng_fill(const struct virtq_elem *e)
+static const struct metrics_field rng_metric_fields[] = {
+	METRICS_FIELD(struct virtio_rng_metrics, requests),
+	METRICS_FIELD(struct virtio_rng_metrics, entropy_bytes),
+	METRICS_FIELD(struct virtio_rng_metrics, host_rng_fails),
+	METRICS_FIELD(struct virtio_rng_metrics, rate_limiter_throttled),
+};
+
+static uint64_t rng_request_len(const struct virtq_elem *e)
 {
-	uint64_t left = e->in_len < RNG_MAX_PER_REQUEST ? e->in_len : RNG_MAX_PER_REQUEST;
+	return e->in_len < VIRTIO_RNG_MAX_PER_REQUEST ? e->in_len : VIRTIO_RNG_MAX_PER_REQUEST;
+}
+
+static uint32_t rng_fill(struct virtio_rng *r, const struct virtq_elem *e)
+{
+	uint64_t left = rng_request_len(e);
 	uint32_t done = 0;
 
 	for (unsigned i = 0; i < e->nin && left; i++) {
@@ -36,6 +52,7 @@ static uint32_t rng_fill(const struct virtq_elem *e)
 			if (n < 0) {
 				if (errno == EINTR)
 					continue;
+				metrics_inc(&r->m.host_rng_fails);
 				return done;
 			}
 			got += (size_t)n;
@@ -46,12 +63,29 @@ static uint32_t rng_fill(const struct virtq_elem *e)
 	return done;
 }
 
+/* Whether the limiter lets the request in now; if not it goes back on the ring. */
+static bool rng_admit(struct virtio_dev *d, struct virtio_rng *r, unsigned q)
+{
+	uint64_t bytes = rng_request_len(&r->elem);
+
+	if (!rate_limiter_active(&r->rl) || rate_limiter_consume(&r->rl, bytes))
+		return true;
+	metrics_inc(&r->m.rate_limiter_throttled);
+	if (virtio_dev_throttle(d, q, rate_limiter_wait_ms(&r->rl, bytes)))
+		return true; /* no timer: better unlimited than stuck */
+	virtq_unpop(&d->vqs[q], 1);
+	return false;
+}
+
 static void rng_queue_notify(struct virtio_dev *d, unsigned q)
 {
 	struct virtio_rng *r = d->priv;
 	struct virtq *vq = &d->vqs[q];
+	uint32_t n;
 	int ret;
 
+	if (virtio_dev_throttled(d, q))
+		return; /* the rate limiter's timer resumes the queue */
 	for (;;) {
 		ret = virtq_pop(vq, &r->elem);
 		if (ret == 0) {
@@ -65,9 +99,11 @@ static void rng_queue_notify(struct virtio_dev *d, unsigned q)
 			virtio_dev_set_needs_reset(d, "malformed request ring");
 			return;
 		}
-		uint32_t n = rng_fill(&r->elem);
-
-		r->bytes += n;
+		if (!rng_admit(d, r, q))
+			break;
+		n = rng_fill(r, &r->elem);
+		metrics_add(&r->m.entropy_bytes, n);
+		metrics_inc(&r->m.requests);
 		d->requests++;
 		virtq_push(vq, r->elem.head, n);
 	}
@@ -76,7 +112,10 @@ static void rng_queue_notify(struct virtio_dev *d, unsigned q)
 
 static void rng_destroy(struct virtio_dev *d)
 {
-	free(d->priv);
+	struct virtio_rng *r = d->priv;
+
+	metrics_unregister(r->mg);
+	free(r);
 }
 
 const struct virtio_dev_ops virtio_rng_ops = {
@@ -88,19 +127,35 @@ const struct virtio_dev_ops virtio_rng_ops = {
 	.destroy = rng_destroy,
 };
 
-void *virtio_rng_alloc(void)
+void *virtio_rng_alloc(const struct rate_limiter_config *rl)
 {
-	return calloc(1, sizeof(struct virtio_rng));
+	struct virtio_rng *r = calloc(1, sizeof(*r));
+
+	if (!r)
+		return NULL;
+	rate_limiter_init(&r->rl, rl);
+	r->mg = metrics_register("entropy", rng_metric_fields,
+				 sizeof(rng_metric_fields) / sizeof(rng_metric_fields[0]), &r->m);
+	if (!r->mg)
+		log_warnx("virtio-rng", "no metrics group");
+	return r;
+}
+
+const struct virtio_rng_metrics *virtio_rng_get_metrics(struct virtio_dev *d)
+{
+	struct virtio_rng *r = d->priv;
+
+	return &r->m;
 }
 
 static int virtio_rng_create(struct vm *vm)
 {
-	struct virtio_rng *r;
 	struct virtio_dev *d;
+	void *r;
 
 	if (!vm->cfg->rng)
 		return 0;
-	r = virtio_rng_alloc();
+	r = virtio_rng_alloc(&vm->cfg->rng_rate_limit);
 	if (!r)
 		return -ENOMEM;
 	return virtio_mmio_create(vm, &virtio_rng_ops, r, &d);

@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "base/log.h"
+#include "base/metrics.h"
 #include "devices/device.h"
 #include "virtio/mmio.h"
 #include "vmm/vm.h"
@@ -50,6 +51,21 @@ struct virtio_vsock {
 	bool rx_held; /* rx_elem popped, not yet filled */
 	uint8_t tx_pkt[VSOCK_HDR_SIZE + VSOCK_MAX_PKT_LEN];
 	uint8_t rx_payload[VSOCK_MAX_PKT_LEN];
+	struct metrics_group *mg; /* "vsock" */
+};
+
+static const struct metrics_field vsock_metric_fields[] = {
+	METRICS_FIELD(struct vsock_stats, tx_packets),
+	METRICS_FIELD(struct vsock_stats, rx_packets),
+	METRICS_FIELD(struct vsock_stats, tx_bytes),
+	METRICS_FIELD(struct vsock_stats, rx_bytes),
+	METRICS_FIELD(struct vsock_stats, malformed),
+	METRICS_FIELD(struct vsock_stats, dropped),
+	METRICS_FIELD(struct vsock_stats, rst_overflow),
+	METRICS_FIELD(struct vsock_stats, credit_violations),
+	METRICS_FIELD(struct vsock_stats, conns_opened),
+	METRICS_FIELD(struct vsock_stats, conns_closed),
+	METRICS_FIELD(struct vsock_stats, refused),
 };
 
 /* ---- host socket operations for the state machine ---- */
@@ -332,6 +348,7 @@ static void vsock_destroy(struct virtio_dev *d)
 
 	if (!v)
 		return;
+	metrics_unregister(v->mg);
 	if (v->vs) {
 		s = vsock_stats(v->vs);
 		log_info("virtio-vsock",
@@ -440,6 +457,10 @@ static int virtio_vsock_create(struct vm *vm)
 	ret = vsock_listen(v);
 	if (ret)
 		goto fail;
+	/* The protocol's own counters, read in place (relaxed atomics). */
+	v->mg = metrics_register("vsock", vsock_metric_fields,
+				 sizeof(vsock_metric_fields) / sizeof(vsock_metric_fields[0]),
+				 vsock_stats(v->vs));
 	if (epoll_ctl(v->epfd, EPOLL_CTL_ADD, v->listen_fd, &ev) < 0) {
 		ret = -errno;
 		goto fail;

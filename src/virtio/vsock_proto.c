@@ -26,6 +26,8 @@
 #include <string.h>
 #include <sys/epoll.h>
 
+#include "base/metrics.h"
+
 enum conn_state {
 	CONN_FREE = 0,
 	CONN_HANDSHAKE,	  /* host process connected, "CONNECT <port>" not read yet */
@@ -266,7 +268,7 @@ static struct vsock_conn *conn_alloc(struct vsock *vs, int fd, enum conn_state s
 		c->fd = fd;
 		c->hnext = c->rx_prev = c->rx_next = NIL;
 		vs->nconns++;
-		vs->stats.conns_opened++;
+		metrics_inc(&vs->stats.conns_opened);
 		return c;
 	}
 	return NULL; /* callers check the cap first */
@@ -291,7 +293,7 @@ static void conn_free(struct vsock *vs, struct vsock_conn *c)
 	c->state = CONN_FREE;
 	c->gen++;
 	vs->nconns--;
-	vs->stats.conns_closed++;
+	metrics_inc(&vs->stats.conns_closed);
 }
 
 /* Ends the connection: the host fd closes now, the guest gets an RST. */
@@ -311,7 +313,7 @@ static void rst_enqueue(struct vsock *vs, uint32_t local_port, uint32_t peer_por
 	unsigned slot;
 
 	if (vs->rst_count == VSOCK_RST_QUEUE) {
-		vs->stats.rst_overflow++;
+		metrics_inc(&vs->stats.rst_overflow);
 		return;
 	}
 	slot = (vs->rst_first + vs->rst_count) % VSOCK_RST_QUEUE;
@@ -444,7 +446,7 @@ static void conn_flush(struct vsock *vs, struct vsock_conn *c)
 		c->buf_head = (c->buf_head + (uint32_t)n) % VSOCK_CONN_BUF;
 		c->buf_len -= (uint32_t)n;
 		c->fwd_cnt += (uint32_t)n;
-		vs->stats.tx_bytes += (uint64_t)n;
+		metrics_add(&vs->stats.tx_bytes, (uint64_t)n);
 	}
 	if (!c->buf_len) {
 		free(c->buf);
@@ -469,7 +471,7 @@ static void conn_forward(struct vsock *vs, struct vsock_conn *c, const uint8_t *
 			return;
 		}
 		c->fwd_cnt += (uint32_t)n;
-		vs->stats.tx_bytes += (uint64_t)n;
+		metrics_add(&vs->stats.tx_bytes, (uint64_t)n);
 		data += n;
 		len -= (uint32_t)n;
 	}
@@ -478,7 +480,7 @@ static void conn_forward(struct vsock *vs, struct vsock_conn *c, const uint8_t *
 
 		if (len > VSOCK_CONN_BUF - c->buf_len) {
 			/* The guest sent past the credit we gave it. */
-			vs->stats.credit_violations++;
+			metrics_inc(&vs->stats.credit_violations);
 			conn_kill(vs, c);
 			return;
 		}
@@ -512,13 +514,13 @@ static int guest_request(struct vsock *vs, const struct vsock_hdr *h)
 	int fd;
 
 	if (vs->nconns >= VSOCK_MAX_CONNS) {
-		vs->stats.refused++;
+		metrics_inc(&vs->stats.refused);
 		rst_enqueue(vs, h->dst_port, h->src_port);
 		return 0;
 	}
 	fd = vs->ops->connect(vs->opaque, h->dst_port);
 	if (fd < 0) {
-		vs->stats.refused++;
+		metrics_inc(&vs->stats.refused);
 		rst_enqueue(vs, h->dst_port, h->src_port);
 		return 0;
 	}
@@ -538,7 +540,7 @@ static void guest_response(struct vsock *vs, struct vsock_conn *c)
 	ssize_t w;
 
 	if (c->state != CONN_HOST_INIT) {
-		vs->stats.dropped++;
+		metrics_inc(&vs->stats.dropped);
 		return;
 	}
 	c->state = CONN_ESTABLISHED;
@@ -552,7 +554,7 @@ static void guest_response(struct vsock *vs, struct vsock_conn *c)
 static void guest_shutdown(struct vsock *vs, struct vsock_conn *c, uint32_t flags)
 {
 	if (c->state != CONN_ESTABLISHED) {
-		vs->stats.dropped++;
+		metrics_inc(&vs->stats.dropped);
 		return;
 	}
 	c->peer_shut |= flags & (VSOCK_SHUTDOWN_RCV | VSOCK_SHUTDOWN_SEND);
@@ -576,20 +578,20 @@ int vsock_tx(struct vsock *vs, const void *pkt, size_t pkt_len)
 	struct vsock_conn *c;
 	struct vsock_hdr h;
 
-	vs->stats.tx_packets++;
+	metrics_inc(&vs->stats.tx_packets);
 	if (pkt_len < VSOCK_HDR_SIZE) {
-		vs->stats.malformed++;
+		metrics_inc(&vs->stats.malformed);
 		return -EINVAL;
 	}
 	vsock_hdr_decode(pkt, &h);
 	/* Misaddressed: no RST, there is nobody sensible to send it to. */
 	if (h.src_cid != vs->guest_cid || h.dst_cid != VSOCK_HOST_CID) {
-		vs->stats.malformed++;
+		metrics_inc(&vs->stats.malformed);
 		return -EINVAL;
 	}
 	c = conn_lookup(vs, h.dst_port, h.src_port);
 	if (hdr_malformed(&h, pkt_len)) {
-		vs->stats.malformed++;
+		metrics_inc(&vs->stats.malformed);
 		if (h.op == VSOCK_OP_RST) {
 			if (c)
 				conn_free(vs, c);
@@ -603,7 +605,7 @@ int vsock_tx(struct vsock *vs, const void *pkt, size_t pkt_len)
 			return guest_request(vs, &h);
 		/* Nothing to route to: say so, but never answer an RST. */
 		if (h.op != VSOCK_OP_RST) {
-			vs->stats.dropped++;
+			metrics_inc(&vs->stats.dropped);
 			rst_enqueue(vs, h.dst_port, h.src_port);
 		}
 		return 0;
@@ -613,7 +615,7 @@ int vsock_tx(struct vsock *vs, const void *pkt, size_t pkt_len)
 		return 0;
 	}
 	if (c->killed) {
-		vs->stats.dropped++;
+		metrics_inc(&vs->stats.dropped);
 		return 0;
 	}
 	c->peer_buf_alloc = h.buf_alloc;
@@ -621,14 +623,14 @@ int vsock_tx(struct vsock *vs, const void *pkt, size_t pkt_len)
 	c->credit_requested = false;
 	switch (h.op) {
 	case VSOCK_OP_REQUEST:
-		vs->stats.dropped++; /* the pair is already connected */
+		metrics_inc(&vs->stats.dropped); /* the pair is already connected */
 		break;
 	case VSOCK_OP_RESPONSE:
 		guest_response(vs, c);
 		break;
 	case VSOCK_OP_RW:
 		if (c->state != CONN_ESTABLISHED || (c->peer_shut & VSOCK_SHUTDOWN_SEND)) {
-			vs->stats.dropped++;
+			metrics_inc(&vs->stats.dropped);
 			break;
 		}
 		if (h.len)
@@ -703,7 +705,7 @@ static int conn_rx_data(struct vsock *vs, struct vsock_conn *c, struct vsock_hdr
 	h->op = VSOCK_OP_RW;
 	h->len = (uint32_t)n;
 	c->rx_cnt += (uint32_t)n;
-	vs->stats.rx_bytes += (uint64_t)n;
+	metrics_add(&vs->stats.rx_bytes, (uint64_t)n);
 	return (int)n;
 }
 
@@ -778,7 +780,7 @@ int vsock_rx(struct vsock *vs, struct vsock_hdr *h, void *payload, uint32_t room
 			h->op = VSOCK_OP_RST;
 			vs->rst_first = (vs->rst_first + 1) % VSOCK_RST_QUEUE;
 			vs->rst_count--;
-			vs->stats.rx_packets++;
+			metrics_inc(&vs->stats.rx_packets);
 			return 0;
 		}
 		if (vs->rx_head == NIL)
@@ -790,7 +792,7 @@ int vsock_rx(struct vsock *vs, struct vsock_hdr *h, void *payload, uint32_t room
 		if (c->state != CONN_FREE)
 			conn_update(vs, c);
 		if (n >= 0) {
-			vs->stats.rx_packets++;
+			metrics_inc(&vs->stats.rx_packets);
 			return n;
 		}
 	}
@@ -815,7 +817,7 @@ int vsock_host_accept(struct vsock *vs, int fd)
 	struct vsock_conn *c;
 
 	if (vs->nconns >= VSOCK_MAX_CONNS) {
-		vs->stats.refused++;
+		metrics_inc(&vs->stats.refused);
 		return -EBUSY;
 	}
 	c = conn_alloc(vs, fd, CONN_HANDSHAKE);
@@ -859,7 +861,7 @@ static void conn_handshake(struct vsock *vs, struct vsock_conn *c)
 	conn_update(vs, c);
 	return;
 refuse:
-	vs->stats.refused++;
+	metrics_inc(&vs->stats.refused);
 	conn_free(vs, c);
 }
 

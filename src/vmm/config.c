@@ -91,15 +91,76 @@ int vm_config_validate(const struct vm_config *cfg, uint64_t host_ram, char *err
 	return 0;
 }
 
+/*
+ * "N/MS[+BURST]" into a bucket. For bandwidth (bytes) N and BURST are
+ * sizes with the units of parse_size() (a bare number is bytes).
+ */
+int vm_config_parse_bucket(const char *spec, bool bytes, struct rate_bucket_config *b,
+			   const char *what, char *err, size_t errlen)
+{
+	char buf[96], *slash, *plus;
+	uint64_t n, ms, burst = 0;
+	int ret;
+
+	if (strlen(spec) >= sizeof(buf))
+		goto bad;
+	snprintf(buf, sizeof(buf), "%s", spec);
+	slash = strchr(buf, '/');
+	if (!slash)
+		goto bad;
+	*slash++ = '\0';
+	plus = strchr(slash, '+');
+	if (plus)
+		*plus++ = '\0';
+	ret = bytes ? parse_size(buf, 0, &n) : parse_u64(buf, &n);
+	if (ret || n == 0)
+		goto bad;
+	if (parse_u64(slash, &ms) || ms == 0)
+		goto bad;
+	if (plus && (bytes ? parse_size(plus, 0, &burst) : parse_u64(plus, &burst)))
+		goto bad;
+	b->size = n;
+	b->refill_time_ms = ms;
+	b->one_time_burst = burst;
+	return 0;
+bad:
+	snprintf(err, errlen, "%s '%s': expected %s/MS[+BURST] with %s > 0 and MS > 0 (e.g. %s)",
+		 what, spec, bytes ? "BYTES" : "OPS", bytes ? "BYTES" : "OPS",
+		 bytes ? "10M/1000+4M" : "1000/1000");
+	return -EINVAL;
+}
+
+/* Handles "bw=" and "ops=" after `prefix` (""/"rx-"/"tx-"); 1 if opt was not one. */
+static int parse_rate_opt(const char *opt, const char *prefix, struct rate_limiter_config *rl,
+			  const char *what, char *err, size_t errlen)
+{
+	size_t pl = strlen(prefix);
+	char name[64];
+
+	if (strncmp(opt, prefix, pl) != 0)
+		return 1;
+	if (strncmp(opt + pl, "bw=", 3) == 0) {
+		snprintf(name, sizeof(name), "%s: %sbw", what, prefix);
+		return vm_config_parse_bucket(opt + pl + 3, true, &rl->bandwidth, name, err, errlen);
+	}
+	if (strncmp(opt + pl, "ops=", 4) == 0) {
+		snprintf(name, sizeof(name), "%s: %sops", what, prefix);
+		return vm_config_parse_bucket(opt + pl + 4, false, &rl->ops, name, err, errlen);
+	}
+	return 1;
+}
+
 int vm_config_parse_disk(char *spec, struct vm_disk_config *disk, char *err, size_t errlen)
 {
 	char *save = NULL, *opt;
+	int ret;
 
 	memset(disk, 0, sizeof(*disk));
 	disk->cache = DISK_CACHE_WRITEBACK;
 	disk->path = strtok_r(spec, ",", &save);
 	if (!disk->path || !*disk->path || spec[0] == ',') {
-		snprintf(err, errlen, "--disk: expected PATH[,ro][,cache=none|writeback][,id=NAME]");
+		snprintf(err, errlen, "--disk: expected PATH[,ro][,cache=none|writeback][,id=NAME]"
+				      "[,bw=BYTES/MS[+BURST]][,ops=OPS/MS[+BURST]]");
 		return -EINVAL;
 	}
 	while ((opt = strtok_r(NULL, ",", &save))) {
@@ -118,9 +179,14 @@ int vm_config_parse_disk(char *spec, struct vm_disk_config *disk, char *err, siz
 					 disk->path, VM_DISK_ID_MAX);
 				return -EINVAL;
 			}
+		} else if ((ret = parse_rate_opt(opt, "", &disk->rate_limit, "--disk", err,
+						  errlen)) <= 0) {
+			if (ret)
+				return ret;
 		} else {
 			snprintf(err, errlen,
-				 "--disk %s: unknown option '%s' (ro, cache=none|writeback, id=NAME)",
+				 "--disk %s: unknown option '%s' (ro, cache=none|writeback, id=NAME, "
+				 "bw=BYTES/MS[+BURST], ops=OPS/MS[+BURST])",
 				 disk->path, opt);
 			return -EINVAL;
 		}
@@ -146,6 +212,7 @@ static int parse_mac(const char *s, uint8_t mac[6])
 int vm_config_parse_net(char *spec, struct vm_net_config *net, char *err, size_t errlen)
 {
 	char *save = NULL, *opt;
+	int ret;
 
 	memset(net, 0, sizeof(*net));
 	for (opt = strtok_r(spec, ",", &save); opt; opt = strtok_r(NULL, ",", &save)) {
@@ -163,14 +230,50 @@ int vm_config_parse_net(char *spec, struct vm_net_config *net, char *err, size_t
 				return -EINVAL;
 			}
 			net->has_mac = true;
+		} else if (strncmp(opt, "id=", 3) == 0) {
+			net->id = opt + 3;
+			if (!*net->id || strlen(net->id) > VM_NET_IFACE_ID_MAX) {
+				snprintf(err, errlen, "--net: id must be 1 to %d characters",
+					 VM_NET_IFACE_ID_MAX);
+				return -EINVAL;
+			}
+		} else if ((ret = parse_rate_opt(opt, "rx-", &net->rx_rate_limit, "--net", err,
+						  errlen)) <= 0 ||
+			   (ret = parse_rate_opt(opt, "tx-", &net->tx_rate_limit, "--net", err,
+						  errlen)) <= 0) {
+			if (ret)
+				return ret;
 		} else {
-			snprintf(err, errlen, "--net: unknown option '%s' (tap=NAME[,mac=MAC])", opt);
+			snprintf(err, errlen,
+				 "--net: unknown option '%s' (tap=NAME, mac=MAC, id=NAME, "
+				 "rx-bw=, rx-ops=, tx-bw=, tx-ops=)",
+				 opt);
 			return -EINVAL;
 		}
 	}
 	if (!net->tap) {
 		snprintf(err, errlen, "--net: needs tap=NAME");
 		return -EINVAL;
+	}
+	return 0;
+}
+
+int vm_config_parse_rng(char *spec, struct rate_limiter_config *rl, char *err, size_t errlen)
+{
+	char *save = NULL, *opt;
+	int ret;
+
+	memset(rl, 0, sizeof(*rl));
+	for (opt = strtok_r(spec, ",", &save); opt; opt = strtok_r(NULL, ",", &save)) {
+		ret = parse_rate_opt(opt, "", rl, "--rng", err, errlen);
+		if (ret < 0)
+			return ret;
+		if (ret > 0) {
+			snprintf(err, errlen,
+				 "--rng: unknown option '%s' (bw=BYTES/MS[+BURST], ops=OPS/MS[+BURST])",
+				 opt);
+			return -EINVAL;
+		}
 	}
 	return 0;
 }

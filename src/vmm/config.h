@@ -57,6 +57,7 @@ struct vm_disk_config {
 };
 
 #define VM_MAX_NETS 4
+#define VM_NET_IFACE_ID_MAX 64
 
 struct vm_net_config {
 	const char *tap; /* host tap device name (created if missing) */
@@ -105,12 +106,24 @@ struct vm_config {
 };
 
 /*
- * Parses "PATH[,ro][,cache=none|writeback][,id=NAME]" (modifies spec in
- * place; cfg points into it). -EINVAL with a message on errors.
+ * Parses "PATH[,ro][,cache=none|writeback][,id=NAME][,bw=RATE][,ops=RATE]"
+ * (modifies spec in place; cfg points into it). -EINVAL with a message on
+ * errors. RATE is "N/MS[+BURST]" (vm_config_parse_bucket).
  */
 int vm_config_parse_disk(char *spec, struct vm_disk_config *disk, char *err, size_t errlen);
-/* "tap=NAME[,mac=MAC]" */
+/* "tap=NAME[,mac=MAC][,id=NAME][,rx-bw=RATE][,rx-ops=RATE][,tx-bw=RATE][,tx-ops=RATE]" */
 int vm_config_parse_net(char *spec, struct vm_net_config *net, char *err, size_t errlen);
+/* --rng's value: "[bw=RATE][,ops=RATE]" (empty: unlimited). */
+int vm_config_parse_rng(char *spec, struct rate_limiter_config *rl, char *err, size_t errlen);
+
+/*
+ * One token bucket, "N/MS[+BURST]": N tokens refilled in MS milliseconds
+ * (both > 0) and BURST extra tokens once. With bytes, N and BURST are
+ * sizes (parse_size(): 4096, 64K, 10M; a bare number is bytes), else
+ * counts. `what` names the option in the message.
+ */
+int vm_config_parse_bucket(const char *spec, bool bytes, struct rate_bucket_config *b,
+			   const char *what, char *err, size_t errlen);
 /* "cid=N,uds=PATH" */
 int vm_config_parse_vsock(char *spec, struct vm_vsock_config *vsock, char *err, size_t errlen);
 

@@ -20,7 +20,9 @@
 #include "arch/x86/layout.h"
 #include "arch/x86/regs.h"
 #include "base/log.h"
+#include "base/metrics.h"
 #include "vmm/vm.h"
+#include "vmm/vmm_metrics.h"
 
 #define MSR_IA32_SYSENTER_CS 0x174
 #define MSR_IA32_SYSENTER_ESP 0x175
@@ -290,6 +292,7 @@ static bool vcpu_emulate_fallback(struct vcpu *vcpu)
 			what == X86_EMULATED_INT3 ? "int3" : "fwait");
 		return false;
 	}
+	metrics_inc(&vcpu_exit_metrics.emulated_insns);
 	if (vcpu->emulated_insns++ == 0)
 		log_info("vcpu", "vcpu%u: completing %s that KVM could not emulate", vcpu->id,
 			 what == X86_EMULATED_INT3 ? "int3" : "fwait");
@@ -397,6 +400,16 @@ static bool vcpu_handle_exit(struct vcpu *vcpu)
 	}
 }
 
+/* The direction of an I/O or MMIO exit (for the "vcpu" metrics). */
+static int vcpu_exit_is_write(const struct kvm_run *run)
+{
+	if (run->exit_reason == KVM_EXIT_IO)
+		return run->io.direction == KVM_EXIT_IO_OUT;
+	if (run->exit_reason == KVM_EXIT_MMIO)
+		return run->mmio.is_write;
+	return 0;
+}
+
 static void *vcpu_thread(void *arg)
 {
 	struct vcpu *vcpu = arg;
@@ -422,6 +435,7 @@ static void *vcpu_thread(void *arg)
 		}
 		if (vcpu->run->exit_reason < VCPU_EXIT_REASONS)
 			vcpu->exits[vcpu->run->exit_reason]++;
+		vmm_metrics_exit(vcpu->run->exit_reason, vcpu_exit_is_write(vcpu->run));
 		if (!vcpu_handle_exit(vcpu))
 			break;
 	}

@@ -22,9 +22,11 @@
 #include "arch/x86/layout.h"
 #include "base/event_loop.h"
 #include "base/log.h"
+#include "base/metrics.h"
 #include "base/util.h"
 #include "devices/device.h"
 #include "loader/loader.h"
+#include "vmm/vmm_metrics.h"
 
 #define KVM_DEVICE "/dev/kvm"
 
@@ -331,9 +333,11 @@ int vm_create(const struct vm_config *cfg, struct vm **out)
 	free(cpuid);
 	if (ret)
 		goto fail;
+	metrics_inc(&vmm_metrics.vm_creates);
 	*out = vm;
 	return 0;
 fail:
+	metrics_inc(&vmm_metrics.vm_create_fails);
 	vm_destroy(vm);
 	return ret;
 }
@@ -464,6 +468,7 @@ int vm_run(struct vm *vm)
 			close(sfd);
 		return VM_EXIT_ERROR;
 	}
+	vmm_metrics_instance_start();
 	for (unsigned i = 0; i < vm->ncpus && !ret; i++)
 		ret = vcpu_start(&vm->vcpus[i]);
 	if (ret)

@@ -166,3 +166,17 @@ test_help_succeeds() {
 		expect_grep -- "$flag" "$TEST_TMP/out"
 	done
 }
+
+test_bad_rate_limits() {
+	osprey_run 10 --kernel "$GUESTS/hello.elf" --disk "$GUESTS/hello.elf,bw=10M"
+	expect_one_error "--disk: bw '10M': expected BYTES/MS"
+	osprey_run 10 --kernel "$GUESTS/hello.elf" --net "tap=t0,tx-ops=5/0"
+	expect_one_error "--net: tx-ops '5/0'"
+	osprey_run 10 --kernel "$GUESTS/hello.elf" --rng bw=fast/1
+	expect_one_error "--rng: bw 'fast/1'"
+}
+
+test_metrics_path_unwritable() {
+	osprey_run 10 --kernel "$GUESTS/hello.elf" --metrics /nonexistent/dir/metrics.json
+	expect_one_error "cannot open /nonexistent/dir/metrics.json"
+}

@@ -184,3 +184,25 @@ test_blk_bench_detects_bad_data() {
 	expect_grep '^blk_bench: FAIL: data mismatch at sector 0 word 0' "$TEST_TMP/out"
 	expect_no_grep '^blk_bench: done' "$TEST_TMP/out"
 }
+
+# --metrics: at exit a line with the devices' final counters, then a last
+# one without them; they count the guest's exits and its boot marker.
+test_metrics_file() {
+	osprey_run 20 --kernel "$GUESTS/hello.elf" --rng --metrics "$TEST_TMP/metrics.json"
+	expect_status 0 "$status" "hello guest"
+	[[ -s "$TEST_TMP/metrics.json" ]] || fail "no metrics written"
+	python3 - "$TEST_TMP/metrics.json" <<'PY' || fail "metrics: $(tail -c 600 "$TEST_TMP/metrics.json")"
+import json, sys
+lines = open(sys.argv[1]).read().splitlines()
+lines = [json.loads(l) for l in lines]
+last = lines[-2]
+assert list(last)[0] == "utc_timestamp_ms", list(last)
+assert last["vcpu"]["io_out"] > 0, last["vcpu"]
+assert last["vcpu"]["mmio_write"] > 0, last["vcpu"]
+assert last["vmm"]["boot_markers"] >= 1, last["vmm"]
+assert last["vmm"]["boot_marker_us"] > last["vmm"]["instance_start_us"] > 0, last["vmm"]
+for g in ("api_server", "entropy"):
+    assert g in last, g
+assert "entropy" not in lines[-1]
+PY
+}

@@ -322,6 +322,48 @@ static void test_reusable(void **state)
 	assert_int_equal(cfg.mem_size, MiB(128));
 }
 
+static void test_rng_rate_limit(void **state)
+{
+	(void)state;
+	assert_int_equal(parse("--rng", "--kernel", "k", NULL), 0);
+	assert_true(cfg.rng);
+	assert_false(rate_limiter_config_active(&cfg.rng_rate_limit));
+	assert_string_equal(cfg.kernel_path, "k");
+
+	vm_config_init(&cfg);
+	assert_int_equal(parse("--rng", "bw=64K/1000", "--kernel", "k", NULL), 0);
+	assert_true(cfg.rng);
+	assert_int_equal(cfg.rng_rate_limit.bandwidth.size, 65536);
+	assert_int_equal(cfg.rng_rate_limit.bandwidth.refill_time_ms, 1000);
+
+	vm_config_init(&cfg);
+	assert_int_equal(parse("--kernel", "k", "--rng=ops=10/100+5", NULL), 0);
+	assert_true(cfg.rng);
+	assert_int_equal(cfg.rng_rate_limit.ops.size, 10);
+	assert_int_equal(cfg.rng_rate_limit.ops.one_time_burst, 5);
+
+	vm_config_init(&cfg);
+	assert_int_equal(parse("--kernel", "k", "--rng", "bw=1/0", NULL), -EINVAL);
+	expect_error("--rng: bw '1/0'");
+
+	/* a following argument that is not a rate stays an argument */
+	vm_config_init(&cfg);
+	assert_int_equal(parse("--kernel", "k", "--rng", "stray", NULL), -EINVAL);
+	expect_error("unexpected argument 'stray'");
+}
+
+static void test_disk_net_rate_limits(void **state)
+{
+	(void)state;
+	assert_int_equal(parse("--kernel", "k", "--disk", "/d.img,bw=1M/100,ops=10/100", "--net",
+			       "tap=t0,rx-bw=1M/10,tx-ops=5/1", NULL),
+			 0);
+	assert_int_equal(cfg.disks[0].rate_limit.bandwidth.size, 1 << 20);
+	assert_int_equal(cfg.disks[0].rate_limit.ops.size, 10);
+	assert_int_equal(cfg.nets[0].rx_rate_limit.bandwidth.refill_time_ms, 10);
+	assert_int_equal(cfg.nets[0].tx_rate_limit.ops.size, 5);
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, NULL)
@@ -348,6 +390,8 @@ int main(void)
 		T(test_bad_log_level),
 		T(test_stray_argument),
 		T(test_reusable),
+		T(test_rng_rate_limit),
+		T(test_disk_net_rate_limits),
 	};
 #undef T
 

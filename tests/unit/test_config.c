@@ -1,10 +1,14 @@
 // SPDX-License-Identifier: Apache-2.0
-/* vmm/config: defaults and vm_config_validate. */
+/*
+ * vmm/config: defaults, vm_config_validate, and the rate-limit syntax of
+ * --disk, --net and --rng (N/MS[+BURST]).
+ */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -180,6 +184,142 @@ static void test_small_error_buffer(void **state)
 	assert_int_equal(tiny[sizeof(tiny) - 1], '\0');
 }
 
+/* ---- rate limits on the command line ---- */
+
+static void expect_bucket(const struct rate_bucket_config *b, uint64_t size, uint64_t ms,
+			  uint64_t burst)
+{
+	assert_int_equal(b->size, size);
+	assert_int_equal(b->refill_time_ms, ms);
+	assert_int_equal(b->one_time_burst, burst);
+}
+
+static void test_parse_bucket(void **state)
+{
+	struct rate_bucket_config b;
+
+	(void)state;
+	assert_int_equal(vm_config_parse_bucket("1000/100", false, &b, "x", err, sizeof(err)), 0);
+	expect_bucket(&b, 1000, 100, 0);
+	assert_int_equal(vm_config_parse_bucket("10M/1000+4M", true, &b, "x", err, sizeof(err)), 0);
+	expect_bucket(&b, 10ULL << 20, 1000, 4ULL << 20);
+	assert_int_equal(vm_config_parse_bucket("4096/1+0", true, &b, "x", err, sizeof(err)), 0);
+	expect_bucket(&b, 4096, 1, 0);
+	assert_int_equal(vm_config_parse_bucket("64K/0x10", true, &b, "x", err, sizeof(err)), 0);
+	expect_bucket(&b, 65536, 16, 0);
+	assert_int_equal(vm_config_parse_bucket("18446744073709551615/18446744073709551615+18446744073709551615",
+						false, &b, "x", err, sizeof(err)),
+			 0);
+	expect_bucket(&b, UINT64_MAX, UINT64_MAX, UINT64_MAX);
+}
+
+static void test_parse_bucket_errors(void **state)
+{
+	static const char *const bad[] = {
+		"",	  "1000",   "/100",	 "1000/",    "0/100",	  "100/0",  "1000/100+",
+		"x/100",  "100/x",  "100/100+x", "1K/100",   "-1/100",	  "1/2/3",  "1000/100+5+6",
+		"18446744073709551616/1",
+	};
+	struct rate_bucket_config b;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		err[0] = '\0';
+		if (vm_config_parse_bucket(bad[i], false, &b, "--disk: ops", err, sizeof(err)) !=
+		    -EINVAL)
+			fail_msg("'%s' accepted", bad[i]);
+		assert_non_null(strstr(err, "--disk: ops"));
+		assert_non_null(strstr(err, "OPS/MS[+BURST]"));
+	}
+	/* sizes with units are for bytes only */
+	assert_int_equal(vm_config_parse_bucket("1K/100", true, &b, "bw", err, sizeof(err)), 0);
+	assert_int_equal(vm_config_parse_bucket("1Q/100", true, &b, "bw", err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "BYTES/MS[+BURST]"));
+}
+
+static void test_parse_disk_rate_limit(void **state)
+{
+	struct vm_disk_config d;
+	char spec[128];
+
+	(void)state;
+	snprintf(spec, sizeof(spec), "/img/root.ext4,ro,bw=10M/1000+2M,ops=500/1000,id=root");
+	assert_int_equal(vm_config_parse_disk(spec, &d, err, sizeof(err)), 0);
+	assert_string_equal(d.path, "/img/root.ext4");
+	assert_true(d.read_only);
+	assert_string_equal(d.id, "root");
+	expect_bucket(&d.rate_limit.bandwidth, 10ULL << 20, 1000, 2ULL << 20);
+	expect_bucket(&d.rate_limit.ops, 500, 1000, 0);
+	assert_true(rate_limiter_config_active(&d.rate_limit));
+
+	snprintf(spec, sizeof(spec), "/img/a");
+	assert_int_equal(vm_config_parse_disk(spec, &d, err, sizeof(err)), 0);
+	assert_false(rate_limiter_config_active(&d.rate_limit));
+
+	snprintf(spec, sizeof(spec), "/img/a,bw=10M");
+	assert_int_equal(vm_config_parse_disk(spec, &d, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "--disk: bw '10M'"));
+	snprintf(spec, sizeof(spec), "/img/a,ops=1/0");
+	assert_int_equal(vm_config_parse_disk(spec, &d, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "--disk: ops"));
+	snprintf(spec, sizeof(spec), "/img/a,rx-bw=1/1");
+	assert_int_equal(vm_config_parse_disk(spec, &d, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "unknown option 'rx-bw=1/1'"));
+}
+
+static void test_parse_net_rate_limit(void **state)
+{
+	struct vm_net_config n;
+	char spec[160];
+
+	(void)state;
+	snprintf(spec, sizeof(spec),
+		 "tap=tap0,rx-bw=1M/100,tx-bw=2M/100+1M,rx-ops=100/10,tx-ops=200/10,id=eth0");
+	assert_int_equal(vm_config_parse_net(spec, &n, err, sizeof(err)), 0);
+	assert_string_equal(n.tap, "tap0");
+	assert_string_equal(n.id, "eth0");
+	expect_bucket(&n.rx_rate_limit.bandwidth, 1ULL << 20, 100, 0);
+	expect_bucket(&n.tx_rate_limit.bandwidth, 2ULL << 20, 100, 1ULL << 20);
+	expect_bucket(&n.rx_rate_limit.ops, 100, 10, 0);
+	expect_bucket(&n.tx_rate_limit.ops, 200, 10, 0);
+
+	snprintf(spec, sizeof(spec), "tap=tap0,tx-ops=5/1");
+	assert_int_equal(vm_config_parse_net(spec, &n, err, sizeof(err)), 0);
+	assert_false(rate_limiter_config_active(&n.rx_rate_limit));
+	assert_true(rate_limiter_config_active(&n.tx_rate_limit));
+	assert_null(n.id);
+
+	snprintf(spec, sizeof(spec), "tap=tap0,rx-bw=fast");
+	assert_int_equal(vm_config_parse_net(spec, &n, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "--net: rx-bw 'fast'"));
+	snprintf(spec, sizeof(spec), "tap=tap0,bw=1/1");
+	assert_int_equal(vm_config_parse_net(spec, &n, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "unknown option 'bw=1/1'"));
+	snprintf(spec, sizeof(spec), "tap=tap0,id=");
+	assert_int_equal(vm_config_parse_net(spec, &n, err, sizeof(err)), -EINVAL);
+}
+
+static void test_parse_rng_rate_limit(void **state)
+{
+	struct rate_limiter_config rl;
+	char spec[64];
+
+	(void)state;
+	snprintf(spec, sizeof(spec), "bw=64K/1000+1M,ops=10/100");
+	assert_int_equal(vm_config_parse_rng(spec, &rl, err, sizeof(err)), 0);
+	expect_bucket(&rl.bandwidth, 65536, 1000, 1ULL << 20);
+	expect_bucket(&rl.ops, 10, 100, 0);
+	spec[0] = '\0';
+	assert_int_equal(vm_config_parse_rng(spec, &rl, err, sizeof(err)), 0);
+	assert_false(rate_limiter_config_active(&rl));
+	snprintf(spec, sizeof(spec), "speed=1/1");
+	assert_int_equal(vm_config_parse_rng(spec, &rl, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "--rng: unknown option 'speed=1/1'"));
+	snprintf(spec, sizeof(spec), "bw=1/1,ops=0/1");
+	assert_int_equal(vm_config_parse_rng(spec, &rl, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "--rng: ops '0/1'"));
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, NULL)
@@ -197,6 +337,11 @@ int main(void)
 		T(test_console_file_without_path),
 		T(test_cmdline_too_long),
 		T(test_small_error_buffer),
+		T(test_parse_bucket),
+		T(test_parse_bucket_errors),
+		T(test_parse_disk_rate_limit),
+		T(test_parse_net_rate_limit),
+		T(test_parse_rng_rate_limit),
 	};
 #undef T
 

@@ -1,19 +1,27 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
  * virtio/blk: virtio_blk_parse() on synthetic chains whose segments point
- * at local buffers (no guest memory, no image file, no KVM).
+ * at local buffers (no guest memory, no image file, no KVM); and the
+ * device over hand-built rings on a temporary image: rate limits delay
+ * requests without losing any, and hold the configured throughput.
  */
+#include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
+#include "base/metrics.h"
 #include "virtio/blk.h"
+#include "virtio_driver.h"
+#include "vmm/config.h"
 
 #define CAP 1024 /* sectors */
 
@@ -512,6 +520,214 @@ static void test_many_segments(void **state)
 	assert_rejected(f, VIRTIO_BLK_S_IOERR);
 }
 
+/* ---- the device over rings, with rate limits ---- */
+
+#define DEV_RAM (1 << 20)
+#define IMG_SECTORS 256 /* 128 KiB */
+#define HDR_GPA 0x30000ULL
+#define DATA_GPA 0x40000ULL
+
+struct devfx {
+	char path[64];
+	struct vm_disk_config cfg;
+	struct vdrv *v;
+	unsigned done;
+};
+
+/* A temporary image whose byte i is (i * 7) & 0xff. */
+static void make_image(char *path, size_t pathlen, unsigned sectors, uint8_t salt)
+{
+	uint8_t buf[VIRTIO_BLK_SECTOR];
+	int fd;
+
+	snprintf(path, pathlen, "/tmp/osprey-blk-XXXXXX");
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	for (unsigned s = 0; s < sectors; s++) {
+		for (unsigned i = 0; i < sizeof(buf); i++)
+			buf[i] = (uint8_t)(((s * VIRTIO_BLK_SECTOR + i) * 7) ^ salt);
+		assert_int_equal(write(fd, buf, sizeof(buf)), sizeof(buf));
+	}
+	close(fd);
+}
+
+static void dev_start(struct devfx *f, const struct rate_limiter_config *rl, bool ro)
+{
+	void *b;
+
+	memset(f, 0, sizeof(*f));
+	make_image(f->path, sizeof(f->path), IMG_SECTORS, 0);
+	f->cfg.path = f->path;
+	f->cfg.read_only = ro;
+	f->cfg.cache = DISK_CACHE_WRITEBACK;
+	if (rl)
+		f->cfg.rate_limit = *rl;
+	b = virtio_blk_alloc(&f->cfg);
+	assert_non_null(b);
+	f->v = vd_new(&virtio_blk_ops, b, DEV_RAM);
+	assert_non_null(f->v);
+	assert_true(vd_setup(f->v, 0, 1, true) & VIRTIO_STATUS_DRIVER_OK);
+}
+
+static void dev_stop(struct devfx *f)
+{
+	vd_free(f->v);
+	unlink(f->path);
+}
+
+/* Request i: type at sector, len data bytes; data and status in one segment. */
+static void dev_req(struct devfx *f, unsigned i, uint32_t type, uint64_t sector, uint32_t len)
+{
+	gpa_t hdr = HDR_GPA + 16ULL * i, data = DATA_GPA + 0x2000ULL * i;
+	uint8_t *h = vd_ptr(f->v, hdr, 16);
+	struct vd_seg segs[2] = {
+		{ .gpa = hdr, .len = 16, .write = false },
+		{ .gpa = data, .len = len + 1, .write = true },
+	};
+
+	memset(h, 0, 16);
+	memcpy(h, &type, 4);
+	memcpy(h + 8, &sector, 8);
+	memset(vd_ptr(f->v, data, len + 1), 0xaa, len + 1);
+	vd_add(f->v, 0, segs, 2);
+}
+
+/* Collects completions; checks each read's data and status. */
+static unsigned dev_collect(struct devfx *f, uint32_t len)
+{
+	int head;
+	uint32_t used_len;
+	unsigned n = 0;
+
+	while ((head = vd_used(f->v, 0, &used_len)) >= 0) {
+		unsigned i = (unsigned)head / 2; /* two descriptors per request */
+		uint8_t *data = vd_ptr(f->v, DATA_GPA + 0x2000ULL * i, len + 1);
+
+		assert_int_equal(used_len, len + 1);
+		assert_int_equal(data[len], VIRTIO_BLK_S_OK);
+		for (uint32_t k = 0; k < len; k++)
+			assert_int_equal(data[k], (uint8_t)(((i * len) + k) * 7));
+		n++;
+	}
+	f->done += n;
+	return n;
+}
+
+static void test_dev_unlimited(void **state)
+{
+	struct devfx f;
+
+	(void)state;
+	dev_start(&f, NULL, false);
+	for (unsigned i = 0; i < 8; i++)
+		dev_req(&f, i, VIRTIO_BLK_T_IN, i * 8, 4096);
+	vd_kick(f.v, 0);
+	assert_int_equal(dev_collect(&f, 4096), 8);
+	assert_false(virtio_dev_throttled(&f.v->d, 0));
+	assert_int_equal(virtio_blk_get_metrics(&f.v->d)->read_count, 8);
+	assert_int_equal(virtio_blk_get_metrics(&f.v->d)->read_bytes, 8 * 4096);
+	assert_int_equal(virtio_blk_get_metrics(&f.v->d)->rate_limiter_throttled, 0);
+	dev_stop(&f);
+}
+
+/* One request per 30 ms: the rest wait on the ring, none is lost. */
+static void test_dev_ops_limit_delays(void **state)
+{
+	struct rate_limiter_config rl = { .ops = { .size = 1, .refill_time_ms = 30 } };
+	const struct virtio_blk_metrics *m;
+	struct devfx f;
+	uint64_t t0;
+
+	(void)state;
+	dev_start(&f, &rl, false);
+	m = virtio_blk_get_metrics(&f.v->d);
+	for (unsigned i = 0; i < 4; i++)
+		dev_req(&f, i, VIRTIO_BLK_T_IN, i, 512);
+	t0 = vd_now_ms();
+	vd_kick(f.v, 0);
+	assert_int_equal(dev_collect(&f, 512), 1);
+	assert_true(virtio_dev_throttled(&f.v->d, 0));
+	assert_int_equal(m->rate_limiter_throttled, 1);
+	vd_kick(f.v, 0); /* kicks while paused change nothing */
+	assert_int_equal(dev_collect(&f, 512), 0);
+	assert_int_equal(m->rate_limiter_throttled, 1);
+	while (f.done < 4) {
+		assert_true(vd_wait_throttle(f.v, 1000));
+		dev_collect(&f, 512);
+	}
+	assert_true(vd_now_ms() - t0 >= 3 * 30 - 5);
+	assert_false(virtio_dev_throttled(&f.v->d, 0));
+	assert_int_equal(m->read_count, 4);
+	assert_int_equal(m->rate_limiter_throttled, 3);
+	assert_false(vd_r32(f.v, VIRTIO_MMIO_STATUS) & VIRTIO_STATUS_NEEDS_RESET);
+	dev_stop(&f);
+}
+
+/* 8 KiB per 40 ms: 32 KiB takes at least (32 - 8) / 8 * 40 ms. */
+static void test_dev_bandwidth_limit(void **state)
+{
+	struct rate_limiter_config rl = { .bandwidth = { .size = 8192, .refill_time_ms = 40 } };
+	struct devfx f;
+	uint64_t t0, dt;
+
+	(void)state;
+	dev_start(&f, &rl, false);
+	for (unsigned i = 0; i < 8; i++)
+		dev_req(&f, i, VIRTIO_BLK_T_IN, i * 8, 4096);
+	t0 = vd_now_ms();
+	vd_kick(f.v, 0);
+	assert_int_equal(dev_collect(&f, 4096), 2); /* the full bucket */
+	while (f.done < 8) {
+		assert_true(vd_wait_throttle(f.v, 1000));
+		dev_collect(&f, 4096);
+	}
+	dt = vd_now_ms() - t0;
+	assert_true(dt >= 120 - 5);
+	assert_true(dt < 2000);
+	assert_int_equal(virtio_blk_get_metrics(&f.v->d)->read_bytes, 8 * 4096);
+	dev_stop(&f);
+}
+
+/* A reset while paused: the pause ends, the device starts afresh. */
+static void test_dev_reset_while_throttled(void **state)
+{
+	struct rate_limiter_config rl = { .ops = { .size = 1, .refill_time_ms = 10000 } };
+	struct devfx f;
+
+	(void)state;
+	dev_start(&f, &rl, false);
+	dev_req(&f, 0, VIRTIO_BLK_T_IN, 0, 512);
+	dev_req(&f, 1, VIRTIO_BLK_T_IN, 1, 512);
+	vd_kick(f.v, 0);
+	assert_int_equal(dev_collect(&f, 512), 1);
+	assert_true(virtio_dev_throttled(&f.v->d, 0));
+	vd_w32(f.v, VIRTIO_MMIO_STATUS, 0);
+	assert_false(virtio_dev_throttled(&f.v->d, 0));
+	assert_false(vd_wait_throttle(f.v, 50)); /* disarmed */
+	dev_stop(&f);
+}
+
+/* The group "block_<file name>" appears in the metrics line. */
+static void test_dev_metrics_group(void **state)
+{
+	struct devfx f;
+	char *line, want[96];
+
+	(void)state;
+	dev_start(&f, NULL, false);
+	dev_req(&f, 0, VIRTIO_BLK_T_IN, 0, 512);
+	vd_kick(f.v, 0);
+	dev_collect(&f, 512);
+	line = metrics_render();
+	snprintf(want, sizeof(want), "\"block_%s\":{\"read_bytes\":512,", strrchr(f.path, '/') + 1);
+	assert_non_null(strstr(line, want));
+	free(line);
+	dev_stop(&f);
+	line = metrics_render();
+	assert_null(strstr(line, want)); /* unregistered with the device */
+	free(line);
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
@@ -536,6 +752,11 @@ int main(void)
 		T(test_short_header),
 		T(test_empty_chain),
 		T(test_many_segments),
+		cmocka_unit_test(test_dev_unlimited),
+		cmocka_unit_test(test_dev_ops_limit_delays),
+		cmocka_unit_test(test_dev_bandwidth_limit),
+		cmocka_unit_test(test_dev_reset_while_throttled),
+		cmocka_unit_test(test_dev_metrics_group),
 	};
 #undef T
 

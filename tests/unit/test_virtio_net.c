@@ -2,7 +2,9 @@
 /*
  * virtio/net: transmit chain checks, receive header fix-up, and receive
  * buffer filling (one chain, mergeable chains, a ring that runs dry, one
- * that is too small, malformed chains) over rings built in guest memory.
+ * that is too small, malformed chains) over rings built in guest memory;
+ * and the device over a socketpair standing in for the tap: receive and
+ * transmit rate limits delay packets without dropping any.
  */
 #include <endian.h>
 #include <errno.h>
@@ -20,6 +22,11 @@
 #include "base/util.h"
 #include "virtio/net.h"
 #include "virtio/queue.h"
+#include "virtio_driver.h"
+#include "vmm/config.h"
+
+#include <sys/epoll.h>
+#include <sys/socket.h>
 
 #define RAM MiB(4)
 #define DESC 0x10000ULL
@@ -551,6 +558,186 @@ static void test_rx_publish_wraps(void **state)
 	assert_used(f, 0, 2, 50);
 }
 
+/* ---- the device over a socketpair, with rate limits ---- */
+
+#define NQ_RX 0
+#define NQ_TX 1
+#define DEV_RAM MiB(1)
+#define DEV_BUF 0x40000ULL
+#define FRAME 500
+
+struct netdev {
+	struct vm_net_config cfg;
+	int host;   /* the other end of the "tap" */
+	int dev_fd; /* the device's end (peeked at, never read) */
+	struct vdrv *v;
+};
+
+static void netdev_start(struct netdev *nd, const struct rate_limiter_config *rx,
+			 const struct rate_limiter_config *tx)
+{
+	int sv[2];
+	void *n;
+
+	memset(nd, 0, sizeof(*nd));
+	nd->cfg.tap = "tap-test";
+	if (rx)
+		nd->cfg.rx_rate_limit = *rx;
+	if (tx)
+		nd->cfg.tx_rate_limit = *tx;
+	assert_int_equal(socketpair(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK, 0, sv), 0);
+	n = virtio_net_alloc(&nd->cfg, sv[0], false);
+	assert_non_null(n);
+	nd->host = sv[1];
+	nd->dev_fd = sv[0];
+	nd->v = vd_new(&virtio_net_ops, n, DEV_RAM);
+	assert_non_null(nd->v);
+	assert_true(vd_setup(nd->v, 0, 2, true) & VIRTIO_STATUS_DRIVER_OK);
+}
+
+static void netdev_stop(struct netdev *nd)
+{
+	vd_free(nd->v); /* closes the device's end */
+	close(nd->host);
+}
+
+/* A packet: 12-byte header (zero), then FRAME bytes of (seq + i). */
+static void fill_pkt(uint8_t *p, uint8_t seq)
+{
+	memset(p, 0, VIRTIO_NET_HDR_LEN);
+	for (unsigned i = 0; i < FRAME; i++)
+		p[VIRTIO_NET_HDR_LEN + i] = (uint8_t)(seq + i);
+}
+
+static void test_dev_tx_limit(void **state)
+{
+	struct rate_limiter_config tx = { .ops = { .size = 1, .refill_time_ms = 30 } };
+	const struct virtio_net_metrics *m;
+	struct netdev nd;
+	uint8_t buf[2048];
+	unsigned got = 0;
+	uint64_t t0;
+
+	(void)state;
+	netdev_start(&nd, NULL, &tx);
+	m = virtio_net_get_metrics(&nd.v->d);
+	for (unsigned i = 0; i < 4; i++) {
+		gpa_t g = DEV_BUF + 0x1000ULL * i;
+
+		fill_pkt(vd_ptr(nd.v, g, VIRTIO_NET_HDR_LEN + FRAME), (uint8_t)i);
+		vd_add1(nd.v, NQ_TX, g, VIRTIO_NET_HDR_LEN + FRAME, false);
+	}
+	t0 = vd_now_ms();
+	vd_kick(nd.v, NQ_TX);
+	assert_true(virtio_dev_throttled(&nd.v->d, NQ_TX));
+	for (;;) {
+		ssize_t n;
+
+		while ((n = recv(nd.host, buf, sizeof(buf), 0)) > 0) {
+			assert_int_equal(n, VIRTIO_NET_HDR_LEN + FRAME);
+			/* in order, none lost */
+			assert_int_equal(buf[VIRTIO_NET_HDR_LEN], (uint8_t)got);
+			got++;
+		}
+		if (got == 4)
+			break;
+		assert_true(vd_wait_throttle(nd.v, 1000));
+	}
+	assert_true(vd_now_ms() - t0 >= 3 * 30 - 5);
+	for (unsigned i = 0; i < 4; i++)
+		assert_true(vd_used(nd.v, NQ_TX, NULL) >= 0);
+	assert_int_equal(m->tx_packets, 4);
+	assert_int_equal(m->tx_bytes, 4 * FRAME);
+	assert_int_equal(m->tx_dropped, 0);
+	assert_int_equal(m->tx_rate_limiter_throttled, 3);
+	netdev_stop(&nd);
+}
+
+/* 1000 frame bytes per 50 ms: six 500-byte frames take >= 100 ms, all arrive. */
+static void test_dev_rx_limit(void **state)
+{
+	struct rate_limiter_config rx = { .bandwidth = { .size = 1000, .refill_time_ms = 50 } };
+	const struct virtio_net_metrics *m;
+	struct netdev nd;
+	uint8_t pkt[VIRTIO_NET_HDR_LEN + FRAME], peek;
+	unsigned got = 0;
+	uint64_t t0, dt;
+
+	(void)state;
+	netdev_start(&nd, &rx, NULL);
+	m = virtio_net_get_metrics(&nd.v->d);
+	for (unsigned i = 0; i < 6; i++) {
+		fill_pkt(pkt, (uint8_t)(10 + i));
+		assert_int_equal(send(nd.host, pkt, sizeof(pkt), 0), sizeof(pkt));
+		vd_add1(nd.v, NQ_RX, DEV_BUF + 0x1000ULL * i, 2048, true);
+	}
+	t0 = vd_now_ms();
+	vd_kick(nd.v, NQ_RX); /* new buffers: the device reads the tap */
+	assert_true(virtio_dev_throttled(&nd.v->d, NQ_RX));
+	assert_int_equal(m->rx_packets, 2);
+	assert_int_equal(m->rx_rate_limiter_throttled, 1);
+	/* two delivered, one waits in the device, the rest are still in the tap */
+	assert_int_equal(recv(nd.dev_fd, &peek, 1, MSG_PEEK | MSG_DONTWAIT), 1);
+	for (;;) {
+		int head;
+		uint32_t len;
+
+		while ((head = vd_used(nd.v, NQ_RX, &len)) >= 0) {
+			uint8_t *b = vd_ptr(nd.v, DEV_BUF + 0x1000ULL * (unsigned)head, len);
+
+			assert_int_equal(len, VIRTIO_NET_HDR_LEN + FRAME);
+			assert_int_equal(b[VIRTIO_NET_HDR_LEN], (uint8_t)(10 + got));
+			assert_int_equal(b[VIRTIO_NET_HDR_LEN + FRAME - 1],
+					 (uint8_t)(10 + got + FRAME - 1));
+			got++;
+		}
+		if (got == 6)
+			break;
+		assert_true(vd_wait_throttle(nd.v, 1000));
+	}
+	dt = vd_now_ms() - t0;
+	assert_true(dt >= 100 - 5);
+	assert_int_equal(m->rx_packets, 6);
+	assert_int_equal(m->rx_bytes, 6 * FRAME);
+	assert_int_equal(m->rx_dropped, 0);
+	netdev_stop(&nd);
+}
+
+/* While the receive limiter waits, the tap is not read; lifting the limit resumes. */
+static void test_dev_rx_limit_stops_tap(void **state)
+{
+	struct rate_limiter_config rx = { .ops = { .size = 1, .refill_time_ms = 10000 } };
+	struct rate_limiter_config none;
+	struct netdev nd;
+	uint8_t pkt[VIRTIO_NET_HDR_LEN + FRAME];
+
+	(void)state;
+	memset(&none, 0, sizeof(none));
+	netdev_start(&nd, &rx, NULL);
+	for (unsigned i = 0; i < 3; i++) {
+		fill_pkt(pkt, (uint8_t)i);
+		assert_int_equal(send(nd.host, pkt, sizeof(pkt), 0), sizeof(pkt));
+		vd_add1(nd.v, NQ_RX, DEV_BUF + 0x1000ULL * i, 2048, true);
+	}
+	vd_kick(nd.v, NQ_RX);
+	assert_true(vd_used(nd.v, NQ_RX, NULL) >= 0);
+	assert_true(vd_used(nd.v, NQ_RX, NULL) < 0);
+	assert_true(virtio_dev_throttled(&nd.v->d, NQ_RX));
+	/* a readable tap changes nothing while the queue waits */
+	virtio_net_tap_event(&nd.v->d, EPOLLIN);
+	assert_true(vd_used(nd.v, NQ_RX, NULL) < 0);
+	/* one packet held by the device, one still in the tap */
+	assert_int_equal(recv(nd.dev_fd, pkt, 1, MSG_PEEK | MSG_DONTWAIT), 1);
+	/* lifting the limit (vm_update_net) delivers the rest */
+	virtio_net_update(&nd.v->d, &none, NULL);
+	assert_true(vd_wait_throttle(nd.v, 1000));
+	assert_true(vd_used(nd.v, NQ_RX, NULL) >= 0);
+	assert_true(vd_used(nd.v, NQ_RX, NULL) >= 0);
+	assert_int_equal(virtio_net_get_metrics(&nd.v->d)->rx_packets, 3);
+	assert_int_equal(virtio_net_get_metrics(&nd.v->d)->update_count, 1);
+	netdev_stop(&nd);
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
@@ -570,6 +757,9 @@ int main(void)
 		T(test_rx_largest_packet),
 		T(test_rx_malformed),
 		T(test_rx_publish_wraps),
+		cmocka_unit_test(test_dev_tx_limit),
+		cmocka_unit_test(test_dev_rx_limit),
+		cmocka_unit_test(test_dev_rx_limit_stops_tap),
 	};
 #undef T
 

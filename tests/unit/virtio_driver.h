@@ -16,6 +16,9 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "virtio/mmio.h"
 #include "vmm/vm.h"
@@ -91,6 +94,8 @@ static inline void vd_free(struct vdrv *v)
 {
 	if (v->d.ops->destroy)
 		v->d.ops->destroy(&v->d);
+	if (v->d.throttle_fd_ok)
+		close(v->d.throttle_fd);
 	pthread_mutex_destroy(&v->d.lock);
 	guest_mem_destroy(&v->vm->mem);
 	free(v->vm);
@@ -181,6 +186,28 @@ static inline void vd_kick(struct vdrv *v, unsigned q)
 	    !(v->d.status & VIRTIO_STATUS_NEEDS_RESET) && v->d.qcfg[q].ready)
 		v->d.ops->queue_notify(&v->d, q);
 	pthread_mutex_unlock(&v->d.lock);
+}
+
+/*
+ * Waits up to timeout_ms for the device's rate-limit timer and runs the
+ * waiting queues as the I/O thread would. false when it did not fire.
+ */
+static inline bool vd_wait_throttle(struct vdrv *v, int timeout_ms)
+{
+	struct pollfd p = { .fd = v->d.throttle_fd, .events = POLLIN };
+
+	if (!v->d.throttle_fd_ok || poll(&p, 1, timeout_ms) != 1)
+		return false;
+	virtio_dev_throttle_expired(&v->d);
+	return true;
+}
+
+static inline uint64_t vd_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
 /* The next used entry of queue q: its head, or -1 when there is none. */
