@@ -21,7 +21,12 @@ RELEASE_CFLAGS := $(CFLAGS_COMMON) -O2 -D_FORTIFY_SOURCE=2
 SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 ASAN_CFLAGS := $(CFLAGS_COMMON) -O1 $(SAN_FLAGS)
 
-LDLIBS := -lpthread
+# The API server: HTTP (libmicrohttpd) and JSON (jansson).
+API_CFLAGS := $(shell pkg-config --cflags libmicrohttpd jansson 2>/dev/null)
+API_LIBS := $(shell pkg-config --libs libmicrohttpd jansson 2>/dev/null || echo -lmicrohttpd -ljansson)
+CPPFLAGS_COMMON += $(API_CFLAGS)
+
+LDLIBS := $(API_LIBS) -lpthread
 
 REL_OBJS := $(patsubst src/%.c,$(BUILD)/obj/release/%.o,$(LIB_SRCS))
 ASAN_OBJS := $(patsubst src/%.c,$(BUILD)/obj/asan/%.o,$(LIB_SRCS))

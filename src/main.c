@@ -22,6 +22,8 @@ static void usage(void)
 	       "\n"
 	       "commands:\n"
 	       "  run       boot a virtual machine (osprey run --help)\n"
+	       "  --api-sock PATH [--config-file FILE]\n"
+	       "            serve the Firecracker-compatible API (docs/api.md)\n"
 	       "  version   print the version\n"
 	       "  help      this help\n");
 }
@@ -81,6 +83,9 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		if (strcmp(argv[1], commands[i].name) == 0)
 			return commands[i].fn(argc - 1, argv + 1);
+	/* Firecracker-style top-level flags: osprey --api-sock PATH ... */
+	if (strncmp(argv[1], "--", 2) == 0)
+		return cmd_vmm(argc, argv);
 	log_errx("main", "unknown command '%s' (see 'osprey help')", argv[1]);
 	return 1;
 }

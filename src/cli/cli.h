@@ -17,4 +17,9 @@ void cli_run_usage(void);
 
 int cmd_run(int argc, char **argv);
 
+/* `osprey --api-sock PATH ...` (cli/vmm.c): the Firecracker-style front end. */
+#define API_ERR_BUF 512
+int cmd_vmm(int argc, char **argv);
+void cli_vmm_usage(void);
+
 #endif

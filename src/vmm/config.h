@@ -87,6 +87,8 @@ struct vm_config {
 	const char *initrd_path;
 	const char *cmdline;	/* appended to the defaults */
 	bool no_default_cmdline; /* use only `cmdline` */
+	/* With no_default_cmdline: still add the CPU template's parameters (API boot_args). */
+	bool keep_template_cmdline;
 	uint64_t mem_size;	/* bytes */
 	unsigned ncpus;
 	const char *cpu_template; /* "auto", "host", "emulated" */

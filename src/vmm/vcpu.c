@@ -411,6 +411,9 @@ static void *vcpu_thread(void *arg)
 	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
 
 	while (!__atomic_load_n(&vm->exit_requested, __ATOMIC_ACQUIRE)) {
+		vcpu_pause_point(vcpu);
+		if (__atomic_load_n(&vm->exit_requested, __ATOMIC_ACQUIRE))
+			break;
 		if (ioctl(vcpu->fd, KVM_RUN, 0) < 0) {
 			if (errno == EINTR || errno == EAGAIN) {
 				vcpu->run->immediate_exit = 0;
@@ -425,6 +428,7 @@ static void *vcpu_thread(void *arg)
 		if (!vcpu_handle_exit(vcpu))
 			break;
 	}
+	vcpu_thread_exited(vcpu);
 	return NULL;
 }
 

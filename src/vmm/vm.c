@@ -217,7 +217,9 @@ static int vm_load_guest(struct vm *vm, const struct kvm_cpuid2 *cpuid)
 		return -ENOMEM;
 	parts[0] = cfg->no_default_cmdline ? NULL : vm_config_console_param(cfg);
 	parts[1] = cfg->no_default_cmdline ? NULL : VM_DEFAULT_CMDLINE;
-	parts[2] = cfg->no_default_cmdline ? NULL : vm->tmpl->kernel_params;
+	parts[2] = cfg->no_default_cmdline && !cfg->keep_template_cmdline ?
+			   NULL :
+			   vm->tmpl->kernel_params;
 	parts[3] = vm->dev_cmdline;
 	parts[4] = cfg->cmdline;
 	ret = cmdline_build(cmdline, VM_CMDLINE_MAX, parts, 5);
@@ -296,6 +298,8 @@ int vm_create(const struct vm_config *cfg, struct vm **out)
 	vm->kvm_fd = vm->vm_fd = vm->exit_efd = -1;
 	vm->ncpus = cfg->ncpus;
 	pthread_mutex_init(&vm->exit_lock, NULL);
+	pthread_mutex_init(&vm->pause_lock, NULL);
+	pthread_cond_init(&vm->pause_cond, NULL);
 	bus_init(&vm->pio, "pio");
 	bus_init(&vm->mmio, "mmio");
 	vm->console.out_fd = vm->console.in_fd = vm->console.ready_efd = -1;
@@ -349,6 +353,10 @@ void vm_request_exit(struct vm *vm, int status)
 		(void)!write(vm->exit_efd, &one, sizeof(one));
 	}
 	pthread_mutex_unlock(&vm->exit_lock);
+	/* Parked vCPUs and a waiting vm_pause() see exit_requested. */
+	pthread_mutex_lock(&vm->pause_lock);
+	pthread_cond_broadcast(&vm->pause_cond);
+	pthread_mutex_unlock(&vm->pause_lock);
 }
 
 int vm_irq_line(struct vm *vm, unsigned irq, int level)
@@ -511,5 +519,7 @@ void vm_destroy(struct vm *vm)
 		close(vm->exit_efd);
 	event_loop_free(vm->loop);
 	pthread_mutex_destroy(&vm->exit_lock);
+	pthread_cond_destroy(&vm->pause_cond);
+	pthread_mutex_destroy(&vm->pause_lock);
 	free(vm);
 }

@@ -64,6 +64,15 @@ struct vm {
 	pthread_mutex_t exit_lock;
 	int exit_efd; /* eventfd that wakes the main loop */
 
+	/*
+	 * Pause (vmm/pause.c): while pause_requested, vCPU threads park on
+	 * pause_cond; counters under pause_lock.
+	 */
+	pthread_mutex_t pause_lock;
+	pthread_cond_t pause_cond;
+	bool pause_requested;
+	unsigned vcpus_parked, vcpus_exited;
+
 	/* Hook the i8042 installs so the console can send Ctrl-Alt-Del. */
 	void (*ctrl_alt_del)(void *opaque);
 	void *ctrl_alt_del_opaque;
@@ -102,6 +111,16 @@ void vm_destroy(struct vm *vm);
 /* Ends the run with status (the first request wins). Thread-safe. */
 void vm_request_exit(struct vm *vm, int status);
 
+/*
+ * Parks every vCPU outside KVM_RUN (kick with immediate_exit + SIGUSR1)
+ * and returns once all are parked; devices and the event loop go on.
+ * vm_resume() lets them run again and returns once none is parked.
+ * Thread-safe, from any thread but a vCPU's. -EALREADY when already
+ * paused (or, for resume, not paused), -ESRCH when the run has ended.
+ */
+int vm_pause(struct vm *vm);
+int vm_resume(struct vm *vm);
+
 /* Level-triggered ISA interrupt line through the in-kernel irqchip. */
 int vm_irq_line(struct vm *vm, unsigned irq, int level);
 
@@ -134,6 +153,9 @@ int vcpu_setup_boot(struct vcpu *vcpu, enum x86_entry_mode mode, uint64_t entry,
 		    uint64_t param);
 int vcpu_start(struct vcpu *vcpu);
 void vcpu_kick(struct vcpu *vcpu);
+/* pause.c, on the vCPU's own thread: parks while a pause is requested. */
+void vcpu_pause_point(struct vcpu *vcpu);
+void vcpu_thread_exited(struct vcpu *vcpu);
 void vcpu_destroy(struct vcpu *vcpu);
 void vcpu_dump_registers(struct vcpu *vcpu);
 /* Logs the exit counters at info level. */

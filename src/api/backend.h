@@ -1,0 +1,55 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * What the API asks of a VMM (api.h): the operations behind InstanceStart
+ * and the run-time requests. A NULL backend (a "dry" context) makes every
+ * operation succeed without a machine.
+ *
+ * Every operation returns 0 or -errno and then fills err (a message for
+ * the fault_message of a 400 answer). They are called from the thread
+ * that calls api_handle(), one at a time.
+ */
+#ifndef OSPREY_API_BACKEND_H
+#define OSPREY_API_BACKEND_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/rate_limiter.h"
+#include "vmm/config.h"
+
+struct virtio_balloon_stats;
+
+/* PUT /logger, as parsed. level: a log_level value, or -1 to leave it. */
+struct api_logger_config {
+	int level;
+	const char *log_path; /* NULL: keep stderr */
+	int show_level, show_log_origin; /* accepted and stored only */
+};
+
+struct api_backend {
+	/*
+	 * Builds the machine from cfg and starts it on its own thread. cfg
+	 * stays valid and unchanged until the API context is destroyed.
+	 */
+	int (*start)(void *opaque, const struct vm_config *cfg, char *err, size_t errlen);
+	/* Parks every vCPU and returns once all are parked; resume undoes it. */
+	int (*pause)(void *opaque, char *err, size_t errlen);
+	int (*resume)(void *opaque, char *err, size_t errlen);
+	int (*ctrl_alt_del)(void *opaque, char *err, size_t errlen);
+	/* virtio/balloon.h */
+	int (*balloon_set_target)(void *opaque, uint64_t bytes, char *err, size_t errlen);
+	int (*balloon_get_stats)(void *opaque, struct virtio_balloon_stats *out, char *err,
+				 size_t errlen);
+	/* vm_update_disk() / vm_update_net() (vm.h) */
+	int (*update_disk)(void *opaque, const char *id, const char *path_on_host,
+			   const struct rate_limiter_config *rl, char *err, size_t errlen);
+	int (*update_net)(void *opaque, const char *id, const struct rate_limiter_config *rx,
+			  const struct rate_limiter_config *tx, char *err, size_t errlen);
+	/* Process-wide services: base/log_config.c, base/metrics.h. */
+	int (*configure_logger)(void *opaque, const struct api_logger_config *lc, char *err,
+				size_t errlen);
+	int (*init_metrics)(void *opaque, const char *path, char *err, size_t errlen);
+	int (*flush_metrics)(void *opaque, char *err, size_t errlen);
+};
+
+#endif

@@ -1,0 +1,254 @@
+// SPDX-License-Identifier: Apache-2.0
+/* The backend of a real VMM (backend_vmm.h). */
+#include "api/backend_vmm.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include "base/log.h"
+#include "base/log_config.h"
+#include "base/metrics.h"
+#include "virtio/balloon.h"
+#include "vmm/vm.h"
+
+int api_vmm_init(struct api_vmm *v)
+{
+	memset(v, 0, sizeof(*v));
+	v->status = VM_EXIT_ERROR;
+	v->done_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (v->done_efd < 0) {
+		log_err("api", "eventfd");
+		return -errno;
+	}
+	pthread_mutex_init(&v->lock, NULL);
+	return 0;
+}
+
+bool api_vmm_started(struct api_vmm *v)
+{
+	bool s;
+
+	pthread_mutex_lock(&v->lock);
+	s = v->started;
+	pthread_mutex_unlock(&v->lock);
+	return s;
+}
+
+void api_vmm_request_exit(struct api_vmm *v, int status)
+{
+	pthread_mutex_lock(&v->lock);
+	if (v->started)
+		vm_request_exit(v->vm, status);
+	pthread_mutex_unlock(&v->lock);
+}
+
+int api_vmm_finish(struct api_vmm *v)
+{
+	int status = v->status;
+
+	if (v->started) {
+		pthread_join(v->thread, NULL);
+		status = v->status;
+		log_info("api", "exit status %d after %.1f ms", status, log_ms_since_start());
+	}
+	vm_destroy(v->vm);
+	v->vm = NULL;
+	if (v->metrics_on)
+		metrics_shutdown();
+	close(v->done_efd);
+	pthread_mutex_destroy(&v->lock);
+	return status;
+}
+
+static void *vmm_thread(void *arg)
+{
+	struct api_vmm *v = arg;
+	uint64_t one = 1;
+
+	pthread_setname_np(pthread_self(), "vmm");
+	v->status = vm_run(v->vm);
+	(void)!write(v->done_efd, &one, sizeof(one));
+	return NULL;
+}
+
+static int check_readable(const char *what, const char *path, char *err, size_t errlen)
+{
+	int fd;
+
+	if (!path)
+		return 0;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		snprintf(err, errlen, "%s %s: %s", what, path, strerror(errno));
+		return -errno;
+	}
+	close(fd);
+	return 0;
+}
+
+static int be_start(void *opaque, const struct vm_config *cfg, char *err, size_t errlen)
+{
+	struct api_vmm *v = opaque;
+	struct vm *vm = NULL;
+	int ret;
+
+	ret = check_readable("kernel", cfg->kernel_path, err, errlen);
+	if (!ret)
+		ret = check_readable("initrd", cfg->initrd_path, err, errlen);
+	for (unsigned i = 0; !ret && i < cfg->ndisks; i++)
+		ret = check_readable("drive", cfg->disks[i].path, err, errlen);
+	if (ret)
+		return ret;
+	ret = vm_create(cfg, &vm);
+	if (ret) {
+		snprintf(err, errlen, "cannot build the machine: %s (details in osprey's log)",
+			 strerror(-ret));
+		return ret;
+	}
+	pthread_mutex_lock(&v->lock);
+	v->vm = vm;
+	ret = pthread_create(&v->thread, NULL, vmm_thread, v);
+	if (ret) {
+		v->vm = NULL;
+		pthread_mutex_unlock(&v->lock);
+		vm_destroy(vm);
+		snprintf(err, errlen, "cannot start the VMM thread: %s", strerror(ret));
+		return -ret;
+	}
+	v->started = true;
+	pthread_mutex_unlock(&v->lock);
+	return 0;
+}
+
+static int run_state_error(int ret, char *err, size_t errlen)
+{
+	if (ret == -ESRCH)
+		snprintf(err, errlen, "the microVM has stopped");
+	else if (ret == -EALREADY)
+		snprintf(err, errlen, "the microVM is already in that state");
+	else
+		snprintf(err, errlen, "%s", strerror(-ret));
+	return ret;
+}
+
+static int be_pause(void *opaque, char *err, size_t errlen)
+{
+	struct api_vmm *v = opaque;
+	int ret = vm_pause(v->vm);
+
+	if (ret)
+		return run_state_error(ret, err, errlen);
+	log_info("api", "paused");
+	return 0;
+}
+
+static int be_resume(void *opaque, char *err, size_t errlen)
+{
+	struct api_vmm *v = opaque;
+	int ret = vm_resume(v->vm);
+
+	if (ret)
+		return run_state_error(ret, err, errlen);
+	log_info("api", "resumed");
+	return 0;
+}
+
+static int be_ctrl_alt_del(void *opaque, char *err, size_t errlen)
+{
+	struct api_vmm *v = opaque;
+
+	if (!v->vm->ctrl_alt_del) {
+		snprintf(err, errlen, "the machine has no i8042 keyboard controller");
+		return -ENODEV;
+	}
+	v->vm->ctrl_alt_del(v->vm->ctrl_alt_del_opaque);
+	return 0;
+}
+
+static int be_balloon_set_target(void *opaque, uint64_t bytes, char *err, size_t errlen)
+{
+	struct api_vmm *v = opaque;
+	int ret = virtio_balloon_set_target(v->vm, bytes);
+
+	if (ret == -ENODEV)
+		snprintf(err, errlen, "the machine has no balloon device");
+	else if (ret)
+		snprintf(err, errlen, "cannot set the balloon target: %s", strerror(-ret));
+	return ret;
+}
+
+static int be_balloon_get_stats(void *opaque, struct virtio_balloon_stats *out, char *err,
+				size_t errlen)
+{
+	struct api_vmm *v = opaque;
+	int ret = virtio_balloon_get_stats(v->vm, out);
+
+	if (ret)
+		snprintf(err, errlen, "cannot read the balloon statistics: %s", strerror(-ret));
+	return ret;
+}
+
+static int be_update_disk(void *opaque, const char *id, const char *path,
+			  const struct rate_limiter_config *rl, char *err, size_t errlen)
+{
+	struct api_vmm *v = opaque;
+
+	return vm_update_disk(v->vm, id, path, rl, err, errlen);
+}
+
+static int be_update_net(void *opaque, const char *id, const struct rate_limiter_config *rx,
+			 const struct rate_limiter_config *tx, char *err, size_t errlen)
+{
+	struct api_vmm *v = opaque;
+
+	return vm_update_net(v->vm, id, rx, tx, err, errlen);
+}
+
+static int be_configure_logger(void *opaque, const struct api_logger_config *lc, char *err,
+			       size_t errlen)
+{
+	(void)opaque;
+	return log_configure(lc->level, lc->log_path, err, errlen);
+}
+
+static int be_init_metrics(void *opaque, const char *path, char *err, size_t errlen)
+{
+	struct api_vmm *v = opaque;
+	int ret = metrics_init(path, err, errlen);
+
+	if (!ret)
+		v->metrics_on = true;
+	return ret;
+}
+
+static int be_flush_metrics(void *opaque, char *err, size_t errlen)
+{
+	int ret;
+
+	(void)opaque;
+	ret = metrics_flush();
+	if (ret == -ENOENT)
+		snprintf(err, errlen, "the metrics system is not initialised");
+	else if (ret)
+		snprintf(err, errlen, "cannot write the metrics: %s", strerror(-ret));
+	return ret;
+}
+
+const struct api_backend api_vmm_backend = {
+	.start = be_start,
+	.pause = be_pause,
+	.resume = be_resume,
+	.ctrl_alt_del = be_ctrl_alt_del,
+	.balloon_set_target = be_balloon_set_target,
+	.balloon_get_stats = be_balloon_get_stats,
+	.update_disk = be_update_disk,
+	.update_net = be_update_net,
+	.configure_logger = be_configure_logger,
+	.init_metrics = be_init_metrics,
+	.flush_metrics = be_flush_metrics,
+};
