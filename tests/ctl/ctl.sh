@@ -228,7 +228,6 @@ test_server_faults() {
 	server_start
 	# Each bad request: the server's fault_message on one line, status 1.
 	ctl_fails 'PUT /machine-config: HTTP 400: .+' configure --cpus 0 --memory 128
-	ctl_fails 'PUT /boot-source: HTTP 400: .+' configure --kernel "$TEST_TMP/no-such-kernel"
 	ctl_fails 'HTTP 400: .*(JSON|json)' raw PUT /boot-source '{"kernel_image_path": '
 	ctl_fails 'HTTP 400: .*Invalid request method and/or path' raw GET /no-such-thing
 	ctl_fails 'HTTP 400: .+' raw PUT /actions '{"action_type":"Explode"}'
@@ -240,6 +239,11 @@ test_server_faults() {
 	expect_json "$TEST_TMP/ctl.out" "'late' not in [x['drive_id'] for x in d.get('drives') or []]"
 	# No kernel configured: InstanceStart is refused.
 	ctl_fails 'PUT /actions: HTTP 400: .+' start
+	# A kernel that is not there: osprey finds out at InstanceStart.
+	ctl_ok configure --kernel "$TEST_TMP/no-such-kernel"
+	ctl_fails "PUT /actions: HTTP 400: .*no-such-kernel" start
+	ctl_ok info
+	expect_json "$TEST_TMP/ctl.out" 'd["state"] == "Not started"'
 	# The server survives all of it.
 	ctl_ok info
 	server_stop
@@ -289,7 +293,7 @@ test_pause_resume_stop() {
 	sleep 1
 	[[ $(last_tick) == "$paused_at" ]] ||
 		fail "the guest ticked while paused: tick $paused_at, then $(last_tick)"
-	ctl_ok pause # pausing a paused machine is fine
+	ctl_fails 'PATCH /vm: HTTP 400: .*already paused' pause
 
 	ctl_ok resume
 	ctl_ok info
