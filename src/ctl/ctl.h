@@ -18,7 +18,7 @@
 #define CTL_MAX_REQS 40
 #define CTL_MAX_DISKS 16
 #define CTL_MAX_NETS 16
-#define CTL_PATH_MAX 160
+#define CTL_PATH_MAX 1024
 /* Largest response body kept; anything longer is an error. */
 #define CTL_MAX_RESPONSE (16u << 20)
 

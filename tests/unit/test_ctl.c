@@ -17,7 +17,7 @@
 static struct ctl_plan plan;
 static char err[512];
 /* getopt permutes argv, so the strings live in writable storage. */
-static char arg_store[MAX_ARGS][256];
+static char arg_store[MAX_ARGS][CTL_PATH_MAX + 16];
 static char *argv_store[MAX_ARGS + 1];
 
 /* ctl_plan_build() over copies of args[0..n) */
