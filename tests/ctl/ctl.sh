@@ -244,6 +244,11 @@ test_server_faults() {
 	ctl_fails "PUT /actions: HTTP 400: .*no-such-kernel" start
 	ctl_ok info
 	expect_json "$TEST_TMP/ctl.out" 'd["state"] == "Not started"'
+	# Actions that need a running machine or a metrics file.
+	ctl_fails 'PUT /actions: HTTP 400: .+' stop
+	ctl_fails 'PATCH /vm: HTTP 400: .+' pause
+	ctl_fails 'PUT /actions: HTTP 400: .+' metrics
+	ctl_fails 'GET /balloon: HTTP 400: .+' balloon
 	# The server survives all of it.
 	ctl_ok info
 	server_stop
@@ -257,6 +262,23 @@ test_raw_mode() {
 	ctl_ok raw GET /machine-config
 	expect_json "$TEST_TMP/ctl.out" 'd["vcpu_count"] == 3 and d["mem_size_mib"] == 80'
 	server_stop
+}
+
+test_balloon() {
+	server_start
+	ctl_ok configure --balloon 32,deflate-on-oom,stats=2
+	ctl_ok balloon
+	expect_json "$TEST_TMP/ctl.out" 'd["amount_mib"] == 32 and d["deflate_on_oom"] and d["stats_polling_interval_s"] == 2'
+	ctl_ok balloon --target 16M
+	ctl_ok balloon-stats --interval 5
+	ctl_ok balloon
+	expect_json "$TEST_TMP/ctl.out" 'd["amount_mib"] == 16 and d["stats_polling_interval_s"] == 5'
+	ctl_ok config
+	expect_json "$TEST_TMP/ctl.out" 'd["balloon"]["amount_mib"] == 16'
+	# Statistics come from a running guest.
+	ctl_fails 'GET /balloon/statistics: HTTP 400: .+' balloon-stats
+	server_stop
+	no_sanitizer_report
 }
 
 # ---- with test guests ----
