@@ -51,9 +51,11 @@ static size_t on_data(char *ptr, size_t size, size_t nmemb, void *opaque)
 
 int ctl_http_open(const char *sock, long timeout_ms, struct ctl_http **out)
 {
+	/* No "Expect: 100-continue" round trip before larger bodies. */
+	static const char *const headers[] = { "Content-Type: application/json",
+					       "Accept: application/json", "Expect:" };
 	struct ctl_http *h;
 	struct curl_slist *l;
-	int ret = -ENOMEM;
 
 	if (strlen(sock) >= sizeof(h->sock))
 		return -ENAMETOOLONG;
@@ -66,14 +68,12 @@ int ctl_http_open(const char *sock, long timeout_ms, struct ctl_http **out)
 	h->curl = curl_easy_init();
 	if (!h->curl)
 		goto err_free;
-	/* No "Expect: 100-continue" round trip for larger bodies. */
-	l = curl_slist_append(NULL, "Content-Type: application/json");
-	if (l)
+	for (size_t i = 0; i < sizeof(headers) / sizeof(headers[0]); i++) {
+		l = curl_slist_append(h->headers, headers[i]);
+		if (!l)
+			goto err_curl;
 		h->headers = l;
-	l = l ? curl_slist_append(l, "Accept: application/json") : NULL;
-	l = l ? curl_slist_append(l, "Expect:") : NULL;
-	if (!l)
-		goto err_curl;
+	}
 	curl_easy_setopt(h->curl, CURLOPT_UNIX_SOCKET_PATH, h->sock);
 	curl_easy_setopt(h->curl, CURLOPT_HTTPHEADER, h->headers);
 	curl_easy_setopt(h->curl, CURLOPT_ERRORBUFFER, h->curl_err);
@@ -92,7 +92,7 @@ err_free:
 	free(h);
 err_global:
 	curl_global_cleanup();
-	return ret;
+	return -ENOMEM;
 }
 
 static int curl_failed(struct ctl_http *h, CURLcode rc, const struct buf *b, char *err,
