@@ -7,7 +7,7 @@
 # end-to-end Linux boots. Ends with "N passed, N failed, N skipped".
 #
 #   OSPREY_FUZZ_SECONDS=N   seconds per fuzz target (default 10)
-#   OSPREY_TEST_ONLY=LIST   comma-separated subset: unit,cli,kvm,ctl,fuzz,e2e
+#   OSPREY_TEST_ONLY=LIST   comma-separated subset: unit,cli,api,kvm,ctl,fuzz,e2e
 set -uo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
@@ -17,7 +17,7 @@ OSPREY_TEST_COUNTS=$(mktemp)
 trap 'rm -f "$OSPREY_TEST_COUNTS"' EXIT
 source tests/lib/testlib.sh
 
-only=",${OSPREY_TEST_ONLY:-unit,cli,kvm,ctl,fuzz,e2e},"
+only=",${OSPREY_TEST_ONLY:-unit,cli,api,kvm,ctl,fuzz,e2e},"
 want() { [[ "$only" == *",$1,"* ]]; }
 section() { printf '\n=== %s\n' "$*"; }
 
@@ -74,6 +74,11 @@ if want cli; then
 	OSPREY="$ROOT/build/asan/osprey" run_suite cli tests/cli/errors.sh
 fi
 
+if want api; then
+	section "API server over its Unix socket (ASan+UBSan build)"
+	OSPREY="$ROOT/build/asan/osprey" run_suite api tests/api/server.sh
+fi
+
 if want kvm; then
 	section "KVM tests with test guests (release build)"
 	OSPREY="$ROOT/build/osprey" run_suite kvm tests/kvm/guests.sh
@@ -102,7 +107,7 @@ fi
 if want e2e; then
 	section "end-to-end: the default Linux guest (ASan+UBSan build)"
 	OSPREY="$ROOT/build/asan/osprey" run_suite e2e tests/e2e/linux.sh
-	for suite in tests/e2e/virtio_*.sh tests/e2e/net.sh tests/e2e/vsock.sh; do
+	for suite in tests/e2e/virtio_*.sh tests/e2e/net.sh tests/e2e/vsock.sh tests/e2e/api.sh; do
 		[[ -f "$suite" ]] || continue
 		OSPREY="$ROOT/build/asan/osprey" run_suite "e2e-$(basename "$suite" .sh)" "$suite"
 	done

@@ -226,9 +226,9 @@ int api_server_start(const char *path, struct api_ctx *ctx, struct api_server **
 		goto fail_unlink;
 	}
 	s->daemon = MHD_start_daemon(MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_ERROR_LOG, 0, NULL,
-				     NULL, on_request, s, MHD_OPTION_LISTEN_SOCKET, fd,
-				     MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
-				     MHD_OPTION_EXTERNAL_LOGGER, mhd_log, s,
+				     NULL, on_request, s, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, s,
+				     MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_NOTIFY_COMPLETED,
+				     on_completed, s,
 				     MHD_OPTION_CONNECTION_TIMEOUT,
 				     (unsigned)API_CONNECTION_TIMEOUT_S, MHD_OPTION_END);
 	if (!s->daemon) {

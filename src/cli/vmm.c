@@ -267,16 +267,22 @@ int cmd_vmm(int argc, char **argv)
 		log_errx("vmm", "out of memory");
 		goto out;
 	}
-	if (!a.no_api && api_server_start(a.api_sock, ctx, &srv))
-		goto out;
-	/* The socket is up first, so a client can watch a config-file boot. */
+	/*
+	 * The file first, on this thread, then the server: api_handle() is
+	 * only ever called from one thread at a time.
+	 */
 	if (text && api_config_apply(ctx, text, len, err, sizeof(err))) {
 		log_errx("vmm", "--config-file %s: %s", a.config_file, err);
 		goto out;
 	}
+	if (!a.no_api && api_server_start(a.api_sock, ctx, &srv))
+		goto out;
 	end = wait_for_end(&vmm); /* -1: the run's own status */
 out:
 	api_server_stop(srv);
+	/* An error after a config-file start (the socket): end that machine. */
+	if (end >= 0)
+		api_vmm_request_exit(&vmm, end);
 	ret = api_vmm_finish(&vmm);
 	api_ctx_destroy(ctx);
 	free(text);
