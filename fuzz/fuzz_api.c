@@ -14,7 +14,10 @@
  * size (not NUL-terminated), as the HTTP server hands it over.
  *
  * Every response must be well formed: a status from 200 to 599, no body
- * with 204, otherwise a JSON body, and a fault_message on errors.
+ * with 204, otherwise a JSON body, and a fault_message on errors. And the
+ * state GET / reports must be the one the accepted requests lead to:
+ * "Not started" until InstanceStart, then "Running", "Paused" after
+ * PATCH /vm Paused until PATCH /vm Resumed.
  * FUZZ_API_TRACE=1 in the environment prints each request and answer to
  * stderr (to check what a seed reaches: build/fuzz/fuzz_api SEED).
  */
@@ -34,6 +37,9 @@
 #define FUZZ_MAX_REQS 48
 
 static int trace;
+
+/* The instance state the accepted requests so far lead to. */
+static const char *model_state;
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -83,6 +89,51 @@ static void check_response(const struct api_response *resp)
 	json_decref(j);
 }
 
+/* The string member key of a JSON object body, or NULL. */
+static const char *body_member(json_t *j, const char *key)
+{
+	json_t *v = json_is_object(j) ? json_object_get(j, key) : NULL;
+
+	return json_is_string(v) ? json_string_value(v) : NULL;
+}
+
+/* Follows the state machine, and checks GET / against it. */
+static void check_state(const char *method, const char *path, const char *body, size_t len,
+			const struct api_response *resp)
+{
+	const char *v;
+	json_t *j;
+
+	if (strcmp(method, "GET") == 0 && strcmp(path, "/") == 0 && resp->status == 200) {
+		j = json_loads(resp->body, 0, NULL);
+		v = body_member(j, "state");
+		if (!v || strcmp(v, model_state) != 0)
+			abort();
+		json_decref(j);
+		return;
+	}
+	if (resp->status != 204 || !body)
+		return;
+	j = json_loadb(body, len, 0, NULL);
+	if (strcmp(method, "PUT") == 0 && strcmp(path, "/actions") == 0) {
+		v = body_member(j, "action_type");
+		if (v && strcmp(v, "InstanceStart") == 0) {
+			if (strcmp(model_state, "Not started") != 0)
+				abort(); /* started twice */
+			model_state = "Running";
+		}
+	} else if (strcmp(method, "PATCH") == 0 && strcmp(path, "/vm") == 0) {
+		v = body_member(j, "state");
+		if (strcmp(model_state, "Not started") == 0)
+			abort(); /* paused or resumed before start */
+		if (v && strcmp(v, "Paused") == 0)
+			model_state = "Paused";
+		else if (v && strcmp(v, "Resumed") == 0)
+			model_state = "Running";
+	}
+	json_decref(j);
+}
+
 /* One request in copies of exactly the right size; frees the response. */
 static void request(struct api_ctx *ctx, const char *method, const uint8_t *path, size_t pathlen,
 		    const uint8_t *body, size_t len, int null_body)
@@ -105,6 +156,7 @@ static void request(struct api_ctx *ctx, const char *method, const uint8_t *path
 		fprintf(stderr, "%s %s (%zu bytes) -> %u %.300s\n", m, p, len, resp.status,
 			resp.body ? resp.body : "");
 	check_response(&resp);
+	check_state(m, p, b, len, &resp);
 	free(resp.body);
 out:
 	free(b);
@@ -119,6 +171,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (!ctx)
 		return 0;
+	model_state = "Not started";
 	for (unsigned n = 0; n < FUZZ_MAX_REQS && off < size; n++) {
 		uint8_t sel = data[off++];
 		const uint8_t *path = data + off, *nul;
