@@ -81,6 +81,12 @@ void api_put_drive(struct api_ctx *ctx, const struct api_req *req, struct api_re
 				req->path, engine);
 		return;
 	}
+	if (partuuid && (!*partuuid || strlen(partuuid) > 64 ||
+			 strspn(partuuid, "0123456789abcdefABCDEF-") != strlen(partuuid))) {
+		api_reply_fault(resp, 400, "PUT %s: partuuid must be 1 to 64 hex digits and dashes",
+				req->path);
+		return;
+	}
 	if (api_parse_rate_limiter(req, resp, rl_obj, "rate_limiter", &rl))
 		return;
 	idx = find_drive(ctx, id);

@@ -417,3 +417,36 @@ JSON
 	expect_status 0 "$status" "config file + API"
 	expect_grep '^ctrl-alt-del received$' "$TEST_TMP/out"
 }
+
+test_kvm_runtime_requests() {
+	need_guests
+	start_server
+	truncate -s 1M "$TEST_TMP/disk.img"
+	truncate -s 2M "$TEST_TMP/disk2.img"
+	expect_code 204 PUT /boot-source "{\"kernel_image_path\": \"$GUESTS/ticker.elf\"}"
+	expect_code 204 PUT /machine-config '{"vcpu_count": 1, "mem_size_mib": 64}'
+	expect_code 204 PUT /drives/disk0 "{\"drive_id\": \"disk0\", \"path_on_host\": \"$TEST_TMP/disk.img\", \"is_root_device\": false}"
+	expect_code 204 PUT /balloon '{"amount_mib": 0, "deflate_on_oom": false, "stats_polling_interval_s": 1}'
+	expect_code 204 PUT /actions '{"action_type": "InstanceStart"}'
+	expect_code 204 PATCH /balloon '{"amount_mib": 8}'
+	expect_code 200 GET /balloon
+	expect_body '"amount_mib":8'
+	expect_code 200 GET /balloon/statistics
+	expect_body '"target_pages":2048'
+	expect_body '"target_mib":8'
+	expect_fault PATCH /balloon '{"amount_mib": 100}' 'more than the guest'
+	expect_fault PATCH /balloon/statistics '{"stats_polling_interval_s": 0}' 'on or off'
+	# Run-time drive update: 204 where vm_update_disk() is implemented, else a clear 400.
+	api PATCH /drives/disk0 "{\"drive_id\": \"disk0\", \"path_on_host\": \"$TEST_TMP/disk2.img\"}"
+	[[ "$code" == 204 || ( "$code" == 400 && $(cat "$TEST_TMP/body") == *fault_message* ) ]] ||
+		fail "PATCH /drives/disk0: $code $(cat "$TEST_TMP/body")"
+	expect_fault PATCH /drives/nodisk '{"drive_id": "nodisk"}' 'no drive'
+	expect_fault PUT /drives/disk1 "{\"drive_id\": \"disk1\", \"path_on_host\": \"$TEST_TMP/disk.img\", \"is_root_device\": false}" 'after starting'
+	expect_code 204 PUT /logger '{"level": "Debug"}'
+	expect_code 200 GET /vm/config
+	expect_body '"balloon":\{"amount_mib":8'
+	alive
+	expect_code 204 PUT /actions '{"action_type": "SendCtrlAltDel"}'
+	wait_server 20
+	expect_status 0 "$status" "ticker after run-time requests"
+}

@@ -352,6 +352,9 @@ static void test_drives_bad(void **state)
 	expect_fault("PUT", "/drives/abcdefghijklmnopqrstu",
 		     "{\"drive_id\": \"abcdefghijklmnopqrstu\", \"path_on_host\": \"/x\", \"is_root_device\": false}",
 		     "longer than 20");
+	expect_fault("PUT", "/drives/a",
+		     "{\"drive_id\": \"a\", \"path_on_host\": \"/x\", \"is_root_device\": true, \"partuuid\": \"1 init=/bin/sh\"}",
+		     "partuuid");
 	/* Rate limiter: missing size, negative, unknown field, wrong type. */
 	expect_fault("PUT", "/drives/a",
 		     "{\"drive_id\": \"a\", \"path_on_host\": \"/x\", \"is_root_device\": false, \"rate_limiter\": {\"bandwidth\": {\"refill_time\": 1}}}",
