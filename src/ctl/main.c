@@ -43,6 +43,9 @@ static void show(const struct ctl_response *resp)
 		fputc('\n', stdout);
 }
 
+/* --verbose: each request and its status on stderr. */
+static bool verbose;
+
 static int run_request(struct ctl_http *h, const struct ctl_req *r)
 {
 	struct ctl_response resp;
@@ -61,6 +64,9 @@ static int run_request(struct ctl_http *h, const struct ctl_req *r)
 	} else if (!body && strcmp(r->method, "GET") != 0 && strcmp(r->method, "HEAD") != 0) {
 		body = ""; /* Content-Length: 0 */
 	}
+	if (verbose)
+		fprintf(stderr, "> %s %s%s%s\n", r->method, r->path, body && *body ? " " : "",
+			body ? body : "");
 	ret = ctl_http_send(h, r->method, r->path, body, body ? strlen(body) : 0, &resp, err,
 			    sizeof(err));
 	free(json);
@@ -68,6 +74,8 @@ static int run_request(struct ctl_http *h, const struct ctl_req *r)
 		error("%s", err);
 		return EXIT_FAILED;
 	}
+	if (verbose)
+		fprintf(stderr, "< %ld\n", resp.status);
 	if (resp.status >= 400 || resp.status < 200) {
 		if (ctl_fault_message(resp.body, resp.len, fault, sizeof(fault)) == 0)
 			snprintf(fault, sizeof(fault), "no details given");
@@ -86,6 +94,7 @@ int main(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "sock", required_argument, NULL, 's' },
 		{ "timeout", required_argument, NULL, 't' },
+		{ "verbose", no_argument, NULL, 'v' },
 		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -98,7 +107,7 @@ int main(int argc, char **argv)
 	int c, ret, status = 0;
 
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+:s:t:Vh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+:s:t:vVh", opts, NULL)) != -1) {
 		switch (c) {
 		case 's':
 			sock = optarg;
@@ -108,6 +117,9 @@ int main(int argc, char **argv)
 				error("--timeout '%s': seconds from 1 to 86400", optarg);
 				return EXIT_USAGE;
 			}
+			break;
+		case 'v':
+			verbose = true;
 			break;
 		case 'V':
 			printf("osprey-ctl %s\n", OSPREY_VERSION);

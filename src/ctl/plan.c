@@ -685,7 +685,7 @@ static int build_raw(const struct ctl_cmd *cmd, int argc, char **argv, struct ct
 }
 
 static const char top_usage[] =
-	"usage: osprey-ctl [--sock PATH] [--timeout SECONDS] COMMAND [options]\n"
+	"usage: osprey-ctl [--sock PATH] [--timeout SECONDS] [--verbose] COMMAND [options]\n"
 	"\n"
 	"Controls a running 'osprey --api-sock PATH' through its Firecracker-\n"
 	"compatible API.\n"
@@ -709,6 +709,7 @@ static const char top_usage[] =
 	"options:\n"
 	"  -s, --sock PATH        the API socket (default: $OSPREY_API_SOCK)\n"
 	"  -t, --timeout SECONDS  give up on a request after this long (default 30)\n"
+	"  -v, --verbose          show each request and its status on stderr\n"
 	"  -V, --version          osprey-ctl's own version\n"
 	"  -h, --help             this help; 'osprey-ctl COMMAND --help' for a command\n"
 	"\n"

@@ -195,6 +195,11 @@ test_info_and_version() {
 	expect_grep '"state": "Not started"' "$TEST_TMP/out"
 	# The answer is pretty-printed.
 	expect_grep '^  "' "$TEST_TMP/out"
+	# --verbose shows the requests on stderr.
+	ctl --verbose configure --cpus 1 --memory 64
+	expect_status 0 "$status" "osprey-ctl --verbose configure"
+	expect_grep '^> PUT /machine-config \{"vcpu_count":1,"mem_size_mib":64\}$' "$TEST_TMP/ctl.err"
+	expect_grep '^< 204$' "$TEST_TMP/ctl.err"
 }
 
 test_configure_shows_in_config() {
