@@ -80,6 +80,19 @@ $(BUILD)/fuzz/%: fuzz/%.c $(LIB_SRCS)
 	@mkdir -p $(dir $@)
 	$(CLANG) $(FUZZ_CFLAGS) -o $@ $< $(LIB_SRCS) $(LDLIBS)
 
+# osprey-ctl, the API client (src/ctl, docs/ctl.md): a separate program
+# on libcurl and jansson that uses only base/parse.c of the library.
+CTL_SRCS := $(wildcard src/ctl/*.c)
+CTL_OBJS := $(patsubst src/%.c,$(BUILD)/obj/release/%.o,$(CTL_SRCS)) $(BUILD)/obj/release/base/parse.o
+.PHONY: ctl
+all: $(BUILD)/osprey-ctl
+ctl: $(BUILD)/osprey-ctl
+$(BUILD)/osprey-ctl: $(CTL_OBJS)
+	$(CC) $(RELEASE_CFLAGS) -o $@ $^ -lcurl -ljansson
+# tests/unit/test_ctl.c includes src/ctl/plan.c
+$(BUILD)/tests/unit/test_ctl: LDLIBS += -ljansson
+-include $(CTL_OBJS:.o=.d)
+
 include guest/tests/build.mk
 guests: $(GUEST_TEST_ELFS)
 

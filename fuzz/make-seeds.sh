@@ -438,3 +438,165 @@ f=$d/seed-rng
 printf '\x02\x40' >"$f"
 printf "$(dmem 0x20000 "$(ddesc 0x21000 0x10000 2 0)$(ddesc 0x31000 0x8000 2 0)")" >>"$f"
 printf "$(dmem 0x10000 "$(ddesc 0x22000 64 2 0)$(ddesc 0x20000 32 4 0)$(ddesc 0x22000 64 0 0)")$(davail 0 0 1 2)$(kick 0)" >>"$f"
+
+# ---- api: request records, see fuzz_api.c ----
+A=$C/fuzz_api
+mkdir -p "$A"
+# api_req FILE METHOD PATH [BODY]: appends one request. METHOD is a name
+# or a selector byte (decimal) for the odd methods and the NULL body bit.
+api_req() {
+	local LC_ALL=C
+	local f=$1 m=$2 path=$3 body=${4-} sel
+	case $m in
+	GET) sel=0 ;;
+	PUT) sel=1 ;;
+	PATCH) sel=2 ;;
+	POST) sel=6 ;;
+	DELETE) sel=7 ;;
+	*) sel=$m ;;
+	esac
+	printf "$(le 1 "$sel")" >>"$f"
+	printf '%s\0' "$path" >>"$f"
+	printf "$(le 2 ${#body})" >>"$f"
+	printf '%s' "$body" >>"$f"
+}
+RL='{"bandwidth":{"size":1048576,"one_time_burst":4096,"refill_time":100},"ops":{"size":100,"refill_time":1000}}'
+BOOT='{"kernel_image_path":"/vmlinux","initrd_path":"/initrd.cpio","boot_args":"console=ttyS0 quiet"}'
+MACHINE='{"vcpu_count":2,"mem_size_mib":256,"smt":false,"track_dirty_pages":false,"cpu_template":"None"}'
+DRIVE='{"drive_id":"rootfs","path_on_host":"/rootfs.ext4","is_root_device":true,"is_read_only":false,"cache_type":"Unsafe","io_engine":"Sync","rate_limiter":'$RL'}'
+NET='{"iface_id":"eth0","host_dev_name":"tap0","guest_mac":"06:00:ac:10:00:02","rx_rate_limiter":'$RL'}'
+VSOCK='{"guest_cid":3,"uds_path":"/tmp/fuzz-v.sock"}'
+BALLOON='{"amount_mib":64,"deflate_on_oom":true,"stats_polling_interval_s":1}'
+start='{"action_type":"InstanceStart"}'
+
+# One seed per endpoint: its happy path, then a read back.
+f=$A/seed-boot-source
+api_req "$f" PUT /boot-source "$BOOT"
+api_req "$f" PUT /boot-source '{"kernel_image_path":"/bzImage"}'
+api_req "$f" GET /vm/config
+f=$A/seed-machine-config
+api_req "$f" PUT /machine-config "$MACHINE"
+api_req "$f" PATCH /machine-config '{"vcpu_count":4}'
+api_req "$f" GET /machine-config
+f=$A/seed-drives
+api_req "$f" PUT /drives/rootfs "$DRIVE"
+api_req "$f" PUT /drives/data '{"drive_id":"data","path_on_host":"/data.img","is_root_device":false,"is_read_only":true,"partuuid":"0eaa91a0-01"}'
+api_req "$f" PATCH /drives/data '{"drive_id":"data","path_on_host":"/other.img"}'
+api_req "$f" GET /vm/config
+f=$A/seed-network-interfaces
+api_req "$f" PUT /network-interfaces/eth0 "$NET"
+api_req "$f" PUT /network-interfaces/eth1 '{"iface_id":"eth1","host_dev_name":"tap1","mtu":1500}'
+api_req "$f" PATCH /network-interfaces/eth0 '{"iface_id":"eth0","tx_rate_limiter":'"$RL"'}'
+f=$A/seed-vsock-entropy-serial
+api_req "$f" PUT /vsock "$VSOCK"
+api_req "$f" PUT /entropy '{"rate_limiter":{"bandwidth":{"size":1000,"refill_time":100}}}'
+api_req "$f" PUT /serial '{"serial_out_path":"/tmp/fuzz-serial.log"}'
+f=$A/seed-balloon
+api_req "$f" PUT /balloon "$BALLOON"
+api_req "$f" PATCH /balloon '{"amount_mib":32}'
+api_req "$f" PATCH /balloon/statistics '{"stats_polling_interval_s":5}'
+api_req "$f" GET /balloon
+api_req "$f" GET /balloon/statistics
+f=$A/seed-logger-metrics
+api_req "$f" PUT /logger '{"log_path":"/tmp/fuzz.log","level":"Debug","show_level":true,"show_log_origin":false}'
+api_req "$f" PUT /metrics '{"metrics_path":"/tmp/fuzz-metrics.json"}'
+api_req "$f" PUT /actions '{"action_type":"FlushMetrics"}'
+f=$A/seed-mmds
+api_req "$f" PUT /mmds '{"latest":{"meta-data":{"ami-id":"ami-1234","tags":[1,2.5,null,true]}}}'
+api_req "$f" PATCH /mmds '{"latest":{"meta-data":{"ami-id":null,"x":"y"}}}'
+api_req "$f" GET /mmds
+f=$A/seed-info
+api_req "$f" GET /
+api_req "$f" GET /version
+api_req "$f" GET /vm/config
+
+# The whole life cycle: configure, start, pause, resume, run-time updates,
+# Ctrl-Alt-Del, pre-boot requests refused after start.
+f=$A/seed-lifecycle
+api_req "$f" PUT /machine-config "$MACHINE"
+api_req "$f" PUT /boot-source "$BOOT"
+api_req "$f" PUT /drives/rootfs "$DRIVE"
+api_req "$f" PUT /network-interfaces/eth0 "$NET"
+api_req "$f" PUT /vsock "$VSOCK"
+api_req "$f" PUT /balloon "$BALLOON"
+api_req "$f" PUT /actions "$start"
+api_req "$f" GET /
+api_req "$f" PATCH /vm '{"state":"Paused"}'
+api_req "$f" PATCH /vm '{"state":"Paused"}'
+api_req "$f" GET /
+api_req "$f" PATCH /vm '{"state":"Resumed"}'
+api_req "$f" PATCH /balloon '{"amount_mib":16}'
+api_req "$f" GET /balloon/statistics
+api_req "$f" PATCH /drives/rootfs '{"drive_id":"rootfs","rate_limiter":{"ops":{"size":5,"refill_time":10}}}'
+api_req "$f" PATCH /network-interfaces/eth0 '{"iface_id":"eth0","rx_rate_limiter":{}}'
+api_req "$f" PUT /boot-source "$BOOT"
+api_req "$f" PUT /machine-config "$MACHINE"
+api_req "$f" PUT /actions "$start"
+api_req "$f" PUT /actions '{"action_type":"SendCtrlAltDel"}'
+api_req "$f" GET /vm/config
+
+# Malformed JSON: truncated, not an object, duplicate keys, bad UTF-8,
+# a NUL inside, trailing garbage, deep nesting, empty.
+f=$A/seed-malformed
+api_req "$f" PUT /boot-source '{"kernel_image_path":"/vmlinux"'
+api_req "$f" PUT /machine-config '[2,256]'
+api_req "$f" PUT /machine-config '"vcpu_count"'
+api_req "$f" PUT /machine-config '{"vcpu_count":1,"vcpu_count":2,"mem_size_mib":128}'
+api_req "$f" PUT /boot-source "$(printf '{"kernel_image_path":"/k\xff\xfe"}')"
+api_req "$f" PUT /drives/a '{"drive_id":"a","path_on_host":"x"} {}'
+api_req "$f" PUT /mmds "$(printf '%.0s[' {1..300})"
+api_req "$f" PUT /actions ''
+api_req "$f" 17 /actions ''
+api_req "$f" PATCH /vm '{"state":"Paused\u0000"}'
+printf '\x01/boot-source\0\x20\x00{"kernel_image_path":"/a\0b"}xxxxx' >>"$f"
+
+# Known fields with the wrong types or values, and unknown fields.
+f=$A/seed-unknown-fields
+api_req "$f" PUT /machine-config '{"vcpu_count":2,"mem_size_mib":256,"frobnicate":1}'
+api_req "$f" PUT /machine-config '{"vcpu_count":"2","mem_size_mib":256}'
+api_req "$f" PUT /machine-config '{"vcpu_count":0,"mem_size_mib":-1}'
+api_req "$f" PUT /machine-config '{"vcpu_count":9223372036854775807,"mem_size_mib":18446744073709551616}'
+api_req "$f" PUT /machine-config '{"vcpu_count":2.5,"mem_size_mib":1e3,"cpu_template":"T2"}'
+api_req "$f" PUT /boot-source '{"kernel_image_path":null,"extra":[]}'
+api_req "$f" PUT /drives/x '{"drive_id":"y","path_on_host":"/d","is_root_device":"yes","is_read_only":1}'
+api_req "$f" PUT /drives/x '{"drive_id":"x","is_root_device":false,"socket":"/vhost.sock"}'
+api_req "$f" PUT /network-interfaces/eth0 '{"iface_id":"eth0","host_dev_name":"tap0","guest_mac":"zz:00:00:00:00:00","mtu":67}'
+api_req "$f" PUT /vsock '{"guest_cid":2,"uds_path":"","vsock_id":"v"}'
+api_req "$f" PUT /balloon '{"amount_mib":64}'
+api_req "$f" PUT /actions '{"action_type":"Reboot"}'
+api_req "$f" PUT /actions '{"action_type":"InstanceStart","extra":true}'
+api_req "$f" PATCH /vm '{"state":"Running"}'
+api_req "$f" PUT /logger '{"level":"Chatty"}'
+api_req "$f" PUT /snapshot/create '{"snapshot_path":"/s","mem_file_path":"/m"}'
+
+# Too large: a body over 51200 bytes, ids and paths of every length edge.
+f=$A/seed-oversize
+api_req "$f" PUT /boot-source "{\"kernel_image_path\":\"/$(head -c 51300 /dev/zero | tr '\0' k)\"}"
+api_req "$f" PUT /boot-source "{\"kernel_image_path\":\"/$(head -c 4096 /dev/zero | tr '\0' k)\"}"
+id64=$(head -c 64 /dev/zero | tr '\0' d)
+api_req "$f" PUT "/drives/$id64" "{\"drive_id\":\"$id64\",\"path_on_host\":\"/d\",\"is_root_device\":false}"
+api_req "$f" PUT "/drives/${id64}x" "{\"drive_id\":\"${id64}x\",\"path_on_host\":\"/d\",\"is_root_device\":false}"
+for i in $(seq 0 20); do
+	api_req "$f" PUT "/drives/d$i" "{\"drive_id\":\"d$i\",\"path_on_host\":\"/d\",\"is_root_device\":false}"
+done
+api_req "$f" PUT /boot-source "{\"kernel_image_path\":\"/k\",\"boot_args\":\"$(head -c 3000 /dev/zero | tr '\0' a)\"}"
+
+# Odd methods and paths.
+f=$A/seed-odd-requests
+api_req "$f" POST /actions "$start"
+api_req "$f" DELETE /drives/rootfs
+api_req "$f" 8 /
+api_req "$f" 9 '*'
+api_req "$f" 10 /
+api_req "$f" 11 /version
+api_req "$f" 12 /boot-source '{}'
+api_req "$f" GET ''
+api_req "$f" GET /drives/
+api_req "$f" PUT /drives//x '{}'
+api_req "$f" PUT /drives/a/b '{}'
+api_req "$f" GET '/vm/config?x=1'
+api_req "$f" GET /../version
+api_req "$f" GET //
+api_req "$f" GET /VERSION
+api_req "$f" PUT /pmem/p '{"id":"p","path_on_host":"/p"}'
+api_req "$f" 16 /

@@ -11,6 +11,7 @@ pkgs=(
 	busybox-static cpio e2fsprogs iproute2 kmod
 	linux-source-6.1 flex bison bc libelf-dev libssl-dev xz-utils
 	python3
+	libcurl4-openssl-dev libjansson-dev
 )
 if [[ "${1:-}" == "--bench" ]]; then
 	pkgs+=(qemu-system-x86)

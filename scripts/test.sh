@@ -7,7 +7,7 @@
 # end-to-end Linux boots. Ends with "N passed, N failed, N skipped".
 #
 #   OSPREY_FUZZ_SECONDS=N   seconds per fuzz target (default 10)
-#   OSPREY_TEST_ONLY=LIST   comma-separated subset: unit,cli,api,kvm,fuzz,e2e
+#   OSPREY_TEST_ONLY=LIST   comma-separated subset: unit,cli,api,kvm,ctl,fuzz,e2e
 set -uo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
@@ -17,7 +17,7 @@ OSPREY_TEST_COUNTS=$(mktemp)
 trap 'rm -f "$OSPREY_TEST_COUNTS"' EXIT
 source tests/lib/testlib.sh
 
-only=",${OSPREY_TEST_ONLY:-unit,cli,api,kvm,fuzz,e2e},"
+only=",${OSPREY_TEST_ONLY:-unit,cli,api,kvm,ctl,fuzz,e2e},"
 want() { [[ "$only" == *",$1,"* ]]; }
 section() { printf '\n=== %s\n' "$*"; }
 
@@ -84,6 +84,11 @@ if want kvm; then
 	OSPREY="$ROOT/build/osprey" run_suite kvm tests/kvm/guests.sh
 	section "KVM tests with test guests (ASan+UBSan build)"
 	OSPREY="$ROOT/build/asan/osprey" run_suite kvm-asan tests/kvm/guests.sh
+fi
+
+if want ctl; then
+	section "osprey-ctl against the API server (ASan+UBSan server)"
+	OSPREY="$ROOT/build/asan/osprey" OSPREY_CTL="$ROOT/build/osprey-ctl" run_suite ctl tests/ctl/ctl.sh
 fi
 
 if want fuzz; then
