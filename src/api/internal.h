@@ -80,6 +80,9 @@ typedef void (*api_handler_fn)(struct api_ctx *ctx, const struct api_req *req,
 
 /* ---- json.c ---- */
 
+/* Replaces every byte of s that is not part of valid UTF-8 with '?'. */
+void api_utf8_sanitize(char *s);
+
 void api_reply_fault(struct api_response *resp, unsigned status, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 /* 200 with obj as the body (takes the reference; NULL: 500). */

@@ -9,6 +9,51 @@
 
 #include "api/internal.h"
 
+/* Length of the valid UTF-8 sequence at s (RFC 3629), or 0 if invalid. */
+static size_t utf8_seq_len(const unsigned char *s)
+{
+	unsigned c = s[0], n, min, cp;
+
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xc2 && c <= 0xdf)
+		n = 2, min = 0x80, cp = c & 0x1f;
+	else if (c >= 0xe0 && c <= 0xef)
+		n = 3, min = 0x800, cp = c & 0x0f;
+	else if (c >= 0xf0 && c <= 0xf4)
+		n = 4, min = 0x10000, cp = c & 0x07;
+	else
+		return 0;
+	for (unsigned i = 1; i < n; i++) {
+		if ((s[i] & 0xc0) != 0x80) /* also stops at the NUL */
+			return 0;
+		cp = cp << 6 | (s[i] & 0x3f);
+	}
+	if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return n;
+}
+
+/*
+ * Fault messages quote the request's path and fields, which may hold
+ * bytes that are not UTF-8 (or a character cut by the length limit);
+ * JSON strings must be UTF-8, so each invalid byte becomes '?'.
+ */
+void api_utf8_sanitize(char *s)
+{
+	unsigned char *p = (unsigned char *)s;
+
+	while (*p) {
+		size_t n = utf8_seq_len(p);
+
+		if (n == 0) {
+			*p++ = '?';
+			continue;
+		}
+		p += n;
+	}
+}
+
 void api_reply_fault(struct api_response *resp, unsigned status, const char *fmt, ...)
 {
 	char msg[API_ERR_MAX];
@@ -18,6 +63,7 @@ void api_reply_fault(struct api_response *resp, unsigned status, const char *fmt
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	api_utf8_sanitize(msg);
 	resp->status = status;
 	free(resp->body);
 	resp->body = NULL;
@@ -26,6 +72,9 @@ void api_reply_fault(struct api_response *resp, unsigned status, const char *fmt
 		resp->body = json_dumps(obj, JSON_COMPACT);
 		json_decref(obj);
 	}
+	/* Out of memory: a fixed answer still has the contract's shape. */
+	if (!resp->body)
+		resp->body = strdup("{\"fault_message\":\"out of memory\"}");
 }
 
 void api_reply_json(struct api_response *resp, json_t *obj)

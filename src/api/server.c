@@ -188,6 +188,18 @@ static int clear_stale_socket(const struct sockaddr_un *addr)
 	return ret;
 }
 
+/*
+ * Paths are matched as they were sent, as Firecracker does: no percent
+ * decoding (libmicrohttpd's default would turn /drives/a%00b into the
+ * drive "a"). Ids with '%' then fail the id check like any other byte.
+ */
+static size_t no_unescape(void *cls, struct MHD_Connection *c, char *s)
+{
+	(void)cls;
+	(void)c;
+	return strlen(s);
+}
+
 int api_server_start(const char *path, struct api_ctx *ctx, struct api_server **out)
 {
 	struct sockaddr_un addr = { .sun_family = AF_UNIX };
@@ -230,7 +242,8 @@ int api_server_start(const char *path, struct api_ctx *ctx, struct api_server **
 				     MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_NOTIFY_COMPLETED,
 				     on_completed, s,
 				     MHD_OPTION_CONNECTION_TIMEOUT,
-				     (unsigned)API_CONNECTION_TIMEOUT_S, MHD_OPTION_END);
+				     (unsigned)API_CONNECTION_TIMEOUT_S, MHD_OPTION_UNESCAPE_CALLBACK,
+				     no_unescape, NULL, MHD_OPTION_END);
 	if (!s->daemon) {
 		ret = -EIO;
 		log_errx("api", "cannot start the HTTP server on %s", path);

@@ -637,6 +637,24 @@ static void test_boot_config_cmdline(void **state)
 	assert_string_equal(ctx->boot->disks[1].id, "data");
 }
 
+/* Regression (fuzz_api): faults quoting bytes that are not UTF-8 had no body. */
+static void test_fault_message_non_utf8(void **state)
+{
+	char path[256];
+
+	(void)state;
+	expect_fault("GET", "/\xff", NULL, "?");
+	expect_fault("PUT", "/drives/\xc3", "{}", "");
+	/* a 2-byte character cut by the message's length limit */
+	memset(path, 'a', sizeof(path));
+	path[0] = '/';
+	memcpy(path + 199, "\xc3\xa9", 2);
+	path[201] = 0;
+	expect_fault("GET", path, NULL, "aaaa");
+	/* valid UTF-8 stays as it is */
+	expect_fault("GET", "/caf\xc3\xa9", NULL, "caf\xc3\xa9");
+}
+
 static void test_boot_config_boot_args(void **state)
 {
 	(void)state;
@@ -881,6 +899,7 @@ int main(void)
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 	const struct CMUnitTest tests[] = {
 		T(test_instance_and_version),
+		T(test_fault_message_non_utf8),
 		T(test_unknown_path_and_method),
 		T(test_malformed_json),
 		T(test_oversize_body),
