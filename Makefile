@@ -73,12 +73,26 @@ $(BUILD)/tests/unit/%: tests/unit/%.c $(BUILD)/libosprey-asan.a
 		-Wno-missing-prototypes -Wno-missing-declarations \
 		-o $@ $< $(BUILD)/libosprey-asan.a -lcmocka $(LDLIBS)
 
-# libFuzzer targets (clang). Each links the library sources it fuzzes.
-FUZZ_CFLAGS := -std=gnu11 -g -O1 -D_GNU_SOURCE -Isrc -Iguest/abi \
-	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
-$(BUILD)/fuzz/%: fuzz/%.c $(LIB_SRCS)
+# libFuzzer targets (clang). The library is compiled once with coverage
+# instrumentation and the sanitizers (libosprey-fuzz.a); each target links
+# what it uses from it.
+FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=all
+FUZZ_CFLAGS := -std=gnu11 -g -O1 -D_GNU_SOURCE -Isrc -Iguest/abi $(API_CFLAGS) \
+	-fsanitize=fuzzer $(FUZZ_SAN)
+FUZZ_LIB_CFLAGS := -std=gnu11 -g -O1 -fsanitize=fuzzer-no-link $(FUZZ_SAN) \
+	-Wno-gnu-variable-sized-type-not-at-end
+FUZZ_OBJS := $(patsubst src/%.c,$(BUILD)/obj/fuzz/%.o,$(LIB_SRCS))
+$(BUILD)/obj/fuzz/%.o: src/%.c
 	@mkdir -p $(dir $@)
-	$(CLANG) $(FUZZ_CFLAGS) -o $@ $< $(LIB_SRCS) $(LDLIBS)
+	$(CLANG) $(CPPFLAGS_COMMON) $(FUZZ_LIB_CFLAGS) -c $< -o $@
+
+$(BUILD)/libosprey-fuzz.a: $(FUZZ_OBJS)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/fuzz/%: fuzz/%.c $(BUILD)/libosprey-fuzz.a
+	@mkdir -p $(dir $@)
+	$(CLANG) $(FUZZ_CFLAGS) -o $@ $< $(BUILD)/libosprey-fuzz.a $(LDLIBS)
 
 # osprey-ctl, the API client (src/ctl, docs/ctl.md): a separate program
 # on libcurl and jansson that uses only base/parse.c of the library.
@@ -108,5 +122,5 @@ format:
 clean:
 	rm -rf $(BUILD)
 
--include $(REL_OBJS:.o=.d) $(ASAN_OBJS:.o=.d) $(BUILD)/obj/release/main.d $(BUILD)/obj/asan/main.d
+-include $(REL_OBJS:.o=.d) $(ASAN_OBJS:.o=.d) $(FUZZ_OBJS:.o=.d) $(BUILD)/obj/release/main.d $(BUILD)/obj/asan/main.d
 -include $(patsubst tests/unit/%.c,$(BUILD)/obj/unit/%.d,$(UNIT_SRCS))
