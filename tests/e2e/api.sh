@@ -38,8 +38,9 @@ make_rootfs() {
 }
 
 # The guest's commands: the root drive is /dev/vda; READY, then time for
-# the host to pause, resume and inflate the balloon.
-GUEST_CMDS='mkdir -p /mnt; mount -t ext4 /dev/vda /mnt || echo MOUNT-FAILED; echo KNOWN=$(cat /mnt/known.txt); echo CMDLINE=$(cat /proc/cmdline); echo READY; sleep 12; echo SLEPT'
+# the host to pause, resume and inflate the balloon; the guest's wall
+# clock (kvmclock) before and after, to compare with the host's.
+GUEST_CMDS='mkdir -p /mnt; mount -t ext4 /dev/vda /mnt || echo MOUNT-FAILED; echo KNOWN=$(cat /mnt/known.txt); echo CMDLINE=$(cat /proc/cmdline); echo T0=$(date +%s); echo READY; i=0; while [ $i -lt 12 ]; do sleep 1; echo TICK $i; i=$((i+1)); done; echo T1=$(date +%s); echo SLEPT'
 
 test_getting_started_flow_through_api() {
 	[[ -f "$KERNEL_DIR/vmlinux" && -f "$INITRAMFS" ]] || fail "default guest missing"
@@ -65,7 +66,14 @@ test_getting_started_flow_through_api() {
 		fail "the guest did not get to its commands"
 	}
 	expect_204 PATCH /vm '{"state": "Paused"}'
-	sleep 1
+	# Paused: the guest, which prints a TICK line every second, prints
+	# nothing (its vCPUs are parked; what was already on its way to the
+	# console gets half a second).
+	local lines_paused
+	sleep 0.5
+	lines_paused=$(wc -l <"$TEST_TMP/out")
+	sleep 3
+	[[ $(wc -l <"$TEST_TMP/out") == "$lines_paused" ]] || fail "the guest printed while paused"
 	expect_204 PATCH /vm '{"state": "Resumed"}'
 	expect_204 PATCH /balloon '{"amount_mib": 16}'
 	local inflated=no
@@ -78,6 +86,9 @@ test_getting_started_flow_through_api() {
 		sleep 0.1
 	done
 	[[ $inflated == yes ]] || fail "balloon did not reach 16 MiB: $code $(cat "$TEST_TMP/body")"
+	wait_line '^SLEPT' "$BOOT_LIMIT" || fail "the guest did not finish its sleep"
+	local host_t1
+	host_t1=$(date +%s)
 	status=0
 	timeout "$BOOT_LIMIT" tail --pid="$pid" -f /dev/null
 	wait "$pid" || status=$?
@@ -90,6 +101,16 @@ test_getting_started_flow_through_api() {
 	expect_grep '^CMDLINE=.*osprey.pv=1 console=ttyS0 reboot=k panic=1 pci=off quiet .*root=/dev/vda rw' "$TEST_TMP/out"
 	expect_no_grep '^CMDLINE=.*i8042.dumbkbd' "$TEST_TMP/out"
 	expect_grep '^SLEPT$' "$TEST_TMP/out"
+	# The guest's clock stayed sane across the pause: it agrees with the
+	# host's wall clock afterwards (within 5 s: the output is polled), and
+	# the sleep took at least its 12 s.
+	local t0 t1
+	t0=$(sed -n 's/^T0=\([0-9]*\)$/\1/p' "$TEST_TMP/out")
+	t1=$(sed -n 's/^T1=\([0-9]*\)$/\1/p' "$TEST_TMP/out")
+	[[ -n "$t0" && -n "$t1" ]] || fail "no guest clock readings"
+	((t1 - t0 >= 12)) || fail "guest slept $((t1 - t0)) s of 12"
+	((t1 - host_t1 <= 5 && host_t1 - t1 <= 5)) ||
+		fail "guest clock $t1, host clock $host_t1 after resume"
 	expect_grep '^osprey-guest: exit status 0$' "$TEST_TMP/out"
 	expect_grep 'api: paused' "$TEST_TMP/err"
 }
