@@ -176,10 +176,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		int ret = virtq_pop(&q, &elem);
 
 		if (ret == 0) {
-			virtq_set_notify(&q, true);
-			if (!virtq_has_work(&q))
+			if (!virtq_rearm(&q))
 				break;
-			virtq_set_notify(&q, false);
 			continue;
 		}
 		if (ret < 0) {

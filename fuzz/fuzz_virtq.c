@@ -118,10 +118,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (ret == 0) {
 			if (!renotify)
 				break;
-			virtq_set_notify(&q, true);
-			if (!virtq_has_work(&q))
+			if (!virtq_rearm(&q))
 				break;
-			virtq_set_notify(&q, false);
 			continue;
 		}
 		if (ret < 0) {

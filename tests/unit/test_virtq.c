@@ -510,6 +510,23 @@ static void test_set_notify_event_idx(void **state)
 	assert_int_equal(avail_event(f), 4);
 }
 
+/* virtq_rearm: empty ring -> notifications on; work -> off again, true. */
+static void test_rearm(void **state)
+{
+	struct fx *f = *state;
+
+	qinit(f, 16, false, false);
+	desc(f, 0, BUF, 1, 0, 0);
+	virtq_set_notify(&f->q, false);
+	assert_false(virtq_rearm(&f->q));
+	assert_int_equal(r16(f, USED), 0);
+	offer(f, 0);
+	virtq_set_notify(&f->q, false);
+	assert_true(virtq_rearm(&f->q));
+	assert_int_equal(r16(f, USED), VIRTQ_USED_F_NO_NOTIFY);
+	assert_int_equal(virtq_pop(&f->q, &f->e), 1);
+}
+
 /* ---- hostile rings ---- */
 
 static void test_cycle_direct(void **state)
@@ -881,6 +898,7 @@ int main(void)
 		T(test_event_idx_wrap),
 		T(test_set_notify_flags),
 		T(test_set_notify_event_idx),
+		T(test_rearm),
 		T(test_cycle_direct),
 		T(test_cycle_self),
 		T(test_cycle_indirect),
