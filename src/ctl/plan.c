@@ -137,13 +137,14 @@ static void getopt_reset(void)
 }
 
 /*
- * The options of a command that takes no arguments: --help and, unless
+ * The options of a command with at most one option: --help and, unless
  * lopt is NULL, lopt (short option: its first letter) with a value, the
- * last one given in *val (NULL when not given). Returns 1 after --help
- * (p->usage set), 0, or -EINVAL.
+ * last one given in *val (NULL when not given). args: arguments may follow
+ * (from argv[optind]; the caller checks them), else there must be none.
+ * Returns 1 after --help (p->usage set), 0, or -EINVAL.
  */
 static int getopt_one(const struct ctl_cmd *cmd, int argc, char **argv, const char *lopt,
-		      const char **val, struct ctl_plan *p, char *err, size_t errlen)
+		      const char **val, bool args, struct ctl_plan *p, char *err, size_t errlen)
 {
 	struct option opts[3] = { { NULL, 0, NULL, 0 } };
 	char optstring[8] = "+:h";
@@ -168,7 +169,7 @@ static int getopt_one(const struct ctl_cmd *cmd, int argc, char **argv, const ch
 			return getopt_bad(c, argv, err, errlen);
 		}
 	}
-	if (optind < argc)
+	if (!args && optind < argc)
 		return bad(err, errlen, "unexpected argument '%s'", argv[optind]);
 	return 0;
 }
@@ -194,6 +195,20 @@ static int check_id(const char *what, const char *id, char *err, size_t errlen)
 			   "%s id '%s': 1 to 64 letters, digits, '_', '-', '.' or '~'", what,
 			   id);
 	return 0;
+}
+
+/*
+ * A device's id: *id, or PREFIX<index> (written to defid) when none was
+ * given; then checked as check_id does.
+ */
+static int device_id(const char *what, const char *prefix, unsigned index, const char **id,
+		     char *defid, size_t defidlen, char *err, size_t errlen)
+{
+	if (!*id) {
+		snprintf(defid, defidlen, "%s%u", prefix, index);
+		*id = defid;
+	}
+	return check_id(what, *id, err, errlen);
 }
 
 static int parse_count(const char *what, const char *s, uint64_t max, uint64_t *out, char *err,
@@ -263,11 +278,7 @@ static int add_disk(struct ctl_plan *p, const char *spec, unsigned index, char *
 			goto out;
 		}
 	}
-	if (!id) {
-		snprintf(defid, sizeof(defid), "disk%u", index);
-		id = defid;
-	}
-	ret = check_id("--disk", id, err, errlen);
+	ret = device_id("--disk", "disk", index, &id, defid, sizeof(defid), err, errlen);
 	if (ret)
 		goto out;
 	body = json_pack("{s:s, s:s, s:b, s:b}", "drive_id", id, "path_on_host", path,
@@ -318,11 +329,7 @@ static int add_net(struct ctl_plan *p, const char *spec, unsigned index, char *e
 		ret = bad(err, errlen, "--net '%s': tap=NAME is required", spec);
 		goto out;
 	}
-	if (!id) {
-		snprintf(defid, sizeof(defid), "eth%u", index);
-		id = defid;
-	}
-	ret = check_id("--net", id, err, errlen);
+	ret = device_id("--net", "eth", index, &id, defid, sizeof(defid), err, errlen);
 	if (ret)
 		goto out;
 	body = json_pack("{s:s, s:s}", "iface_id", id, "host_dev_name", tap);
@@ -586,7 +593,7 @@ static int build_configure(const struct ctl_cmd *cmd, int argc, char **argv, str
 static int build_simple(const struct ctl_cmd *cmd, int argc, char **argv, struct ctl_plan *p,
 			char *err, size_t errlen)
 {
-	int ret = getopt_one(cmd, argc, argv, NULL, NULL, p, err, errlen);
+	int ret = getopt_one(cmd, argc, argv, NULL, NULL, false, p, err, errlen);
 
 	if (ret)
 		return ret < 0 ? ret : 0;
@@ -606,7 +613,7 @@ static int build_get_patch(const struct ctl_cmd *cmd, int argc, char **argv, str
 	uint64_t n;
 	int ret;
 
-	ret = getopt_one(cmd, argc, argv, set->opt, &val, p, err, errlen);
+	ret = getopt_one(cmd, argc, argv, set->opt, &val, false, p, err, errlen);
 	if (ret)
 		return ret < 0 ? ret : 0;
 	if (!val)
@@ -659,20 +666,12 @@ static const char raw_usage[] =
 static int build_raw(const struct ctl_cmd *cmd, int argc, char **argv, struct ctl_plan *p,
 		     char *err, size_t errlen)
 {
-	static const struct option opts[] = {
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
 	const char *method, *path;
-	int c, ret;
+	int ret;
 
-	getopt_reset();
-	while ((c = getopt_long(argc, argv, "+:h", opts, NULL)) != -1) {
-		if (c != 'h')
-			return getopt_bad(c, argv, err, errlen);
-		p->usage = cmd->usage;
-		return 0;
-	}
+	ret = getopt_one(cmd, argc, argv, NULL, NULL, true, p, err, errlen);
+	if (ret)
+		return ret < 0 ? ret : 0;
 	if (argc - optind < 2 || argc - optind > 3)
 		return bad(err, errlen, "needs METHOD PATH [BODY]");
 	method = argv[optind];
