@@ -18,16 +18,11 @@ import os
 import re
 import statistics
 import subprocess
-import sys
 import time
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+from common import build, osprey_cmdline
+
 MARKER = b"osprey-guest: init reached"
-
-
-def sh(cmd):
-    return subprocess.run(cmd, shell=True, check=True, capture_output=True,
-                          text=True, cwd=ROOT).stdout.strip().splitlines()[-1]
 
 
 def guest_ram_mappings_rss(pid, mem_bytes):
@@ -87,31 +82,12 @@ def main():
     ap.add_argument("--timeout", type=float, default=600)
     args = ap.parse_args()
 
-    subprocess.run([os.path.join(ROOT, "scripts/deps.sh"), "--bench"], check=True)
-    kdir = sh("scripts/build-kernel.sh")
-    initrd = sh("scripts/build-initramfs.sh")
-    subprocess.run(["make", "-s", "-C", ROOT, "build/osprey"], check=True)
-    osprey = os.path.join(ROOT, "build/osprey")
-    vmlinux = os.path.join(kdir, "vmlinux")
+    osprey, vmlinux, initrd = build()
     mem_bytes = int(args.memory) << 20
 
     # The exact command line osprey builds (defaults + CPU template) + quiet,
     # so QEMU's guest gets the same one.
-    cmdline = None
-    p = subprocess.Popen([osprey, "run", "--kernel", vmlinux, "--initrd", initrd,
-                          "--memory", args.memory, "--cmdline", "quiet", "--log-level",
-                          "info", "--console", "none"],
-                         stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                         stderr=subprocess.PIPE, text=True)
-    for line in p.stderr:
-        m = re.search(r"command line: (.*)$", line)
-        if m:
-            cmdline = m.group(1)
-            break
-    p.kill()
-    p.wait()
-    if not cmdline:
-        sys.exit("could not learn osprey's kernel command line")
+    cmdline = osprey_cmdline(osprey, vmlinux, initrd, args.memory)
 
     osprey_argv = [osprey, "run", "--kernel", vmlinux, "--initrd", initrd,
                    "--memory", args.memory, "--cpus", str(args.cpus),

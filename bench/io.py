@@ -31,7 +31,8 @@ import sys
 import tempfile
 import time
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+from common import ROOT, build, osprey_cmdline
+
 NS_HOST_IP = "192.168.205.1"  # inside the private namespace only
 NS_GUEST_IP = "192.168.205.2"
 TAP = "ospbench0"
@@ -39,29 +40,10 @@ SINK_PORT, SOURCE_PORT = 9201, 9202
 LINE = re.compile(r"iobench: (\S+) .*= ([0-9.]+) (MB/s|IOPS|Mbit/s)")
 
 
-def sh(cmd):
-    return subprocess.run(cmd, shell=True, check=True, capture_output=True,
-                          text=True, cwd=ROOT).stdout.strip().splitlines()[-1]
-
-
-def osprey_cmdline(osprey, vmlinux, initrd, memory):
-    """The exact command line osprey builds (defaults + CPU template)."""
-    p = subprocess.Popen([osprey, "run", "--kernel", vmlinux, "--initrd", initrd,
-                          "--memory", memory, "--cmdline", "quiet", "--log-level",
-                          "info", "--console", "none"],
-                         stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                         stderr=subprocess.PIPE, text=True)
-    cmdline = None
-    for line in p.stderr:
-        m = re.search(r"command line: (.*)$", line)
-        if m:
-            cmdline = m.group(1)
-            break
-    p.kill()
-    p.wait()
-    if not cmdline:
-        sys.exit("could not learn osprey's kernel command line")
-    # Device parameters are each VMM's own business.
+def guest_cmdline(osprey, vmlinux, initrd, memory):
+    """osprey's command line without its device parameters: those are each
+    VMM's own business."""
+    cmdline = osprey_cmdline(osprey, vmlinux, initrd, memory)
     return " ".join(w for w in cmdline.split() if not w.startswith("virtio_mmio."))
 
 
@@ -173,12 +155,7 @@ def main():
     if os.geteuid() != 0:
         sys.exit("needs root (network namespace, tap)")
 
-    subprocess.run([os.path.join(ROOT, "scripts/deps.sh"), "--bench"], check=True)
-    kdir = sh("scripts/build-kernel.sh")
-    initrd = sh("scripts/build-initramfs.sh")
-    subprocess.run(["make", "-s", "-C", ROOT, "build/osprey"], check=True)
-    osprey = os.path.join(ROOT, "build/osprey")
-    vmlinux = os.path.join(kdir, "vmlinux")
+    osprey, vmlinux, initrd = build()
     tmp = tempfile.mkdtemp(prefix="osprey-io-", dir="/var/tmp")
     ns = None
     try:
@@ -189,7 +166,7 @@ def main():
         img = os.path.join(tmp, "disk.img")
         subprocess.run(["dd", "if=/dev/urandom", f"of={img}", "bs=1M",
                         f"count={args.disk_mib}", "status=none"], check=True)
-        cmdline = osprey_cmdline(osprey, vmlinux, initrd, args.memory)
+        cmdline = guest_cmdline(osprey, vmlinux, initrd, args.memory)
 
         s, r, n = args.seq_mib, args.rand_seconds, args.net_mib
         guest = (f"iobench seqread /dev/vda {s} 1048576; iobench seqwrite /dev/vda {s} 1048576;"

@@ -25,6 +25,7 @@
 #include <string.h>
 
 #include "base/log.h"
+#include "ring.h"
 #include "virtio/blk.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -34,11 +35,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static struct guest_mem mem;
 static struct virtq_elem elem;
-
-static uint16_t rd16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] | p[1] << 8);
-}
 
 static uint64_t rd64(const uint8_t *p)
 {
@@ -152,7 +148,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct virtq q;
 	struct virtio_blk_req req;
 	uint64_t cap;
-	uint16_t qsize, start;
+	uint16_t qsize;
 	bool ro, flush;
 	unsigned limit;
 
@@ -163,19 +159,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (guest_mem_init(&mem, RAM_SIZE))
 			abort();
 	}
-	memset(mem.mapping, 0, mem.mapping_size);
-	memcpy(mem.mapping, data + HDR,
-	       size - HDR < mem.mapping_size ? size - HDR : mem.mapping_size);
+	fuzz_guest_image(&mem, data, size, HDR);
 
 	qsize = (uint16_t)(1u << (data[0] % 9));
 	ro = data[1] & 4;
 	flush = data[1] & 8;
-	start = rd16(data + 2);
 	cap = rd64(data + 10);
-	if (virtq_init(&q, &mem, qsize, (gpa_t)rd16(data + 4) * 16, (gpa_t)rd16(data + 6) * 2,
-		       (gpa_t)rd16(data + 8) * 4, data[1] & 1, data[1] & 2))
+	if (fuzz_ring_init(&q, &mem, qsize, data))
 		return 0;
-	q.last_avail = q.used_idx = q.signalled_used = start;
 
 	limit = 2u * qsize + 8;
 	for (unsigned iter = 0; iter < limit; iter++) {
@@ -185,10 +176,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		int ret = virtq_pop(&q, &elem);
 
 		if (ret == 0) {
-			virtq_set_notify(&q, true);
-			if (!virtq_has_work(&q))
+			if (!virtq_rearm(&q))
 				break;
-			virtq_set_notify(&q, false);
 			continue;
 		}
 		if (ret < 0) {

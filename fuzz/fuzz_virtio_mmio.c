@@ -133,10 +133,8 @@ static void fk_queue_notify(struct virtio_dev *d, unsigned qi)
 		int ret = virtq_pop(q, &elem);
 
 		if (ret == 0) {
-			virtq_set_notify(q, true);
-			if (!virtq_has_work(q))
+			if (!virtq_rearm(q))
 				break;
-			virtq_set_notify(q, false);
 			continue;
 		}
 		if (ret < 0) {

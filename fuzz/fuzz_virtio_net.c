@@ -25,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ring.h"
 #include "virtio/net.h"
 #include "virtio/queue.h"
 
@@ -40,21 +41,9 @@ static struct iovec iov[VIRTIO_NET_TX_IOV_MAX];
 static uint8_t flat[VIRTIO_NET_MAX_PACKET];
 static uint8_t pkt[VIRTIO_NET_MAX_PACKET];
 
-static uint16_t rd16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] | p[1] << 8);
-}
-
 static int qinit(struct virtq *q, const uint8_t *data)
 {
-	uint16_t start = rd16(data + 2);
-	int ret = virtq_init(q, &mem, (uint16_t)(1u << (data[0] % 9)), (gpa_t)rd16(data + 4) * 16,
-			     (gpa_t)rd16(data + 6) * 2, (gpa_t)rd16(data + 8) * 4, data[1] & 1,
-			     data[1] & 2);
-
-	if (!ret)
-		q->last_avail = q->used_idx = q->signalled_used = start;
-	return ret;
+	return fuzz_ring_init(q, &mem, (uint16_t)(1u << (data[0] % 9)), data);
 }
 
 static void fuzz_tx(const uint8_t *data, uint64_t features)
@@ -162,14 +151,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			    (1ULL << VIRTIO_NET_F_HOST_TSO4) | (1ULL << VIRTIO_NET_F_HOST_TSO6) |
 			    (1ULL << VIRTIO_NET_F_GUEST_TSO4) | (1ULL << VIRTIO_NET_F_GUEST_TSO6);
 
-	memset(mem.mapping, 0, mem.mapping_size);
-	memcpy(mem.mapping, data + HDR,
-	       size - HDR < mem.mapping_size ? size - HDR : mem.mapping_size);
+	fuzz_guest_image(&mem, data, size, HDR);
 	fuzz_tx(data, features);
 
-	memset(mem.mapping, 0, mem.mapping_size);
-	memcpy(mem.mapping, data + HDR,
-	       size - HDR < mem.mapping_size ? size - HDR : mem.mapping_size);
+	fuzz_guest_image(&mem, data, size, HDR);
 	fuzz_rx(data, features);
 	return 0;
 }

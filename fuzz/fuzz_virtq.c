@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ring.h"
 #include "virtio/queue.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -33,11 +34,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 static struct guest_mem mem;
 static struct virtq_elem elem;
 static uint8_t scratch[64 * 1024];
-
-static uint16_t rd16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] | p[1] << 8);
-}
 
 /* Every segment lies inside the guest mapping; returns the byte total. */
 static uint64_t check_segs(const struct iovec *iov, unsigned n)
@@ -98,7 +94,7 @@ static void check_copies(const struct virtq_elem *e)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct virtq q;
-	uint16_t qsize, start;
+	uint16_t qsize;
 	bool fill, renotify;
 	unsigned limit;
 
@@ -106,18 +102,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	if (!mem.mapping && guest_mem_init(&mem, RAM_SIZE))
 		abort();
-	memset(mem.mapping, 0, mem.mapping_size);
-	memcpy(mem.mapping, data + HDR,
-	       size - HDR < mem.mapping_size ? size - HDR : mem.mapping_size);
+	fuzz_guest_image(&mem, data, size, HDR);
 
 	qsize = (uint16_t)(1u << (data[0] % 13));
 	fill = data[1] & 4;
 	renotify = data[1] & 8;
-	start = rd16(data + 2);
-	if (virtq_init(&q, &mem, qsize, (gpa_t)rd16(data + 4) * 16, (gpa_t)rd16(data + 6) * 2,
-		       (gpa_t)rd16(data + 8) * 4, data[1] & 1, data[1] & 2))
+	if (fuzz_ring_init(&q, &mem, qsize, data))
 		return 0;
-	q.last_avail = q.used_idx = q.signalled_used = start;
 
 	/* Writes into the rings can keep moving avail idx: bound the loop. */
 	limit = 2u * qsize + 8;
@@ -127,10 +118,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (ret == 0) {
 			if (!renotify)
 				break;
-			virtq_set_notify(&q, true);
-			if (!virtq_has_work(&q))
+			if (!virtq_rearm(&q))
 				break;
-			virtq_set_notify(&q, false);
 			continue;
 		}
 		if (ret < 0) {

@@ -3,7 +3,6 @@
 #include "api/backend_vmm.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -12,6 +11,7 @@
 
 #include "base/log.h"
 #include "base/metrics.h"
+#include "loader/loader.h"
 #include "virtio/balloon.h"
 #include "vmm/vm.h"
 
@@ -75,32 +75,17 @@ static void *vmm_thread(void *arg)
 	return NULL;
 }
 
-static int check_readable(const char *what, const char *path, char *err, size_t errlen)
-{
-	int fd;
-
-	if (!path)
-		return 0;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		snprintf(err, errlen, "%s %s: %s", what, path, strerror(errno));
-		return -errno;
-	}
-	close(fd);
-	return 0;
-}
-
 static int be_start(void *opaque, const struct vm_config *cfg, char *err, size_t errlen)
 {
 	struct api_vmm *v = opaque;
 	struct vm *vm = NULL;
 	int ret;
 
-	ret = check_readable("kernel", cfg->kernel_path, err, errlen);
+	ret = loader_check_readable("kernel", " ", cfg->kernel_path, err, errlen);
 	if (!ret)
-		ret = check_readable("initrd", cfg->initrd_path, err, errlen);
+		ret = loader_check_readable("initrd", " ", cfg->initrd_path, err, errlen);
 	for (unsigned i = 0; !ret && i < cfg->ndisks; i++)
-		ret = check_readable("drive", cfg->disks[i].path, err, errlen);
+		ret = loader_check_readable("drive", " ", cfg->disks[i].path, err, errlen);
 	if (ret)
 		return ret;
 	ret = vm_create(cfg, &vm);

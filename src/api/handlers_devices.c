@@ -31,6 +31,24 @@ static bool check_path_id(const struct api_req *req, struct api_response *resp, 
 	return true;
 }
 
+/*
+ * The checks a device PATCH starts with: the ids, and a started machine
+ * (what: "drives", "interfaces"). false: the fault is in resp.
+ */
+static bool check_patch(const struct api_ctx *ctx, const struct api_req *req,
+			struct api_response *resp, const char *id, const char *what)
+{
+	if (!check_path_id(req, resp, id))
+		return false;
+	if (ctx->state == API_NOT_STARTED) {
+		api_reply_fault(resp, 400,
+				"PATCH %s: %s can be patched only after InstanceStart (use PUT before)",
+				req->path, what);
+		return false;
+	}
+	return true;
+}
+
 static int find_drive(const struct api_ctx *ctx, const char *id)
 {
 	for (unsigned i = 0; i < ctx->cfg.ndisks; i++)
@@ -139,13 +157,8 @@ void api_patch_drive(struct api_ctx *ctx, const struct api_req *req, struct api_
 	if (api_unpack(req, resp, req->body, "{s:s, s?s, s?o}", "drive_id", &id, "path_on_host",
 		       &path, "rate_limiter", &rl_obj))
 		return;
-	if (!check_path_id(req, resp, id))
+	if (!check_patch(ctx, req, resp, id, "drives"))
 		return;
-	if (ctx->state == API_NOT_STARTED) {
-		api_reply_fault(resp, 400, "PATCH %s: drives can be patched only after InstanceStart (use PUT before)",
-				req->path);
-		return;
-	}
 	if (path && !*path) {
 		api_reply_fault(resp, 400, "PATCH %s: path_on_host is empty", req->path);
 		return;
@@ -294,14 +307,8 @@ void api_patch_net(struct api_ctx *ctx, const struct api_req *req, struct api_re
 	if (api_unpack(req, resp, req->body, "{s:s, s?o, s?o}", "iface_id", &id,
 		       "rx_rate_limiter", &rx_obj, "tx_rate_limiter", &tx_obj))
 		return;
-	if (!check_path_id(req, resp, id))
+	if (!check_patch(ctx, req, resp, id, "interfaces"))
 		return;
-	if (ctx->state == API_NOT_STARTED) {
-		api_reply_fault(resp, 400,
-				"PATCH %s: interfaces can be patched only after InstanceStart (use PUT before)",
-				req->path);
-		return;
-	}
 	if (api_parse_rate_limiter(req, resp, rx_obj, "rx_rate_limiter", &rx) ||
 	    api_parse_rate_limiter(req, resp, tx_obj, "tx_rate_limiter", &tx))
 		return;

@@ -139,6 +139,22 @@ void api_drop_nulls(json_t *obj)
 	}
 }
 
+/*
+ * A member that must be an object when given (what names it): drops its
+ * null members. -EINVAL: the fault is in resp.
+ */
+static int check_object(const struct api_req *req, struct api_response *resp, json_t *obj,
+			const char *what)
+{
+	api_drop_nulls(obj);
+	if (!json_is_object(obj)) {
+		api_reply_fault(resp, 400, "%s %s: %s must be an object", req->method, req->path,
+				what);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 static int parse_bucket(const struct api_req *req, struct api_response *resp, json_t *obj,
 			const char *what, struct rate_bucket_config *b)
 {
@@ -147,12 +163,8 @@ static int parse_bucket(const struct api_req *req, struct api_response *resp, js
 	memset(b, 0, sizeof(*b));
 	if (!obj)
 		return 0;
-	api_drop_nulls(obj);
-	if (!json_is_object(obj)) {
-		api_reply_fault(resp, 400, "%s %s: %s must be an object", req->method, req->path,
-				what);
+	if (check_object(req, resp, obj, what))
 		return -EINVAL;
-	}
 	if (api_unpack(req, resp, obj, "{s:I, s?I, s:I}", "size", &size, "one_time_burst", &burst,
 		       "refill_time", &refill))
 		return -EINVAL;
@@ -176,12 +188,8 @@ int api_parse_rate_limiter(const struct api_req *req, struct api_response *resp,
 	memset(out, 0, sizeof(*out));
 	if (!obj)
 		return 0;
-	api_drop_nulls(obj);
-	if (!json_is_object(obj)) {
-		api_reply_fault(resp, 400, "%s %s: %s must be an object", req->method, req->path,
-				what);
+	if (check_object(req, resp, obj, what))
 		return -EINVAL;
-	}
 	if (api_unpack(req, resp, obj, "{s?o, s?o}", "bandwidth", &bw, "ops", &ops))
 		return -EINVAL;
 	snprintf(sub, sizeof(sub), "%s.bandwidth", what);

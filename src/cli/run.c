@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 /* `osprey run`: command-line front end onto struct vm_config. */
 #include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +12,7 @@
 #include "base/metrics.h"
 #include "base/parse.h"
 #include "cli/cli.h"
+#include "loader/loader.h"
 #include "vmm/vm.h"
 
 enum {
@@ -261,25 +261,6 @@ int cli_parse_run(int argc, char **argv, struct vm_config *cfg, char *err, size_
 	return 0;
 }
 
-/*
- * Fails early, before KVM is touched, when a boot file cannot be read, so
- * the error names the file rather than whatever step would trip next.
- */
-static int check_readable(const char *what, const char *path, char *err, size_t errlen)
-{
-	int fd;
-
-	if (!path)
-		return 0;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		snprintf(err, errlen, "%s: %s: %s", what, path, strerror(errno));
-		return -errno;
-	}
-	close(fd);
-	return 0;
-}
-
 int cmd_run(int argc, char **argv)
 {
 	struct vm_config cfg;
@@ -298,9 +279,9 @@ int cmd_run(int argc, char **argv)
 	if (!ret)
 		ret = vm_config_validate(&cfg, host_ram, err, sizeof(err));
 	if (!ret)
-		ret = check_readable("kernel", cfg.kernel_path, err, sizeof(err));
+		ret = loader_check_readable("kernel", ": ", cfg.kernel_path, err, sizeof(err));
 	if (!ret)
-		ret = check_readable("initrd", cfg.initrd_path, err, sizeof(err));
+		ret = loader_check_readable("initrd", ": ", cfg.initrd_path, err, sizeof(err));
 	if (!ret && metrics_path)
 		ret = metrics_init(metrics_path, err, sizeof(err));
 	if (ret) {

@@ -21,15 +21,27 @@ struct ctl_cmd;
 typedef int (*ctl_build_fn)(const struct ctl_cmd *cmd, int argc, char **argv,
 			    struct ctl_plan *p, char *err, size_t errlen);
 
+/*
+ * A command that GETs cmd->path, or with its one option PATCHes cmd->path
+ * with {key: value}.
+ */
+struct ctl_setting {
+	const char *opt; /* the long option; its first letter is the short one */
+	const char *key;
+	int (*parse)(const char *what, const char *s, uint64_t *out, char *err, size_t errlen);
+};
+
 struct ctl_cmd {
 	const char *name;
 	const char *usage;
 	ctl_build_fn build;
-	/* simple commands: one request, a constant JSON body or none */
+	/* simple commands: one request, a constant JSON body or none; build_get_patch: path */
 	const char *method;
 	const char *path;
 	const char *body;
 	bool show;
+	/* build_get_patch commands: the option */
+	const struct ctl_setting *setting;
 };
 
 __attribute__((format(printf, 3, 4))) static int bad(char *err, size_t errlen, const char *fmt,
@@ -124,6 +136,44 @@ static void getopt_reset(void)
 	opterr = 0;
 }
 
+/*
+ * The options of a command with at most one option: --help and, unless
+ * lopt is NULL, lopt (short option: its first letter) with a value, the
+ * last one given in *val (NULL when not given). args: arguments may follow
+ * (from argv[optind]; the caller checks them), else there must be none.
+ * Returns 1 after --help (p->usage set), 0, or -EINVAL.
+ */
+static int getopt_one(const struct ctl_cmd *cmd, int argc, char **argv, const char *lopt,
+		      const char **val, bool args, struct ctl_plan *p, char *err, size_t errlen)
+{
+	struct option opts[3] = { { NULL, 0, NULL, 0 } };
+	char optstring[8] = "+:h";
+	size_t n = 0;
+	int c;
+
+	if (lopt) {
+		opts[n++] = (struct option){ lopt, required_argument, NULL, lopt[0] };
+		snprintf(optstring, sizeof(optstring), "+:%c:h", lopt[0]);
+	}
+	opts[n] = (struct option){ "help", no_argument, NULL, 'h' };
+	if (val)
+		*val = NULL;
+	getopt_reset();
+	while ((c = getopt_long(argc, argv, optstring, opts, NULL)) != -1) {
+		if (lopt && c == lopt[0]) {
+			*val = optarg;
+		} else if (c == 'h') {
+			p->usage = cmd->usage;
+			return 1;
+		} else {
+			return getopt_bad(c, argv, err, errlen);
+		}
+	}
+	if (!args && optind < argc)
+		return bad(err, errlen, "unexpected argument '%s'", argv[optind]);
+	return 0;
+}
+
 /* If tok is "key=VALUE", returns VALUE. */
 static const char *opt_value(const char *tok, const char *key)
 {
@@ -145,6 +195,20 @@ static int check_id(const char *what, const char *id, char *err, size_t errlen)
 			   "%s id '%s': 1 to 64 letters, digits, '_', '-', '.' or '~'", what,
 			   id);
 	return 0;
+}
+
+/*
+ * A device's id: *id, or PREFIX<index> (written to defid) when none was
+ * given; then checked as check_id does.
+ */
+static int device_id(const char *what, const char *prefix, unsigned index, const char **id,
+		     char *defid, size_t defidlen, char *err, size_t errlen)
+{
+	if (!*id) {
+		snprintf(defid, defidlen, "%s%u", prefix, index);
+		*id = defid;
+	}
+	return check_id(what, *id, err, errlen);
 }
 
 static int parse_count(const char *what, const char *s, uint64_t max, uint64_t *out, char *err,
@@ -214,11 +278,7 @@ static int add_disk(struct ctl_plan *p, const char *spec, unsigned index, char *
 			goto out;
 		}
 	}
-	if (!id) {
-		snprintf(defid, sizeof(defid), "disk%u", index);
-		id = defid;
-	}
-	ret = check_id("--disk", id, err, errlen);
+	ret = device_id("--disk", "disk", index, &id, defid, sizeof(defid), err, errlen);
 	if (ret)
 		goto out;
 	body = json_pack("{s:s, s:s, s:b, s:b}", "drive_id", id, "path_on_host", path,
@@ -269,11 +329,7 @@ static int add_net(struct ctl_plan *p, const char *spec, unsigned index, char *e
 		ret = bad(err, errlen, "--net '%s': tap=NAME is required", spec);
 		goto out;
 	}
-	if (!id) {
-		snprintf(defid, sizeof(defid), "eth%u", index);
-		id = defid;
-	}
-	ret = check_id("--net", id, err, errlen);
+	ret = device_id("--net", "eth", index, &id, defid, sizeof(defid), err, errlen);
 	if (ret)
 		goto out;
 	body = json_pack("{s:s, s:s}", "iface_id", id, "host_dev_name", tap);
@@ -537,25 +593,36 @@ static int build_configure(const struct ctl_cmd *cmd, int argc, char **argv, str
 static int build_simple(const struct ctl_cmd *cmd, int argc, char **argv, struct ctl_plan *p,
 			char *err, size_t errlen)
 {
-	static const struct option opts[] = {
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	int c;
+	int ret = getopt_one(cmd, argc, argv, NULL, NULL, false, p, err, errlen);
 
-	getopt_reset();
-	while ((c = getopt_long(argc, argv, "+:h", opts, NULL)) != -1) {
-		if (c != 'h')
-			return getopt_bad(c, argv, err, errlen);
-		p->usage = cmd->usage;
-		return 0;
-	}
-	if (optind < argc)
-		return bad(err, errlen, "unexpected argument '%s'", argv[optind]);
+	if (ret)
+		return ret < 0 ? ret : 0;
 	if (!cmd->body)
 		return add_plain(p, cmd->method, cmd->show, err, errlen, "%s", cmd->path);
 	return add_json(p, cmd->method, json_loads(cmd->body, 0, NULL), err, errlen, "%s",
 			cmd->path);
+}
+
+/* Commands with one setting (cmd->setting): GET it, or PATCH it with the option. */
+static int build_get_patch(const struct ctl_cmd *cmd, int argc, char **argv, struct ctl_plan *p,
+			   char *err, size_t errlen)
+{
+	const struct ctl_setting *set = cmd->setting;
+	char what[32];
+	const char *val;
+	uint64_t n;
+	int ret;
+
+	ret = getopt_one(cmd, argc, argv, set->opt, &val, false, p, err, errlen);
+	if (ret)
+		return ret < 0 ? ret : 0;
+	if (!val)
+		return add_plain(p, "GET", true, err, errlen, "%s", cmd->path);
+	snprintf(what, sizeof(what), "--%s", set->opt);
+	if (set->parse(what, val, &n, err, errlen))
+		return -EINVAL;
+	return add_json(p, "PATCH", json_pack("{s:I}", set->key, (json_int_t)n), err, errlen,
+			"%s", cmd->path);
 }
 
 static const char balloon_usage[] =
@@ -567,39 +634,7 @@ static const char balloon_usage[] =
 	"  -h, --help          this help\n"
 	"The device itself is added before start: configure --balloon.\n";
 
-static int build_balloon(const struct ctl_cmd *cmd, int argc, char **argv, struct ctl_plan *p,
-			 char *err, size_t errlen)
-{
-	static const struct option opts[] = {
-		{ "target", required_argument, NULL, 't' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	const char *target = NULL;
-	uint64_t mib;
-	int c;
-
-	getopt_reset();
-	while ((c = getopt_long(argc, argv, "+:t:h", opts, NULL)) != -1) {
-		if (c == 't') {
-			target = optarg;
-		} else if (c == 'h') {
-			p->usage = cmd->usage;
-			return 0;
-		} else {
-			return getopt_bad(c, argv, err, errlen);
-		}
-	}
-	if (optind < argc)
-		return bad(err, errlen, "unexpected argument '%s'", argv[optind]);
-	if (!target) {
-		return add_plain(p, "GET", true, err, errlen, "/balloon");
-	}
-	if (parse_mib("--target", target, &mib, err, errlen))
-		return -EINVAL;
-	return add_json(p, "PATCH", json_pack("{s:I}", "amount_mib", (json_int_t)mib), err, errlen,
-		       "/balloon");
-}
+static const struct ctl_setting balloon_target = { "target", "amount_mib", parse_mib };
 
 static const char balloon_stats_usage[] =
 	"usage: osprey-ctl balloon-stats [--interval SECONDS]\n"
@@ -610,40 +645,15 @@ static const char balloon_stats_usage[] =
 	"                          (PATCH /balloon/statistics)\n"
 	"  -h, --help              this help\n";
 
-static int build_balloon_stats(const struct ctl_cmd *cmd, int argc, char **argv,
-			       struct ctl_plan *p, char *err, size_t errlen)
+/* A polling interval in seconds. */
+static int parse_interval(const char *what, const char *s, uint64_t *secs, char *err,
+			  size_t errlen)
 {
-	static const struct option opts[] = {
-		{ "interval", required_argument, NULL, 'i' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	const char *interval = NULL;
-	uint64_t secs;
-	int c;
-
-	getopt_reset();
-	while ((c = getopt_long(argc, argv, "+:i:h", opts, NULL)) != -1) {
-		if (c == 'i') {
-			interval = optarg;
-		} else if (c == 'h') {
-			p->usage = cmd->usage;
-			return 0;
-		} else {
-			return getopt_bad(c, argv, err, errlen);
-		}
-	}
-	if (optind < argc)
-		return bad(err, errlen, "unexpected argument '%s'", argv[optind]);
-	if (!interval) {
-		return add_plain(p, "GET", true, err, errlen, "/balloon/statistics");
-	}
-	if (parse_count("--interval", interval, INT32_MAX, &secs, err, errlen))
-		return -EINVAL;
-	return add_json(p, "PATCH",
-		       json_pack("{s:I}", "stats_polling_interval_s", (json_int_t)secs), err,
-		       errlen, "/balloon/statistics");
+	return parse_count(what, s, INT32_MAX, secs, err, errlen);
 }
+
+static const struct ctl_setting balloon_interval = { "interval", "stats_polling_interval_s",
+						     parse_interval };
 
 static const char raw_usage[] =
 	"usage: osprey-ctl raw METHOD PATH [BODY]\n"
@@ -656,20 +666,12 @@ static const char raw_usage[] =
 static int build_raw(const struct ctl_cmd *cmd, int argc, char **argv, struct ctl_plan *p,
 		     char *err, size_t errlen)
 {
-	static const struct option opts[] = {
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
 	const char *method, *path;
-	int c, ret;
+	int ret;
 
-	getopt_reset();
-	while ((c = getopt_long(argc, argv, "+:h", opts, NULL)) != -1) {
-		if (c != 'h')
-			return getopt_bad(c, argv, err, errlen);
-		p->usage = cmd->usage;
-		return 0;
-	}
+	ret = getopt_one(cmd, argc, argv, NULL, NULL, true, p, err, errlen);
+	if (ret)
+		return ret < 0 ? ret : 0;
 	if (argc - optind < 2 || argc - optind > 3)
 		return bad(err, errlen, "needs METHOD PATH [BODY]");
 	method = argv[optind];
@@ -736,32 +738,33 @@ static int build_help(const struct ctl_cmd *cmd, int argc, char **argv, struct c
 #define SIMPLE_USAGE(cmd, what) "usage: osprey-ctl " cmd "\n\n" what "\n"
 
 static const struct ctl_cmd ctl_cmds[] = {
-	{ "configure", configure_usage, build_configure, NULL, NULL, NULL, false },
+	{ "configure", configure_usage, build_configure, NULL, NULL, NULL, false, NULL },
 	{ "start", SIMPLE_USAGE("start", "Boots the configured machine (PUT /actions InstanceStart)."),
-	  build_simple, "PUT", "/actions", "{\"action_type\":\"InstanceStart\"}", false },
+	  build_simple, "PUT", "/actions", "{\"action_type\":\"InstanceStart\"}", false, NULL },
 	{ "pause", SIMPLE_USAGE("pause", "Pauses the vCPUs (PATCH /vm {\"state\":\"Paused\"})."),
-	  build_simple, "PATCH", "/vm", "{\"state\":\"Paused\"}", false },
+	  build_simple, "PATCH", "/vm", "{\"state\":\"Paused\"}", false, NULL },
 	{ "resume", SIMPLE_USAGE("resume", "Resumes the vCPUs (PATCH /vm {\"state\":\"Resumed\"})."),
-	  build_simple, "PATCH", "/vm", "{\"state\":\"Resumed\"}", false },
+	  build_simple, "PATCH", "/vm", "{\"state\":\"Resumed\"}", false, NULL },
 	{ "stop",
 	  SIMPLE_USAGE("stop", "Sends Ctrl-Alt-Del to the guest (PUT /actions SendCtrlAltDel);\n"
 			       "a Linux guest reboots, and osprey exits."),
-	  build_simple, "PUT", "/actions", "{\"action_type\":\"SendCtrlAltDel\"}", false },
+	  build_simple, "PUT", "/actions", "{\"action_type\":\"SendCtrlAltDel\"}", false, NULL },
 	{ "config", SIMPLE_USAGE("config", "Prints the whole machine configuration (GET /vm/config)."),
-	  build_simple, "GET", "/vm/config", NULL, true },
+	  build_simple, "GET", "/vm/config", NULL, true, NULL },
 	{ "metrics",
 	  SIMPLE_USAGE("metrics", "Writes the metrics to the metrics file now (PUT /actions\n"
 				  "FlushMetrics); needs configure --metrics PATH."),
-	  build_simple, "PUT", "/actions", "{\"action_type\":\"FlushMetrics\"}", false },
-	{ "balloon", balloon_usage, build_balloon, NULL, NULL, NULL, false },
-	{ "balloon-stats", balloon_stats_usage, build_balloon_stats, NULL, NULL, NULL, false },
+	  build_simple, "PUT", "/actions", "{\"action_type\":\"FlushMetrics\"}", false, NULL },
+	{ "balloon", balloon_usage, build_get_patch, NULL, "/balloon", NULL, false, &balloon_target },
+	{ "balloon-stats", balloon_stats_usage, build_get_patch, NULL, "/balloon/statistics", NULL,
+	  false, &balloon_interval },
 	{ "info",
 	  SIMPLE_USAGE("info", "Prints the instance information: id, state, version (GET /)."),
-	  build_simple, "GET", "/", NULL, true },
+	  build_simple, "GET", "/", NULL, true, NULL },
 	{ "version", SIMPLE_USAGE("version", "Prints the server's version (GET /version)."),
-	  build_simple, "GET", "/version", NULL, true },
-	{ "raw", raw_usage, build_raw, NULL, NULL, NULL, false },
-	{ "help", top_usage, build_help, NULL, NULL, NULL, false },
+	  build_simple, "GET", "/version", NULL, true, NULL },
+	{ "raw", raw_usage, build_raw, NULL, NULL, NULL, false, NULL },
+	{ "help", top_usage, build_help, NULL, NULL, NULL, false, NULL },
 };
 
 int ctl_plan_build(int argc, char **argv, struct ctl_plan *plan, char *err, size_t errlen)

@@ -67,3 +67,20 @@ out_close:
 	close(fd);
 	return ret;
 }
+
+int loader_check_readable(const char *what, const char *sep, const char *path, char *err,
+			  size_t errlen)
+{
+	int fd, ret;
+
+	if (!path)
+		return 0;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		ret = -errno;
+		snprintf(err, errlen, "%s%s%s: %s", what, sep, path, strerror(-ret));
+		return ret;
+	}
+	close(fd);
+	return 0;
+}

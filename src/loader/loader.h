@@ -60,6 +60,14 @@ int initrd_load_file(const struct guest_mem *mem, const char *path, gpa_t floor,
  */
 int cmdline_build(char *out, size_t max, const char *const *parts, size_t nparts);
 
+/*
+ * Fails early, before KVM is touched, when a boot file cannot be read, so
+ * the error names the file rather than whatever step would trip next: err
+ * is "<what><sep><path>: <reason>". path NULL: nothing to check, 0.
+ */
+int loader_check_readable(const char *what, const char *sep, const char *path, char *err,
+			  size_t errlen);
+
 /* Reads a whole file (at most max_size bytes) into a malloc'ed buffer. */
 int loader_read_file(const char *path, uint64_t max_size, uint8_t **buf, size_t *len,
 		     char *err, size_t errlen);

@@ -149,10 +149,8 @@ static void balloon_pages(struct virtio_dev *d, unsigned q)
 	for (;;) {
 		ret = virtq_pop(vq, &b->elem);
 		if (ret == 0) {
-			virtq_set_notify(vq, true);
-			if (!virtq_has_work(vq))
+			if (!virtq_rearm(vq))
 				break;
-			virtq_set_notify(vq, false);
 			continue;
 		}
 		if (ret < 0) {
@@ -193,10 +191,8 @@ static void balloon_stats_arrived(struct virtio_dev *d)
 	for (;;) {
 		ret = virtq_pop(vq, &b->elem);
 		if (ret == 0) {
-			virtq_set_notify(vq, true);
-			if (!virtq_has_work(vq))
+			if (!virtq_rearm(vq))
 				break;
-			virtq_set_notify(vq, false);
 			continue;
 		}
 		if (ret < 0) {

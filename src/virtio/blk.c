@@ -254,10 +254,8 @@ static void blk_queue_notify(struct virtio_dev *d, unsigned q)
 
 		ret = virtq_pop(vq, &b->elem);
 		if (ret == 0) {
-			virtq_set_notify(vq, true);
-			if (!virtq_has_work(vq))
+			if (!virtq_rearm(vq))
 				break;
-			virtq_set_notify(vq, false);
 			continue;
 		}
 		if (ret < 0) {

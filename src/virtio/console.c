@@ -40,10 +40,8 @@ static void vcon_rx_deliver(struct virtio_dev *d)
 		ret = virtq_pop(vq, &c->elem);
 		if (ret == 0) {
 			/* No buffers: wait for the next receiveq kick. */
-			virtq_set_notify(vq, true);
-			if (!virtq_has_work(vq))
+			if (!virtq_rearm(vq))
 				break;
-			virtq_set_notify(vq, false);
 			continue;
 		}
 		if (ret < 0) {
@@ -90,10 +88,8 @@ static void vcon_tx(struct virtio_dev *d)
 
 		ret = virtq_pop(vq, &c->elem);
 		if (ret == 0) {
-			virtq_set_notify(vq, true);
-			if (!virtq_has_work(vq))
+			if (!virtq_rearm(vq))
 				break;
-			virtq_set_notify(vq, false);
 			continue;
 		}
 		if (ret < 0) {

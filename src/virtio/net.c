@@ -365,13 +365,7 @@ static void net_set_events(struct virtio_dev *d)
 /* Whether receive buffers are available; asks for a kick when not. */
 static bool net_rx_have_buffers(struct virtq *q)
 {
-	if (virtq_has_work(q))
-		return true;
-	virtq_set_notify(q, true);
-	if (!virtq_has_work(q))
-		return false;
-	virtq_set_notify(q, false);
-	return true;
+	return virtq_has_work(q) || virtq_rearm(q);
 }
 
 /*
@@ -504,10 +498,8 @@ static void net_tx(struct virtio_dev *d)
 		if (!n->tx_pending) {
 			ret = virtq_pop(q, &n->tx_elem);
 			if (ret == 0) {
-				virtq_set_notify(q, true);
-				if (!virtq_has_work(q))
+				if (!virtq_rearm(q))
 					break;
-				virtq_set_notify(q, false);
 				continue;
 			}
 			if (ret < 0) {

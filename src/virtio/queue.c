@@ -412,6 +412,15 @@ bool virtq_has_work(struct virtq *q)
 	return ring_load16(avail + AVAIL_IDX) != q->last_avail;
 }
 
+bool virtq_rearm(struct virtq *q)
+{
+	virtq_set_notify(q, true);
+	if (!virtq_has_work(q))
+		return false;
+	virtq_set_notify(q, false);
+	return true;
+}
+
 uint64_t iov_to_buf(const struct iovec *iov, unsigned n, uint64_t skip, void *buf, uint64_t len)
 {
 	uint8_t *out = buf;

@@ -103,6 +103,14 @@ bool virtq_needs_interrupt(struct virtq *q);
 void virtq_set_notify(struct virtq *q, bool enable);
 bool virtq_has_work(struct virtq *q);
 
+/*
+ * For a device that found the ring empty: enables notifications and looks
+ * again, so that a chain made available meanwhile (without a kick) is not
+ * missed. true: there is work after all, notifications are disabled again;
+ * false: nothing, wait for the next kick.
+ */
+bool virtq_rearm(struct virtq *q);
+
 /* Copies between a segment list and a flat buffer; returns bytes copied. */
 uint64_t iov_to_buf(const struct iovec *iov, unsigned n, uint64_t skip, void *buf,
 		    uint64_t len);

@@ -89,10 +89,8 @@ static void rng_queue_notify(struct virtio_dev *d, unsigned q)
 	for (;;) {
 		ret = virtq_pop(vq, &r->elem);
 		if (ret == 0) {
-			virtq_set_notify(vq, true);
-			if (!virtq_has_work(vq))
+			if (!virtq_rearm(vq))
 				break;
-			virtq_set_notify(vq, false);
 			continue;
 		}
 		if (ret < 0) {

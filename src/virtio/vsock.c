@@ -195,10 +195,8 @@ static void vsock_process_rx(struct virtio_vsock *v)
 			int ret = virtq_pop(vq, &v->rx_elem);
 
 			if (ret == 0) {
-				virtq_set_notify(vq, true);
-				if (!virtq_has_work(vq))
+				if (!virtq_rearm(vq))
 					break;
-				virtq_set_notify(vq, false);
 				continue;
 			}
 			if (ret < 0) {
@@ -244,10 +242,8 @@ static void vsock_process_tx(struct virtio_vsock *v)
 		int ret = virtq_pop(vq, &v->tx_elem);
 
 		if (ret == 0) {
-			virtq_set_notify(vq, true);
-			if (!virtq_has_work(vq))
+			if (!virtq_rearm(vq))
 				break;
-			virtq_set_notify(vq, false);
 			continue;
 		}
 		if (ret < 0) {

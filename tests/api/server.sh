@@ -5,35 +5,26 @@
 # Ctrl-Alt-Del, exit statuses) and from a config file.
 # Needs: $OSPREY, $GUESTS (build/guest), curl, python3.
 
+# shellcheck source=../lib/api_server.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/api_server.sh"
+
 SOCK=""
 SERVER_PID=""
 
 # Starts osprey --api-sock in the background (extra flags in "$@").
 start_server() {
 	SOCK="$TEST_TMP/api.sock"
-	"$OSPREY" --api-sock "$SOCK" --log-level info "$@" >"$TEST_TMP/out" 2>"$TEST_TMP/err" \
-		</dev/null &
-	SERVER_PID=$!
-	local i
+	api_server_launch "$TEST_TMP/out" "$TEST_TMP/err" --log-level info "$@"
 	# (A stale socket file may be there before osprey replaces it.)
-	for ((i = 0; i < 100; i++)); do
-		curl -s -o /dev/null --max-time 2 --unix-socket "$SOCK" http://localhost/version &&
-			return 0
-		kill -0 "$SERVER_PID" 2>/dev/null || break
-		sleep 0.1
-	done
+	api_server_poll 100 0.1 curl -s -o /dev/null --max-time 2 --unix-socket "$SOCK" \
+		http://localhost/version && return 0
 	cat "$TEST_TMP/err" >&2
 	fail "the API socket does not answer"
 }
 
 # Waits for the server to exit (at most $1 seconds); sets $status.
 wait_server() {
-	local i
-	for ((i = 0; i < $1 * 10; i++)); do
-		kill -0 "$SERVER_PID" 2>/dev/null || break
-		sleep 0.1
-	done
-	if kill -0 "$SERVER_PID" 2>/dev/null; then
+	if ! api_server_exits "$1"; then
 		kill -KILL "$SERVER_PID"
 		wait "$SERVER_PID" 2>/dev/null
 		fail "osprey did not exit within $1 s"

@@ -8,6 +8,8 @@
 CTL_SUITE_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 : "${OSPREY_CTL:=$CTL_SUITE_ROOT/build/osprey-ctl}"
 : "${GUESTS:=$CTL_SUITE_ROOT/build/guest}"
+# shellcheck source=../lib/api_server.sh
+source "$CTL_SUITE_ROOT/tests/lib/api_server.sh"
 
 # ctl ARGS...: osprey-ctl on $SOCK; sets $status, output in ctl.out/ctl.err.
 ctl() {
@@ -58,35 +60,28 @@ server_stop() {
 # Starts the server on $SOCK, its stdout (the guest console) in vm.out,
 # stderr in vm.err; returns once it answers GET /.
 server_start() {
-	local i
+	local rc=0
 	SOCK=$TEST_TMP/api.sock
-	"$OSPREY" --api-sock "$SOCK" "$@" >"$TEST_TMP/vm.out" 2>"$TEST_TMP/vm.err" </dev/null &
-	SERVER_PID=$!
+	api_server_launch "$TEST_TMP/vm.out" "$TEST_TMP/vm.err" "$@"
 	trap 'server_stop; rm -rf "$TEST_TMP"' EXIT
-	for ((i = 0; i < 200; i++)); do
-		if ! kill -0 "$SERVER_PID" 2>/dev/null; then
-			cat "$TEST_TMP/vm.err" >&2
-			if grep -qiE "unknown|unrecognized|usage" "$TEST_TMP/vm.err"; then
-				skip "this osprey has no --api-sock"
-			fi
-			fail "the server exited before its socket was ready"
+	api_server_poll 200 0.05 ctl_answers || rc=$?
+	if [[ $rc -eq 1 ]]; then
+		cat "$TEST_TMP/vm.err" >&2
+		if grep -qiE "unknown|unrecognized|usage" "$TEST_TMP/vm.err"; then
+			skip "this osprey has no --api-sock"
 		fi
-		if [[ -S "$SOCK" ]] && "$OSPREY_CTL" --sock "$SOCK" info >/dev/null 2>&1; then
-			return 0
-		fi
-		sleep 0.05
-	done
-	fail "the API socket did not come up in 10 s"
+		fail "the server exited before its socket was ready"
+	fi
+	[[ $rc -eq 0 ]] || fail "the API socket did not come up in 10 s"
+}
+
+ctl_answers() {
+	[[ -S "$SOCK" ]] && "$OSPREY_CTL" --sock "$SOCK" info >/dev/null 2>&1
 }
 
 # server_wait LIMIT_S: waits for the server to exit; sets $status.
 server_wait() {
-	local i
-	for ((i = 0; i < $1 * 20; i++)); do
-		kill -0 "$SERVER_PID" 2>/dev/null || break
-		sleep 0.05
-	done
-	if kill -0 "$SERVER_PID" 2>/dev/null; then
+	if ! api_server_exits "$1"; then
 		tail -n 20 "$TEST_TMP/vm.out" "$TEST_TMP/vm.err" >&2
 		fail "the server still runs after $1 s"
 	fi

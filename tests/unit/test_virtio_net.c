@@ -46,92 +46,13 @@ struct fx {
 	uint8_t pkt[VIRTIO_NET_MAX_PACKET];
 };
 
-static int setup(void **state)
-{
-	struct fx *f = calloc(1, sizeof(*f));
-
-	if (!f || guest_mem_init(&f->mem, RAM)) {
-		free(f);
-		return -1;
-	}
-	*state = f;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	struct fx *f = *state;
-
-	guest_mem_destroy(&f->mem);
-	free(f);
-	return 0;
-}
-
-static uint8_t *gp(struct fx *f, gpa_t gpa, uint64_t len)
-{
-	uint8_t *p = guest_mem_ptr(&f->mem, gpa, len);
-
-	assert_non_null(p);
-	return p;
-}
-
-static void w16(struct fx *f, gpa_t gpa, uint16_t v)
-{
-	v = htole16(v);
-	memcpy(gp(f, gpa, 2), &v, 2);
-}
-
-static uint16_t r16(struct fx *f, gpa_t gpa)
-{
-	uint16_t v;
-
-	memcpy(&v, gp(f, gpa, 2), 2);
-	return le16toh(v);
-}
-
-static uint32_t r32(struct fx *f, gpa_t gpa)
-{
-	uint32_t v;
-
-	memcpy(&v, gp(f, gpa, 4), 4);
-	return le32toh(v);
-}
-
-static void desc(struct fx *f, uint16_t i, uint64_t addr, uint32_t len, uint16_t flags,
-		 uint16_t next)
-{
-	uint8_t *p = gp(f, DESC + 16 * (uint64_t)i, 16);
-
-	addr = htole64(addr);
-	len = htole32(len);
-	flags = htole16(flags);
-	next = htole16(next);
-	memcpy(p, &addr, 8);
-	memcpy(p + 8, &len, 4);
-	memcpy(p + 12, &flags, 2);
-	memcpy(p + 14, &next, 2);
-}
-
-static void offer(struct fx *f, uint16_t head)
-{
-	w16(f, AVAIL + 4 + 2 * (uint64_t)(f->avail_idx & (f->size - 1)), head);
-	f->avail_idx++;
-	w16(f, AVAIL + 2, f->avail_idx);
-}
+#include "virtq_fixture.h"
 
 /* One single-descriptor writable chain of len bytes at BUF + i * 64 KiB. */
 static void offer_rx(struct fx *f, uint16_t i, uint32_t len)
 {
 	desc(f, i, BUF + 0x10000ULL * i, len, VIRTQ_DESC_F_WRITE, 0);
 	offer(f, i);
-}
-
-static void qinit(struct fx *f, uint16_t size)
-{
-	memset(gp(f, DESC, BUF - DESC), 0, BUF - DESC);
-	f->size = size;
-	f->avail_idx = 0;
-	assert_int_equal(virtq_init(&f->q, &f->mem, size, DESC, AVAIL, USED, false, false), 0);
 }
 
 /* A packet as the tap gives it: a zero header, then len - 12 bytes i * 7. */
@@ -366,7 +287,7 @@ static void test_rx_single_chain(void **state)
 	struct fx *f = *state;
 	size_t len = make_pkt(f, 1514 + 12);
 
-	qinit(f, 16);
+	qinit(f, 16, false, false);
 	offer_rx(f, 3, 2048);
 	virtio_net_rx_start(&f->rx, f->pkt, len);
 	assert_int_equal(virtio_net_rx_fill(&f->rx, &f->q, &f->e, false), 1);
@@ -386,7 +307,7 @@ static void test_rx_single_chain_too_small(void **state)
 	struct fx *f = *state;
 	size_t len = make_pkt(f, 1514 + 12);
 
-	qinit(f, 16);
+	qinit(f, 16, false, false);
 	offer_rx(f, 0, 1000);
 	virtio_net_rx_start(&f->rx, f->pkt, len);
 	assert_int_equal(virtio_net_rx_fill(&f->rx, &f->q, &f->e, false), -EMSGSIZE);
@@ -404,7 +325,7 @@ static void test_rx_mergeable(void **state)
 	struct fx *f = *state;
 	size_t len = make_pkt(f, 2512);
 
-	qinit(f, 16);
+	qinit(f, 16, false, false);
 	for (uint16_t i = 0; i < 4; i++)
 		offer_rx(f, i, 1000);
 	virtio_net_rx_start(&f->rx, f->pkt, len);
@@ -430,7 +351,7 @@ static void test_rx_mergeable_header_split(void **state)
 	size_t len = make_pkt(f, 100);
 
 	/* First chain: 4 + 4 + 200 bytes, so num_buffers lands in the second part. */
-	qinit(f, 16);
+	qinit(f, 16, false, false);
 	desc(f, 0, BUF, 4, VIRTQ_DESC_F_WRITE | VIRTQ_DESC_F_NEXT, 1);
 	desc(f, 1, BUF + 0x100, 4, VIRTQ_DESC_F_WRITE | VIRTQ_DESC_F_NEXT, 2);
 	desc(f, 2, BUF + 0x200, 200, VIRTQ_DESC_F_WRITE, 0);
@@ -449,7 +370,7 @@ static void test_rx_mergeable_ring_runs_dry(void **state)
 	struct fx *f = *state;
 	size_t len = make_pkt(f, 2500);
 
-	qinit(f, 16);
+	qinit(f, 16, false, false);
 	offer_rx(f, 0, 1000);
 	offer_rx(f, 1, 1000);
 	virtio_net_rx_start(&f->rx, f->pkt, len);
@@ -473,7 +394,7 @@ static void test_rx_mergeable_ring_too_small(void **state)
 	size_t len = make_pkt(f, VIRTIO_NET_MAX_PACKET);
 
 	/* Four 100-byte buffers fill the ring and cannot hold 64 KiB. */
-	qinit(f, 4);
+	qinit(f, 4, false, false);
 	for (uint16_t i = 0; i < 4; i++)
 		offer_rx(f, i, 100);
 	virtio_net_rx_start(&f->rx, f->pkt, len);
@@ -494,7 +415,7 @@ static void test_rx_largest_packet(void **state)
 	size_t len = make_pkt(f, VIRTIO_NET_MAX_PACKET);
 
 	/* 64 KiB over 4 KiB buffers: 17 of them. */
-	qinit(f, 256);
+	qinit(f, 256, false, false);
 	for (uint16_t i = 0; i < 32; i++)
 		offer_rx(f, i, 4096);
 	virtio_net_rx_start(&f->rx, f->pkt, len);
@@ -514,7 +435,7 @@ static void test_rx_malformed(void **state)
 	size_t len = make_pkt(f, 200);
 
 	/* A device-readable descriptor in a receive chain. */
-	qinit(f, 16);
+	qinit(f, 16, false, false);
 	desc(f, 0, BUF, 100, VIRTQ_DESC_F_NEXT, 1);
 	desc(f, 1, BUF + 0x100, 1000, VIRTQ_DESC_F_WRITE, 0);
 	offer(f, 0);
@@ -522,17 +443,17 @@ static void test_rx_malformed(void **state)
 	assert_int_equal(virtio_net_rx_fill(&f->rx, &f->q, &f->e, true), -EIO);
 
 	/* Less room than a header, with or without MRG_RXBUF. */
-	qinit(f, 16);
+	qinit(f, 16, false, false);
 	offer_rx(f, 0, 11);
 	virtio_net_rx_start(&f->rx, f->pkt, len);
 	assert_int_equal(virtio_net_rx_fill(&f->rx, &f->q, &f->e, true), -EIO);
-	qinit(f, 16);
+	qinit(f, 16, false, false);
 	offer_rx(f, 0, 11);
 	virtio_net_rx_start(&f->rx, f->pkt, len);
 	assert_int_equal(virtio_net_rx_fill(&f->rx, &f->q, &f->e, false), -EIO);
 
 	/* A broken ring. */
-	qinit(f, 16);
+	qinit(f, 16, false, false);
 	w16(f, AVAIL + 2, 100);
 	virtio_net_rx_start(&f->rx, f->pkt, len);
 	assert_int_equal(virtio_net_rx_fill(&f->rx, &f->q, &f->e, true), -EIO);
@@ -544,7 +465,7 @@ static void test_rx_publish_wraps(void **state)
 	struct fx *f = *state;
 
 	/* Used index 0xfffe: entries land in slots 2, 3, 0 of a 4-entry ring. */
-	qinit(f, 4);
+	qinit(f, 4, false, false);
 	f->q.last_avail = f->q.used_idx = 0xfffe;
 	f->avail_idx = 0xfffe;
 	for (uint16_t i = 0; i < 3; i++)

@@ -34,91 +34,7 @@ struct fx {
 	uint16_t avail_idx; /* the driver's copy */
 };
 
-static int setup(void **state)
-{
-	struct fx *f = calloc(1, sizeof(*f));
-
-	if (!f || guest_mem_init(&f->mem, RAM)) {
-		free(f);
-		return -1;
-	}
-	*state = f;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	struct fx *f = *state;
-
-	guest_mem_destroy(&f->mem);
-	free(f);
-	return 0;
-}
-
-static uint8_t *gp(struct fx *f, gpa_t gpa, uint64_t len)
-{
-	uint8_t *p = guest_mem_ptr(&f->mem, gpa, len);
-
-	assert_non_null(p);
-	return p;
-}
-
-static void w16(struct fx *f, gpa_t gpa, uint16_t v)
-{
-	v = htole16(v);
-	memcpy(gp(f, gpa, 2), &v, 2);
-}
-
-static uint16_t r16(struct fx *f, gpa_t gpa)
-{
-	uint16_t v;
-
-	memcpy(&v, gp(f, gpa, 2), 2);
-	return le16toh(v);
-}
-
-static uint32_t r32(struct fx *f, gpa_t gpa)
-{
-	uint32_t v;
-
-	memcpy(&v, gp(f, gpa, 4), 4);
-	return le32toh(v);
-}
-
-/* A descriptor at any guest address (ring table or indirect table). */
-static void desc_at(struct fx *f, gpa_t gpa, uint64_t addr, uint32_t len, uint16_t flags,
-		    uint16_t next)
-{
-	uint8_t *p = gp(f, gpa, 16);
-
-	addr = htole64(addr);
-	len = htole32(len);
-	flags = htole16(flags);
-	next = htole16(next);
-	memcpy(p, &addr, 8);
-	memcpy(p + 8, &len, 4);
-	memcpy(p + 12, &flags, 2);
-	memcpy(p + 14, &next, 2);
-}
-
-static void desc(struct fx *f, uint16_t i, uint64_t addr, uint32_t len, uint16_t flags,
-		 uint16_t next)
-{
-	desc_at(f, DESC + 16 * (uint64_t)i, addr, len, flags, next);
-}
-
-static void set_avail_idx(struct fx *f, uint16_t idx)
-{
-	f->avail_idx = idx;
-	w16(f, AVAIL + 2, idx);
-}
-
-/* The driver offers one chain. */
-static void offer(struct fx *f, uint16_t head)
-{
-	w16(f, AVAIL + 4 + 2 * (uint64_t)(f->avail_idx & (f->size - 1)), head);
-	set_avail_idx(f, f->avail_idx + 1);
-}
+#include "virtq_fixture.h"
 
 static void set_used_event(struct fx *f, uint16_t v)
 {
@@ -128,15 +44,6 @@ static void set_used_event(struct fx *f, uint16_t v)
 static uint16_t avail_event(struct fx *f)
 {
 	return r16(f, USED + 4 + 8 * (uint64_t)f->size);
-}
-
-static void qinit(struct fx *f, uint16_t size, bool event_idx, bool indirect)
-{
-	memset(gp(f, DESC, BUF - DESC), 0, BUF - DESC);
-	f->size = size;
-	f->avail_idx = 0;
-	assert_int_equal(virtq_init(&f->q, &f->mem, size, DESC, AVAIL, USED, event_idx, indirect),
-			 0);
 }
 
 static void assert_iov(const struct iovec *iov, struct fx *f, gpa_t gpa, size_t len)
@@ -603,6 +510,23 @@ static void test_set_notify_event_idx(void **state)
 	assert_int_equal(avail_event(f), 4);
 }
 
+/* virtq_rearm: empty ring -> notifications on; work -> off again, true. */
+static void test_rearm(void **state)
+{
+	struct fx *f = *state;
+
+	qinit(f, 16, false, false);
+	desc(f, 0, BUF, 1, 0, 0);
+	virtq_set_notify(&f->q, false);
+	assert_false(virtq_rearm(&f->q));
+	assert_int_equal(r16(f, USED), 0);
+	offer(f, 0);
+	virtq_set_notify(&f->q, false);
+	assert_true(virtq_rearm(&f->q));
+	assert_int_equal(r16(f, USED), VIRTQ_USED_F_NO_NOTIFY);
+	assert_int_equal(virtq_pop(&f->q, &f->e), 1);
+}
+
 /* ---- hostile rings ---- */
 
 static void test_cycle_direct(void **state)
@@ -974,6 +898,7 @@ int main(void)
 		T(test_event_idx_wrap),
 		T(test_set_notify_flags),
 		T(test_set_notify_event_idx),
+		T(test_rearm),
 		T(test_cycle_direct),
 		T(test_cycle_self),
 		T(test_cycle_indirect),
