@@ -90,9 +90,12 @@ $(BUILD)/libosprey-fuzz.a: $(FUZZ_OBJS)
 	@rm -f $@
 	ar rcs $@ $^
 
-$(BUILD)/fuzz/%: fuzz/%.c $(BUILD)/libosprey-fuzz.a
+# Whole archive: targets that build machines need every DEVICE_REGISTER'ed
+# device (the osprey_devices section), which nothing references by name.
+$(BUILD)/fuzz/%: fuzz/%.c $(BUILD)/libosprey-fuzz.a $(wildcard fuzz/*.h)
 	@mkdir -p $(dir $@)
-	$(CLANG) $(FUZZ_CFLAGS) -o $@ $< $(BUILD)/libosprey-fuzz.a $(LDLIBS)
+	$(CLANG) $(FUZZ_CFLAGS) -o $@ $< -Wl,--whole-archive $(BUILD)/libosprey-fuzz.a \
+		-Wl,--no-whole-archive $(LDLIBS)
 
 # osprey-ctl, the API client (src/ctl, docs/ctl.md): a separate program
 # on libcurl and jansson that uses only base/parse.c of the library.
