@@ -113,10 +113,10 @@ test_virtio_net_ping_and_tcp_both_ways() {
 	cmds="ifconfig eth0 $NET_GUEST_IP netmask 255.255.255.0 up;"
 	cmds+=' echo MAC=$(cat /sys/class/net/eth0/address);'
 	cmds+=" ping -c 3 -w 60 $NET_HOST_IP | grep transmitted;"
-	# One retry: on hosts that emulate guest kernel code a guest process
-	# has been seen to die of SIGSEGV at random (see docs/emulated-hosts.md).
-	cmds+=" wget -q -T 120 -O /tmp/h2g http://$NET_HOST_IP:8203/h2g.bin ||"
-	cmds+=" { echo WGET-RETRY; wget -q -T 120 -O /tmp/h2g http://$NET_HOST_IP:8203/h2g.bin; } || echo WGET-FAILED;"
+	# No wget -T: busybox 1.35's wget dies of SIGSEGV when its -T alarm
+	# fires during a transfer (on any host); the test's own time limit
+	# covers a hang.
+	cmds+=" wget -q -O /tmp/h2g http://$NET_HOST_IP:8203/h2g.bin || echo WGET-FAILED;"
 	cmds+=' echo H2G=$(sha256sum /tmp/h2g | cut -c1-64);'
 	cmds+=' seq 1 150000 > /tmp/g2h; echo G2H=$(sha256sum /tmp/g2h | cut -c1-64);'
 	cmds+=" nc -w 30 $NET_HOST_IP 8204 < /tmp/g2h || echo NC-FAILED;"
