@@ -21,9 +21,11 @@ RELEASE_CFLAGS := $(CFLAGS_COMMON) -O2 -D_FORTIFY_SOURCE=2
 SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 ASAN_CFLAGS := $(CFLAGS_COMMON) -O1 $(SAN_FLAGS)
 
-# The API server: HTTP (libmicrohttpd) and JSON (jansson, also metrics).
-API_CFLAGS := $(shell pkg-config --cflags libmicrohttpd jansson 2>/dev/null)
-API_LIBS := $(shell pkg-config --libs libmicrohttpd jansson 2>/dev/null || echo -lmicrohttpd -ljansson)
+# The API server: HTTP (http-parser) and JSON (jansson, also metrics),
+# both linked from their static archives: no shared object of theirs is
+# mapped into each osprey process (docs/benchmarks.md, memory overhead).
+API_CFLAGS := $(shell pkg-config --cflags jansson 2>/dev/null)
+API_LIBS := -l:libhttp_parser.a -l:libjansson.a
 CPPFLAGS_COMMON += $(API_CFLAGS)
 
 LDLIBS := $(API_LIBS) -lpthread
