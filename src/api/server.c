@@ -374,7 +374,8 @@ static void conn_parse(struct api_conn *c)
 		c->state = c->state == CONN_OPEN ? CONN_CLOSING : c->state;
 		return;
 	}
-	if (p->upgrade && c->state == CONN_OPEN)
+	/* An upgrade (or a stop with no progress): no more HTTP on this connection. */
+	if ((p->upgrade || !n) && c->state == CONN_OPEN)
 		c->state = CONN_CLOSING;
 }
 
