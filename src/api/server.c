@@ -165,9 +165,13 @@ static int conn_queue(struct api_conn *c, const char *data, size_t len)
 	return 0;
 }
 
-/* Queues resp (and frees its body); close: the connection ends after it. */
+/*
+ * Queues resp (and frees its body); close_after: the connection ends
+ * after it. The answer to HEAD has the headers of the body but not the body.
+ */
 static int conn_respond(struct api_conn *c, struct api_response *resp, bool close_after)
 {
+	bool head_only = c->parser.method == HTTP_HEAD;
 	size_t blen = resp->body ? strlen(resp->body) : 0;
 	const char *reason = http_status_str((enum http_status)resp->status);
 	char head[256];
@@ -183,7 +187,7 @@ static int conn_respond(struct api_conn *c, struct api_response *resp, bool clos
 			     resp->status, reason, close_after ? "Connection: close\r\n" : "",
 			     blen);
 	ret = conn_queue(c, head, (size_t)n);
-	if (!ret && blen && resp->status != 204)
+	if (!ret && blen && resp->status != 204 && !head_only)
 		ret = conn_queue(c, resp->body, blen);
 	free(resp->body);
 	resp->body = NULL;

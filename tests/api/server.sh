@@ -262,6 +262,10 @@ for _ in range(2):
     d = s.recv(65536)
     check(d.startswith(b'HTTP/1.1 200 OK') and b'Content-Length: ' in d and b'application/json' in d, "keep-alive %r" % d)
 s.close()
+# HEAD: the headers of the answer without its body; the connection goes on
+s = conn(); s.sendall(b'HEAD / HTTP/1.1\r\nHost: x\r\n\r\nGET /version HTTP/1.1\r\nConnection: close\r\n\r\n')
+r = readall(s)
+check(r.count(b'HTTP/1.1 ') == 2 and r.split(b'\r\n\r\n')[1].startswith(b'HTTP/1.1 200'), "HEAD: %r" % r)
 # malformed request line: 400 with a fault message, then closed
 s = conn(); s.sendall(b'GET / HTTP/9.9x\r\n\r\n'); r = readall(s)
 check(r.startswith(b'HTTP/1.1 400') and b'fault_message' in r, "malformed: %r" % r)
