@@ -73,7 +73,8 @@ static size_t read_answer(int fd)
 			return len;
 		len += (size_t)n;
 		if (len == FUZZ_MAX_OUTPUT) {
-			fprintf(stderr, "fuzz_http: more than %d bytes of answers\n", FUZZ_MAX_OUTPUT);
+			fprintf(stderr, "fuzz_http: more than %d bytes of answers\n",
+				FUZZ_MAX_OUTPUT);
 			abort();
 		}
 	}

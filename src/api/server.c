@@ -62,6 +62,8 @@
 #define API_HEADER_NAME 16
 #define API_HEADER_VALUE 16
 #define API_EPOLL_EVENTS 16
+/* Reads per wake-up of one connection, so that a busy client cannot starve the others. */
+#define API_READS_PER_TURN 8
 
 enum conn_state {
 	CONN_OPEN,    /* reading requests */
@@ -73,6 +75,7 @@ enum conn_state {
 struct api_conn {
 	struct api_server *srv;
 	int fd;
+	uint32_t events; /* what epoll waits for */
 	enum conn_state state;
 	uint64_t deadline_ms; /* idle timeout or end of lingering */
 	size_t lingered;
@@ -256,7 +259,10 @@ static int on_url(http_parser *p, const char *at, size_t n)
 	return append(c->url, API_MAX_URL, &c->url_len, &c->url_too_long, at, n);
 }
 
-/* Only Expect matters here; the parser itself reads Content-Length, Transfer-Encoding, Connection. */
+/*
+ * Only Expect matters here: the parser itself reads Content-Length,
+ * Transfer-Encoding and Connection.
+ */
 static void header_done(struct api_conn *c)
 {
 	if (!c->hname_long && !c->hvalue_long && !strcasecmp(c->hname, "expect") &&
@@ -303,7 +309,8 @@ static int on_headers_complete(http_parser *p)
 	}
 	/* The body follows at once: no waiting for curl's 1 s Expect timeout. */
 	if (c->expect_continue && p->http_minor >= 1 &&
-	    ((p->flags & F_CHUNKED) || p->content_length > 0) && conn_queue(c, cont, sizeof(cont) - 1))
+	    ((p->flags & F_CHUNKED) || ((p->flags & F_CONTENTLENGTH) && p->content_length > 0)) &&
+	    conn_queue(c, cont, sizeof(cont) - 1))
 		return -1;
 	return 0;
 }
@@ -407,13 +414,22 @@ static void conn_watch(struct api_conn *c, uint32_t events)
 {
 	struct epoll_event ev = { .events = events, .data.ptr = c };
 
+	if (c->events == events)
+		return;
 	if (epoll_ctl(c->srv->epoll_fd, EPOLL_CTL_MOD, c->fd, &ev) != 0)
 		conn_close(c);
+	c->events = events;
 }
 
-/* Runs the connection as far as it goes without blocking. */
+/*
+ * Runs the connection as far as it goes without blocking, or for
+ * API_READS_PER_TURN reads: then everything read is parsed and answered,
+ * and epoll (level-triggered) comes back for what the socket still holds.
+ */
 static void conn_run(struct api_conn *c)
 {
+	unsigned reads = 0;
+
 	for (;;) {
 		int ret = conn_flush(c);
 		ssize_t n;
@@ -437,6 +453,10 @@ static void conn_run(struct api_conn *c)
 		if (c->state == CONN_OPEN && c->in_off < c->in_len) {
 			conn_parse(c);
 			continue;
+		}
+		if (reads++ == API_READS_PER_TURN) {
+			conn_watch(c, EPOLLIN);
+			return;
 		}
 		n = recv(c->fd, c->in, sizeof(c->in), MSG_DONTWAIT);
 		if (n < 0 && errno == EINTR)
@@ -493,6 +513,7 @@ static bool accept_one(struct api_server *s)
 	c->srv = s;
 	c->fd = fd;
 	c->state = CONN_OPEN;
+	c->events = EPOLLIN;
 	c->deadline_ms = now_ms() + API_IDLE_TIMEOUT_MS;
 	http_parser_init(&c->parser, HTTP_REQUEST);
 	c->parser.data = c;
