@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * The API's HTTP/1.1 server on a Unix socket (libmicrohttpd): every
- * request goes to api_handle() on one context.
+ * The API's HTTP/1.1 server on a Unix socket (http-parser and an epoll
+ * loop on a thread of its own): every request goes to api_handle() on
+ * one context.
  */
 #ifndef OSPREY_API_SERVER_H
 #define OSPREY_API_SERVER_H

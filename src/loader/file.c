@@ -4,11 +4,23 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "base/util.h"
 #include "loader/loader.h"
+
+static size_t map_len(size_t len)
+{
+	return len ? len : 1;
+}
+
+void loader_free_file(uint8_t *buf, size_t len)
+{
+	if (buf)
+		munmap(buf, map_len(len));
+}
 
 int loader_read_file(const char *path, uint64_t max_size, uint8_t **buf, size_t *len,
 		     char *err, size_t errlen)
@@ -40,8 +52,9 @@ int loader_read_file(const char *path, uint64_t max_size, uint8_t **buf, size_t 
 			 (long long)st.st_size, (unsigned long long)max_size);
 		goto out_close;
 	}
-	data = malloc(st.st_size ? (size_t)st.st_size : 1);
-	if (!data) {
+	data = mmap(NULL, map_len((size_t)st.st_size), PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (data == MAP_FAILED) {
 		ret = -ENOMEM;
 		snprintf(err, errlen, "%s: out of memory", path);
 		goto out_close;
@@ -55,7 +68,7 @@ int loader_read_file(const char *path, uint64_t max_size, uint8_t **buf, size_t 
 			ret = n < 0 ? -errno : -EIO;
 			snprintf(err, errlen, "%s: read failed: %s", path,
 				 n < 0 ? strerror(errno) : "file shrank");
-			free(data);
+			loader_free_file(data, (size_t)st.st_size);
 			goto out_close;
 		}
 		done += (size_t)n;

@@ -52,6 +52,6 @@ int initrd_load_file(const struct guest_mem *mem, const char *path, gpa_t floor,
 	memcpy(dst, buf, len);
 	*size = len;
 out:
-	free(buf);
+	loader_free_file(buf, len);
 	return ret;
 }

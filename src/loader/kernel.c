@@ -24,6 +24,6 @@ int kernel_load_file(const struct guest_mem *mem, const char *path, struct boot_
 			 path);
 		ret = -EINVAL;
 	}
-	free(buf);
+	loader_free_file(buf, len);
 	return ret;
 }

@@ -68,8 +68,15 @@ int cmdline_build(char *out, size_t max, const char *const *parts, size_t nparts
 int loader_check_readable(const char *what, const char *sep, const char *path, char *err,
 			  size_t errlen);
 
-/* Reads a whole file (at most max_size bytes) into a malloc'ed buffer. */
+/*
+ * Reads a whole file (at most max_size bytes) into a buffer of its own
+ * mapping, to be released with loader_free_file(): a kernel or initrd is
+ * copied into guest RAM and its buffer unmapped, so none of it stays
+ * resident (a malloc'ed one would: once glibc has freed one large mmap'ed
+ * chunk it serves the next ones from the heap and keeps them).
+ */
 int loader_read_file(const char *path, uint64_t max_size, uint8_t **buf, size_t *len,
 		     char *err, size_t errlen);
+void loader_free_file(uint8_t *buf, size_t len);
 
 #endif

@@ -211,6 +211,116 @@ PY
 	stop_server
 }
 
+# The HTTP layer itself (src/api/server.c): pipelining, keep-alive,
+# Connection: close, malformed and oversize requests, chunked bodies,
+# Expect: 100-continue, many connections and the connection limit,
+# stalled and vanished clients.
+test_http_connections() {
+	start_server
+	python3 - "$SOCK" <<'PY' || fail "HTTP connection handling"
+import socket, sys, time
+sock = sys.argv[1]
+def conn():
+    s = socket.socket(socket.AF_UNIX); s.connect(sock); s.settimeout(5); return s
+def readall(s):
+    data = b''
+    while True:
+        try:
+            d = s.recv(65536)
+        except socket.timeout:
+            break
+        if not d: break
+        data += d
+    return data
+def check(cond, what):
+    if not cond:
+        print("FAIL:", what); sys.exit(1)
+# pipelined, in order, last with Connection: close
+s = conn()
+s.sendall(b'GET /version HTTP/1.1\r\nHost: x\r\n\r\n'
+          b'PUT /machine-config HTTP/1.1\r\nHost: x\r\nContent-Length: 35\r\n\r\n{"vcpu_count":3,"mem_size_mib":64}\n'
+          b'GET /machine-config?q=1 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n'
+          b'GET /version HTTP/1.1\r\nHost: x\r\n\r\n')
+r = readall(s)
+check(r.count(b'HTTP/1.1 ') == 3, "3 answers to pipelined requests, none after Connection: close: %r" % r)
+i1, i2, i3 = r.find(b'firecracker_version'), r.find(b'204 No Content'), r.find(b'"vcpu_count":3')
+check(0 <= i1 < i2 < i3, "answers in order: %r" % r)
+check(b'Connection: close' in r, "Connection: close answered")
+# keep-alive: two requests one after the other on one connection
+s = conn()
+for _ in range(2):
+    s.sendall(b'GET / HTTP/1.1\r\nHost: x\r\n\r\n')
+    d = s.recv(65536)
+    check(d.startswith(b'HTTP/1.1 200 OK') and b'Content-Length: ' in d and b'application/json' in d, "keep-alive %r" % d)
+s.close()
+# HEAD: the headers of the answer without its body; the connection goes on
+s = conn(); s.sendall(b'HEAD / HTTP/1.1\r\nHost: x\r\n\r\nGET /version HTTP/1.1\r\nConnection: close\r\n\r\n')
+r = readall(s)
+check(r.count(b'HTTP/1.1 ') == 2 and r.split(b'\r\n\r\n')[1].startswith(b'HTTP/1.1 200'), "HEAD: %r" % r)
+# malformed request line: 400 with a fault message, then closed
+s = conn(); s.sendall(b'GET / HTTP/9.9x\r\n\r\n'); r = readall(s)
+check(r.startswith(b'HTTP/1.1 400') and b'fault_message' in r, "malformed: %r" % r)
+s = conn(); s.sendall(b'BREW /pot HTTP/1.1\r\n\r\n'); r = readall(s)
+check(r.startswith(b'HTTP/1.1 400'), "unknown method: %r" % r)
+# unsupported transfer encoding
+s = conn(); s.sendall(b'PUT /mmds HTTP/1.1\r\nTransfer-Encoding: gzip\r\n\r\n'); r = readall(s)
+check(r.startswith(b'HTTP/1.1 400'), "Transfer-Encoding gzip: %r" % r)
+# oversize body: answered before the body is sent, then closed
+s = conn(); s.sendall(b'PUT /mmds HTTP/1.1\r\nContent-Length: 60000\r\n\r\n'); r = readall(s)
+check(r.startswith(b'HTTP/1.1 400') and b'larger than the limit of 51200' in r, "oversize: %r" % r)
+# chunked body
+body = b'{"latest": {"k": "v"}}'
+s = conn(); s.sendall(b'PUT /mmds HTTP/1.1\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n' + b'%x\r\n' % len(body) + body + b'\r\n0\r\n\r\n'); r = readall(s)
+check(r.startswith(b'HTTP/1.1 204'), "chunked: %r" % r)
+# headers too large
+s = conn(); s.sendall(b'GET / HTTP/1.1\r\nX: ' + b'a' * 20000 + b'\r\n\r\n'); r = readall(s)
+check(r.startswith(b'HTTP/1.1 400'), "huge header: %r" % r[:100])
+# a stalled half request and one that hangs up do not block others
+stalled = conn(); stalled.sendall(b'PUT /machine-config HTTP/1.1\r\nContent-Length: 50\r\n\r\n{"vc')
+gone = conn(); gone.sendall(b'GET /vers'); gone.close()
+# many connections at once
+many = [conn() for _ in range(20)]
+for m in many: m.sendall(b'GET /version HTTP/1.1\r\nHost: x\r\n\r\n')
+for m in many:
+    d = m.recv(65536); check(d.startswith(b'HTTP/1.1 200'), "one of many: %r" % d)
+for m in many: m.close()
+# past the connection limit: refused (closed at once), the others unharmed
+held = [conn() for _ in range(40)]
+for h in held:
+    try:
+        h.sendall(b'GET /version HTTP/1.1\r\nHost: x\r\n\r\n')
+    except OSError:
+        pass
+answered = 0
+for h in held:
+    try:
+        answered += h.recv(65536).startswith(b'HTTP/1.1 200')
+    except OSError:
+        pass
+    h.close()
+check(20 <= answered <= 32, "connection limit: %d of 40 answered" % answered)
+stalled.close()
+# Expect: 100-continue answered at once
+s = conn(); s.sendall(b'PUT /mmds HTTP/1.1\r\nContent-Length: 2\r\nExpect: 100-continue\r\n\r\n')
+d = s.recv(65536); check(d.startswith(b'HTTP/1.1 100 Continue'), "100-continue: %r" % d)
+s.sendall(b'{}'); d = d[len(b'HTTP/1.1 100 Continue\r\n\r\n'):] or s.recv(65536)
+check(d.startswith(b'HTTP/1.1 204'), "after 100: %r" % d)
+PY
+	# curl sends Expect: 100-continue for bodies over 1 KiB: no 1 s wait.
+	printf '{"k": "%s"}' "$(head -c 3000 /dev/zero | tr '\0' x)" >"$TEST_TMP/3k"
+	local t0 t1
+	t0=$(date +%s%N)
+	code=$(curl -s -o "$TEST_TMP/body" -w '%{http_code}' --unix-socket "$SOCK" -X PUT \
+		--data-binary @"$TEST_TMP/3k" http://localhost/mmds)
+	t1=$(date +%s%N)
+	[[ "$code" == 204 ]] || fail "PUT /mmds of 3 KiB: status $code"
+	(((t1 - t0) / 1000000 < 800)) || fail "PUT of 3 KiB took $(((t1 - t0) / 1000000)) ms"
+	expect_code 200 GET /mmds
+	expect_body '"k":"xxx'
+	alive
+	stop_server
+}
+
 test_socket_in_use_and_stale() {
 	start_server
 	local first=$SERVER_PID
