@@ -49,6 +49,7 @@
 
 #include "api/internal.h"
 #include "base/log.h"
+#include "base/metrics.h"
 
 #define API_LISTEN_BACKLOG 64
 #define API_MAX_CONNECTIONS 32
@@ -96,6 +97,7 @@ struct api_conn {
 	size_t body_len;
 	bool body_oversize;
 	bool handled; /* a response to this request is queued */
+	uint64_t start_us; /* the request's first byte was parsed (metrics) */
 	/* Queued output: at most a 100 Continue and one response. */
 	char *out;
 	size_t out_off, out_len;
@@ -112,12 +114,17 @@ struct api_server {
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 };
 
-static uint64_t now_ms(void)
+static uint64_t now_us(void)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+static uint64_t now_ms(void)
+{
+	return now_us() / 1000;
 }
 
 static void conn_close(struct api_conn *c)
@@ -249,6 +256,7 @@ static int on_message_begin(http_parser *p)
 	c->body_len = 0;
 	c->body_oversize = false;
 	c->handled = false;
+	c->start_us = now_us();
 	return 0;
 }
 
@@ -343,6 +351,8 @@ static int on_message_complete(http_parser *p)
 	/* No percent decoding (as Firecracker); the query string is dropped. */
 	c->url[strcspn(c->url, "?")] = '\0';
 	api_handle(c->srv->ctx, method, c->url, c->body, c->body_len, &resp);
+	/* The api_server metrics group: request count, latency, status classes. */
+	metrics_api_request(now_us() - c->start_us, resp.status);
 	log_info("api", "%s %s: %u", method, c->url, resp.status);
 	free(c->body);
 	c->body = NULL;

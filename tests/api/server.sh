@@ -120,10 +120,16 @@ test_configuration_endpoints() {
 	expect_code 200 GET /mmds
 	expect_body '"ami-id":"ami-1"'
 	expect_body '"hostname":"vm"'
-	# metrics: 204 where base/metrics.c is implemented, else a clear 400.
-	api PUT /metrics "{\"metrics_path\": \"$TEST_TMP/metrics.json\"}"
-	[[ "$code" == 204 || ( "$code" == 400 && $(cat "$TEST_TMP/body") == *fault_message* ) ]] ||
-		fail "PUT /metrics: $code $(cat "$TEST_TMP/body")"
+	# metrics: FlushMetrics writes a line whose api_server group counts
+	# the requests answered so far (2xx and 4xx) and their latency.
+	expect_code 204 PUT /metrics "{\"metrics_path\": \"$TEST_TMP/metrics.json\"}"
+	expect_code 204 PUT /actions '{"action_type": "FlushMetrics"}'
+	python3 - "$TEST_TMP/metrics.json" <<'PY' || fail "metrics: $(tail -c 400 "$TEST_TMP/metrics.json")"
+import json, sys
+m = json.loads(open(sys.argv[1]).read().splitlines()[-1])["api_server"]
+assert m["requests"] >= 20 and m["status_2xx"] >= 19 and m["status_4xx"] >= 1, m
+assert m["latency_us_sum"] > 0 and 0 < m["latency_us_max"] <= m["latency_us_sum"], m
+PY
 	expect_code 200 GET /vm/config
 	expect_body '"kernel_image_path":"/vmlinux"'
 	expect_body '"boot_args":"console=ttyS0"'
