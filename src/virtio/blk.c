@@ -17,7 +17,15 @@
 #include "vmm/vm.h"
 
 #define BLK_QUEUE_SIZE 256
-#define BLK_SEG_MAX (VIRTQ_MAX_SEGS - 2)
+/*
+ * Data segments per request: a chain may hold at most Queue Size
+ * descriptors, indirect ones included (virtio 1.x, 2.7.5.3.1; the walker
+ * enforces it), and a request also needs its header and status. Linux
+ * sizes its requests by seg_max alone and chains them indirectly, so a
+ * larger value here let 1 MiB O_DIRECT reads break the queue.
+ */
+#define BLK_SEG_MAX (BLK_QUEUE_SIZE - 2)
+_Static_assert(BLK_SEG_MAX + 2 <= VIRTQ_MAX_SEGS, "seg_max above the walker's limit");
 
 struct virtio_blk_hdr {
 	uint32_t type;

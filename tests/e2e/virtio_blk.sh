@@ -29,6 +29,8 @@ test_virtio_blk_ext4_rw_ro_and_rng() {
 	cmds+=' echo RO=$(cat /sys/block/vdb/ro);'
 	cmds+=' dd if=/dev/zero of=/dev/vdb bs=512 count=8 conv=fsync 2>/dev/null && echo RO-WRITE-OK || echo RO-WRITE-REFUSED;'
 	cmds+=' echo ROSUM=$(sha256sum /dev/vdb | cut -c1-64);'
+	# 1 MiB O_DIRECT reads: requests as large as the device's seg_max allows
+	cmds+=' echo DIRECTSUM=$(dd if=/dev/vdb bs=1M count=4 iflag=direct 2>/dev/null | sha256sum | cut -c1-64);'
 	cmds+=' echo SERIAL=$(cat /sys/block/vda/serial);'
 	cmds+=' echo RNG=$(dd if=/dev/hwrng bs=64 count=4 2>/dev/null | wc -c);'
 	# The balloon inflates in the background; wait for it (at most 120 s).
@@ -47,6 +49,8 @@ test_virtio_blk_ext4_rw_ro_and_rng() {
 	expect_grep '^RO=1$' "$TEST_TMP/out"
 	expect_grep '^RO-WRITE-REFUSED$' "$TEST_TMP/out"
 	expect_grep "^ROSUM=$ro_sum\$" "$TEST_TMP/out"
+	expect_grep "^DIRECTSUM=$ro_sum\$" "$TEST_TMP/out"
+	expect_no_grep 'needs a reset' "$TEST_TMP/err"
 	expect_grep '^SERIAL=data0$' "$TEST_TMP/out"
 	expect_grep '^RNG=256$' "$TEST_TMP/out"
 	local kb

@@ -613,6 +613,44 @@ static unsigned dev_collect(struct devfx *f, uint32_t len)
 	return n;
 }
 
+/*
+ * Regression: seg_max + 2 descriptors fit in one chain of the largest
+ * queue (Linux chains seg_max data segments indirectly; a larger seg_max
+ * made a 1 MiB O_DIRECT read break the queue), and such a chain works.
+ */
+static void test_dev_seg_max_fits_queue(void **state)
+{
+	struct devfx f;
+	uint32_t seg_max = 0, qmax;
+	static struct vd_seg segs[VD_QSIZE];
+
+	(void)state;
+	dev_start(&f, NULL, false);
+	virtio_mmio_read(&f.v->d, VIRTIO_MMIO_CONFIG + 12, (uint8_t *)&seg_max, 4);
+	vd_w32(f.v, VIRTIO_MMIO_QUEUE_SEL, 0);
+	qmax = vd_r32(f.v, VIRTIO_MMIO_QUEUE_NUM_MAX);
+	assert_true(seg_max >= 1);
+	assert_true(seg_max + 2 <= qmax);
+	/* the test rings have VD_QSIZE entries: a full-length chain on them */
+	uint8_t *h = vd_ptr(f.v, HDR_GPA, 16);
+	uint32_t type = VIRTIO_BLK_T_IN;
+
+	memset(h, 0, 16);
+	memcpy(h, &type, 4);
+	segs[0] = (struct vd_seg){ .gpa = HDR_GPA, .len = 16, .write = false };
+	for (unsigned i = 1; i < VD_QSIZE - 1; i++)
+		segs[i] = (struct vd_seg){ .gpa = DATA_GPA + 512ULL * (i - 1), .len = 512,
+					   .write = true };
+	segs[VD_QSIZE - 1] = (struct vd_seg){ .gpa = HDR_GPA + 16, .len = 1, .write = true };
+	*vd_ptr(f.v, HDR_GPA + 16, 1) = 0xff;
+	vd_add(f.v, 0, segs, VD_QSIZE);
+	vd_kick(f.v, 0);
+	assert_int_equal(vd_used(f.v, 0, NULL), 0);
+	assert_int_equal(*vd_ptr(f.v, HDR_GPA + 16, 1), VIRTIO_BLK_S_OK);
+	assert_false(f.v->d.status & VIRTIO_STATUS_NEEDS_RESET);
+	dev_stop(&f);
+}
+
 static void test_dev_unlimited(void **state)
 {
 	struct devfx f;
@@ -752,6 +790,7 @@ int main(void)
 		T(test_short_header),
 		T(test_empty_chain),
 		T(test_many_segments),
+		cmocka_unit_test(test_dev_seg_max_fits_queue),
 		cmocka_unit_test(test_dev_unlimited),
 		cmocka_unit_test(test_dev_ops_limit_delays),
 		cmocka_unit_test(test_dev_bandwidth_limit),
