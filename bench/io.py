@@ -37,7 +37,7 @@ NS_HOST_IP = "192.168.205.1"  # inside the private namespace only
 NS_GUEST_IP = "192.168.205.2"
 TAP = "ospbench0"
 SINK_PORT, SOURCE_PORT = 9201, 9202
-LINE = re.compile(r"iobench: (\S+) .*= ([0-9.]+) (MB/s|IOPS|Mbit/s)")
+LINE = re.compile(r"iobench: ([a-z-]+):? .*= ([0-9.]+) (MB/s|IOPS|Mbit/s)")
 
 
 def guest_cmdline(osprey, vmlinux, initrd, memory):
@@ -203,7 +203,10 @@ def main():
                             "-drive", f"id=d0,file={img},format=raw,if=none,cache=writeback",
                             "-device", "virtio-blk-device,drive=d0",
                             "-netdev", f"tap,id=n0,ifname={TAP},script=no,downscript=no",
-                            "-device", f"virtio-net-device,netdev=n0,mac={mac}"]
+                            "-device", f"virtio-net-device,netdev=n0,mac={mac}",
+                            # the guest powers off through osprey's PV port
+                            # (0x700); this device makes QEMU exit there too
+                            "-device", "isa-debug-exit,iobase=0x700,iosize=4"]
         res = {}
         for name, argv in runs.items():
             res[name] = run_guest(name, argv, ns, n, args.timeout)
