@@ -24,6 +24,9 @@ static void usage(void)
 	       "  run       boot a virtual machine (osprey run --help)\n"
 	       "  --api-sock PATH [--config-file FILE]\n"
 	       "            serve the Firecracker-compatible API (docs/api.md)\n"
+	       "  --no-api --config-file FILE\n"
+	       "            boot a Firecracker config file without an API socket\n"
+	       "            (osprey --no-api --help: every top-level flag)\n"
 	       "  version   print the version\n"
 	       "  help      this help\n");
 }
