@@ -60,7 +60,7 @@ test_getting_started_flow_through_api() {
 	expect_204 PUT /machine-config '{"vcpu_count": 2, "mem_size_mib": 256}'
 	expect_204 PUT /balloon '{"amount_mib": 0, "deflate_on_oom": false, "stats_polling_interval_s": 1}'
 	expect_204 PUT /actions '{"action_type": "InstanceStart"}'
-	local h0 h1
+	local h0="" h1=""
 	wait_line '^READY' "$BOOT_LIMIT" && h0=$(date +%s.%N) || {
 		kill "$pid" 2>/dev/null
 		tail -20 "$TEST_TMP/out" >&2
