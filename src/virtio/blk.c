@@ -238,11 +238,8 @@ static bool blk_admit(struct virtio_dev *d, struct virtio_blk *b, unsigned q,
 {
 	uint64_t bytes = req->execute ? req->data_len : 0;
 
-	if (!rate_limiter_active(&b->rl) || rate_limiter_consume(&b->rl, bytes))
+	if (virtio_dev_admit(d, q, &b->rl, bytes, &b->m.rate_limiter_throttled))
 		return true;
-	metrics_inc(&b->m.rate_limiter_throttled);
-	if (virtio_dev_throttle(d, q, rate_limiter_wait_ms(&b->rl, bytes)))
-		return true; /* no timer: better unlimited than stuck */
 	virtq_unpop(&d->vqs[q], 1);
 	return false;
 }

@@ -13,6 +13,8 @@
 
 #include "base/event_loop.h"
 #include "base/log.h"
+#include "base/metrics.h"
+#include "base/rate_limiter.h"
 #include "vmm/vm.h"
 
 #define TRANSPORT_FEATURES                                                           \
@@ -81,6 +83,15 @@ static void throttle_timer_set(struct virtio_dev *d, uint64_t ns)
 
 	if (d->throttle_fd_ok)
 		(void)timerfd_settime(d->throttle_fd, 0, &its, NULL);
+}
+
+bool virtio_dev_admit(struct virtio_dev *d, unsigned q, struct rate_limiter *rl,
+		      uint64_t bytes, uint64_t *throttled)
+{
+	if (rate_limiter_consume(rl, bytes))
+		return true;
+	metrics_inc(throttled);
+	return virtio_dev_throttle(d, q, rate_limiter_wait_ms(rl, bytes)) != 0;
 }
 
 int virtio_dev_throttle(struct virtio_dev *d, unsigned q, uint64_t ms)

@@ -149,6 +149,15 @@ void virtio_dev_set_needs_reset(struct virtio_dev *d, const char *why);
  * 0 or -errno (logged).
  */
 int virtio_dev_throttle(struct virtio_dev *d, unsigned q, uint64_t ms);
+/*
+ * Lock held: whether limiter rl lets an operation of `bytes` on queue q
+ * through now. If not, *throttled is counted and the queue waits for the
+ * limiter's timer (false); without a timer it is let through (better
+ * unlimited than stuck).
+ */
+struct rate_limiter;
+bool virtio_dev_admit(struct virtio_dev *d, unsigned q, struct rate_limiter *rl,
+		      uint64_t bytes, uint64_t *throttled);
 /* Whether queue q waits for the rate-limit timer (lock held). */
 bool virtio_dev_throttled(const struct virtio_dev *d, unsigned q);
 /* Lock held: the waiting queues run again soon (the limits changed). */

@@ -368,20 +368,6 @@ static bool net_rx_have_buffers(struct virtq *q)
 	return virtq_has_work(q) || virtq_rearm(q);
 }
 
-/*
- * Whether limiter rl lets a packet of `bytes` through now; if not, queue
- * q waits for its timer (and the packet waits where it is).
- */
-static bool net_admit(struct virtio_dev *d, struct rate_limiter *rl, unsigned q, uint64_t bytes,
-		      uint64_t *throttled)
-{
-	if (!rate_limiter_active(rl) || rate_limiter_consume(rl, bytes))
-		return true;
-	metrics_inc(throttled);
-	/* Without a timer, better unlimited than stuck. */
-	return virtio_dev_throttle(d, q, rate_limiter_wait_ms(rl, bytes)) != 0;
-}
-
 static void net_rx(struct virtio_dev *d)
 {
 	struct virtio_net *n = d->priv;
@@ -429,7 +415,7 @@ static void net_rx(struct virtio_dev *d)
 				n->rx_held_len = (size_t)len;
 			}
 			/* The packet waits in rx_buf (the tap unread) for the limiter. */
-			if (!net_admit(d, &n->rx_rl, NET_RXQ, n->rx_held_len - VIRTIO_NET_HDR_LEN,
+			if (!virtio_dev_admit(d, NET_RXQ, &n->rx_rl, n->rx_held_len - VIRTIO_NET_HDR_LEN,
 				       &n->m.rx_rate_limiter_throttled))
 				break;
 			n->rx_held = false;
@@ -525,7 +511,7 @@ static void net_tx(struct virtio_dev *d)
 			n->tx_admitted = false;
 		}
 		if (!n->tx_admitted) {
-			if (!net_admit(d, &n->tx_rl, NET_TXQ, n->tx_frame_len,
+			if (!virtio_dev_admit(d, NET_TXQ, &n->tx_rl, n->tx_frame_len,
 				       &n->m.tx_rate_limiter_throttled))
 				break; /* resumed from this chain by the limiter's timer */
 			n->tx_admitted = true;

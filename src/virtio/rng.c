@@ -68,11 +68,8 @@ static bool rng_admit(struct virtio_dev *d, struct virtio_rng *r, unsigned q)
 {
 	uint64_t bytes = rng_request_len(&r->elem);
 
-	if (!rate_limiter_active(&r->rl) || rate_limiter_consume(&r->rl, bytes))
+	if (virtio_dev_admit(d, q, &r->rl, bytes, &r->m.rate_limiter_throttled))
 		return true;
-	metrics_inc(&r->m.rate_limiter_throttled);
-	if (virtio_dev_throttle(d, q, rate_limiter_wait_ms(&r->rl, bytes)))
-		return true; /* no timer: better unlimited than stuck */
 	virtq_unpop(&d->vqs[q], 1);
 	return false;
 }
