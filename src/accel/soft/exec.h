@@ -1,0 +1,138 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The contract between the software CPU's core (decode cache, memory,
+ * exceptions: core files) and its instruction handlers (integer, system,
+ * x87, SSE: one file per family).
+ *
+ * Instructions are decoded once with Zydis into a compact struct
+ * soft_insn and cached by guest-physical address; a handler gets the
+ * decoded form and the CPU. Faults unwind: soft_raise() never returns (it
+ * longjmps to the run loop), so a handler must finish every access that
+ * can fault (soft_read/soft_write/soft_translate) before it changes any
+ * register, which makes every instruction restartable.
+ *
+ * Handlers register by Zydis mnemonic in per-family tables
+ * (SOFT_HANDLERS(...)); the core builds its dispatch array from them.
+ */
+#ifndef OSPREY_ACCEL_SOFT_EXEC_H
+#define OSPREY_ACCEL_SOFT_EXEC_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "arch/x86/cpu_state.h"
+
+struct soft_cpu;
+
+enum soft_opk {
+	SOFT_OP_NONE,
+	SOFT_OP_GPR,  /* reg: 0-15; size 1 with SOFT_REG_HIGH8 set for AH, CH, DH, BH */
+	SOFT_OP_MEM,  /* seg, base, index, scale, disp; size = access size */
+	SOFT_OP_IMM,  /* imm, already sign- or zero-extended as the instruction defines */
+	SOFT_OP_XMM,  /* reg: 0-15 */
+	SOFT_OP_MMX,  /* reg: 0-7 */
+	SOFT_OP_ST,   /* reg: st(i), 0-7 relative to TOP */
+	SOFT_OP_SREG, /* reg: enum x86_sreg */
+	SOFT_OP_CR,   /* reg: 0-15 */
+	SOFT_OP_DR,   /* reg: 0-7 */
+	SOFT_OP_REL,  /* imm: branch displacement relative to the next instruction */
+	SOFT_OP_PTR,  /* far pointer: imm = offset, sel = selector */
+};
+
+#define SOFT_REG_HIGH8 0x80
+#define SOFT_REG_NONE 0xff
+
+struct soft_operand {
+	uint8_t kind; /* enum soft_opk */
+	uint8_t size; /* bytes: 1, 2, 4, 8, 10, 16 */
+	uint8_t reg;
+	uint8_t seg;   /* SOFT_OP_MEM: enum x86_sreg after overrides */
+	uint8_t base;  /* SOFT_OP_MEM: GPR or SOFT_REG_NONE; SOFT_REG_RIP for RIP-relative */
+	uint8_t index; /* SOFT_OP_MEM: GPR or SOFT_REG_NONE */
+	uint8_t scale; /* 1, 2, 4, 8 */
+	uint8_t explicit_op; /* written in the encoding (not implicit like AL in STOSB) */
+	uint16_t sel;  /* SOFT_OP_PTR */
+	int64_t imm;   /* SOFT_OP_IMM, SOFT_OP_REL, SOFT_OP_PTR; SOFT_OP_MEM: displacement */
+};
+#define SOFT_REG_RIP 0xfe
+
+/* Prefix and attribute flags of a decoded instruction. */
+#define SOFT_INSN_LOCK (1u << 0)
+#define SOFT_INSN_REP (1u << 1)	  /* F3 on a string instruction (REP / REPE) */
+#define SOFT_INSN_REPNE (1u << 2) /* F2 on a string instruction */
+#define SOFT_INSN_ENDS_BLOCK (1u << 3) /* branch, system, mode change: block ends here */
+
+struct soft_insn;
+typedef void (*soft_handler)(struct soft_cpu *cpu, const struct soft_insn *in);
+
+struct soft_insn {
+	soft_handler exec;
+	uint16_t mnemonic; /* ZydisMnemonic */
+	uint8_t len;	   /* bytes */
+	uint8_t nops;	   /* visible operands in op[] */
+	uint8_t opsize;	   /* effective operand size in bytes */
+	uint8_t addrsize;  /* effective address size in bytes */
+	uint8_t flags;	   /* SOFT_INSN_* */
+	uint8_t opcode;	   /* last opcode byte */
+	uint8_t opmap;	   /* 0: one-byte, 1: 0F, 2: 0F38, 3: 0F3A */
+	uint8_t mandatory; /* SSE mandatory prefix: 0, 0x66, 0xF3, 0xF2 */
+	uint8_t modrm_reg; /* ModRM.reg (group opcodes), 0 when none */
+	uint8_t pad;
+	struct soft_operand op[4];
+};
+
+/* A handler table entry: SOFT_HANDLERS(name) = { { ZYDIS_MNEMONIC_X, fn }, ... }. */
+struct soft_handler_entry {
+	uint16_t mnemonic;
+	soft_handler fn;
+};
+struct soft_handler_table {
+	const struct soft_handler_entry *entries;
+	unsigned n;
+};
+
+/* The per-family tables the core dispatches from. */
+extern const struct soft_handler_table soft_handlers_int;    /* integer, control flow, strings */
+extern const struct soft_handler_table soft_handlers_system; /* system, MSRs, CPUID, descriptor tables */
+extern const struct soft_handler_table soft_handlers_x87;    /* x87, FXSAVE/FXRSTOR, FWAIT */
+extern const struct soft_handler_table soft_handlers_sse;    /* SSE, SSE2 (+ what the template shows), MMX */
+
+/* ---- Services of the core, for handlers ---------------------------------- */
+
+/* The register file (same pointer as soft_cpu_state()). */
+struct x86_cpu_state *soft_regs(struct soft_cpu *cpu);
+
+/* Raises an exception; never returns. error < 0: no error code. */
+__attribute__((noreturn)) void soft_raise(struct soft_cpu *cpu, unsigned vector, int64_t error);
+
+/* Linear address of a SOFT_OP_MEM operand (segment base added, address size masked, canonical checked by the access). */
+uint64_t soft_ea(struct soft_cpu *cpu, const struct soft_insn *in, const struct soft_operand *op);
+
+/*
+ * Data accesses at a linear address with the current privilege level:
+ * paging, protection and #PF/#GP as the architecture says; len up to 16
+ * (may cross a page). MMIO is handled. Fault: soft_raise().
+ */
+void soft_read(struct soft_cpu *cpu, uint64_t linear, void *dst, unsigned len);
+void soft_write(struct soft_cpu *cpu, uint64_t linear, const void *src, unsigned len);
+/* Checks that [linear, linear+len) is writable now (for read-modify-write before committing). */
+void soft_probe_write(struct soft_cpu *cpu, uint64_t linear, unsigned len);
+
+/* Integer operand access (GPR, MEM, IMM, REL): zero-extended value of op->size bytes. */
+uint64_t soft_op_read(struct soft_cpu *cpu, const struct soft_insn *in, unsigned i);
+/* Writes op i (GPR: 32-bit writes zero the upper half as in 64-bit mode; 8/16-bit merge). */
+void soft_op_write(struct soft_cpu *cpu, const struct soft_insn *in, unsigned i, uint64_t v);
+
+/* Current privilege level and mode. */
+unsigned soft_cpl(const struct soft_cpu *cpu);
+bool soft_long_mode(const struct soft_cpu *cpu); /* IA-32e: 64-bit or compatibility */
+bool soft_code64(const struct soft_cpu *cpu);	 /* CS.L in long mode */
+
+/* RFLAGS with the lazily computed arithmetic flags folded in / written back. */
+uint64_t soft_get_flags(struct soft_cpu *cpu);
+void soft_set_flags(struct soft_cpu *cpu, uint64_t rflags);
+
+/* Logs once per mnemonic that an instruction is not implemented, then raises #UD. */
+__attribute__((noreturn)) void soft_unimplemented(struct soft_cpu *cpu, const struct soft_insn *in);
+
+#endif
