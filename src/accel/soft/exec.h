@@ -128,9 +128,37 @@ unsigned soft_cpl(const struct soft_cpu *cpu);
 bool soft_long_mode(const struct soft_cpu *cpu); /* IA-32e: 64-bit or compatibility */
 bool soft_code64(const struct soft_cpu *cpu);	 /* CS.L in long mode */
 
-/* RFLAGS with the lazily computed arithmetic flags folded in / written back. */
+/*
+ * RFLAGS with the lazily computed arithmetic flags folded in / written back
+ * (implemented in flags.c beside the lazy-flag state).
+ */
 uint64_t soft_get_flags(struct soft_cpu *cpu);
 void soft_set_flags(struct soft_cpu *cpu, uint64_t rflags);
+
+/*
+ * RIP convention: when a handler runs, regs->rip already holds the address
+ * of the NEXT instruction (so SOFT_OP_REL targets are rip + imm); the core
+ * puts RIP back to the instruction's start when a fault is raised. A
+ * handler that wants to be re-executed (a REP string instruction that
+ * stops after a bounded chunk so interrupts can be taken) sets
+ * regs->rip = soft_insn_rip(cpu).
+ */
+uint64_t soft_insn_rip(const struct soft_cpu *cpu);
+
+/*
+ * Translates [linear, linear+len) for a locked read-modify-write: the
+ * write checks are done (and #PF raised) now. Returns a host pointer into
+ * guest RAM, suitably placed for __atomic builtins on len bytes, or NULL
+ * when the bytes are MMIO or cross a page: then the caller does
+ * soft_read + soft_write under soft_lock_slow()/soft_unlock_slow(), a
+ * process-wide lock (split locks are rare; x86 guarantees them anyway).
+ */
+void *soft_translate_rmw(struct soft_cpu *cpu, uint64_t linear, unsigned len);
+void soft_lock_slow(void);
+void soft_unlock_slow(void);
+
+/* The lazy arithmetic flags (accel/soft/flags.h), for the flag helpers. */
+struct soft_lazy_flags *soft_lazy(struct soft_cpu *cpu);
 
 /* Logs once per mnemonic that an instruction is not implemented, then raises #UD. */
 __attribute__((noreturn)) void soft_unimplemented(struct soft_cpu *cpu, const struct soft_insn *in);
