@@ -148,6 +148,7 @@ test_dev_kvm_missing() {
 }
 
 test_dev_kvm_not_openable() {
+	needs_kvm "the test needs a /dev/kvm node to deny"
 	chmod 755 "$TEST_TMP"
 	cp "$GUESTS/hello.elf" "$TEST_TMP/k"
 	chmod 644 "$TEST_TMP/k"

@@ -21,6 +21,18 @@ skip() {
 	exit 77
 }
 
+# Whether this host has a usable /dev/kvm.
+have_kvm() {
+	[[ -r /dev/kvm && -w /dev/kvm ]]
+}
+
+# needs_kvm REASON: the test exercises KVM itself, or boots a guest that
+# osprey's software CPU cannot run yet; without /dev/kvm it is skipped
+# (and counted as skipped, never as passed) with REASON.
+needs_kvm() {
+	have_kvm || skip "no usable /dev/kvm on this host; $1"
+}
+
 expect_status() { # expected actual what
 	[[ "$2" == "$1" ]] || fail "$3: exit status $2, expected $1"
 }
