@@ -194,49 +194,6 @@ static void out_tenths(uint64_t v)
 }
 
 /* ---- command line --------------------------------------------------------- */
-static int is_space(char c)
-{
-	return c == ' ' || c == '\t' || c == '\n';
-}
-
-/* Parses a number (decimal or 0x hex) at *p; advances *p. */
-static uint64_t parse_num(const char **p)
-{
-	const char *s = *p;
-	uint64_t v = 0;
-
-	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
-		s += 2;
-		for (;; s++) {
-			unsigned d;
-
-			if (*s >= '0' && *s <= '9')
-				d = (unsigned)(*s - '0');
-			else if (*s >= 'a' && *s <= 'f')
-				d = (unsigned)(*s - 'a' + 10);
-			else if (*s >= 'A' && *s <= 'F')
-				d = (unsigned)(*s - 'A' + 10);
-			else
-				break;
-			v = v * 16 + d;
-		}
-	} else {
-		for (; *s >= '0' && *s <= '9'; s++)
-			v = v * 10 + (uint64_t)(*s - '0');
-	}
-	*p = s;
-	return v;
-}
-
-/* If the word at w starts with key, returns what follows it. */
-static const char *word_value(const char *w, const char *key)
-{
-	while (*key)
-		if (*w++ != *key++)
-			return NULL;
-	return w;
-}
-
 static const char *cmdline(void)
 {
 	if (!B.si->cmdline_paddr || B.si->cmdline_paddr >= (1ULL << 32))
@@ -249,25 +206,25 @@ static void parse_options(void)
 	const char *c = cmdline(), *v;
 
 	for (unsigned n = 0; *c && n < 4096;) {
-		while (is_space(*c))
+		while (gt_is_space(*c))
 			c++;
-		if ((v = word_value(c, "blk_bench.mib=")))
-			B.mib = parse_num(&v);
-		else if ((v = word_value(c, "blk_bench.qd=")))
-			B.qd = parse_num(&v);
-		else if ((v = word_value(c, "blk_bench.ios=")))
-			B.ios = parse_num(&v);
-		else if ((v = word_value(c, "blk_bench.flush=")))
-			B.want_flush = parse_num(&v) != 0;
-		else if ((v = word_value(c, "blk_bench.reseed=")))
-			B.reseed = parse_num(&v) != 0;
-		else if ((v = word_value(c, "blk_bench.markers=")))
-			B.markers = parse_num(&v) != 0;
-		else if ((v = word_value(c, "blk_bench.tsc_khz="))) {
-			B.tsc_khz = parse_num(&v);
+		if ((v = gt_word_value(c, "blk_bench.mib=")))
+			B.mib = gt_parse_num(&v);
+		else if ((v = gt_word_value(c, "blk_bench.qd=")))
+			B.qd = gt_parse_num(&v);
+		else if ((v = gt_word_value(c, "blk_bench.ios=")))
+			B.ios = gt_parse_num(&v);
+		else if ((v = gt_word_value(c, "blk_bench.flush=")))
+			B.want_flush = gt_parse_num(&v) != 0;
+		else if ((v = gt_word_value(c, "blk_bench.reseed=")))
+			B.reseed = gt_parse_num(&v) != 0;
+		else if ((v = gt_word_value(c, "blk_bench.markers=")))
+			B.markers = gt_parse_num(&v) != 0;
+		else if ((v = gt_word_value(c, "blk_bench.tsc_khz="))) {
+			B.tsc_khz = gt_parse_num(&v);
 			B.tsc_src = "command line";
 		}
-		while (*c && !is_space(*c)) {
+		while (*c && !gt_is_space(*c)) {
 			c++;
 			n++;
 		}
@@ -295,18 +252,18 @@ static int find_device(void)
 	const char *c = cmdline(), *v;
 
 	while (*c) {
-		while (is_space(*c))
+		while (gt_is_space(*c))
 			c++;
-		if ((v = word_value(c, "virtio_mmio.device="))) {
+		if ((v = gt_word_value(c, "virtio_mmio.device="))) {
 			uint64_t base, irq;
 
-			(void)parse_num(&v);
+			(void)gt_parse_num(&v);
 			if (*v == 'K' || *v == 'k' || *v == 'M' || *v == 'm' || *v == 'G' ||
 			    *v == 'g')
 				v++;
 			if (*v++ == '@') {
-				base = parse_num(&v);
-				irq = *v == ':' ? (v++, parse_num(&v)) : 0;
+				base = gt_parse_num(&v);
+				irq = *v == ':' ? (v++, gt_parse_num(&v)) : 0;
 				if (base >= 0xc0000000 && base < 0xfff00000 && window_is_blk(base)) {
 					B.base = base;
 					B.irq = irq;
@@ -314,7 +271,7 @@ static int find_device(void)
 				}
 			}
 		}
-		while (*c && !is_space(*c))
+		while (*c && !gt_is_space(*c))
 			c++;
 	}
 	/* Nothing announced: probe osprey's windows. */

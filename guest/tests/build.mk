@@ -22,7 +22,7 @@ GT_OUT ?= build/guest
 GT_OBJ := $(GT_OUT)/obj
 
 GUEST_TEST_NAMES := hello triple_fault unclaimed_port smp reboot memsize emul_fail int3 ticker
-GUEST_TEST64_NAMES := blk_bench
+GUEST_TEST64_NAMES := blk_bench cpubench
 GUEST_TEST_ELFS := $(GUEST_TEST_NAMES:%=$(GT_OUT)/%.elf) \
 	$(GUEST_TEST64_NAMES:%=$(GT_OUT)/%.elf)
 
@@ -58,9 +58,11 @@ GT64_LIB_OBJS := $(GT_OBJ)/64/lib/start64.o $(GT_OBJ)/64/lib/gt64.o $(GT_OBJ)/64
 
 # Extra objects per guest (besides <name>.o and the library).
 GT_EXTRA_smp := $(GT_OBJ)/smp_ap.o
+GT_EXTRA_cpubench := $(GT_OBJ)/64/cpuloops.o
 
 GT_ALL_OBJS := $(GT_LIB_OBJS) $(GUEST_TEST_NAMES:%=$(GT_OBJ)/%.o) \
 	$(foreach n,$(GUEST_TEST_NAMES),$(GT_EXTRA_$(n))) \
+	$(foreach n,$(GUEST_TEST64_NAMES),$(GT_EXTRA_$(n))) \
 	$(GT64_LIB_OBJS) $(GUEST_TEST64_NAMES:%=$(GT_OBJ)/64/%.o)
 
 $(GT_OBJ)/64/%.o: $(GT_SRC)/%.c
@@ -80,6 +82,7 @@ $(GT_OBJ)/%.o: $(GT_SRC)/%.S
 	$(GUEST_TEST_CC) $(GT_ASFLAGS) -c $< -o $@
 
 $(GT_OUT)/smp.elf: $(GT_EXTRA_smp)
+$(GT_OUT)/cpubench.elf: $(GT_EXTRA_cpubench)
 
 $(GUEST_TEST_NAMES:%=$(GT_OUT)/%.elf): $(GT_OUT)/%.elf: $(GT_OBJ)/%.o $(GT_LIB_OBJS) $(GT_SRC)/guest.ld
 	@mkdir -p $(@D)

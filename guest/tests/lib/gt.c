@@ -136,3 +136,47 @@ void *memset(void *dst, int c, size_t n)
 		*d++ = (unsigned char)c;
 	return dst;
 }
+
+/* ---- command-line words --------------------------------------------------- */
+int gt_is_space(char c)
+{
+	return c == ' ' || c == '\t' || c == '\n';
+}
+
+/* Parses a number (decimal or 0x hex) at *p; advances *p. */
+uint64_t gt_parse_num(const char **p)
+{
+	const char *s = *p;
+	uint64_t v = 0;
+
+	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
+		s += 2;
+		for (;; s++) {
+			unsigned d;
+
+			if (*s >= '0' && *s <= '9')
+				d = (unsigned)(*s - '0');
+			else if (*s >= 'a' && *s <= 'f')
+				d = (unsigned)(*s - 'a' + 10);
+			else if (*s >= 'A' && *s <= 'F')
+				d = (unsigned)(*s - 'A' + 10);
+			else
+				break;
+			v = v * 16 + d;
+		}
+	} else {
+		for (; *s >= '0' && *s <= '9'; s++)
+			v = v * 10 + (uint64_t)(*s - '0');
+	}
+	*p = s;
+	return v;
+}
+
+/* If the word at w starts with key, returns what follows it. */
+const char *gt_word_value(const char *w, const char *key)
+{
+	while (*key)
+		if (*w++ != *key++)
+			return NULL;
+	return w;
+}

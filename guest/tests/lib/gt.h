@@ -84,6 +84,12 @@ void boot_marker_port(void);
 int start_info_ok(const struct osprey_hvm_start_info *si);
 
 /* gcc may emit calls to these. */
+/* Command-line words: blank test, a number (decimal or 0x hex) at *p
+ * (advances *p), and what follows key if the word at w starts with it. */
+int gt_is_space(char c);
+uint64_t gt_parse_num(const char **p);
+const char *gt_word_value(const char *w, const char *key);
+
 void *memcpy(void *dst, const void *src, size_t n);
 void *memset(void *dst, int c, size_t n);
 
