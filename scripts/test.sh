@@ -2,12 +2,18 @@
 # osprey's whole test suite: `make test` runs this. It installs what it
 # needs (Debian packages, the default guest kernel and initramfs, cached
 # outside the checkout), builds release and sanitizer (ASan+UBSan) builds,
-# and runs, in order: unit tests, CLI bad-input tests, KVM tests with tiny
-# test guests (release and sanitizer builds), short fuzzing runs, and the
-# end-to-end Linux boots. Ends with "N passed, N failed, N skipped".
+# and runs, in order: unit tests, CLI bad-input tests, machine tests with
+# tiny test guests (release and sanitizer builds) on every accelerator the
+# host has (the software CPU always, KVM where /dev/kvm opens), the
+# software CPU's differential tests against this host's CPU, short
+# fuzzing runs, and the end-to-end Linux boots (on KVM where it exists,
+# else on the software CPU). Ends with "N passed, N failed, N skipped".
 #
 #   OSPREY_FUZZ_SECONDS=N   seconds per fuzz target (default 10)
-#   OSPREY_TEST_ONLY=LIST   comma-separated subset: unit,cli,api,kvm,ctl,fuzz,e2e
+#   OSPREY_DIFF_CASES=N     differential test cases (default 20000)
+#   OSPREY_DIFF_SEED=N      their seed (default 1: CI runs the same cases)
+#   OSPREY_TEST_ONLY=LIST   comma-separated subset:
+#                           unit,cli,api,guests,diff,ctl,fuzz,e2e
 set -uo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
@@ -17,7 +23,7 @@ OSPREY_TEST_COUNTS=$(mktemp)
 trap 'rm -f "$OSPREY_TEST_COUNTS"' EXIT
 source tests/lib/testlib.sh
 
-only=",${OSPREY_TEST_ONLY:-unit,cli,api,kvm,ctl,fuzz,e2e},"
+only=",${OSPREY_TEST_ONLY:-unit,cli,api,guests,diff,ctl,fuzz,e2e},"
 want() { [[ "$only" == *",$1,"* ]]; }
 section() { printf '\n=== %s\n' "$*"; }
 
@@ -79,11 +85,35 @@ if want api; then
 	OSPREY="$ROOT/build/asan/osprey" run_suite api tests/api/server.sh
 fi
 
-if want kvm; then
-	section "KVM tests with test guests (release build)"
-	OSPREY="$ROOT/build/osprey" run_suite kvm tests/kvm/guests.sh
-	section "KVM tests with test guests (ASan+UBSan build)"
-	OSPREY="$ROOT/build/asan/osprey" run_suite kvm-asan tests/kvm/guests.sh
+# The accelerators this host has: the software CPU always, KVM when
+# /dev/kvm opens (then the KVM-only tests run in the kvm pass).
+accels=(soft)
+have_kvm && accels+=(kvm)
+echo "accelerators: ${accels[*]}$(have_kvm || echo ' (no usable /dev/kvm: KVM-only tests are skipped)')"
+
+if want guests; then
+	for accel in "${accels[@]}"; do
+		section "test guests on $accel (release build)"
+		OSPREY_ACCEL=$accel OSPREY="$ROOT/build/osprey" run_suite "guests-$accel" tests/guests/guests.sh
+		section "test guests on $accel (ASan+UBSan build)"
+		OSPREY_ACCEL=$accel OSPREY="$ROOT/build/asan/osprey" run_suite "guests-$accel-asan" tests/guests/guests.sh
+	done
+fi
+
+if want diff; then
+	section "software CPU against this host's CPU (differential tests)"
+	if make -s -j"$(nproc)" difftest-release; then
+		out=$(build/tests/difftest-release --cases "${OSPREY_DIFF_CASES:-20000}" --seed "${OSPREY_DIFF_SEED:-1}" 2>&1)
+		rc=$?
+		grep -vE '^(PASS|ok) ' <<<"$out" | tail -n 40
+		if [[ $rc -eq 0 ]]; then
+			record_result pass "diff/difftest"
+		else
+			record_result fail "diff/difftest (exit status $rc)"
+		fi
+	else
+		record_result fail "diff/build"
+	fi
 fi
 
 if want ctl; then
@@ -105,7 +135,7 @@ if want fuzz; then
 fi
 
 if want e2e; then
-	section "end-to-end: the default Linux guest (ASan+UBSan build)"
+	section "end-to-end: the default Linux guest (ASan+UBSan build, accelerator auto)"
 	OSPREY="$ROOT/build/asan/osprey" run_suite e2e tests/e2e/linux.sh
 	for suite in tests/e2e/virtio_*.sh tests/e2e/net.sh tests/e2e/vsock.sh tests/e2e/api.sh; do
 		[[ -f "$suite" ]] || continue

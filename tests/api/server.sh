@@ -388,10 +388,9 @@ test_sigterm_before_start() {
 
 need_guests() {
 	[[ -f "$GUESTS/hello.elf" && -f "$GUESTS/ticker.elf" ]] || fail "test guests missing (make guests)"
-	[[ -c /dev/kvm ]] || skip "no /dev/kvm"
 }
 
-test_kvm_boot_hello_through_api() {
+test_guest_boot_hello_through_api() {
 	need_guests
 	start_server
 	expect_code 204 PUT /boot-source "{\"kernel_image_path\": \"$GUESTS/hello.elf\", \"boot_args\": \"token=$$-api\"}"
@@ -406,7 +405,7 @@ test_kvm_boot_hello_through_api() {
 	expect_grep 'api: PUT /actions: 204' "$TEST_TMP/err"
 }
 
-test_kvm_start_errors() {
+test_guest_start_errors() {
 	need_guests
 	start_server
 	expect_fault PUT /actions '{"action_type": "InstanceStart"}' 'no boot source'
@@ -426,7 +425,7 @@ test_kvm_start_errors() {
 
 lines() { wc -l <"$TEST_TMP/out"; }
 
-test_kvm_pause_resume_ctrl_alt_del() {
+test_guest_pause_resume_ctrl_alt_del() {
 	need_guests
 	start_server
 	expect_code 204 PUT /boot-source "{\"kernel_image_path\": \"$GUESTS/ticker.elf\"}"
@@ -468,7 +467,7 @@ test_kvm_pause_resume_ctrl_alt_del() {
 	expect_grep 'api: paused' "$TEST_TMP/err"
 }
 
-test_kvm_sigterm_while_paused() {
+test_guest_sigterm_while_paused() {
 	need_guests
 	start_server
 	expect_code 204 PUT /boot-source "{\"kernel_image_path\": \"$GUESTS/ticker.elf\"}"
@@ -478,7 +477,7 @@ test_kvm_sigterm_while_paused() {
 	expect_no_grep 'ctrl-alt-del' "$TEST_TMP/out"
 }
 
-test_kvm_reboot_exit_status() {
+test_guest_reboot_exit_status() {
 	need_guests
 	[[ -f "$GUESTS/reboot.elf" ]] || fail "reboot guest missing"
 	start_server
@@ -488,7 +487,7 @@ test_kvm_reboot_exit_status() {
 	expect_status 2 "$status" "reboot guest through the API"
 }
 
-test_kvm_config_file_no_api() {
+test_guest_config_file_no_api() {
 	need_guests
 	cat >"$TEST_TMP/vm.json" <<JSON
 {
@@ -508,7 +507,7 @@ JSON
 	expect_no_grep 'Sanitizer' "$TEST_TMP/err"
 }
 
-test_kvm_config_file_with_api() {
+test_guest_config_file_with_api() {
 	need_guests
 	cat >"$TEST_TMP/vm.json" <<JSON
 {"boot-source": {"kernel_image_path": "$GUESTS/ticker.elf"}, "machine-config": {"vcpu_count": 1, "mem_size_mib": 32}}
@@ -525,7 +524,7 @@ JSON
 	expect_grep '^ctrl-alt-del received$' "$TEST_TMP/out"
 }
 
-test_kvm_runtime_requests() {
+test_guest_runtime_requests() {
 	need_guests
 	start_server
 	truncate -s 1M "$TEST_TMP/disk.img"

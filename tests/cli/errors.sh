@@ -25,7 +25,7 @@ test_unreadable_kernel() {
 	chmod 000 "$TEST_TMP/k"
 	chmod 755 "$TEST_TMP"
 	status=0
-	setpriv --reuid=65534 --regid=65534 --clear-groups "$OSPREY" run --kernel "$TEST_TMP/k" \
+	setpriv --reuid=65534 --regid=65534 --clear-groups "$OSPREY" run --accel kvm --kernel "$TEST_TMP/k" \
 		>"$TEST_TMP/out" 2>"$TEST_TMP/err" || status=$?
 	expect_one_error 'Permission denied'
 }
@@ -142,7 +142,7 @@ test_unknown_command() {
 test_dev_kvm_missing() {
 	# A private mount namespace with an empty /dev hides /dev/kvm.
 	status=0
-	unshare -m sh -c 'mount -t tmpfs none /dev && exec "$0" run --kernel "$1"' \
+	unshare -m sh -c 'mount -t tmpfs none /dev && exec "$0" run --accel kvm --kernel "$1"' \
 		"$OSPREY" "$GUESTS/hello.elf" >"$TEST_TMP/out" 2>"$TEST_TMP/err" || status=$?
 	expect_one_error 'cannot open /dev/kvm: no such device'
 }
@@ -153,9 +153,14 @@ test_dev_kvm_not_openable() {
 	cp "$GUESTS/hello.elf" "$TEST_TMP/k"
 	chmod 644 "$TEST_TMP/k"
 	status=0
-	setpriv --reuid=65534 --regid=65534 --clear-groups "$OSPREY" run --kernel "$TEST_TMP/k" \
+	setpriv --reuid=65534 --regid=65534 --clear-groups "$OSPREY" run --accel kvm --kernel "$TEST_TMP/k" \
 		>"$TEST_TMP/out" 2>"$TEST_TMP/err" || status=$?
 	expect_one_error 'cannot open /dev/kvm: permission denied'
+}
+
+test_unknown_accelerator() {
+	osprey_run 10 --kernel "$GUESTS/hello.elf" --accel quantum
+	expect_one_error "unknown accelerator 'quantum'"
 }
 
 test_help_succeeds() {

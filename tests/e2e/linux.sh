@@ -27,7 +27,6 @@ wait_for() {
 }
 
 test_pvh_smp_interactive_shell() {
-	needs_kvm "the software CPU does not boot Linux yet"
 	# PVH entry of vmlinux, 2 vCPUs, 384 MiB; commands typed on the serial
 	# console (host stdin -> UART receive -> IRQ 4 -> guest shell).
 	need_guest
@@ -83,7 +82,6 @@ CMDS
 }
 
 test_bzimage_run_command_and_reboot() {
-	needs_kvm "the software CPU does not boot Linux yet"
 	# bzImage through the 64-bit boot protocol, 1 vCPU, the documented
 	# non-interactive mode (osprey_run=...), then a guest reboot through
 	# the i8042 controller: osprey exits with status 2.

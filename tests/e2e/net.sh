@@ -96,7 +96,6 @@ PY
 }
 
 test_virtio_net_ping_and_tcp_both_ways() {
-	needs_kvm "the software CPU does not boot Linux yet"
 	[[ -f "$KERNEL_DIR/vmlinux" && -f "$INITRAMFS" ]] || fail "default guest missing"
 	command -v python3 >/dev/null || skip "no python3"
 	net_setup
@@ -148,7 +147,6 @@ test_virtio_net_ping_and_tcp_both_ways() {
 }
 
 test_virtio_net_bad_tap_is_one_error() {
-	needs_kvm "the software CPU does not boot Linux yet"
 	# A name that exists but is not a tap: osprey says so and exits 1.
 	[[ -f "$KERNEL_DIR/vmlinux" ]] || fail "default guest missing"
 	net_setup

@@ -10,7 +10,6 @@
 BOOT_LIMIT=${OSPREY_E2E_TIMEOUT:-400}
 
 test_virtio_blk_ext4_rw_ro_and_rng() {
-	needs_kvm "the software CPU does not boot Linux yet"
 	[[ -f "$KERNEL_DIR/vmlinux" && -f "$INITRAMFS" ]] || fail "default guest missing"
 	local src="$TEST_TMP/src" sum
 	mkdir -p "$src"

@@ -26,11 +26,25 @@ have_kvm() {
 	[[ -r /dev/kvm && -w /dev/kvm ]]
 }
 
-# needs_kvm REASON: the test exercises KVM itself, or boots a guest that
-# osprey's software CPU cannot run yet; without /dev/kvm it is skipped
-# (and counted as skipped, never as passed) with REASON.
+# needs_kvm REASON: the test exercises KVM itself; without /dev/kvm it is
+# skipped (and counted as skipped, never as passed) with REASON.
 needs_kvm() {
 	have_kvm || skip "no usable /dev/kvm on this host; $1"
+}
+
+# needs_kvm_pass REASON: as needs_kvm, and only in the suite's KVM pass
+# (OSPREY_ACCEL unset or kvm), where osprey_run gives --accel kvm.
+needs_kvm_pass() {
+	needs_kvm "$1"
+	[[ "${OSPREY_ACCEL:-kvm}" == kvm ]] || skip "$1: runs in the KVM pass"
+}
+
+# The accelerator guest tests run on: $OSPREY_ACCEL (kvm or soft) when the
+# suite sets it, otherwise osprey's default (auto: KVM where /dev/kvm
+# opens, the software CPU elsewhere).
+accel_args() {
+	[[ -n "${OSPREY_ACCEL:-}" ]] && printf -- '--accel\n%s\n' "$OSPREY_ACCEL"
+	return 0
 }
 
 expect_status() { # expected actual what
@@ -70,7 +84,9 @@ osprey_run() { # timeout_s args...
 	local limit=$1
 	shift
 	status=0
-	timeout --preserve-status --signal=TERM --kill-after=5 "$limit" "$OSPREY" run "$@" \
+	local accel
+	mapfile -t accel < <(accel_args)
+	timeout --preserve-status --signal=TERM --kill-after=5 "$limit" "$OSPREY" run "${accel[@]}" "$@" \
 		>"$TEST_TMP/out" 2>"$TEST_TMP/err" </dev/null || status=$?
 	if grep -q "Sanitizer" "$TEST_TMP/err"; then
 		cat "$TEST_TMP/err" >&2

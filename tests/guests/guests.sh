@@ -1,9 +1,10 @@
-# KVM tests with osprey's tiny test guests (guest/tests). Each boots in
-# well under a second, even where guest kernel code is emulated.
+# Machine tests with osprey's tiny test guests (guest/tests), run once per
+# accelerator the host has: the software CPU everywhere, KVM where
+# /dev/kvm opens ($OSPREY_ACCEL says which; see scripts/test.sh). Each
+# boots in well under a second.
 # Needs: $OSPREY (binary under test), $GUESTS (build/guest).
 
 test_console_output_and_cmdline() {
-	needs_kvm "the software CPU does not run the test guests yet"
 	osprey_run 20 --kernel "$GUESTS/hello.elf" --cmdline "token=$$-xyz"
 	expect_status 0 "$status" "hello guest"
 	expect_grep '^hello from osprey test guest' "$TEST_TMP/out"
@@ -14,21 +15,18 @@ test_console_output_and_cmdline() {
 }
 
 test_boot_marker_logged() {
-	needs_kvm "the software CPU does not run the test guests yet"
 	osprey_run 20 --kernel "$GUESTS/hello.elf"
 	expect_status 0 "$status" "hello guest"
 	expect_grep '^osprey: boot marker 1 from mmio at [0-9.]+ ms$' "$TEST_TMP/err"
 }
 
 test_no_default_cmdline() {
-	needs_kvm "the software CPU does not run the test guests yet"
 	osprey_run 20 --kernel "$GUESTS/hello.elf" --no-default-cmdline --cmdline "only this"
 	expect_status 0 "$status" "hello guest"
 	expect_grep '^cmdline: only this$' "$TEST_TMP/out"
 }
 
 test_console_file() {
-	needs_kvm "the software CPU does not run the test guests yet"
 	osprey_run 20 --kernel "$GUESTS/hello.elf" --console "file:$TEST_TMP/console.log"
 	expect_status 0 "$status" "hello guest"
 	expect_grep '^hello from osprey test guest' "$TEST_TMP/console.log"
@@ -36,14 +34,12 @@ test_console_file() {
 }
 
 test_console_none() {
-	needs_kvm "the software CPU does not run the test guests yet"
 	osprey_run 20 --kernel "$GUESTS/hello.elf" --console none
 	expect_status 0 "$status" "hello guest"
 	[[ ! -s "$TEST_TMP/out" ]] || fail "--console none still printed guest output"
 }
 
 test_triple_fault_dumps_registers() {
-	needs_kvm "the software CPU does not run the test guests yet"
 	osprey_run 20 --kernel "$GUESTS/triple_fault.elf"
 	expect_status 3 "$status" "triple fault"
 	expect_grep '^about to triple fault' "$TEST_TMP/out"
@@ -54,7 +50,6 @@ test_triple_fault_dumps_registers() {
 }
 
 test_unclaimed_port_reads_all_ones() {
-	needs_kvm "the software CPU does not run the test guests yet"
 	osprey_run 20 --kernel "$GUESTS/unclaimed_port.elf"
 	expect_status 0 "$status" "unclaimed port guest"
 	expect_grep '^unclaimed in8=0xff in16=0xffff in32=0xffffffff$' "$TEST_TMP/out"
@@ -62,7 +57,6 @@ test_unclaimed_port_reads_all_ones() {
 }
 
 smp_case() { # ncpus
-	needs_kvm "the software CPU does not run the test guests yet"
 	osprey_run 60 --kernel "$GUESTS/smp.elf" --cpus "$1"
 	expect_status 0 "$status" "smp guest with $1 vCPUs"
 	expect_grep "^mptable cpus=$1\$" "$TEST_TMP/out"
@@ -76,7 +70,6 @@ test_smp_2_cpus() { smp_case 2; }
 test_smp_4_cpus() { smp_case 4; }
 
 test_reboot_exits_with_status_2() {
-	needs_kvm "the software CPU does not run the test guests yet"
 	osprey_run 20 --kernel "$GUESTS/reboot.elf"
 	expect_status 2 "$status" "reboot guest"
 	expect_grep '^rebooting' "$TEST_TMP/out"
@@ -84,7 +77,6 @@ test_reboot_exits_with_status_2() {
 }
 
 test_reboot_restart_and_sigterm() {
-	needs_kvm "the software CPU does not run the test guests yet"
 	# With --on-reboot restart the guest boots again and again until
 	# osprey is told to stop; SIGTERM ends it with status 128+15.
 	osprey_run 3 --kernel "$GUESTS/reboot.elf" --on-reboot restart
@@ -94,7 +86,6 @@ test_reboot_restart_and_sigterm() {
 }
 
 memsize_case() { # --memory value, expected bytes
-	needs_kvm "the software CPU does not run the test guests yet"
 	local kib expect_kib
 	osprey_run 20 --kernel "$GUESTS/memsize.elf" --memory "$1"
 	expect_status 0 "$status" "memsize guest"
@@ -110,14 +101,13 @@ test_memory_64m() { memsize_case 64M $((64 << 20)); }
 test_memory_unit_default_mib() { memsize_case 100 $((100 << 20)); }
 
 test_memory_above_4g_hole() {
-	needs_kvm "the software CPU does not run the test guests yet"
 	memsize_case 5G $((5 << 30))
 	# RAM beyond the 3 GiB mark moves above 4 GiB, past the MMIO hole.
 	expect_grep 'addr=0x0000000100000000 size=0x0000000080000000 type=1' "$TEST_TMP/out"
 }
 
 test_emulation_failure_names_instruction() {
-	needs_kvm "a test of KVM itself"
+	needs_kvm_pass "a test of KVM itself"
 	osprey_run 20 --kernel "$GUESTS/emul_fail.elf"
 	expect_grep '^executing popcnt' "$TEST_TMP/out"
 	if [[ -e /sys/module/kvm_pvm ]]; then
@@ -132,7 +122,6 @@ test_emulation_failure_names_instruction() {
 }
 
 test_kernel_mode_int3_reaches_guest_handler() {
-	needs_kvm "a test of KVM itself"
 	# Natively on hardware; through osprey's int3 completion where KVM's
 	# emulator cannot run it (kvm_pvm).
 	osprey_run 20 --kernel "$GUESTS/int3.elf" --log-level info
@@ -144,7 +133,7 @@ test_kernel_mode_int3_reaches_guest_handler() {
 }
 
 test_cpu_templates_selectable() {
-	needs_kvm "a test of KVM itself"
+	needs_kvm_pass "a test of KVM itself"
 	local t
 	for t in host emulated auto; do
 		osprey_run 20 --kernel "$GUESTS/hello.elf" --cpu-template "$t" --log-level info
@@ -158,7 +147,7 @@ test_cpu_templates_selectable() {
 }
 
 test_auto_template_matches_host() {
-	needs_kvm "a test of KVM itself"
+	needs_kvm_pass "a test of KVM itself"
 	osprey_run 20 --kernel "$GUESTS/hello.elf" --log-level info
 	if [[ -e /sys/module/kvm_pvm ]]; then
 		expect_grep 'CPU template: emulated' "$TEST_TMP/err"
@@ -167,8 +156,17 @@ test_auto_template_matches_host() {
 	fi
 }
 
+test_soft_accelerator_and_template() {
+	[[ "${OSPREY_ACCEL:-}" == soft ]] || skip "runs in the software-CPU pass"
+	osprey_run 20 --kernel "$GUESTS/hello.elf" --log-level info
+	expect_status 0 "$status" "hello guest"
+	expect_grep 'accelerator: soft' "$TEST_TMP/err"
+	expect_grep 'CPU template: soft' "$TEST_TMP/err"
+	# The software CPU reports what it ran.
+	expect_grep 'vcpu0: [0-9]+ instructions' "$TEST_TMP/err"
+}
+
 test_blk_bench_user_mode_driver() {
-	needs_kvm "the software CPU does not run the test guests yet"
 	# blk_bench drives virtio-blk from guest user mode (64-bit guest); a
 	# correctness test only: the data check must pass and every result
 	# line must appear, whatever the figures are.
@@ -192,7 +190,6 @@ test_blk_bench_user_mode_driver() {
 }
 
 test_blk_bench_detects_bad_data() {
-	needs_kvm "the software CPU does not run the test guests yet"
 	# With the pattern changed after the write pass the read check must
 	# catch it and end the guest as a failure (triple fault, status 3).
 	truncate -s 1M "$TEST_TMP/disk.img"
@@ -206,7 +203,6 @@ test_blk_bench_detects_bad_data() {
 # --metrics: at exit a line with the devices' final counters, then a last
 # one without them; they count the guest's exits and its boot marker.
 test_metrics_file() {
-	needs_kvm "the software CPU does not run the test guests yet"
 	osprey_run 20 --kernel "$GUESTS/hello.elf" --rng --metrics "$TEST_TMP/metrics.json"
 	expect_status 0 "$status" "hello guest"
 	[[ -s "$TEST_TMP/metrics.json" ]] || fail "no metrics written"
