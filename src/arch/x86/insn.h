@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Names the x86 instruction at the start of a byte buffer, for emulation
- * failure reports ("cmpxchg16b", "xrstor", "int3", ...). Not a full
- * decoder: prefixes, REX, one- and two-byte opcodes, ModRM group
- * extensions; anything else is reported by its opcode bytes.
+ * Names the x86 instruction at the start of a byte buffer, for error
+ * reports ("cmpxchg16b [rsi]", "xrstor [rdi]", "int3", ...): Zydis
+ * decodes it as 64-bit code and formats it in Intel syntax. Bytes that
+ * end too early read "truncated (...)", invalid ones "undecodable (...)".
  */
 #ifndef OSPREY_ARCH_X86_INSN_H
 #define OSPREY_ARCH_X86_INSN_H
@@ -11,7 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Writes a name into buf (always NUL-terminated) and returns buf. */
+/* Writes the text into buf (always NUL-terminated when buflen > 0) and returns buf. */
 const char *x86_insn_name(const uint8_t *bytes, size_t len, char *buf, size_t buflen);
 
 #endif
