@@ -295,7 +295,7 @@ static void translate(const ZydisDecodedInstruction *zi, const ZydisDecodedOpera
 		in->modrm_reg = zi->raw.modrm.reg;
 	for (unsigned i = 0; i < in->nops; i++)
 		translate_op(&zo[i], &in->op[i]);
-	if (!in->nops && (zi->meta.category == ZYDIS_CATEGORY_STRINGOP ||
+	if (!in->nops && (zi->meta.category == ZYDIS_CATEGORY_STRINGOP || zi->mnemonic == ZYDIS_MNEMONIC_XLAT ||
 			  zi->meta.category == ZYDIS_CATEGORY_IOSTRINGOP)) {
 		/* String instructions: their memory operands (exec.h). */
 		for (unsigned i = 0; i < zi->operand_count && i < ZYDIS_MAX_OPERAND_COUNT && in->nops < 2; i++)
