@@ -249,12 +249,28 @@ static void test_triple_fault(void **state)
 	free(m);
 }
 
+/* 64-bit guest: long mode set-up, user mode; no virtio-blk device here. */
+static void test_blk_bench_long_mode(void **state)
+{
+	(void)state;
+	struct machine *m = calloc(1, sizeof(*m));
+
+	if (!boot(m, "blk_bench", 50000000)) {
+		free(m);
+		skip();
+	}
+	expect(m, "blk_bench: long mode\n");
+	expect(m, "blk_bench: user mode (CPL3): this line is printed from there\n");
+	shut(m);
+	free(m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_hello),	      cmocka_unit_test(test_memsize),
 		cmocka_unit_test(test_unclaimed_port), cmocka_unit_test(test_int3),
-		cmocka_unit_test(test_triple_fault),
+		cmocka_unit_test(test_triple_fault), cmocka_unit_test(test_blk_bench_long_mode),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
