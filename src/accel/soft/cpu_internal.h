@@ -110,6 +110,7 @@ struct soft_cpu {
 	bool tlb_has_large;
 
 	struct soft_code_cache cc;
+	_Atomic uint32_t *fetch_codegen; /* code word of the page soft_fetch_page hit, or NULL */
 	struct soft_cpu_stats stats;
 };
 
