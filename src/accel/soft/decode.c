@@ -147,6 +147,7 @@ void soft_cc_free(struct soft_code_cache *cc)
 
 void soft_cc_flush(struct soft_code_cache *cc)
 {
+	memset(cc->jc, 0, sizeof(cc->jc));
 	memset(cc->hash, 0, cc->hash_size * sizeof(*cc->hash));
 	cc->used = 0;
 }
@@ -429,6 +430,7 @@ static __attribute__((noinline)) const struct soft_block *block_decode(struct so
 			break;
 	}
 	b->gpa = gpa;
+	b->word = w;
 	b->gen = gen;
 	b->mode = cpu->mode;
 	b->n = (uint8_t)n;
@@ -451,6 +453,12 @@ const struct soft_block *soft_block_get(struct soft_cpu *cpu)
 
 	if (!cpu->code64)
 		lin &= 0xffffffffull;
+	uint64_t key = (cpu->tlb_epoch << 8) | (cpu->tlb_user << 4) | cpu->mode | (1ull << 7);
+	struct soft_jc_entry *j = &cc->jc[(lin ^ (lin >> 10)) & (SOFT_JC_SIZE - 1)];
+
+	if (SOFT_LIKELY(j->lin == lin && j->key == key) &&
+	    SOFT_LIKELY(atomic_load_explicit(j->b->word, memory_order_acquire) == j->b->gen))
+		return j->b;
 	host = soft_fetch_page(cpu, lin, &gpa);
 	if (SOFT_UNLIKELY(!host)) {
 		/* Code outside RAM: not supported. */
@@ -464,8 +472,16 @@ const struct soft_block *soft_block_get(struct soft_cpu *cpu)
 		uint32_t gen = atomic_load_explicit(w, memory_order_acquire);
 
 		for (struct soft_block *b = cc->hash[cc_hash(cc, gpa, cpu->mode)]; b; b = b->next)
-			if (b->gpa == gpa && b->mode == cpu->mode && b->gen == gen)
+			if (b->gpa == gpa && b->mode == cpu->mode && b->gen == gen) {
+				*j = (struct soft_jc_entry){ lin, key, b };
 				return b;
+			}
 	}
-	return block_decode(cpu, lin, gpa, host, w);
+	const struct soft_block *b = block_decode(cpu, lin, gpa, host, w);
+
+	if (b != cc->scratch && w) {
+		j = &cc->jc[(lin ^ (lin >> 10)) & (SOFT_JC_SIZE - 1)]; /* the decode may have flushed */
+		*j = (struct soft_jc_entry){ lin, key, b };
+	}
+	return b;
 }

@@ -142,6 +142,7 @@ static void cpu_code_write(struct soft_cpu *cpu, _Atomic uint32_t *w)
 
 void soft_tlb_flush(struct soft_cpu *cpu, bool global_too)
 {
+	cpu->tlb_epoch++;
 	for (unsigned a = 0; a < 3; a++)
 		for (unsigned i = 0; i < SOFT_TLB_SIZE; i++) {
 			struct soft_tlb_entry *e = &cpu->tlb[a][i];
@@ -155,6 +156,7 @@ void soft_tlb_flush(struct soft_cpu *cpu, bool global_too)
 
 void soft_tlb_flush_page(struct soft_cpu *cpu, uint64_t linear)
 {
+	cpu->tlb_epoch++;
 	if (cpu->tlb_has_large) {
 		soft_tlb_flush(cpu, true);
 		return;
