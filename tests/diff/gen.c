@@ -782,6 +782,16 @@ static bool gen_int(struct gen *g)
 		op_reg(&r, pick_gpr(g, size));
 		if (mem && t->mn != ZYDIS_MNEMONIC_XCHG && chance(g, 2))
 			r.prefixes = ZYDIS_ATTRIB_HAS_LOCK;
+		if (t->mn == ZYDIS_MNEMONIC_CMPXCHG && chance(g, 2)) {
+			/* The equal case: load the accumulator from the destination first. */
+			ZydisEncoderRequest m;
+
+			req_init(&m, ZYDIS_MNEMONIC_MOV);
+			op_reg(&m, gpr(size, X86_RAX, false));
+			*opnd(&m) = r.operands[0];
+			if (!emit(g, &m))
+				return false;
+		}
 		if (!emit(g, &r))
 			return false;
 		if (t->mn != ZYDIS_MNEMONIC_XCHG)
