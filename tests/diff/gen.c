@@ -699,7 +699,7 @@ static bool gen_int(struct gen *g)
 					return false;
 				break;
 			}
-			/* fall through */
+			__attribute__((fallthrough));
 		default:
 			if (!op_rm(g, &r, size, NULL))
 				return false;
