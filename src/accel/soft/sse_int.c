@@ -222,7 +222,7 @@ void sse_h_PSRLDQ(struct soft_cpu *cpu, const struct soft_insn *in) { byte_shift
 static void f_packsswb(uint8_t *d, const uint8_t *s, unsigned w)
 {
 	uint8_t r[16];
-	unsigned n = w / 2;
+	unsigned n = w; /* output bytes, the first half from dest's words */
 
 	for (unsigned i = 0; i < n; i++) {
 		int16_t v;
@@ -235,7 +235,7 @@ static void f_packsswb(uint8_t *d, const uint8_t *s, unsigned w)
 static void f_packuswb(uint8_t *d, const uint8_t *s, unsigned w)
 {
 	uint8_t r[16];
-	unsigned n = w / 2;
+	unsigned n = w; /* output bytes, the first half from dest's words */
 
 	for (unsigned i = 0; i < n; i++) {
 		int16_t v;
@@ -248,7 +248,7 @@ static void f_packuswb(uint8_t *d, const uint8_t *s, unsigned w)
 static void f_packssdw(uint8_t *d, const uint8_t *s, unsigned w)
 {
 	uint8_t r[16];
-	unsigned n = w / 4;
+	unsigned n = w / 2; /* output words, the first half from dest's dwords */
 
 	for (unsigned i = 0; i < n; i++) {
 		int32_t v;
