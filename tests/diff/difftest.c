@@ -7,11 +7,13 @@
  * (x87 cases), the data buffer and the exception vector.
  *
  *   difftest [--cases N] [--seed S] [--start I] [--family int|sse|x87|all]
- *            [--verbose] [--details K] [--native-only]
+ *            [--verbose] [--details K] [--native-only] [--code HEX]
  *
  * One line per failing case, then "difftest: N passed, N failed"; exit
  * status 1 on any failure. Case I of seed S regenerates exactly with
- * --seed S --start I --cases 1 and the same --family.
+ * --seed S --start I --cases 1 and the same --family. --code HEX runs the
+ * given bytes instead of generated ones (inputs still from the seed; no
+ * flag is masked): for minimal reproducers.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -29,6 +31,8 @@ struct opts {
 	unsigned families;
 	bool verbose, native_only;
 	unsigned details; /* detailed reports for the first K failures */
+	uint8_t code[256]; /* --code: these bytes instead of generated ones */
+	unsigned code_len;
 };
 
 static void gen_case(struct diff_case *c, uint64_t index, void *opaque)
@@ -36,6 +40,42 @@ static void gen_case(struct diff_case *c, uint64_t index, void *opaque)
 	const struct opts *o = opaque;
 
 	diff_generate(c, diff_case_seed(o->seed, o->start + index), o->families);
+	if (o->code_len) {
+		char text[128];
+		unsigned off = 0;
+
+		memcpy(c->code, o->code, o->code_len);
+		c->code_len = o->code_len;
+		c->ninsns = 0;
+		while (off < c->code_len && c->ninsns < DIFF_MAX_INSNS) {
+			unsigned n = diff_disasm(c->code, c->code_len, off, text, sizeof(text));
+
+			c->undef_before[c->ninsns] = 0;
+			c->insn_off[c->ninsns++] = (uint16_t)off;
+			off += n ? n : 1;
+		}
+		c->flags_undef = 0;
+		c->cmp_x87 = true;
+		c->fsw_mask = 0xb8ff;
+	}
+}
+
+static void parse_code(struct opts *o, const char *hex)
+{
+	while (*hex && o->code_len < sizeof(o->code)) {
+		unsigned v;
+
+		if (*hex == ' ' || *hex == ',') {
+			hex++;
+			continue;
+		}
+		if (sscanf(hex, "%2x", &v) != 1) {
+			fprintf(stderr, "difftest: bad --code\n");
+			exit(2);
+		}
+		o->code[o->code_len++] = (uint8_t)v;
+		hex += hex[1] ? 2 : 1;
+	}
 }
 
 static const char *status_name(uint32_t s)
@@ -228,7 +268,8 @@ static const char *family_name(unsigned f)
 static void usage(void)
 {
 	fprintf(stderr, "usage: difftest [--cases N] [--seed S] [--start I] "
-			"[--family int|sse|x87|all] [--verbose] [--details K] [--native-only]\n");
+			"[--family int|sse|x87|all] [--verbose] [--details K] [--native-only]\n"
+			"                [--code HEX]\n");
 	exit(2);
 }
 
@@ -266,6 +307,8 @@ static void parse(struct opts *o, int argc, char **argv)
 			o->seed = num_arg(argv[++i]);
 		else if (!strcmp(a, "--start"))
 			o->start = num_arg(argv[++i]);
+		else if (!strcmp(a, "--code"))
+			parse_code(o, argv[++i]);
 		else if (!strcmp(a, "--details"))
 			o->details = (unsigned)num_arg(argv[++i]);
 		else if (!strcmp(a, "--family")) {
