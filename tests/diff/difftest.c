@@ -8,6 +8,7 @@
  *
  *   difftest [--cases N] [--seed S] [--start I] [--family int|sse|x87|all]
  *            [--verbose] [--details K] [--native-only] [--code HEX]
+ *            [--no-riprel]
  *
  * One line per failing case, then "difftest: N passed, N failed"; exit
  * status 1 on any failure. Case I of seed S regenerates exactly with
@@ -253,7 +254,7 @@ static void print_result(const char *what, const struct diff_result *r, bool x87
 
 static const char *family_name(unsigned f)
 {
-	switch (f) {
+	switch (f & DIFF_FAM_ALL) {
 	case DIFF_FAM_INT:
 		return "int";
 	case DIFF_FAM_SSE:
@@ -269,7 +270,7 @@ static void usage(void)
 {
 	fprintf(stderr, "usage: difftest [--cases N] [--seed S] [--start I] "
 			"[--family int|sse|x87|all] [--verbose] [--details K] [--native-only]\n"
-			"                [--code HEX]\n");
+			"                [--code HEX] [--no-riprel]\n");
 	exit(2);
 }
 
@@ -295,6 +296,10 @@ static void parse(struct opts *o, int argc, char **argv)
 			o->verbose = true;
 			continue;
 		}
+		if (!strcmp(a, "--no-riprel")) {
+			o->families |= DIFF_GEN_NO_RIPREL;
+			continue;
+		}
 		if (!strcmp(a, "--native-only")) {
 			o->native_only = true;
 			continue;
@@ -314,14 +319,16 @@ static void parse(struct opts *o, int argc, char **argv)
 		else if (!strcmp(a, "--family")) {
 			const char *f = argv[++i];
 
+			unsigned opt = o->families & ~(unsigned)DIFF_FAM_ALL;
+
 			if (!strcmp(f, "int"))
-				o->families = DIFF_FAM_INT;
+				o->families = DIFF_FAM_INT | opt;
 			else if (!strcmp(f, "sse"))
-				o->families = DIFF_FAM_SSE;
+				o->families = DIFF_FAM_SSE | opt;
 			else if (!strcmp(f, "x87"))
-				o->families = DIFF_FAM_X87;
+				o->families = DIFF_FAM_X87 | opt;
 			else if (!strcmp(f, "all"))
-				o->families = DIFF_FAM_ALL;
+				o->families = DIFF_FAM_ALL | opt;
 			else
 				usage();
 		} else {
@@ -394,8 +401,9 @@ int main(int argc, char **argv)
 					    c->ninsns ? c->insn_off[c->ninsns - 1] : 0, first,
 					    sizeof(first));
 				printf("FAIL case %" PRIu64 " (--seed %" PRIu64 " --start %" PRIu64
-				       " --cases 1 --family %s) last: %s;%s\n",
-				       idx, o.seed, idx, family_name(o.families), first, msg);
+				       " --cases 1 --family %s%s) last: %s;%s\n",
+				       idx, o.seed, idx, family_name(o.families),
+				       (o.families & DIFF_GEN_NO_RIPREL) ? " --no-riprel" : "", first, msg);
 			}
 			if (o.verbose || (!ok && shown < o.details)) {
 				shown += !ok;

@@ -38,6 +38,8 @@ enum diff_family {
 	DIFF_FAM_SSE = 1 << 1,
 	DIFF_FAM_X87 = 1 << 2,
 	DIFF_FAM_ALL = 7,
+	/* generator options, or'ed into the families argument */
+	DIFF_GEN_NO_RIPREL = 1 << 8, /* no RIP-relative memory operands */
 };
 
 struct diff_case {

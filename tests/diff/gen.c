@@ -30,6 +30,7 @@ struct gen {
 	uint32_t undef; /* arithmetic flags currently undefined */
 	unsigned x87_depth;
 	bool failed;
+	bool no_riprel;
 };
 
 /* ---- randomness ---------------------------------------------------------- */
@@ -316,9 +317,12 @@ static bool op_mem(struct gen *g, ZydisEncoderRequest *r, unsigned size, unsigne
 	m.mem.index = ZYDIS_REGISTER_NONE;
 	switch (below(g, 4)) {
 	case 0:
-		m.mem.base = ZYDIS_REGISTER_RIP;
-		m.mem.displacement = (ZyanI64)addr;
-		break;
+		if (!g->no_riprel) {
+			m.mem.base = ZYDIS_REGISTER_RIP;
+			m.mem.displacement = (ZyanI64)addr;
+			break;
+		}
+		__attribute__((fallthrough));
 	case 1:
 		m.mem.displacement = (ZyanI64)addr;
 		break;
@@ -621,9 +625,11 @@ static bool gen_string(struct gen *g, unsigned size)
 	bool cmp = ops[k] == 0xa6 || ops[k] == 0xae;
 	uint64_t mid = DIFF_DATA_VA + 1024 + below(g, 2048);
 
+	unsigned count = below(g, 4) == 0 ? 0 : below(g, 24);
+
 	if (!emit_mov_imm(g, X86_RSI, mid + below(g, 512) - 256) ||
 	    !emit_mov_imm(g, X86_RDI, mid + below(g, 512) - 256) ||
-	    !emit_mov_imm(g, X86_RCX, below(g, 4) == 0 ? 0 : below(g, 24)))
+	    !emit_mov_imm(g, X86_RCX, count))
 		return false;
 	if (chance(g, 4) && !emit_raw1(g, chance(g, 2) ? 0xfc : 0xfd))
 		return false;
@@ -640,7 +646,7 @@ static bool gen_string(struct gen *g, unsigned size)
 	b[n++] = (uint8_t)(ops[k] + (size > 1));
 	if (!emit_raw(g, b, n))
 		return false;
-	if (cmp)
+	if (cmp && (rep == 0 || count))
 		flags_written(g, F_ALL, 0);
 	return true;
 }
@@ -1247,7 +1253,7 @@ static void init_state(struct gen *g)
 
 void diff_generate(struct diff_case *c, uint64_t seed, unsigned families)
 {
-	struct gen g = { .c = c, .rng = seed };
+	struct gen g = { .c = c, .rng = seed, .no_riprel = families & DIFF_GEN_NO_RIPREL };
 	unsigned fams[3], nf = 0, fam, n;
 
 	memset(c, 0, sizeof(*c));
