@@ -173,6 +173,27 @@ void soft_unimplemented(struct soft_cpu *cpu, const struct soft_insn *in)
 	soft_raise(cpu, X86_VEC_UD, -1);
 }
 
+/* The REP fast path's core services: unused here (env.mem is NULL); test_soft_int_cpu covers it. */
+uint64_t soft_translate(struct soft_cpu *cpu, uint64_t linear, enum soft_access acc, bool user)
+{
+	(void)acc;
+	(void)user;
+	fail();
+	soft_raise(cpu, X86_VEC_PF, (int64_t)linear);
+}
+
+void soft_code_invalidate(uint64_t gpa, uint64_t len)
+{
+	(void)gpa;
+	(void)len;
+	fail();
+}
+
+bool soft_canonical(uint64_t a)
+{
+	return (uint64_t)((int64_t)(a << 16) >> 16) == a;
+}
+
 const struct soft_handler_table soft_handlers_system = { NULL, 0 };
 const struct soft_handler_table soft_handlers_x87 = { NULL, 0 };
 const struct soft_handler_table soft_handlers_sse = { NULL, 0 };
