@@ -653,6 +653,28 @@ static void h_unpckhps(struct soft_cpu *cpu, const struct soft_insn *in) { sse_u
 static void h_unpcklpd(struct soft_cpu *cpu, const struct soft_insn *in) { sse_unpck(cpu, in, 8, false); }
 static void h_unpckhpd(struct soft_cpu *cpu, const struct soft_insn *in) { sse_unpck(cpu, in, 8, true); }
 
+/* ---- MXCSR -------------------------------------------------------------- */
+
+void sse_h_ldmxcsr(struct soft_cpu *cpu, const struct soft_insn *in)
+{
+	uint32_t v;
+
+	fpu_check_sse(cpu);
+	soft_read(cpu, soft_ea(cpu, in, &in->op[0]), &v, 4);
+	if (v & ~(uint32_t)MXCSR_MASK_SUPPORTED)
+		soft_raise(cpu, X86_VEC_GP, 0);
+	fpu_fx(cpu)->mxcsr = v;
+}
+
+void sse_h_stmxcsr(struct soft_cpu *cpu, const struct soft_insn *in)
+{
+	uint32_t v;
+
+	fpu_check_sse(cpu);
+	v = fpu_fx(cpu)->mxcsr;
+	soft_write(cpu, soft_ea(cpu, in, &in->op[0]), &v, 4);
+}
+
 /* ---- MOVSD / CMPSD string forms ------------------------------------------ */
 
 /*
