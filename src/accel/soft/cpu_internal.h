@@ -50,7 +50,8 @@ enum soft_access { SOFT_ACC_READ, SOFT_ACC_WRITE, SOFT_ACC_EXEC };
 struct soft_block {
 	uint64_t gpa;	       /* of the first instruction */
 	struct soft_block *next; /* hash chain */
-	uint32_t gen;	       /* code-tracking word of the page at decode */
+	_Atomic uint32_t *word; /* the page's code-tracking word */
+	uint32_t gen;	       /* its value at decode */
 	uint8_t mode;	       /* decode mode (enum soft_mode) */
 	uint8_t n;	       /* instructions */
 	uint16_t bytes;	       /* total length */
@@ -59,7 +60,16 @@ struct soft_block {
 
 enum soft_mode { SOFT_MODE_REAL16, SOFT_MODE_PROT16, SOFT_MODE_PROT32, SOFT_MODE_LONG64, SOFT_NR_MODES };
 
+/* Linear RIP -> block, valid while the TLB epoch, mode and CPL class match. */
+#define SOFT_JC_SIZE 1024
+struct soft_jc_entry {
+	uint64_t lin;
+	uint64_t key; /* epoch << 8 | tlb_user << 4 | mode, 0 = empty */
+	const struct soft_block *b;
+};
+
 struct soft_code_cache {
+	struct soft_jc_entry jc[SOFT_JC_SIZE];
 	uint8_t *arena;
 	size_t arena_size, used;
 	struct soft_block **hash;
@@ -108,8 +118,10 @@ struct soft_cpu {
 	/* TLB */
 	struct soft_tlb_entry tlb[3][SOFT_TLB_SIZE]; /* by enum soft_access */
 	bool tlb_has_large;
+	uint64_t tlb_epoch; /* bumped on every TLB flush (jump cache validity) */
 
 	struct soft_code_cache cc;
+	_Atomic uint32_t *fetch_codegen; /* code word of the page soft_fetch_page hit, or NULL */
 	struct soft_cpu_stats stats;
 };
 

@@ -148,18 +148,25 @@ static __m128i sse_run(struct soft_cpu *cpu, sse_op fn, __m128i a, __m128i b)
 #define IPS(x) _mm_castps_si128(x)
 #define IPD(x) _mm_castpd_si128(x)
 
-/* Packed and scalar arithmetic: op_<name>(a = destination, b = source). */
-#define SSE_ARITH4(name, fn)                                                              \
-	static __m128i op_##name##ps(__m128i a, __m128i b) { return IPS(_mm_##fn##_ps(PS(a), PS(b))); } \
-	static __m128i op_##name##ss(__m128i a, __m128i b) { return IPS(_mm_##fn##_ss(PS(a), PS(b))); } \
-	static __m128i op_##name##pd(__m128i a, __m128i b) { return IPD(_mm_##fn##_pd(PD(a), PD(b))); } \
-	static __m128i op_##name##sd(__m128i a, __m128i b) { return IPD(_mm_##fn##_sd(PD(a), PD(b))); }
-SSE_ARITH4(add, add)
-SSE_ARITH4(sub, sub)
-SSE_ARITH4(mul, mul)
-SSE_ARITH4(div, div)
-SSE_ARITH4(min, min)
-SSE_ARITH4(max, max)
+/*
+ * Packed and scalar arithmetic: op_<name>(a = destination, b = source).
+ * In asm, not intrinsics: a compiler may swap the operands of an addition
+ * or multiplication it believes commutative, and with two NaNs the result
+ * is the first operand's.
+ */
+#define SSE_ASM2(name)                                                                    \
+	static __m128i op_##name(__m128i a, __m128i b)                                     \
+	{                                                                                  \
+		asm(#name " %[b], %[a]" : [a] "+x"(a) : [b] "x"(b));                      \
+		return a;                                                                  \
+	}
+#define SSE_ARITH4(name) SSE_ASM2(name##ps) SSE_ASM2(name##ss) SSE_ASM2(name##pd) SSE_ASM2(name##sd)
+SSE_ARITH4(add)
+SSE_ARITH4(sub)
+SSE_ARITH4(mul)
+SSE_ARITH4(div)
+SSE_ARITH4(min)
+SSE_ARITH4(max)
 
 /* The eight compare predicates: EQ LT LE UNORD NEQ NLT NLE ORD. */
 #define SSE_CMP(pred)                                                                          \
@@ -652,6 +659,28 @@ static void h_unpcklps(struct soft_cpu *cpu, const struct soft_insn *in) { sse_u
 static void h_unpckhps(struct soft_cpu *cpu, const struct soft_insn *in) { sse_unpck(cpu, in, 4, true); }
 static void h_unpcklpd(struct soft_cpu *cpu, const struct soft_insn *in) { sse_unpck(cpu, in, 8, false); }
 static void h_unpckhpd(struct soft_cpu *cpu, const struct soft_insn *in) { sse_unpck(cpu, in, 8, true); }
+
+/* ---- MXCSR -------------------------------------------------------------- */
+
+void sse_h_ldmxcsr(struct soft_cpu *cpu, const struct soft_insn *in)
+{
+	uint32_t v;
+
+	fpu_check_sse(cpu);
+	soft_read(cpu, soft_ea(cpu, in, &in->op[0]), &v, 4);
+	if (v & ~(uint32_t)MXCSR_MASK_SUPPORTED)
+		soft_raise(cpu, X86_VEC_GP, 0);
+	fpu_fx(cpu)->mxcsr = v;
+}
+
+void sse_h_stmxcsr(struct soft_cpu *cpu, const struct soft_insn *in)
+{
+	uint32_t v;
+
+	fpu_check_sse(cpu);
+	v = fpu_fx(cpu)->mxcsr;
+	soft_write(cpu, soft_ea(cpu, in, &in->op[0]), &v, 4);
+}
 
 /* ---- MOVSD / CMPSD string forms ------------------------------------------ */
 

@@ -21,7 +21,9 @@
 
 #include <Zydis/Zydis.h>
 
+#include "accel/soft/fpu.h"
 #include "accel/soft/fpu_common.h"
+#include "accel/soft/sse_impl.h"
 
 /* ---- Host execution -------------------------------------------------------- */
 
@@ -192,7 +194,7 @@ static unsigned full_tag(const struct x86_fxsave *fx, unsigned p)
 	return (mant >> 63) ? 0 : 2;
 }
 
-static uint16_t full_tag_word(const struct x86_fxsave *fx)
+uint16_t soft_fpu_full_tag_word(const struct x86_fxsave *fx)
 {
 	uint16_t tw = 0;
 
@@ -201,7 +203,7 @@ static uint16_t full_tag_word(const struct x86_fxsave *fx)
 	return tw;
 }
 
-static uint8_t abridged_tag(uint16_t tw)
+uint8_t soft_fpu_abridged_tag(uint16_t tw)
 {
 	uint8_t t = 0;
 
@@ -999,7 +1001,7 @@ static uint32_t get32(const uint8_t *p) { uint32_t v; memcpy(&v, p, 4); return v
 /* The protected-mode environment image: 28 bytes (32-bit operand size) or 14 (16-bit). */
 static unsigned env_store(struct x86_fxsave *fx, uint8_t *b, bool o16)
 {
-	uint16_t tw = full_tag_word(fx);
+	uint16_t tw = soft_fpu_full_tag_word(fx);
 
 	if (o16) {
 		put16(b + 0, fx->fcw);
@@ -1027,7 +1029,7 @@ static unsigned env_load(struct x86_fxsave *fx, const uint8_t *b, bool o16)
 	if (o16) {
 		fx->fcw = get16(b + 0);
 		fx->fsw = get16(b + 2);
-		fx->ftw = abridged_tag(get16(b + 4));
+		fx->ftw = soft_fpu_abridged_tag(get16(b + 4));
 		fx->fip = get16(b + 6);
 		fx->fdp = get16(b + 10);
 		fx->fop = 0;
@@ -1036,7 +1038,7 @@ static unsigned env_load(struct x86_fxsave *fx, const uint8_t *b, bool o16)
 	}
 	fx->fcw = get16(b + 0);
 	fx->fsw = get16(b + 4);
-	fx->ftw = abridged_tag(get16(b + 8));
+	fx->ftw = soft_fpu_abridged_tag(get16(b + 8));
 	fx->fip = get32(b + 12);
 	fx->fop = (uint16_t)((get32(b + 16) >> 16) & 0x7ff);
 	fx->fdp = get32(b + 20);
@@ -1179,26 +1181,6 @@ static void x87_fxrstor(struct soft_cpu *cpu, const struct soft_insn *in, bool r
 static void h_fxrstor(struct soft_cpu *cpu, const struct soft_insn *in) { x87_fxrstor(cpu, in, false); }
 static void h_fxrstor64(struct soft_cpu *cpu, const struct soft_insn *in) { x87_fxrstor(cpu, in, true); }
 
-static void h_ldmxcsr(struct soft_cpu *cpu, const struct soft_insn *in)
-{
-	uint32_t v;
-
-	fpu_check_sse(cpu);
-	soft_read(cpu, soft_ea(cpu, in, &in->op[0]), &v, 4);
-	if (v & ~(uint32_t)MXCSR_MASK_SUPPORTED)
-		soft_raise(cpu, X86_VEC_GP, 0);
-	fpu_fx(cpu)->mxcsr = v;
-}
-
-static void h_stmxcsr(struct soft_cpu *cpu, const struct soft_insn *in)
-{
-	uint32_t v;
-
-	fpu_check_sse(cpu);
-	v = fpu_fx(cpu)->mxcsr;
-	soft_write(cpu, soft_ea(cpu, in, &in->op[0]), &v, 4);
-}
-
 static void h_emms(struct soft_cpu *cpu, const struct soft_insn *in)
 {
 	(void)in;
@@ -1240,7 +1222,7 @@ static const struct soft_handler_entry x87_entries[] = {
 	E(FNSTCW, h_fnstcw), E(FLDCW, h_fldcw), E(FNSTSW, h_fnstsw),
 	E(FNSTENV, h_fnstenv), E(FLDENV, h_fldenv), E(FNSAVE, h_fnsave), E(FRSTOR, h_frstor),
 	E(FXSAVE, h_fxsave), E(FXSAVE64, h_fxsave64), E(FXRSTOR, h_fxrstor), E(FXRSTOR64, h_fxrstor64),
-	E(LDMXCSR, h_ldmxcsr), E(STMXCSR, h_stmxcsr), E(EMMS, h_emms),
+	E(LDMXCSR, sse_h_ldmxcsr), E(STMXCSR, sse_h_stmxcsr), E(EMMS, h_emms),
 };
 
 const struct soft_handler_table soft_handlers_x87 = {
