@@ -175,6 +175,8 @@ void soft_deliver_external(struct soft_cpu *cpu, unsigned vector);
 bool soft_desc_read(struct soft_cpu *cpu, uint16_t sel, uint64_t desc[2], bool sys16);
 void soft_desc_to_seg(const uint64_t desc, struct x86_segment *seg, uint16_t sel);
 /* Loads CS for a far transfer to sel (checks type/privilege for JMP/CALL/RET). */
+/* The segment sel would load into sreg at privilege cpl (faults raise); nothing changes. */
+bool soft_seg_check(struct soft_cpu *cpu, unsigned sreg, uint16_t sel, unsigned cpl, struct x86_segment *out);
 void soft_load_cs_checked(struct soft_cpu *cpu, uint16_t sel, unsigned rpl_target, struct x86_segment *out);
 void soft_seg_flat(struct x86_segment *seg, uint16_t sel, bool code, unsigned dpl, bool l64);
 void soft_seg_real(struct x86_segment *seg, uint16_t sel);
