@@ -751,6 +751,23 @@ static void test_protected_mode_idt_paging(void **state)
 	ctx_free(e);
 }
 
+static void test_single_step(void **state)
+{
+	(void)state;
+	struct env_ctx *e = long_mode();
+	static const uint8_t code[] = { 0x90, 0x90 }; /* nop; nop */
+
+	run_code(e, code, sizeof(code));
+	soft_cpu_state(e->cpu)->rflags = 0x102; /* TF */
+	soft_cpu_state_changed(e->cpu);
+	assert_int_equal(soft_cpu_run(e->cpu), SOFT_EXIT_HLT);
+	assert_in_handler(e, 1);
+	assert_int_equal(get64(e, KSTACK - 40), CODE + 1); /* trap after the first NOP */
+	assert_int_equal(get64(e, KSTACK - 24) & 0x100, 0x100);
+	assert_true(soft_cpu_state(e->cpu)->dr[6] & (1u << 14));
+	ctx_free(e);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -773,6 +790,7 @@ int main(void)
 		cmocka_unit_test(test_cross_page_insn),
 		cmocka_unit_test(test_bounded),
 		cmocka_unit_test(test_init_sipi),
+		cmocka_unit_test(test_single_step),
 		cmocka_unit_test(test_protected_mode_idt_paging),
 	};
 
