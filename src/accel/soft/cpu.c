@@ -319,7 +319,7 @@ static enum soft_exit run_loop(struct soft_cpu *cpu)
 			return SOFT_EXIT_KICK;
 		}
 		cpu->insn_rip = s->rip;
-		const struct soft_block *b = soft_block_get(cpu);
+		const struct soft_block *b = soft_block_lookup(cpu);
 		unsigned n = b->n;
 
 		if (cpu->bounded && cpu->stats.insns + n > cpu->budget)
