@@ -102,6 +102,23 @@ void soft_cpu_reset_state(struct soft_cpu *cpu, bool init_only)
 	soft_tlb_flush(cpu, true);
 }
 
+/*
+ * Every CPU's TSC counts from the same instant (the first soft_cpu_new of
+ * the process), so the vCPUs' TSCs agree as on one package.
+ */
+static uint64_t tsc_base(void)
+{
+	static _Atomic uint64_t base;
+	uint64_t b = atomic_load(&base), expected = 0;
+
+	if (b)
+		return b;
+	b = soft_now_ns();
+	if (!atomic_compare_exchange_strong(&base, &expected, b))
+		b = expected;
+	return b;
+}
+
 struct soft_cpu *soft_cpu_new(const struct soft_env *env, unsigned id)
 {
 	struct soft_cpu *cpu;
@@ -126,7 +143,7 @@ struct soft_cpu *soft_cpu_new(const struct soft_env *env, unsigned id)
 		return NULL;
 	}
 	soft_cpu_reset_state(cpu, false);
-	cpu->tsc_offset = -(int64_t)soft_now_ns();
+	cpu->tsc_offset = -(int64_t)tsc_base();
 	return cpu;
 }
 
