@@ -685,6 +685,12 @@ static void test_init_sipi(void **state)
 	assert_int_equal(soft_cpu_state(e->cpu)->seg[X86_CS].selector, 0x0800);
 	soft_cpu_post(e->cpu, SOFT_EVENT_INIT);
 	assert_int_equal(soft_cpu_run(e->cpu), SOFT_EXIT_WAIT_SIPI);
+
+	/* INIT and SIPI seen at the same block boundary: the vector survives the INIT. */
+	soft_cpu_state(e->cpu)->events.sipi_vector = 0x08;
+	soft_cpu_post(e->cpu, SOFT_EVENT_INIT | SOFT_EVENT_SIPI);
+	assert_int_equal(soft_cpu_run(e->cpu), SOFT_EXIT_HLT);
+	assert_int_equal(soft_cpu_state(e->cpu)->seg[X86_CS].selector, 0x0800);
 	ctx_free(e);
 }
 

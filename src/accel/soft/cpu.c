@@ -62,9 +62,10 @@ void soft_cpu_reset_state(struct soft_cpu *cpu, bool init_only)
 {
 	struct x86_cpu_state *s = &cpu->s;
 	struct x86_msrs msr = s->msr;
-	uint64_t efer = s->efer;
+	uint8_t sipi_vector = s->events.sipi_vector; /* may be posted together with INIT */
 
 	memset(s, 0, offsetof(struct x86_cpu_state, lapic));
+	s->events.sipi_vector = sipi_vector;
 	s->rflags = X86_FLAGS_FIXED;
 	s->rip = 0xfff0;
 	s->gpr[X86_RDX] = 0x600;
@@ -87,9 +88,7 @@ void soft_cpu_reset_state(struct soft_cpu *cpu, bool init_only)
 	s->fpu.mxcsr_mask = 0xffff;
 	s->apic_id = cpu->id;
 	if (init_only) {
-		msr.kernel_gs_base = msr.kernel_gs_base; /* INIT keeps the MSRs */
-		s->msr = msr;
-		(void)efer;
+		s->msr = msr; /* INIT keeps the MSRs */
 	} else {
 		s->msr.apic_base = 0xfee00000ull | 0x800 | (cpu->id == 0 ? 0x100 : 0);
 		s->msr.pat = 0x0007040600070406ull;
