@@ -162,15 +162,24 @@ struct x86_cpu_state *soft_cpu_state(struct soft_cpu *cpu)
 
 	soft_set_flags(cpu, f);
 	cpu->s.tsc = soft_cpu_tsc(cpu);
-	cpu->tsc_reported = cpu->s.tsc;
+	if (!cpu->tsc_read_valid) {
+		cpu->tsc_read_lo = cpu->s.tsc;
+		cpu->tsc_read_valid = true;
+	}
+	cpu->tsc_read_hi = cpu->s.tsc;
 	return &cpu->s;
 }
 
 void soft_cpu_state_changed(struct soft_cpu *cpu)
 {
-	if (cpu->s.tsc != cpu->tsc_reported) {
+	/*
+	 * A TSC value soft_cpu_state() handed out since the last run is a
+	 * state read written back (get, change registers, set): the TSC goes
+	 * on. Anything else is a TSC write (snapshot restore).
+	 */
+	if (cpu->tsc_read_valid && (cpu->s.tsc < cpu->tsc_read_lo || cpu->s.tsc > cpu->tsc_read_hi)) {
 		cpu->tsc_offset = (int64_t)(cpu->s.tsc - soft_now_ns());
-		cpu->tsc_reported = cpu->s.tsc;
+		cpu->tsc_read_lo = cpu->tsc_read_hi = cpu->s.tsc;
 	}
 	soft_set_flags(cpu, cpu->s.rflags);
 	soft_mode_update(cpu);
@@ -298,6 +307,7 @@ static enum soft_exit run_loop(struct soft_cpu *cpu)
 	cpu->exit_req = -1;
 	cpu->stop_block = false;
 	cpu->delivering = -1;
+	cpu->tsc_read_valid = false; /* state reads before this run are history */
 	cpu->pend_vector = -1;
 	if (setjmp(cpu->jb)) {
 		/* soft_raise() from a handler, a fetch or a delivery. */
