@@ -369,16 +369,34 @@ static enum soft_exit run_loop(struct soft_cpu *cpu)
 			soft_deliver_pending(cpu);
 			continue;
 		}
-		for (const struct soft_insn *in = b->insn, *end = b->insn + n; in < end; in++) {
-			cpu->insn_rip = s->rip;
-			s->rip += in->len;
-			cpu->stats.insns++;
-			in->exec(cpu, in);
-			if (SOFT_UNLIKELY(cpu->stop_block)) {
-				cpu->stop_block = false;
-				break;
-			}
+		/*
+		 * Four copies of the step: four indirect-call sites give the
+		 * host's branch predictor the position in the block as context.
+		 */
+		const struct soft_insn *in = b->insn, *end = b->insn + n;
+
+#define SOFT_STEP()                                             \
+	do {                                                    \
+		if (in == end)                                  \
+			goto block_done;                        \
+		cpu->insn_rip = s->rip;                         \
+		s->rip += in->len;                              \
+		cpu->stats.insns++;                             \
+		in->exec(cpu, in);                              \
+		in++;                                           \
+		if (SOFT_UNLIKELY(cpu->stop_block)) {           \
+			cpu->stop_block = false;                \
+			goto block_done;                        \
+		}                                               \
+	} while (0)
+		for (;;) {
+			SOFT_STEP();
+			SOFT_STEP();
+			SOFT_STEP();
+			SOFT_STEP();
 		}
+#undef SOFT_STEP
+block_done:
 		if (!cpu->code64)
 			s->rip &= cpu->mode == SOFT_MODE_PROT32 ? 0xffffffffull : 0xffffull;
 	}
