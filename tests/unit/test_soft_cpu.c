@@ -859,6 +859,23 @@ static void test_cross_cpu_code_write(void **state)
 	ctx_free(e);
 }
 
+/* An external interrupt through a not-present gate: #NP with IDT and EXT bits. */
+static void test_np_ext(void **state)
+{
+	(void)state;
+	struct env_ctx *e = long_mode();
+	static const uint8_t code[] = { 0xfb, 0x90, 0xf4 }; /* sti; nop; hlt */
+
+	put64(e, IDT + 16 * 0x21, get64(e, IDT + 16 * 0x21) & ~(1ull << 47)); /* P = 0 */
+	run_code(e, code, sizeof(code));
+	e->irq_vector = 0x21;
+	soft_cpu_post(e->cpu, SOFT_EVENT_IRQ);
+	assert_int_equal(soft_cpu_run(e->cpu), SOFT_EXIT_HLT);
+	assert_in_handler(e, X86_VEC_NP);
+	assert_int_equal(get64(e, KSTACK - 48), 0x21 * 8 + 2 + 1);
+	ctx_free(e);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -885,6 +902,7 @@ int main(void)
 		cmocka_unit_test(test_tsc),
 		cmocka_unit_test(test_code_cache_full),
 		cmocka_unit_test(test_cross_cpu_code_write),
+		cmocka_unit_test(test_np_ext),
 		cmocka_unit_test(test_protected_mode_idt_paging),
 	};
 
