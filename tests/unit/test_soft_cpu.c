@@ -876,6 +876,49 @@ static void test_np_ext(void **state)
 	ctx_free(e);
 }
 
+static void test_smep_smap(void **state)
+{
+	(void)state;
+	struct env_ctx *e = long_mode();
+	static const uint8_t jmp_user[] = { 0xe9, 0xfb, 0x2f, 0x2f, 0x00 };		       /* jmp 0x303000 */
+	static const uint8_t read_user[] = { 0x48, 0x8b, 0x04, 0x25, 0x00, 0x40, 0x30, 0x00 }; /* mov rax, [0x304000] */
+	static const uint8_t stac_read[] = { 0x0f, 0x01, 0xcb, 0x48, 0x8b, 0x04, 0x25, 0x00, 0x40, 0x30, 0x00,
+					     0x0f, 0x01, 0xca, 0xf4 }; /* stac; mov rax, [0x304000]; clac; hlt */
+	struct x86_cpu_state *s = soft_cpu_state(e->cpu);
+
+	put64(e, PD, 0x83); /* the kernel's 2 MiB page: supervisor */
+	put64(e, 0x304000, 0x5a5a);
+	s->cr4 |= (1u << 20) | (1u << 21); /* SMEP, SMAP */
+	soft_cpu_state_changed(e->cpu);
+	run_code(e, jmp_user, sizeof(jmp_user));
+	assert_int_equal(soft_cpu_run(e->cpu), SOFT_EXIT_HLT);
+	assert_in_handler(e, 14);
+	assert_int_equal(get64(e, KSTACK - 48), 0x11); /* P | I/D */
+
+	s = soft_cpu_state(e->cpu);
+	s->rip = CODE;
+	s->gpr[X86_RSP] = KSTACK;
+	s->mp_state = X86_MP_RUNNABLE;
+	soft_cpu_state_changed(e->cpu);
+	run_code(e, read_user, sizeof(read_user));
+	assert_int_equal(soft_cpu_run(e->cpu), SOFT_EXIT_HLT);
+	assert_in_handler(e, 14);
+	assert_int_equal(get64(e, KSTACK - 48), 0x1); /* P: SMAP */
+
+	s = soft_cpu_state(e->cpu);
+	s->rip = CODE;
+	s->gpr[X86_RSP] = KSTACK;
+	s->mp_state = X86_MP_RUNNABLE;
+	soft_cpu_state_changed(e->cpu);
+	run_code(e, stac_read, sizeof(stac_read));
+	assert_int_equal(soft_cpu_run(e->cpu), SOFT_EXIT_HLT);
+	s = soft_cpu_state(e->cpu);
+	assert_int_equal(s->rip, CODE + sizeof(stac_read));
+	assert_int_equal(s->gpr[X86_RAX], 0x5a5a);
+	assert_int_equal(s->rflags & X86_FLAGS_AC, 0);
+	ctx_free(e);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -903,6 +946,7 @@ int main(void)
 		cmocka_unit_test(test_code_cache_full),
 		cmocka_unit_test(test_cross_cpu_code_write),
 		cmocka_unit_test(test_np_ext),
+		cmocka_unit_test(test_smep_smap),
 		cmocka_unit_test(test_protected_mode_idt_paging),
 	};
 
