@@ -974,6 +974,42 @@ static void test_32bit_mode(void **state)
 	assert_int_equal(cpu0->s.gpr[X86_RAX] & 0xffff, 0x0020);
 }
 
+/* BCD adjustments (32-bit mode only), SDM examples. */
+static void test_bcd(void **state)
+{
+	(void)state;
+	cpu0->s.gpr[X86_RAX] = 0x79;
+	cpu0->s.gpr[X86_RBX] = 0x35;
+	assert_int_equal(RUN32(0x00, 0xd8), -1); /* add al, bl */
+	assert_int_equal(RUN32(0x27), -1);	 /* daa */
+	assert_int_equal(cpu0->s.gpr[X86_RAX], 0x14);
+	assert_true(flags_now() & X86_FLAGS_CF);
+	cpu0->s.gpr[X86_RAX] = 0x35;
+	cpu0->s.gpr[X86_RBX] = 0x47;
+	assert_int_equal(RUN32(0x28, 0xd8), -1); /* sub al, bl */
+	assert_int_equal(RUN32(0x2f), -1);	 /* das */
+	assert_int_equal(cpu0->s.gpr[X86_RAX], 0x88);
+	assert_true(flags_now() & X86_FLAGS_CF);
+	cpu0->s.gpr[X86_RAX] = 0x08;
+	cpu0->s.gpr[X86_RBX] = 0x05;
+	assert_int_equal(RUN32(0x00, 0xd8), -1); /* add al, bl */
+	assert_int_equal(RUN32(0x37), -1);	 /* aaa */
+	assert_int_equal(cpu0->s.gpr[X86_RAX], 0x0103);
+	assert_true(flags_now() & X86_FLAGS_CF);
+	cpu0->s.gpr[X86_RAX] = 0x0203;
+	cpu0->s.gpr[X86_RBX] = 0x08;
+	assert_int_equal(RUN32(0x28, 0xd8), -1); /* sub al, bl */
+	assert_int_equal(RUN32(0x3f), -1);	 /* aas */
+	assert_int_equal(cpu0->s.gpr[X86_RAX], 0x0105);
+	assert_true(flags_now() & X86_FLAGS_CF);
+	cpu0->s.gpr[X86_RAX] = 0x3f;
+	assert_int_equal(RUN32(0xd4, 0x0a), -1); /* aam */
+	assert_int_equal(cpu0->s.gpr[X86_RAX], 0x0603);
+	assert_int_equal(RUN32(0xd5, 0x0a), -1); /* aad */
+	assert_int_equal(cpu0->s.gpr[X86_RAX], 0x3f);
+	assert_int_equal(RUN32(0xd4, 0x00), X86_VEC_DE);
+}
+
 static void test_strings(void **state)
 {
 	(void)state;
@@ -1105,6 +1141,7 @@ int main(void)
 		cmocka_unit_test_setup(test_stack_and_branches, setup),
 		cmocka_unit_test_setup(test_32bit_mode, setup),
 		cmocka_unit_test_setup(test_strings, setup),
+		cmocka_unit_test_setup(test_bcd, setup),
 		cmocka_unit_test_setup(test_flags_misc, setup),
 	};
 
