@@ -43,7 +43,7 @@ INT_INLINE void bt(struct soft_cpu *cpu, const struct soft_insn *in, unsigned k)
 		if (k != B_T)
 			gpr_wr(r, d->reg, size, bt_calc(k, v, bit));
 	} else {
-		uint64_t lin = soft_ea(cpu, in, d);
+		uint64_t lin = int_ea(cpu, in, d);
 
 		if (in->op[1].kind == SOFT_OP_GPR) {
 			int64_t so = soft_lf_sext(off, size);

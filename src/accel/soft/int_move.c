@@ -25,16 +25,12 @@ static bool is_sys_kind(unsigned k)
 	return k == SOFT_OP_CR || k == SOFT_OP_DR;
 }
 
-void soft_int_mov(struct soft_cpu *cpu, const struct soft_insn *in)
+static __attribute__((noinline)) void mov_other(struct soft_cpu *cpu, const struct soft_insn *in)
 {
 	struct x86_cpu_state *r = int_regs(cpu);
 	const struct soft_operand *d = &in->op[0], *s = &in->op[1];
 	uint64_t v;
 
-	if (d->kind == SOFT_OP_GPR && s->kind == SOFT_OP_GPR) {
-		gpr_wr(r, d->reg, d->size, gpr_rd(r, s->reg, d->size));
-		return;
-	}
 	if (d->kind == SOFT_OP_SREG || is_sys_kind(d->kind) || is_sys_kind(s->kind)) {
 		int_forward(cpu, in, &soft_handlers_system);
 		return;
@@ -44,7 +40,7 @@ void soft_int_mov(struct soft_cpu *cpu, const struct soft_insn *in)
 		if (d->kind == SOFT_OP_GPR)
 			gpr_wr(r, d->reg, d->size, v);
 		else
-			mem_wr(cpu, soft_ea(cpu, in, d), 2, v);
+			mem_wr(cpu, int_ea(cpu, in, d), 2, v);
 		return;
 	}
 	if (in->flags & SOFT_INSN_LOCK)
@@ -53,7 +49,39 @@ void soft_int_mov(struct soft_cpu *cpu, const struct soft_insn *in)
 	if (d->kind == SOFT_OP_GPR)
 		gpr_wr(r, d->reg, d->size, v);
 	else
-		mem_wr(cpu, soft_ea(cpu, in, d), d->size, v);
+		mem_wr(cpu, int_ea(cpu, in, d), d->size, v);
+}
+
+void soft_int_mov(struct soft_cpu *cpu, const struct soft_insn *in)
+{
+	struct x86_cpu_state *r = int_regs(cpu);
+	const struct soft_operand *d = &in->op[0], *s = &in->op[1];
+
+	if (d->kind == SOFT_OP_GPR) {
+		switch (s->kind) {
+		case SOFT_OP_GPR:
+			gpr_wr(r, d->reg, d->size, gpr_rd(r, s->reg, d->size));
+			return;
+		case SOFT_OP_IMM:
+			gpr_wr(r, d->reg, d->size, (uint64_t)s->imm);
+			return;
+		case SOFT_OP_MEM:
+			gpr_wr(r, d->reg, d->size, mem_rd(cpu, int_ea(cpu, in, s), d->size));
+			return;
+		default:
+			break;
+		}
+	} else if (d->kind == SOFT_OP_MEM && !(in->flags & SOFT_INSN_LOCK)) {
+		if (s->kind == SOFT_OP_GPR) {
+			mem_wr(cpu, int_ea(cpu, in, d), d->size, gpr_rd(r, s->reg, d->size));
+			return;
+		}
+		if (s->kind == SOFT_OP_IMM) {
+			mem_wr(cpu, int_ea(cpu, in, d), d->size, (uint64_t)s->imm);
+			return;
+		}
+	}
+	mov_other(cpu, in);
 }
 
 void soft_int_movzx(struct soft_cpu *cpu, const struct soft_insn *in)
@@ -95,7 +123,7 @@ void soft_int_movbe(struct soft_cpu *cpu, const struct soft_insn *in)
 	if (d->kind == SOFT_OP_GPR)
 		gpr_wr(r, d->reg, size, v);
 	else
-		mem_wr(cpu, soft_ea(cpu, in, d), size, v);
+		mem_wr(cpu, int_ea(cpu, in, d), size, v);
 }
 
 void soft_int_lea(struct soft_cpu *cpu, const struct soft_insn *in)
@@ -150,7 +178,7 @@ void soft_int_xchg(struct soft_cpu *cpu, const struct soft_insn *in)
 		b = t;
 	}
 	v = gpr_rd(r, b->reg, size);
-	lin = soft_ea(cpu, in, a);
+	lin = int_ea(cpu, in, a);
 	p = soft_translate_rmw(cpu, lin, size);
 	if (p) {
 		old = atomic_xchg(p, v, size);
@@ -181,7 +209,7 @@ void soft_int_cmpxchg(struct soft_cpu *cpu, const struct soft_insn *in)
 		else
 			gpr_wr(r, X86_RAX, size, old); /* the destination is not touched */
 	} else {
-		uint64_t lin = soft_ea(cpu, in, d);
+		uint64_t lin = int_ea(cpu, in, d);
 
 		if (in->flags & SOFT_INSN_LOCK) {
 			void *p = soft_translate_rmw(cpu, lin, size);
@@ -224,7 +252,7 @@ void soft_int_cmpxchg8b(struct soft_cpu *cpu, const struct soft_insn *in)
 		int_ud(cpu);
 	exp = (gpr_rd(r, X86_RDX, 4) << 32) | gpr_rd(r, X86_RAX, 4);
 	nv = (gpr_rd(r, X86_RCX, 4) << 32) | gpr_rd(r, X86_RBX, 4);
-	lin = soft_ea(cpu, in, d);
+	lin = int_ea(cpu, in, d);
 	p = (in->flags & SOFT_INSN_LOCK) ? soft_translate_rmw(cpu, lin, 8) : NULL;
 	if (p) {
 		old = exp;
@@ -272,7 +300,7 @@ void soft_int_cmpxchg16b(struct soft_cpu *cpu, const struct soft_insn *in)
 		soft_int_cmpxchg8b(cpu, in);
 		return;
 	}
-	lin = soft_ea(cpu, in, d);
+	lin = int_ea(cpu, in, d);
 	if (lin & 15)
 		soft_raise(cpu, X86_VEC_GP, 0);
 	p = (in->flags & SOFT_INSN_LOCK) ? soft_translate_rmw(cpu, lin, 16) : NULL;
@@ -319,7 +347,7 @@ void soft_int_xadd(struct soft_cpu *cpu, const struct soft_insn *in)
 		gpr_wr(r, in->op[1].reg, size, old);
 		gpr_wr(r, d->reg, size, sum);
 	} else {
-		uint64_t lin = soft_ea(cpu, in, d);
+		uint64_t lin = int_ea(cpu, in, d);
 
 		if (in->flags & SOFT_INSN_LOCK) {
 			void *p = soft_translate_rmw(cpu, lin, size);
@@ -367,7 +395,7 @@ INT_INLINE void setcc(struct soft_cpu *cpu, const struct soft_insn *in, unsigned
 	if (d->kind == SOFT_OP_GPR)
 		gpr_wr(r, d->reg, 1, v);
 	else
-		mem_wr(cpu, soft_ea(cpu, in, d), 1, v);
+		mem_wr(cpu, int_ea(cpu, in, d), 1, v);
 }
 
 #define INT_CMOV(m, cc)                                                                   \
