@@ -658,3 +658,12 @@ void soft_int_aad(struct soft_cpu *cpu, const struct soft_insn *in)
 	gpr_wr(r, X86_RAX, 2, al);
 	soft_lf_set(int_lazy(cpu), SOFT_LF_LOGIC, 1, 0, 0, al);
 }
+
+/* SALC (undocumented, 16/32-bit modes): AL = CF ? 0xff : 0. */
+void soft_int_salc(struct soft_cpu *cpu, const struct soft_insn *in)
+{
+	struct x86_cpu_state *r = int_regs(cpu);
+
+	(void)in;
+	gpr_wr(r, X86_RAX, 1, soft_lf_cf(int_lazy(cpu), r->rflags) ? 0xff : 0);
+}
