@@ -100,6 +100,8 @@ static __attribute__((noinline)) void alu_mem(struct soft_cpu *cpu, const struct
 				soft_unlock_slow();
 			}
 		} else {
+			if (writes) /* the read of a read-modify-write faults as a write */
+				soft_probe_write(cpu, lin, size);
 			a = mem_rd(cpu, lin, size);
 			res = alu_calc(k, a, b, cf) & m;
 			if (writes)
@@ -176,6 +178,7 @@ static __attribute__((noinline)) void unary_mem(struct soft_cpu *cpu, const stru
 				soft_unlock_slow();
 			}
 		} else {
+			soft_probe_write(cpu, lin, size);
 			a = mem_rd(cpu, lin, size);
 			res = un_calc(k, a) & m;
 			mem_wr(cpu, lin, size, res);

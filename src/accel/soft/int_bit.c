@@ -69,6 +69,8 @@ INT_INLINE void bt(struct soft_cpu *cpu, const struct soft_insn *in, unsigned k)
 		} else {
 			if (in->flags & SOFT_INSN_LOCK)
 				int_ud(cpu);
+			if (k != B_T)
+				soft_probe_write(cpu, lin, size);
 			v = mem_rd(cpu, lin, size);
 			if (k != B_T)
 				mem_wr(cpu, lin, size, bt_calc(k, v, bit));

@@ -224,6 +224,7 @@ void soft_int_cmpxchg(struct soft_cpu *cpu, const struct soft_insn *in)
 				soft_unlock_slow();
 			}
 		} else {
+			soft_probe_write(cpu, lin, size);
 			old = mem_rd(cpu, lin, size);
 			/* the destination gets a write cycle either way */
 			mem_wr(cpu, lin, size, old == acc ? src : old);
@@ -260,6 +261,8 @@ void soft_int_cmpxchg8b(struct soft_cpu *cpu, const struct soft_insn *in)
 	} else {
 		if (in->flags & SOFT_INSN_LOCK)
 			soft_lock_slow();
+		else
+			soft_probe_write(cpu, lin, 8);
 		old = mem_rd(cpu, lin, 8);
 		mem_wr(cpu, lin, 8, old == exp ? nv : old);
 		if (in->flags & SOFT_INSN_LOCK)
@@ -311,6 +314,8 @@ void soft_int_cmpxchg16b(struct soft_cpu *cpu, const struct soft_insn *in)
 
 		if (in->flags & SOFT_INSN_LOCK)
 			soft_lock_slow();
+		else
+			soft_probe_write(cpu, lin, 16);
 		soft_read(cpu, lin, buf, 16);
 		olo = buf[0];
 		ohi = buf[1];
@@ -363,6 +368,7 @@ void soft_int_xadd(struct soft_cpu *cpu, const struct soft_insn *in)
 				soft_unlock_slow();
 			}
 		} else {
+			soft_probe_write(cpu, lin, size);
 			old = mem_rd(cpu, lin, size);
 			mem_wr(cpu, lin, size, (old + src) & m);
 		}
