@@ -310,6 +310,9 @@ static bool op_mem(struct gen *g, ZydisEncoderRequest *r, unsigned size, unsigne
 	else if (chance(g, 16))
 		off = DIFF_DATA_SIZE - 1 - below(g, size); /* crosses into the stack page */
 	addr = DIFF_DATA_VA + off;
+	if (chance(g, 48)) /* from an unmapped page into the data, or out of the stack page: #PF */
+		addr = chance(g, 2) ? DIFF_DATA_VA - 1 - below(g, size) :
+				      DIFF_STACK_VA + 4096 - 1 - below(g, size);
 
 	ZydisEncoderOperand m = { .type = ZYDIS_OPERAND_TYPE_MEMORY };
 	m.mem.size = (ZyanU16)size;
@@ -624,6 +627,9 @@ static bool gen_string(struct gen *g, unsigned size)
 	unsigned n = 0, k = below(g, 5), rep = below(g, 3);
 	bool cmp = ops[k] == 0xa6 || ops[k] == 0xae;
 	uint64_t mid = DIFF_DATA_VA + 1024 + below(g, 2048);
+
+	if (chance(g, 8)) /* run into the unmapped page below or above: #PF midway */
+		mid = chance(g, 2) ? DIFF_DATA_VA + 64 : DIFF_STACK_VA + 4096 - 64;
 
 	unsigned count = below(g, 4) == 0 ? 0 : below(g, 24);
 
