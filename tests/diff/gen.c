@@ -413,6 +413,7 @@ enum ipat {
 	I_MOV,
 	I_STRING,
 	I_MISC,
+	I_PUSHPOP, /* PUSH r/m/imm, POP r/m (16 and 64 bits) */
 };
 
 struct itmpl {
@@ -449,7 +450,8 @@ static const struct itmpl int_forms[] = {
 	{ ZYDIS_MNEMONIC_SETB, I_SETCC, 0x1, 2 },	{ ZYDIS_MNEMONIC_LEA, I_LEA, S_WDQ, 0 },
 	{ ZYDIS_MNEMONIC_BSWAP, I_BSWAP, 0xc, 0 },	{ ZYDIS_MNEMONIC_MOV, I_MOV, S_ALL, 0 },
 	{ ZYDIS_MNEMONIC_MOVSB, I_STRING, S_ALL, 0 }, { ZYDIS_MNEMONIC_MOVSB, I_STRING, S_ALL, 0 },
-	{ ZYDIS_MNEMONIC_NOP, I_MISC, S_ALL, 0 },
+	{ ZYDIS_MNEMONIC_NOP, I_MISC, S_ALL, 0 },	{ ZYDIS_MNEMONIC_PUSH, I_PUSHPOP, 0xa, 0 },
+	{ ZYDIS_MNEMONIC_POP, I_PUSHPOP, 0xa, 0 },
 };
 
 static const ZydisMnemonic cmov_mn[16] = {
@@ -868,6 +870,16 @@ static bool gen_int(struct gen *g)
 		return emit(g, &r);
 	case I_STRING:
 		return gen_string(g, size);
+	case I_PUSHPOP:
+		req_init(&r, t->mn);
+		if (t->mn == ZYDIS_MNEMONIC_PUSH && chance(g, 4)) {
+			op_imm(&r, pick_imm(g, size == 2 ? 2 : 4));
+			r.operand_size_hint = size == 2 ? ZYDIS_OPERAND_SIZE_HINT_16 :
+							  ZYDIS_OPERAND_SIZE_HINT_64;
+		} else if (!op_rm(g, &r, size, NULL)) {
+			return false;
+		}
+		return emit(g, &r);
 	default:
 		return gen_misc(g);
 	}
@@ -968,6 +980,25 @@ static const struct stmpl sse_forms[] = {
 	{ ZYDIS_MNEMONIC_PACKSSDW, X_XM, 16, 16, 0 }, { ZYDIS_MNEMONIC_PACKUSWB, X_XM, 16, 16, 0 },
 	{ ZYDIS_MNEMONIC_PAVGB, X_XM, 16, 16, 0 },   { ZYDIS_MNEMONIC_PMAXUB, X_XM, 16, 16, 0 },
 	{ ZYDIS_MNEMONIC_PMINSW, X_XM, 16, 16, 0 },  { ZYDIS_MNEMONIC_PSADBW, X_XM, 16, 16, 0 },
+	{ ZYDIS_MNEMONIC_MAXPS, X_XM, 16, 16, 0 },   { ZYDIS_MNEMONIC_MINPD, X_XM, 16, 16, 0 },
+	{ ZYDIS_MNEMONIC_MAXSD, X_XM, 8, 1, 0 },     { ZYDIS_MNEMONIC_MINSS, X_XM, 4, 1, 0 },
+	{ ZYDIS_MNEMONIC_ANDNPS, X_XM, 16, 16, 0 },  { ZYDIS_MNEMONIC_ANDPD, X_XM, 16, 16, 0 },
+	{ ZYDIS_MNEMONIC_ORPD, X_XM, 16, 16, 0 },    { ZYDIS_MNEMONIC_XORPS, X_XM, 16, 16, 0 },
+	{ ZYDIS_MNEMONIC_UNPCKHPS, X_XM, 16, 16, 0 }, { ZYDIS_MNEMONIC_UNPCKLPD, X_XM, 16, 16, 0 },
+	{ ZYDIS_MNEMONIC_PSUBW, X_XM, 16, 16, 0 },   { ZYDIS_MNEMONIC_PSUBD, X_XM, 16, 16, 0 },
+	{ ZYDIS_MNEMONIC_PADDSW, X_XM, 16, 16, 0 },  { ZYDIS_MNEMONIC_PADDUSB, X_XM, 16, 16, 0 },
+	{ ZYDIS_MNEMONIC_PSUBSB, X_XM, 16, 16, 0 },  { ZYDIS_MNEMONIC_PSUBUSW, X_XM, 16, 16, 0 },
+	{ ZYDIS_MNEMONIC_PCMPEQW, X_XM, 16, 16, 0 }, { ZYDIS_MNEMONIC_PCMPGTD, X_XM, 16, 16, 0 },
+	{ ZYDIS_MNEMONIC_PSLLD, X_XM, 16, 16, 0 },   { ZYDIS_MNEMONIC_PSRLQ, X_XM, 16, 16, 0 },
+	{ ZYDIS_MNEMONIC_PSRAD, X_XM, 16, 16, 0 },   { ZYDIS_MNEMONIC_PSRLW, X_XM, 16, 16, 0 },
+	{ ZYDIS_MNEMONIC_PSLLW, X_I, 0, 1, 0 },	     { ZYDIS_MNEMONIC_PSRLD, X_I, 0, 1, 0 },
+	{ ZYDIS_MNEMONIC_PSRAW, X_I, 0, 1, 0 },	     { ZYDIS_MNEMONIC_PSRLQ, X_I, 0, 1, 0 },
+	{ ZYDIS_MNEMONIC_PUNPCKHBW, X_XM, 16, 16, 0 }, { ZYDIS_MNEMONIC_PUNPCKLWD, X_XM, 16, 16, 0 },
+	{ ZYDIS_MNEMONIC_PUNPCKHDQ, X_XM, 16, 16, 0 }, { ZYDIS_MNEMONIC_PUNPCKLQDQ, X_XM, 16, 16, 0 },
+	{ ZYDIS_MNEMONIC_PAVGW, X_XM, 16, 16, 0 },   { ZYDIS_MNEMONIC_PMAXSW, X_XM, 16, 16, 0 },
+	{ ZYDIS_MNEMONIC_PMINUB, X_XM, 16, 16, 0 },  { ZYDIS_MNEMONIC_MOVQ, X_XM, 8, 1, 0 },
+	{ ZYDIS_MNEMONIC_MOVDQA, M_X, 16, 16, 0 },   { ZYDIS_MNEMONIC_MOVNTDQ, M_X, 16, 16, 0 },
+	{ ZYDIS_MNEMONIC_MOVAPS, M_X, 16, 16, 0 },   { ZYDIS_MNEMONIC_CVTSS2SI, R_XM, 4, 1, 0 },
 	/* MXCSR */
 	{ ZYDIS_MNEMONIC_LDMXCSR, MXCSR_L, 4, 1, 0 }, { ZYDIS_MNEMONIC_STMXCSR, MXCSR_S, 4, 1, 0 },
 };
@@ -1201,9 +1232,19 @@ static bool gen_x87(struct gen *g)
 			return false;
 		flags_written(g, F_ALL, 0);
 		break;
-	default: /* compares setting C0-C3, then FNSTSW AX */
-		req_init(&r, chance(g, 2) ? ZYDIS_MNEMONIC_FCOM : ZYDIS_MNEMONIC_FUCOM);
-		op_reg(&r, (ZydisRegister)(ZYDIS_REGISTER_ST0 + below(g, g->x87_depth)));
+	default: /* compares and FXAM setting C0-C3, then FNSTSW AX */
+		switch (below(g, 4)) {
+		case 0:
+			req_init(&r, ZYDIS_MNEMONIC_FTST);
+			break;
+		case 1:
+			req_init(&r, ZYDIS_MNEMONIC_FXAM);
+			break;
+		default:
+			req_init(&r, chance(g, 2) ? ZYDIS_MNEMONIC_FCOM : ZYDIS_MNEMONIC_FUCOM);
+			op_reg(&r, (ZydisRegister)(ZYDIS_REGISTER_ST0 + below(g, g->x87_depth)));
+			break;
+		}
 		if (!emit(g, &r))
 			return false;
 		{
