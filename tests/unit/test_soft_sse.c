@@ -814,6 +814,29 @@ static void test_exceptions(void **state)
 	assert_int_equal(cpu->regs.gpr[X86_RAX], 0x80000000u);
 	assert_int_equal(cpu->regs.fpu.mxcsr, 0x1f81);
 
+	/*
+	 * Unmasked underflow is signalled for a tiny result even when it is
+	 * exact (difftest BUGS.md #4): subss 0x800000 - 0x400000 with only
+	 * UM unmasked: #XM, destination unchanged, MXCSR UE|DE.
+	 */
+	static const uint8_t subss12[] = { 0xf3, 0x0f, 0x5c, 0xca }; /* subss xmm1, xmm2 */
+	uint32_t f1 = 0x800000, f2 = 0x400000;
+	memset(cpu->regs.fpu.xmm[1], 0, 16);
+	memset(cpu->regs.fpu.xmm[2], 0, 16);
+	memcpy(cpu->regs.fpu.xmm[1], &f1, 4);
+	memcpy(cpu->regs.fpu.xmm[2], &f2, 4);
+	cpu->regs.fpu.mxcsr = 0x1780;
+	assert_int_equal(fx_exec(cpu, subss12), X86_VEC_XM);
+	assert_int_equal(cpu->regs.fpu.mxcsr, 0x1792);
+	memcpy(&v, cpu->regs.fpu.xmm[1], 4);
+	assert_int_equal(v, 0x800000);
+	/* Masked, it is only DE (tiny but exact). */
+	cpu->regs.fpu.mxcsr = 0x1f80;
+	assert_int_equal(fx_exec(cpu, subss12), -1);
+	assert_int_equal(cpu->regs.fpu.mxcsr, 0x1f82);
+	memcpy(&v, cpu->regs.fpu.xmm[1], 4);
+	assert_int_equal(v, 0x400000);
+
 	/* LDMXCSR: reserved bits #GP(0); STMXCSR reads back. */
 	cpu->regs.gpr[X86_RSI] = 0x100;
 	v = 0x10000 | 0x1f80;

@@ -126,19 +126,59 @@ static void sse_flags(struct soft_cpu *cpu, uint32_t flags)
 	fx->mxcsr |= flags;
 }
 
-static __m128i sse_run(struct soft_cpu *cpu, sse_op fn, __m128i a, __m128i b)
+/*
+ * Which result lanes may underflow: UFL(element bytes, lanes), 0 for
+ * operations that never signal underflow.
+ */
+#define UFL(esz, n) (((esz) << 4) | (n))
+
+/* Does a result lane hold a non-zero denormal (tiny, representable)? */
+static bool sse_tiny(__m128i r, unsigned ufl)
+{
+	uint8_t b[16];
+	unsigned esz = ufl >> 4, n = ufl & 15;
+
+	memcpy(b, &r, 16);
+	for (unsigned i = 0; i < n; i++) {
+		if (esz == 4) {
+			uint32_t v;
+			memcpy(&v, b + 4 * i, 4);
+			if (!(v & 0x7f800000u) && (v & 0x007fffffu))
+				return true;
+		} else {
+			uint64_t v;
+			memcpy(&v, b + 8 * i, 8);
+			if (!(v & 0x7ff0000000000000ull) && (v & 0x000fffffffffffffull))
+				return true;
+		}
+	}
+	return false;
+}
+
+static __m128i sse_run(struct soft_cpu *cpu, sse_op fn, __m128i a, __m128i b, unsigned ufl)
 {
 	uint32_t guest = fpu_fx(cpu)->mxcsr;
 	uint32_t host = _mm_getcsr();
+	uint32_t mode = guest & (MXCSR_DAZ | MXCSR_RC | MXCSR_FZ);
+	bool um_unmasked = !(guest & 0x0800);
 	uint32_t flags;
 	__m128i r;
 
-	_mm_setcsr((guest & (MXCSR_DAZ | MXCSR_RC | MXCSR_FZ)) | MXCSR_MASKS);
+	/* FZ only acts while underflow is masked. */
+	if (um_unmasked)
+		mode &= ~MXCSR_FZ;
+	_mm_setcsr(mode | MXCSR_MASKS);
 	asm volatile("" : "+x"(a), "+x"(b));
 	r = fn(a, b);
 	asm volatile("" : "+x"(r));
 	flags = _mm_getcsr() & MXCSR_EXC;
 	_mm_setcsr(host);
+	/*
+	 * With underflow unmasked, a tiny result signals it even when exact;
+	 * the masked host run only reports tiny and inexact ones.
+	 */
+	if (um_unmasked && ufl && !(flags & 0x10) && sse_tiny(r, ufl))
+		flags |= 0x10;
 	sse_flags(cpu, flags);
 	return r;
 }
@@ -250,7 +290,8 @@ SSE_COMI(ucomisd)
  * dest (XMM) = fn(dest, src); src is an XMM register or srclen bytes of
  * memory (16: alignment checked).
  */
-static void sse_binop(struct soft_cpu *cpu, const struct soft_insn *in, sse_op fn, unsigned srclen)
+static void sse_binop_u(struct soft_cpu *cpu, const struct soft_insn *in, sse_op fn, unsigned srclen,
+			unsigned ufl)
 {
 	__m128i a, b = _mm_setzero_si128();
 	uint8_t buf[16] = { 0 };
@@ -261,22 +302,27 @@ static void sse_binop(struct soft_cpu *cpu, const struct soft_insn *in, sse_op f
 	sse_vread(cpu, in, 1, buf, srclen, true);
 	memcpy(&b, buf, 16);
 	memcpy(&a, fpu_fx(cpu)->xmm[in->op[0].reg & 15], 16);
-	a = sse_run(cpu, fn, a, b);
+	a = sse_run(cpu, fn, a, b, ufl);
 	memcpy(fpu_fx(cpu)->xmm[in->op[0].reg & 15], &a, 16);
 }
 
-#define ARITH_HANDLERS(name)                                                              \
-	static void h_##name##ps(struct soft_cpu *cpu, const struct soft_insn *in) { sse_binop(cpu, in, op_##name##ps, 16); } \
-	static void h_##name##ss(struct soft_cpu *cpu, const struct soft_insn *in) { sse_binop(cpu, in, op_##name##ss, 4); } \
-	static void h_##name##pd(struct soft_cpu *cpu, const struct soft_insn *in) { sse_binop(cpu, in, op_##name##pd, 16); } \
-	static void h_##name##sd(struct soft_cpu *cpu, const struct soft_insn *in) { sse_binop(cpu, in, op_##name##sd, 8); }
-ARITH_HANDLERS(add)
-ARITH_HANDLERS(sub)
-ARITH_HANDLERS(mul)
-ARITH_HANDLERS(div)
-ARITH_HANDLERS(min)
-ARITH_HANDLERS(max)
-ARITH_HANDLERS(sqrt)
+static void sse_binop(struct soft_cpu *cpu, const struct soft_insn *in, sse_op fn, unsigned srclen)
+{
+	sse_binop_u(cpu, in, fn, srclen, 0);
+}
+
+#define ARITH_HANDLERS(name, u)                                                           \
+	static void h_##name##ps(struct soft_cpu *cpu, const struct soft_insn *in) { sse_binop_u(cpu, in, op_##name##ps, 16, u ? UFL(4, 4) : 0); } \
+	static void h_##name##ss(struct soft_cpu *cpu, const struct soft_insn *in) { sse_binop_u(cpu, in, op_##name##ss, 4, u ? UFL(4, 1) : 0); } \
+	static void h_##name##pd(struct soft_cpu *cpu, const struct soft_insn *in) { sse_binop_u(cpu, in, op_##name##pd, 16, u ? UFL(8, 2) : 0); } \
+	static void h_##name##sd(struct soft_cpu *cpu, const struct soft_insn *in) { sse_binop_u(cpu, in, op_##name##sd, 8, u ? UFL(8, 1) : 0); }
+ARITH_HANDLERS(add, true)
+ARITH_HANDLERS(sub, true)
+ARITH_HANDLERS(mul, true)
+ARITH_HANDLERS(div, true)
+ARITH_HANDLERS(min, false)
+ARITH_HANDLERS(max, false)
+ARITH_HANDLERS(sqrt, false)
 
 static void h_rcpps(struct soft_cpu *cpu, const struct soft_insn *in) { sse_binop(cpu, in, op_rcpps, 16); }
 static void h_rcpss(struct soft_cpu *cpu, const struct soft_insn *in) { sse_binop(cpu, in, op_rcpss, 4); }
@@ -314,7 +360,7 @@ static void sse_comi(struct soft_cpu *cpu, const struct soft_insn *in, sse_op fn
 	sse_vread(cpu, in, 1, buf, srclen, false);
 	memcpy(&b, buf, 16);
 	memcpy(&a, fpu_fx(cpu)->xmm[in->op[0].reg & 15], 16);
-	r = sse_run(cpu, fn, a, b);
+	r = sse_run(cpu, fn, a, b, 0);
 	res = (uint32_t)_mm_cvtsi128_si32(r);
 	fl = soft_get_flags(cpu);
 	fl &= ~(uint64_t)(X86_FLAGS_OF | X86_FLAGS_SF | X86_FLAGS_AF | X86_FLAGS_ZF | X86_FLAGS_PF |
@@ -352,7 +398,7 @@ static void sse_cvt2si(struct soft_cpu *cpu, const struct soft_insn *in, sse_op 
 	fpu_check_sse(cpu);
 	sse_vread(cpu, in, 1, buf, srclen, false);
 	memcpy(&b, buf, 16);
-	r = sse_run(cpu, q ? f64 : f32, b, b);
+	r = sse_run(cpu, q ? f64 : f32, b, b, 0);
 	if (q)
 		soft_op_write(cpu, in, 0, (uint64_t)_mm_cvtsi128_si64(r));
 	else
@@ -364,9 +410,9 @@ static void h_cvtsd2si(struct soft_cpu *cpu, const struct soft_insn *in) { sse_c
 static void h_cvttsd2si(struct soft_cpu *cpu, const struct soft_insn *in) { sse_cvt2si(cpu, in, op_cvttsd2si32, op_cvttsd2si64, 8); }
 
 static void h_cvtss2sd(struct soft_cpu *cpu, const struct soft_insn *in) { sse_binop(cpu, in, op_cvtss2sd, 4); }
-static void h_cvtsd2ss(struct soft_cpu *cpu, const struct soft_insn *in) { sse_binop(cpu, in, op_cvtsd2ss, 8); }
+static void h_cvtsd2ss(struct soft_cpu *cpu, const struct soft_insn *in) { sse_binop_u(cpu, in, op_cvtsd2ss, 8, UFL(4, 1)); }
 static void h_cvtps2pd(struct soft_cpu *cpu, const struct soft_insn *in) { sse_binop(cpu, in, op_cvtps2pd, 8); }
-static void h_cvtpd2ps(struct soft_cpu *cpu, const struct soft_insn *in) { sse_binop(cpu, in, op_cvtpd2ps, 16); }
+static void h_cvtpd2ps(struct soft_cpu *cpu, const struct soft_insn *in) { sse_binop_u(cpu, in, op_cvtpd2ps, 16, UFL(4, 2)); }
 static void h_cvtdq2ps(struct soft_cpu *cpu, const struct soft_insn *in) { sse_binop(cpu, in, op_cvtdq2ps, 16); }
 static void h_cvtps2dq(struct soft_cpu *cpu, const struct soft_insn *in) { sse_binop(cpu, in, op_cvtps2dq, 16); }
 static void h_cvttps2dq(struct soft_cpu *cpu, const struct soft_insn *in) { sse_binop(cpu, in, op_cvttps2dq, 16); }
@@ -394,7 +440,7 @@ static void sse_cvt_mmx(struct soft_cpu *cpu, const struct soft_insn *in, sse_op
 	memcpy(&b, buf, 16);
 	if (xmm_dest)
 		memcpy(&a, fpu_fx(cpu)->xmm[in->op[0].reg & 15], 16);
-	r = sse_run(cpu, fn, a, b);
+	r = sse_run(cpu, fn, a, b, 0);
 	if (mmx_reg)
 		fpu_mmx_transition(cpu);
 	if (xmm_dest)
