@@ -606,8 +606,6 @@ static const struct dcase dcases[] = {
 	D("bsf rax,rcx", X86_FLAGS_ZF, 0x48, 0x0f, 0xbc, 0xc1), D("bsr eax,ecx", X86_FLAGS_ZF, 0x0f, 0xbd, 0xc1),
 	D("bsf ax,cx", X86_FLAGS_ZF, 0x66, 0x0f, 0xbc, 0xc1), D("bsr rax,rcx", X86_FLAGS_ZF, 0x48, 0x0f, 0xbd, 0xc1),
 	D("popcnt rax,rcx", ALLF, 0xf3, 0x48, 0x0f, 0xb8, 0xc1),
-	D("lzcnt eax,ecx", CF_ONLY | X86_FLAGS_ZF, 0xf3, 0x0f, 0xbd, 0xc1),
-	D("tzcnt rax,rcx", CF_ONLY | X86_FLAGS_ZF, 0xf3, 0x48, 0x0f, 0xbc, 0xc1),
 	D("bswap eax", ALLF, 0x0f, 0xc8), D("bswap r9", ALLF, 0x49, 0x0f, 0xc9),
 	/* moves, conditionals */
 	D("mov eax,ecx", ALLF, 0x89, 0xc8), D("mov ah,cl", ALLF, 0x88, 0xcc), D("mov ax,cx", ALLF, 0x66, 0x89, 0xc8),
@@ -976,6 +974,42 @@ static void test_32bit_mode(void **state)
 	assert_int_equal(cpu0->s.gpr[X86_RAX] & 0xffff, 0x0020);
 }
 
+/* BCD adjustments (32-bit mode only), SDM examples. */
+static void test_bcd(void **state)
+{
+	(void)state;
+	cpu0->s.gpr[X86_RAX] = 0x79;
+	cpu0->s.gpr[X86_RBX] = 0x35;
+	assert_int_equal(RUN32(0x00, 0xd8), -1); /* add al, bl */
+	assert_int_equal(RUN32(0x27), -1);	 /* daa */
+	assert_int_equal(cpu0->s.gpr[X86_RAX], 0x14);
+	assert_true(flags_now() & X86_FLAGS_CF);
+	cpu0->s.gpr[X86_RAX] = 0x35;
+	cpu0->s.gpr[X86_RBX] = 0x47;
+	assert_int_equal(RUN32(0x28, 0xd8), -1); /* sub al, bl */
+	assert_int_equal(RUN32(0x2f), -1);	 /* das */
+	assert_int_equal(cpu0->s.gpr[X86_RAX], 0x88);
+	assert_true(flags_now() & X86_FLAGS_CF);
+	cpu0->s.gpr[X86_RAX] = 0x08;
+	cpu0->s.gpr[X86_RBX] = 0x05;
+	assert_int_equal(RUN32(0x00, 0xd8), -1); /* add al, bl */
+	assert_int_equal(RUN32(0x37), -1);	 /* aaa */
+	assert_int_equal(cpu0->s.gpr[X86_RAX], 0x0103);
+	assert_true(flags_now() & X86_FLAGS_CF);
+	cpu0->s.gpr[X86_RAX] = 0x0203;
+	cpu0->s.gpr[X86_RBX] = 0x08;
+	assert_int_equal(RUN32(0x28, 0xd8), -1); /* sub al, bl */
+	assert_int_equal(RUN32(0x3f), -1);	 /* aas */
+	assert_int_equal(cpu0->s.gpr[X86_RAX], 0x0105);
+	assert_true(flags_now() & X86_FLAGS_CF);
+	cpu0->s.gpr[X86_RAX] = 0x3f;
+	assert_int_equal(RUN32(0xd4, 0x0a), -1); /* aam */
+	assert_int_equal(cpu0->s.gpr[X86_RAX], 0x0603);
+	assert_int_equal(RUN32(0xd5, 0x0a), -1); /* aad */
+	assert_int_equal(cpu0->s.gpr[X86_RAX], 0x3f);
+	assert_int_equal(RUN32(0xd4, 0x00), X86_VEC_DE);
+}
+
 static void test_strings(void **state)
 {
 	(void)state;
@@ -1058,6 +1092,17 @@ static void test_strings(void **state)
 static void test_flags_misc(void **state)
 {
 	(void)state;
+	/* without ABM/BMI1 (the soft CPUID) F3 0F BC / BD run as BSF / BSR */
+	cpu0->s.gpr[X86_RAX] = 0x1234;
+	cpu0->s.gpr[X86_RCX] = 0;
+	assert_int_equal(RUN64(0xf3, 0x48, 0x0f, 0xbc, 0xc1), -1); /* tzcnt rax, rcx */
+	assert_int_equal(cpu0->s.gpr[X86_RAX], 0x1234);
+	assert_true(flags_now() & X86_FLAGS_ZF);
+	cpu0->s.gpr[X86_RCX] = 0x0100;
+	assert_int_equal(RUN64(0xf3, 0x0f, 0xbd, 0xc1), -1); /* lzcnt eax, ecx */
+	assert_int_equal(cpu0->s.gpr[X86_RAX], 8);
+	assert_false(flags_now() & X86_FLAGS_ZF);
+	reset_cpu();
 	/* shifts by zero keep flags, even when lazy */
 	cpu0->s.gpr[X86_RAX] = 0xffffffff00000001ull;
 	cpu0->s.gpr[X86_RCX] = 1;
@@ -1096,6 +1141,7 @@ int main(void)
 		cmocka_unit_test_setup(test_stack_and_branches, setup),
 		cmocka_unit_test_setup(test_32bit_mode, setup),
 		cmocka_unit_test_setup(test_strings, setup),
+		cmocka_unit_test_setup(test_bcd, setup),
 		cmocka_unit_test_setup(test_flags_misc, setup),
 	};
 

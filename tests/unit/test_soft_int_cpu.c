@@ -242,6 +242,19 @@ static void test_rep_fault(void **state)
 	assert_int_equal(s->cr2, LIN + 100 * 4096);
 	assert_int_equal(s->gpr[X86_RDI], LIN + 100 * 4096);
 	assert_int_equal(s->gpr[X86_RCX], 1000 - 12);
+
+	/* downwards (DF=1) into the hole: CR2 is the first element below the page */
+	s->gpr[X86_RSP] = STACK;
+	s->gpr[X86_RDI] = LIN + 101 * 4096 + 8;
+	s->gpr[X86_RCX] = 1000;
+	s->rflags = 0x402;
+	s->rip = CODE;
+	s->mp_state = X86_MP_RUNNABLE;
+	assert_int_equal(soft_cpu_run_bounded(cpu, 100000), SOFT_EXIT_HLT);
+	assert_int_equal(s->rip, handler + 1);
+	assert_int_equal(s->cr2, LIN + 100 * 4096 + 4088);
+	assert_int_equal(s->gpr[X86_RDI], LIN + 100 * 4096 + 4088);
+	assert_int_equal(s->gpr[X86_RCX], 1000 - 2);
 }
 
 /* Integer loop throughput (informative; sanitizer build). */

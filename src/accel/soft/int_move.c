@@ -521,3 +521,112 @@ void soft_int_xlat(struct soft_cpu *cpu, const struct soft_insn *in)
 
 	gpr_wr(r, X86_RAX, 1, v);
 }
+
+/* ---- BCD adjustments (16/32-bit modes; #UD in 64-bit mode at decode) ------- */
+
+/* Sets CF and AF as given, SF ZF PF from AL, OF clear (undefined for these). */
+static void bcd_flags(struct x86_cpu_state *r, struct soft_lazy_flags *lf, bool cf, bool af)
+{
+	uint64_t al = r->gpr[X86_RAX] & 0xff;
+	uint64_t f = int_flags(r, lf) & ~(uint64_t)SOFT_FLAGS_ARITH;
+
+	if (cf)
+		f |= X86_FLAGS_CF;
+	if (af)
+		f |= X86_FLAGS_AF;
+	if (al == 0)
+		f |= X86_FLAGS_ZF;
+	if (al & 0x80)
+		f |= X86_FLAGS_SF;
+	if (!__builtin_parity((unsigned)al))
+		f |= X86_FLAGS_PF;
+	r->rflags = f;
+}
+
+static void daa_das(struct soft_cpu *cpu, bool sub)
+{
+	struct x86_cpu_state *r = int_regs(cpu);
+	struct soft_lazy_flags *lf = int_lazy(cpu);
+	uint64_t f = int_flags(r, lf);
+	unsigned al = r->gpr[X86_RAX] & 0xff, old_al = al;
+	bool old_cf = f & X86_FLAGS_CF, cf = false, af = false;
+
+	if ((al & 0xf) > 9 || (f & X86_FLAGS_AF)) {
+		cf = old_cf || (sub ? old_al < 6 : old_al > 0xf9);
+		al = (sub ? al - 6 : al + 6) & 0xff;
+		af = true;
+	}
+	if (old_al > 0x99 || old_cf) {
+		al = (sub ? al - 0x60 : al + 0x60) & 0xff;
+		cf = true;
+	} else if (!sub) {
+		cf = false;
+	}
+	gpr_wr(r, X86_RAX, 1, al);
+	bcd_flags(r, lf, cf, af);
+}
+
+void soft_int_daa(struct soft_cpu *cpu, const struct soft_insn *in)
+{
+	(void)in;
+	daa_das(cpu, false);
+}
+
+void soft_int_das(struct soft_cpu *cpu, const struct soft_insn *in)
+{
+	(void)in;
+	daa_das(cpu, true);
+}
+
+static void aaa_aas(struct soft_cpu *cpu, bool sub)
+{
+	struct x86_cpu_state *r = int_regs(cpu);
+	struct soft_lazy_flags *lf = int_lazy(cpu);
+	uint64_t f = int_flags(r, lf);
+	unsigned ax = r->gpr[X86_RAX] & 0xffff;
+	bool adj = (ax & 0xf) > 9 || (f & X86_FLAGS_AF);
+
+	if (adj)
+		ax = sub ? ((ax - 6) & 0xff) | ((((ax >> 8) - 1) & 0xff) << 8) : ax + 0x106;
+	ax &= 0xff0f;
+	gpr_wr(r, X86_RAX, 2, ax);
+	bcd_flags(r, lf, adj, adj);
+}
+
+void soft_int_aaa(struct soft_cpu *cpu, const struct soft_insn *in)
+{
+	(void)in;
+	aaa_aas(cpu, false);
+}
+
+void soft_int_aas(struct soft_cpu *cpu, const struct soft_insn *in)
+{
+	(void)in;
+	aaa_aas(cpu, true);
+}
+
+static unsigned bcd_base(const struct soft_insn *in)
+{
+	return in->nops >= 1 && in->op[0].kind == SOFT_OP_IMM ? (unsigned)in->op[0].imm & 0xff : 10;
+}
+
+void soft_int_aam(struct soft_cpu *cpu, const struct soft_insn *in)
+{
+	struct x86_cpu_state *r = int_regs(cpu);
+	unsigned base = bcd_base(in), al = r->gpr[X86_RAX] & 0xff;
+
+	if (base == 0)
+		soft_raise(cpu, X86_VEC_DE, -1);
+	gpr_wr(r, X86_RAX, 2, ((al / base) << 8) | (al % base));
+	soft_lf_set(int_lazy(cpu), SOFT_LF_LOGIC, 1, 0, 0, al % base);
+}
+
+void soft_int_aad(struct soft_cpu *cpu, const struct soft_insn *in)
+{
+	struct x86_cpu_state *r = int_regs(cpu);
+	unsigned base = bcd_base(in), ax = r->gpr[X86_RAX] & 0xffff;
+	unsigned al = ((ax & 0xff) + (ax >> 8) * base) & 0xff;
+
+	gpr_wr(r, X86_RAX, 2, al);
+	soft_lf_set(int_lazy(cpu), SOFT_LF_LOGIC, 1, 0, 0, al);
+}
