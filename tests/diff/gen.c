@@ -685,6 +685,59 @@ static bool gen_misc(struct gen *g)
 	return true;
 }
 
+/* Control flow and odd ones: Jcc/LOOP/JRCXZ over a NOT, CALL+POP, PUSHFQ+POP, SMC. */
+static bool gen_flow(struct gen *g)
+{
+	struct diff_case *c = g->c;
+	unsigned k = below(g, 5), n = pick_n(g);
+	uint8_t b[16];
+
+	switch (k) {
+	case 0: /* jcc +2; not eax */
+		flags_read(g, F_ALL);
+		b[0] = (uint8_t)(0x70 + below(g, 16));
+		b[1] = 2;
+		b[2] = 0xf7;
+		b[3] = 0xd0;
+		return emit_raw(g, b, 2) && emit_raw(g, b + 2, 2);
+	case 1: /* loop/loope/loopne/jrcxz +2; not eax */
+		flags_read(g, F_ZF);
+		b[0] = (uint8_t)(0xe0 + below(g, 4));
+		b[1] = 2;
+		b[2] = 0xf7;
+		b[3] = 0xd0;
+		return emit_raw(g, b, 2) && emit_raw(g, b + 2, 2);
+	case 2: /* call +0; pop r */
+		b[0] = 0xe8;
+		memset(b + 1, 0, 4);
+		if (!emit_raw(g, b, 5))
+			return false;
+		b[0] = 0x41;
+		b[1] = (uint8_t)(0x58 + (n & 7));
+		return n >= 8 ? emit_raw(g, b, 2) : emit_raw(g, b + 1, 1);
+	case 3: /* pushfq; pop r */
+		flags_read(g, F_ALL);
+		b[0] = 0x9c;
+		if (!emit_raw(g, b, 1))
+			return false;
+		b[0] = 0x41;
+		b[1] = (uint8_t)(0x58 + (n & 7));
+		return n >= 8 ? emit_raw(g, b, 2) : emit_raw(g, b + 1, 1);
+	default: { /* mov byte [next insn's immediate], v; mov al, imm8: self-modifying code */
+		uint64_t target = DIFF_CODE_VA + c->code_len + 8 + 1;
+
+		b[0] = 0xc6;
+		b[1] = 0x04;
+		b[2] = 0x25;
+		memcpy(b + 3, &(uint32_t){ (uint32_t)target }, 4);
+		b[7] = (uint8_t)rnd(g);
+		b[8] = 0xb0;
+		b[9] = (uint8_t)rnd(g);
+		return emit_raw(g, b, 8) && emit_raw(g, b + 8, 2);
+	}
+	}
+}
+
 static bool gen_int(struct gen *g)
 {
 	const struct itmpl *t = &int_forms[below(g, sizeof(int_forms) / sizeof(int_forms[0]))];
@@ -692,6 +745,8 @@ static bool gen_int(struct gen *g)
 	ZydisEncoderRequest r;
 	bool mem;
 
+	if (chance(g, 24))
+		return gen_flow(g);
 	if (t->reads == 1)
 		flags_read(g, F_CF);
 	else if (t->reads == 2)
