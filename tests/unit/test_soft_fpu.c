@@ -120,6 +120,8 @@ XREF(x_fisttps, "fisttps 48(%rdi)")
 XREF(x_fisttpl, "fisttpl 48(%rdi)")
 XREF(x_fisttpll, "fisttpll 48(%rdi)")
 XREF(x_fxch, "fxch %st(1)")
+XREF(x_fbld, "fbld 48(%rdi)")
+XREF(x_fbstp, "fbstp 48(%rdi)")
 XREF(x_ffree, "ffree %st(1)")
 XREF(x_fincstp, "fincstp")
 XREF(x_fdecstp, "fdecstp")
@@ -146,7 +148,7 @@ static const struct xcase xcases[] = {
 	XC(x_fldz), XC(x_flds), XC(x_fldl), XC(x_fldt), XC(x_filds), XC(x_fildl), XC(x_fildll),
 	XC(x_fst1), XC(x_fstp1), XC(x_fsts), XC(x_fstpl), XC(x_fstpt), XC(x_fists), XC(x_fistl),
 	XC(x_fistpll), XC(x_fisttps), XC(x_fisttpl), XC(x_fisttpll), XC(x_fxch), XC(x_ffree),
-	XC(x_fincstp), XC(x_fdecstp),
+	XC(x_fincstp), XC(x_fdecstp), XC(x_fbld), XC(x_fbstp),
 };
 
 static uint64_t rng = 0x243f6a8885a308d3ull;

@@ -162,6 +162,31 @@ void soft_cc_flush(struct soft_code_cache *cc);
 /* The block starting at the current CS:RIP (decoding it if needed). */
 const struct soft_block *soft_block_get(struct soft_cpu *cpu);
 
+static inline uint64_t soft_jc_key(const struct soft_cpu *cpu)
+{
+	return (cpu->tlb_epoch << 8) | (cpu->tlb_user << 4) | cpu->mode | (1ull << 7);
+}
+
+static inline struct soft_jc_entry *soft_jc_slot(struct soft_cpu *cpu, uint64_t lin)
+{
+	return &cpu->cc.jc[(lin ^ (lin >> 10)) & (SOFT_JC_SIZE - 1)];
+}
+
+/* soft_block_get's fast path (the jump cache), for the run loop. */
+static inline const struct soft_block *soft_block_lookup(struct soft_cpu *cpu)
+{
+	uint64_t lin = cpu->s.seg[X86_CS].base + cpu->s.rip;
+
+	if (!cpu->code64)
+		lin &= 0xffffffffull;
+	const struct soft_jc_entry *j = soft_jc_slot(cpu, lin);
+
+	if (SOFT_LIKELY(j->lin == lin && j->key == soft_jc_key(cpu)) &&
+	    SOFT_LIKELY(atomic_load_explicit(j->b->word, memory_order_acquire) == j->b->gen))
+		return j->b;
+	return soft_block_get(cpu);
+}
+
 /* ---- exception.c ------------------------------------------------------------ */
 /* Raises a software interrupt (INT n/INT3/INTO: gate DPL checked, RIP = next). */
 __attribute__((noreturn)) void soft_raise_soft(struct soft_cpu *cpu, unsigned vector);
@@ -175,6 +200,8 @@ void soft_deliver_external(struct soft_cpu *cpu, unsigned vector);
 bool soft_desc_read(struct soft_cpu *cpu, uint16_t sel, uint64_t desc[2], bool sys16);
 void soft_desc_to_seg(const uint64_t desc, struct x86_segment *seg, uint16_t sel);
 /* Loads CS for a far transfer to sel (checks type/privilege for JMP/CALL/RET). */
+/* The segment sel would load into sreg at privilege cpl (faults raise); nothing changes. */
+bool soft_seg_check(struct soft_cpu *cpu, unsigned sreg, uint16_t sel, unsigned cpl, struct x86_segment *out);
 void soft_load_cs_checked(struct soft_cpu *cpu, uint16_t sel, unsigned rpl_target, struct x86_segment *out);
 void soft_seg_flat(struct x86_segment *seg, uint16_t sel, bool code, unsigned dpl, bool l64);
 void soft_seg_real(struct x86_segment *seg, uint16_t sel);

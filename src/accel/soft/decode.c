@@ -453,8 +453,8 @@ const struct soft_block *soft_block_get(struct soft_cpu *cpu)
 
 	if (!cpu->code64)
 		lin &= 0xffffffffull;
-	uint64_t key = (cpu->tlb_epoch << 8) | (cpu->tlb_user << 4) | cpu->mode | (1ull << 7);
-	struct soft_jc_entry *j = &cc->jc[(lin ^ (lin >> 10)) & (SOFT_JC_SIZE - 1)];
+	uint64_t key = soft_jc_key(cpu);
+	struct soft_jc_entry *j = soft_jc_slot(cpu, lin);
 
 	if (SOFT_LIKELY(j->lin == lin && j->key == key) &&
 	    SOFT_LIKELY(atomic_load_explicit(j->b->word, memory_order_acquire) == j->b->gen))
@@ -480,7 +480,7 @@ const struct soft_block *soft_block_get(struct soft_cpu *cpu)
 	const struct soft_block *b = block_decode(cpu, lin, gpa, host, w);
 
 	if (b != cc->scratch && w) {
-		j = &cc->jc[(lin ^ (lin >> 10)) & (SOFT_JC_SIZE - 1)]; /* the decode may have flushed */
+		j = soft_jc_slot(cpu, lin); /* the decode may have flushed */
 		*j = (struct soft_jc_entry){ lin, key, b };
 	}
 	return b;

@@ -29,7 +29,7 @@
 
 struct x87_io {
 	long double s[2]; /* s[0] -> st(0), s[1] -> st(1) before; st(0), st(1) after */
-	uint64_t m;	  /* memory operand of m16/m32/m64 forms */
+	uint64_t m[2];	  /* memory operand of m16/m32/m64 (and m80 BCD) forms */
 	uint8_t env[28];  /* guest control word and condition codes, empty stack */
 	uint16_t sw;	  /* host status word right after the instruction */
 	uint16_t hcw;	  /* the host's control word, restored at the end */
@@ -103,6 +103,8 @@ X87_FN(hx_fistll, LD1, "fistpll %[m]", ST0)
 X87_FN(hx_fisttps, LD1, "fisttps %[m]", ST0)
 X87_FN(hx_fisttpl, LD1, "fisttpl %[m]", ST0)
 X87_FN(hx_fisttpll, LD1, "fisttpll %[m]", ST0)
+X87_FN(hx_fbld, LD0, "fbld %[m]", ST1)
+X87_FN(hx_fbstp, LD1, "fbstp %[m]", ST0)
 
 /* Memory forms: s0 = s0 op m (m32/m64 real, m16/m32 integer). */
 #define X87_MEMOPS(op, iop)                                    \
@@ -281,7 +283,7 @@ static void x87_run(struct x86_fxsave *fx, x87_hostfn fn, struct x87_io *io)
 	io_init(fx, io);
 	io->s[0] = tmp.s[0];
 	io->s[1] = tmp.s[1];
-	io->m = tmp.m;
+	memcpy(io->m, tmp.m, sizeof(io->m));
 	fn(io);
 }
 
@@ -340,7 +342,7 @@ static uint64_t read_m(struct soft_cpu *cpu, const struct soft_insn *in, int i, 
 static void x87_load(struct soft_cpu *cpu, x87_hostfn fn, uint64_t m)
 {
 	struct x86_fxsave *fx = fpu_fx(cpu);
-	struct x87_io io = { .m = m };
+	struct x87_io io = { .m = { m, 0 } };
 	bool ovf;
 
 	if (!x87_push_ok(fx, &ovf))
@@ -498,14 +500,14 @@ static void x87_store(struct soft_cpu *cpu, const struct soft_insn *in, bool pop
 		}
 		memcpy(&io.s[0], indefinite, 10);
 		x87_run(fx, fn, &io);
-		soft_write(cpu, ea, &io.m, size);
+		soft_write(cpu, ea, io.m, size);
 		x87_note(cpu, in, ea, 0);
 		x87_underflow(fx);
 	} else {
 		io.s[0] = st_get(fx, 0);
 		x87_run(fx, fn, &io);
 		if (!(io.sw & ~fx->fcw & FSW_EXC))
-			soft_write(cpu, ea, &io.m, size);
+			soft_write(cpu, ea, io.m, size);
 		x87_note(cpu, in, ea, 0);
 		if (!x87_flags(fx, io.sw, io.sw, FSW_CC))
 			return;
@@ -518,6 +520,66 @@ static void h_fstp(struct soft_cpu *cpu, const struct soft_insn *in) { x87_store
 static void h_fist(struct soft_cpu *cpu, const struct soft_insn *in) { x87_store(cpu, in, false, true, false); }
 static void h_fistp(struct soft_cpu *cpu, const struct soft_insn *in) { x87_store(cpu, in, true, true, false); }
 static void h_fisttp(struct soft_cpu *cpu, const struct soft_insn *in) { x87_store(cpu, in, true, true, true); }
+
+/* FBLD m80: push the packed-BCD integer. */
+static void h_fbld(struct soft_cpu *cpu, const struct soft_insn *in)
+{
+	struct x86_fxsave *fx = fpu_fx(cpu);
+	int mi = mem_op(in);
+	struct x87_io io = { 0 };
+	uint64_t ea;
+	bool ovf;
+
+	fpu_check_x87(cpu, true);
+	if (mi < 0)
+		soft_unimplemented(cpu, in);
+	ea = soft_ea(cpu, in, &in->op[mi]);
+	soft_read(cpu, ea, io.m, 10);
+	x87_note(cpu, in, ea, 0);
+	if (!x87_push_ok(fx, &ovf))
+		return;
+	if (ovf) {
+		x87_push(fx, 0, true);
+		return;
+	}
+	x87_run(fx, hx_fbld, &io);
+	if (x87_flags(fx, io.sw, io.sw, FSW_CC))
+		x87_push(fx, io.s[0], false);
+}
+
+/* FBSTP m80: store st(0) as packed BCD (rounded per RC), pop. */
+static void h_fbstp(struct soft_cpu *cpu, const struct soft_insn *in)
+{
+	struct x86_fxsave *fx = fpu_fx(cpu);
+	int mi = mem_op(in);
+	struct x87_io io = { 0 };
+	bool empty;
+	uint64_t ea;
+
+	fpu_check_x87(cpu, true);
+	if (mi < 0)
+		soft_unimplemented(cpu, in);
+	ea = soft_ea(cpu, in, &in->op[mi]);
+	empty = !st_valid(fx, 0);
+	if (empty && !(fx->fcw & FSW_IE)) {
+		x87_note(cpu, in, ea, 0);
+		x87_underflow(fx);
+		return;
+	}
+	if (empty)
+		memcpy(&io.s[0], indefinite, 10);
+	else
+		io.s[0] = st_get(fx, 0);
+	x87_run(fx, hx_fbstp, &io);
+	if (empty || !(io.sw & ~fx->fcw & FSW_EXC))
+		soft_write(cpu, ea, io.m, 10);
+	x87_note(cpu, in, ea, 0);
+	if (empty)
+		x87_underflow(fx);
+	else if (!x87_flags(fx, io.sw, io.sw, FSW_CC))
+		return;
+	st_pop(fx);
+}
 
 /* ---- Arithmetic ------------------------------------------------------------ */
 
@@ -548,7 +610,7 @@ static void x87_arith(struct soft_cpu *cpu, const struct soft_insn *in, enum ari
 	fpu_check_x87(cpu, true);
 	if (mi >= 0) {
 		unsigned size = in->op[mi].size;
-		uint64_t ea = read_m(cpu, in, mi, size, &io.m);
+		uint64_t ea = read_m(cpu, in, mi, size, io.m);
 		unsigned k = integer ? (size == 2 ? 2 : 3) : (size == 8 ? 1 : 0);
 
 		x87_note(cpu, in, ea, 0);
@@ -752,7 +814,7 @@ static void x87_compare(struct soft_cpu *cpu, const struct soft_insn *in, bool u
 	fpu_check_x87(cpu, true);
 	if (mi >= 0) {
 		unsigned size = in->op[mi].size;
-		uint64_t ea = read_m(cpu, in, mi, size, &io.m);
+		uint64_t ea = read_m(cpu, in, mi, size, io.m);
 
 		x87_note(cpu, in, ea, 0);
 	} else {
@@ -1197,6 +1259,7 @@ static const struct soft_handler_entry x87_entries[] = {
 	E(FLD1, h_fld1), E(FLDL2T, h_fldl2t), E(FLDL2E, h_fldl2e), E(FLDPI, h_fldpi),
 	E(FLDLG2, h_fldlg2), E(FLDLN2, h_fldln2), E(FLDZ, h_fldz),
 	E(FST, h_fst), E(FSTP, h_fstp), E(FIST, h_fist), E(FISTP, h_fistp), E(FISTTP, h_fisttp),
+	E(FBLD, h_fbld), E(FBSTP, h_fbstp),
 	E(FADD, h_fadd), E(FADDP, h_faddp), E(FIADD, h_fiadd),
 	E(FSUB, h_fsub), E(FSUBP, h_fsubp), E(FISUB, h_fisub),
 	E(FSUBR, h_fsubr), E(FSUBRP, h_fsubrp), E(FISUBR, h_fisubr),
