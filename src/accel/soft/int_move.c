@@ -354,25 +354,7 @@ void soft_int_xadd(struct soft_cpu *cpu, const struct soft_insn *in)
 	} else {
 		uint64_t lin = int_ea(cpu, in, d);
 
-		if (in->flags & SOFT_INSN_LOCK) {
-			void *p = soft_translate_rmw(cpu, lin, size);
-
-			if (p) {
-				old = atomic_ld(p, size);
-				while (!atomic_cas(p, &old, (old + src) & m, size))
-					;
-			} else {
-				soft_lock_slow();
-				old = mem_rd(cpu, lin, size);
-				mem_wr(cpu, lin, size, (old + src) & m);
-				soft_unlock_slow();
-			}
-		} else {
-			soft_probe_write(cpu, lin, size);
-			old = mem_rd(cpu, lin, size);
-			mem_wr(cpu, lin, size, (old + src) & m);
-		}
-		sum = (old + src) & m;
+		INT_RMW(cpu, lin, size, in->flags & SOFT_INSN_LOCK, old, sum, (old + src) & m);
 		gpr_wr(r, in->op[1].reg, size, old);
 	}
 	soft_lf_set(int_lazy(cpu), SOFT_LF_ADD, size, old, src, sum);
