@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-/* arch/x86/cpuid and cpu_template on a synthetic KVM CPUID table. */
+/* arch/x86/cpuid and cpu_template on a synthetic CPUID table, and the soft CPU's table. */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -14,9 +14,9 @@
 #include "arch/x86/cpuid.h"
 
 #define BIT(n) (1u << (n))
-#define SIG KVM_CPUID_FLAG_SIGNIFCANT_INDEX
+#define SIG CPUID_FLAG_INDEX
 
-static const struct kvm_cpuid_entry2 fake_entries[] = {
+static const struct cpuid_entry fake_entries[] = {
 	{ .function = 0, .eax = 0xd, .ebx = 0x756e6547 },
 	/* leaf 1: stepping etc. in EAX, CLFLUSH size 8 in EBX[15:8]; every feature bit. */
 	{ .function = 1, .eax = 0x806f8, .ebx = 0x00000800, .ecx = 0x7ffafbff, .edx = 0x078bfbff },
@@ -39,7 +39,7 @@ static const struct kvm_cpuid_entry2 fake_entries[] = {
 static int table_setup(void **state)
 {
 	size_t n = sizeof(fake_entries) / sizeof(fake_entries[0]);
-	struct kvm_cpuid2 *c = cpuid_alloc((unsigned)n);
+	struct cpuid_table *c = cpuid_alloc((unsigned)n);
 
 	if (!c)
 		return -1;
@@ -56,8 +56,8 @@ static int table_teardown(void **state)
 
 static void test_find(void **state)
 {
-	struct kvm_cpuid2 *c = *state;
-	struct kvm_cpuid_entry2 *e;
+	struct cpuid_table *c = *state;
+	struct cpuid_entry *e;
 
 	e = cpuid_find(c, 0xb, 1);
 	assert_non_null(e);
@@ -79,8 +79,8 @@ static void test_find(void **state)
 
 static void test_dup(void **state)
 {
-	struct kvm_cpuid2 *c = *state;
-	struct kvm_cpuid2 *d = cpuid_dup(c);
+	struct cpuid_table *c = *state;
+	struct cpuid_table *d = cpuid_dup(c);
 
 	assert_non_null(d);
 	assert_int_equal(d->nent, c->nent);
@@ -92,8 +92,8 @@ static void test_dup(void **state)
 
 static void test_topology_apic_ids(void **state)
 {
-	struct kvm_cpuid2 *c = *state;
-	struct kvm_cpuid_entry2 *e;
+	struct cpuid_table *c = *state;
+	struct cpuid_entry *e;
 
 	cpuid_set_topology(c, 2, 4);
 	e = cpuid_find(c, 1, 0);
@@ -110,8 +110,8 @@ static void test_topology_apic_ids(void **state)
 
 static void test_topology_leaf_b(void **state)
 {
-	struct kvm_cpuid2 *c = *state;
-	struct kvm_cpuid_entry2 *e;
+	struct cpuid_table *c = *state;
+	struct cpuid_entry *e;
 
 	cpuid_set_topology(c, 3, 6);
 	e = cpuid_find(c, 0xb, 0); /* SMT: one thread */
@@ -130,8 +130,8 @@ static void test_topology_leaf_b(void **state)
 
 static void test_topology_counts(void **state)
 {
-	struct kvm_cpuid2 *c = *state;
-	struct kvm_cpuid_entry2 *e;
+	struct cpuid_table *c = *state;
+	struct cpuid_entry *e;
 
 	cpuid_set_topology(c, 0, 8);
 	for (unsigned i = 0; i < 4; i++) {
@@ -151,8 +151,8 @@ static void test_topology_counts(void **state)
 
 static void test_topology_single_cpu(void **state)
 {
-	struct kvm_cpuid2 *c = *state;
-	struct kvm_cpuid_entry2 *e = cpuid_find(c, 1, 0);
+	struct cpuid_table *c = *state;
+	struct cpuid_entry *e = cpuid_find(c, 1, 0);
 
 	e->edx &= ~BIT(28);
 	e->ecx &= ~BIT(31);
@@ -168,9 +168,9 @@ static void test_topology_single_cpu(void **state)
 
 static void test_template_emulated(void **state)
 {
-	struct kvm_cpuid2 *c = *state;
+	struct cpuid_table *c = *state;
 	const struct cpu_template *t = cpu_template_find("emulated");
-	struct kvm_cpuid_entry2 *e;
+	struct cpuid_entry *e;
 
 	assert_non_null(t);
 	assert_string_equal(t->name, "emulated");
@@ -212,7 +212,7 @@ static void test_template_emulated(void **state)
 
 static void test_template_host(void **state)
 {
-	struct kvm_cpuid2 *c = *state;
+	struct cpuid_table *c = *state;
 	const struct cpu_template *t = cpu_template_find("host");
 
 	assert_non_null(t);
@@ -223,11 +223,11 @@ static void test_template_host(void **state)
 
 static void test_template_missing_leaves(void **state)
 {
-	struct kvm_cpuid2 *c = cpuid_alloc(1);
+	struct cpuid_table *c = cpuid_alloc(1);
 
 	(void)state;
 	assert_non_null(c);
-	c->entries[0] = (struct kvm_cpuid_entry2){ .function = 0, .eax = 1 };
+	c->entries[0] = (struct cpuid_entry){ .function = 0, .eax = 1 };
 	cpu_template_apply(cpu_template_find("emulated"), c);
 	assert_int_equal(c->entries[0].eax, 1);
 	cpuid_set_topology(c, 0, 2);
