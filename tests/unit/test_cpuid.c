@@ -249,6 +249,97 @@ static void test_template_find(void **state)
 	assert_non_null(strstr(cpu_template_names(), "emulated"));
 }
 
+/* The software CPU's table: exactly the features it implements. */
+static void test_soft_table(void **state)
+{
+	struct cpuid_table *c = cpuid_soft_table();
+	uint32_t r[4];
+	char vendor[13];
+
+	(void)state;
+	assert_non_null(c);
+	cpuid_lookup(c, 0, 0, r);
+	memcpy(vendor, &r[1], 4);
+	memcpy(vendor + 4, &r[3], 4);
+	memcpy(vendor + 8, &r[2], 4);
+	vendor[12] = '\0';
+	assert_string_equal(vendor, "GenuineIntel");
+	cpuid_lookup(c, 1, 0, r);
+	assert_int_equal((r[0] >> 8) & 0xf, 6); /* family 6 */
+	/* EDX: FPU PSE TSC MSR PAE CX8 APIC SEP PGE CMOV PAT CLFSH MMX FXSR SSE SSE2. */
+	for (unsigned b = 0; b < 32; b++) {
+		static const unsigned on[] = { 0, 3, 4, 5, 6, 8, 9, 11, 13, 15, 16, 17, 19, 23, 24, 25, 26 };
+		bool want = false;
+
+		for (unsigned i = 0; i < sizeof(on) / sizeof(on[0]); i++)
+			want |= on[i] == b;
+		assert_int_equal(!!(r[3] & BIT(b)), want);
+	}
+	assert_false(r[3] & BIT(7));  /* MCE */
+	assert_false(r[3] & BIT(14)); /* MCA */
+	assert_false(r[2] & BIT(0));  /* SSE3 */
+	assert_true(r[2] & BIT(13));  /* CX16 */
+	assert_true(r[2] & BIT(21));  /* x2APIC */
+	assert_true(r[2] & BIT(24));  /* TSC deadline */
+	assert_true(r[2] & BIT(31));  /* hypervisor */
+	assert_false(r[2] & (BIT(26) | BIT(27) | BIT(28))); /* no XSAVE, OSXSAVE, AVX */
+	cpuid_lookup(c, 7, 0, r);
+	assert_int_equal(r[0] | r[1] | r[2] | r[3], 0);
+	cpuid_lookup(c, 0xd, 0, r);
+	assert_int_equal(r[0] | r[1] | r[2] | r[3], 0);
+	cpuid_lookup(c, 0x80000001, 0, r);
+	assert_true(r[3] & BIT(29)); /* LM */
+	assert_true(r[3] & BIT(20)); /* NX */
+	assert_true(r[3] & BIT(11)); /* SYSCALL */
+	assert_true(r[3] & BIT(27)); /* RDTSCP */
+	assert_true(r[2] & BIT(0));  /* LAHF_LM */
+	cpuid_lookup(c, 0x80000007, 0, r);
+	assert_true(r[3] & BIT(8)); /* invariant TSC */
+	cpuid_lookup(c, 0x80000008, 0, r);
+	assert_int_equal(r[0] & 0xff, 40);
+	assert_int_equal((r[0] >> 8) & 0xff, 48);
+	/* KVM leaves: signature, kvmclock, frequencies. */
+	cpuid_lookup(c, 0x40000000, 0, r);
+	assert_int_equal(r[0], 0x40000010);
+	assert_memory_equal(&r[1], "KVMKVMKVM\0\0\0", 12);
+	cpuid_lookup(c, 0x40000001, 0, r);
+	assert_true(r[0] & BIT(3)); /* CLOCKSOURCE2 */
+	assert_false(r[0] & BIT(5)); /* no steal time */
+	assert_false(r[0] & BIT(6)); /* no PV EOI */
+	cpuid_lookup(c, 0x40000010, 0, r);
+	assert_int_equal(r[0], CPUID_SOFT_TSC_KHZ);
+	assert_int_equal(r[0], 1000000);
+	assert_int_equal(r[1], CPUID_SOFT_APIC_BUS_KHZ);
+	/* Leaf 0x15: TSC = crystal * EBX / EAX = 1 GHz. */
+	cpuid_lookup(c, 0x15, 0, r);
+	assert_int_equal((uint64_t)r[2] * r[1] / r[0], 1000000000ULL);
+	/* Above the highest basic leaf: the highest basic leaf (Intel). */
+	cpuid_lookup(c, 0x30, 0, r);
+	assert_int_equal(r[0], 1000);
+	/* Hypervisor leaves beyond the range read zeros. */
+	cpuid_lookup(c, 0x40000020, 0, r);
+	assert_int_equal(r[0] | r[1] | r[2] | r[3], 0);
+	/* Topology fills per vCPU; the soft template changes nothing. */
+	cpuid_set_topology(c, 3, 4);
+	cpuid_lookup(c, 1, 0, r);
+	assert_int_equal(r[1] >> 24, 3);
+	assert_true(r[3] & BIT(28));
+	cpuid_lookup(c, 0xb, 1, r);
+	assert_int_equal(r[1], 4);
+	assert_int_equal(r[3], 3);
+	assert_non_null(cpu_template_find("soft"));
+	assert_true(cpu_template_find("soft")->soft_only);
+	{
+		struct cpuid_table *d = cpuid_dup(c);
+
+		assert_non_null(d);
+		cpu_template_apply(cpu_template_find("soft"), d);
+		assert_memory_equal(d->entries, c->entries, c->nent * sizeof(c->entries[0]));
+		free(d);
+	}
+	free(c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -263,6 +354,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_template_host, table_setup, table_teardown),
 		cmocka_unit_test(test_template_missing_leaves),
 		cmocka_unit_test(test_template_find),
+		cmocka_unit_test(test_soft_table),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
