@@ -158,8 +158,12 @@ int irqchip_irq_ack(struct irqchip *ic, unsigned cpu)
 {
 	if (cpu >= ic->ncpus)
 		return -1;
-	if (cpu == 0 && pic_intr(&ic->pic) && lapic_accepts_pic(&ic->lapic[0]))
-		return pic_ack(&ic->pic);
+	/* ExtINT first (as a CPU's INTA cycle): the PIC through LINT0 or an ExtINT message. */
+	if (lapic_take_extint(&ic->lapic[cpu]) ||
+	    (cpu == 0 && pic_intr(&ic->pic) && lapic_accepts_pic(&ic->lapic[0]))) {
+		if (pic_intr(&ic->pic))
+			return pic_ack(&ic->pic);
+	}
 	return lapic_ack(&ic->lapic[cpu]);
 }
 

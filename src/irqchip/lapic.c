@@ -350,6 +350,7 @@ static void reset_regs(struct lapic *l)
 	l->timer_period_ns = 0;
 	l->tsc_deadline = 0;
 	l->esr_pending = 0;
+	l->extint_pending = false;
 }
 
 static void reset_locked(struct lapic *l, bool bsp)
@@ -970,6 +971,17 @@ bool lapic_accepts_pic(struct lapic *l)
 	return r;
 }
 
+bool lapic_take_extint(struct lapic *l)
+{
+	bool r;
+
+	pthread_mutex_lock(&l->lock);
+	r = l->extint_pending;
+	l->extint_pending = false;
+	pthread_mutex_unlock(&l->lock);
+	return r;
+}
+
 /* ---- the bus ---- */
 
 static bool match_logical(const struct lapic *t, uint32_t dest)
@@ -1047,6 +1059,7 @@ void lapic_deliver(struct lapic *target, const struct lapic_msg *msg)
 		o.sipi_vector = msg->vector;
 		break;
 	case LAPIC_DM_EXTINT:
+		l->extint_pending = true;
 		o.notify_extint = true;
 		break;
 	default: /* SMI and reserved modes are dropped */

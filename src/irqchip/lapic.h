@@ -29,10 +29,11 @@
  *
  * Not modelled: SMI (dropped), delivery status (always idle), the
  * arbitration priority as a real bus arbitration (APR reads 0), remote
- * read (RRD reads 0), directed EOI, thermal/performance/CMCI events, a
- * relocated MMIO base other than reporting it (lapic_base_addr), the
- * pending-interrupt checks a real x2APIC makes for reserved bits beyond
- * the ones listed in lapic.c.
+ * read (RRD reads 0), directed EOI, thermal/performance/CMCI events,
+ * MMIO at a relocated base (lapic_base_addr reports it; the caller maps
+ * it), the illegal-register-address ESR bit. x2APIC MSR accesses #GP
+ * (return false) for missing and read-only registers, non-zero EOI/ESR
+ * writes and reserved high bits, not for every reserved bit.
  *
  * Time: every time is in host nanoseconds of one clock (the clock that
  * ops.now_ns reads and that callers pass to lapic_timer_advance). The
@@ -202,6 +203,7 @@ struct lapic {
 	uint64_t tsc_deadline;	/* guest TSC, 0: disarmed */
 	uint32_t esr_pending;	/* errors since the last ESR write */
 	uint8_t lint_level;	/* LINT0/LINT1 input levels (bits 0, 1) */
+	bool extint_pending;	/* an ExtINT message arrived: the vector comes from the PIC */
 };
 
 /*
@@ -257,6 +259,12 @@ void lapic_timer_advance(struct lapic *l, uint64_t now_ns);
 void lapic_set_lint(struct lapic *l, unsigned pin, bool level);
 /* Virtual wire: PIC interrupts go to this CPU (LINT0 ExtINT unmasked, or APIC globally disabled). */
 bool lapic_accepts_pic(struct lapic *l);
+/*
+ * An ExtINT message (IOAPIC pin in ExtINT mode, ExtINT IPI) arrived since
+ * the last call: the next interrupt's vector comes from the PIC (pic_ack).
+ * Clears the flag.
+ */
+bool lapic_take_extint(struct lapic *l);
 
 /* --- the bus --- */
 

@@ -153,6 +153,27 @@ static void test_pit_pic_virtual_wire(void **state)
 	assert_int_equal(irqchip_irq_ack(&f->ic, 0), -1);
 }
 
+/* Virtual wire through the IOAPIC: pin 0 in ExtINT mode, vector from the PIC. */
+static void test_ioapic_extint(void **state)
+{
+	struct fixture *f = *state;
+
+	mmio_w(f, 0, 0xfee000f0, 0x1ff); /* LINT0 stays masked */
+	outb(f, 0x20, 0x11);
+	outb(f, 0x21, 0x30);
+	outb(f, 0x21, 0x04);
+	outb(f, 0x21, 0x01);
+	outb(f, 0x21, 0xfe);
+	mmio_w(f, 0, 0xfec00000, 0x10);
+	mmio_w(f, 0, 0xfec00010, LAPIC_DM_EXTINT << 8);
+	f->now = 0;
+	pit_mode2(f, 1193);
+	irqchip_advance(&f->ic, irqchip_next_event_ns(&f->ic));
+	assert_int_equal(f->ev[0][LAPIC_EV_EXTINT], 1);
+	assert_int_equal(irqchip_irq_ack(&f->ic, 0), 0x30);
+	assert_int_equal(irqchip_irq_ack(&f->ic, 0), -1);
+}
+
 /* With the IOAPIC: IRQ0 on pin 0 (MP table), a level GSI, an MSI. */
 static void test_ioapic_path(void **state)
 {
@@ -230,6 +251,7 @@ int main(void)
 		T(test_claims),
 		T(test_pit_pic_virtual_wire),
 		T(test_ioapic_path),
+		T(test_ioapic_extint),
 		T(test_smp_boot_and_timer),
 	};
 #undef T
