@@ -1120,6 +1120,11 @@ void lapic_restore(struct lapic *l, const struct x86_cpu_state *s, const struct 
 	now = now_locked(l);
 	memcpy(l->regs, s->lapic, X86_LAPIC_REGS_SIZE);
 	set(l, APIC_TMCCT, 0);
+	set(l, APIC_LVR, LAPIC_VERSION | ((LAPIC_NR_LVT - 1) << 16));
+	/* Vectors 0-15 are never pending or in service. */
+	*vec_word(l, APIC_IRR, 0) &= ~0xffffu;
+	*vec_word(l, APIC_ISR, 0) &= ~0xffffu;
+	*vec_word(l, APIC_TMR, 0) &= ~0xffffu;
 	l->id = s->apic_id;
 	l->apic_base = s->msr.apic_base;
 	if (!l->x2apic_supported)

@@ -244,6 +244,111 @@ static void test_smp_boot_and_timer(void **state)
 	assert_true(irqchip_next_event_ns(&f->ic) > 50000000); /* the PIT, 65536 clocks */
 }
 
+/* A hostile guest: random accesses everywhere; nothing may crash, hang or break the sanitizers. */
+static uint64_t rng_state = 0x9e3779b97f4a7c15ULL;
+
+static uint64_t rnd(void)
+{
+	rng_state ^= rng_state << 13;
+	rng_state ^= rng_state >> 7;
+	rng_state ^= rng_state << 17;
+	return rng_state;
+}
+
+static void test_random_hostile(void **state)
+{
+	struct fixture *f = *state;
+	static const uint16_t ports[] = { 0x20, 0x21, 0xa0, 0xa1, 0x4d0, 0x4d1, 0x40, 0x41, 0x42, 0x43, 0x61 };
+	static const uint32_t msrs[] = { 0x1b, 0x6e0, 0x802, 0x808, 0x80b, 0x80f, 0x828, 0x830, 0x832,
+					 0x835, 0x838, 0x839, 0x83e, 0x83f, 0x8ff };
+
+	f->now = 1;
+	for (unsigned i = 0; i < 200000; i++) {
+		uint64_t r = rnd(), v = rnd();
+		unsigned cpu = (unsigned)(r >> 8) % NCPU;
+		uint8_t buf[8];
+
+		memcpy(buf, &v, 8);
+		if (!(i % 256)) {
+			/* Keep the APICs software-enabled and some pins unmasked, or little happens. */
+			for (unsigned c = 0; c < NCPU; c++) {
+				lapic_mmio_write(&f->ic.lapic[c], APIC_SVR, 0x1ff);
+				lapic_msr_write(&f->ic.lapic[c], 0x80f, 0x1ff);
+			}
+			unsigned pin = (unsigned)((r >> 50) % 24);
+
+			mmio_w(f, 0, 0xfec00000, 0x10 + 2 * pin + 1);
+			mmio_w(f, 0, 0xfec00010, (uint32_t)(v >> 63) << 24);
+			mmio_w(f, 0, 0xfec00000, 0x10 + 2 * pin);
+			mmio_w(f, 0, 0xfec00010, (uint32_t)(v & 0xa8ff) | 0x20);
+		}
+		switch (r % 12) {
+		case 0:
+		case 1:
+			irqchip_pio(&f->ic, ports[(r >> 16) % 11], r & 0x100000, buf, 1);
+			break;
+		case 2:
+		case 3:
+			/* Bias towards real registers, but any offset and width. */
+			irqchip_mmio(&f->ic, cpu, 0xfee00000 + ((r >> 16) & 0x3f0) + ((r >> 30) & 1 ? (r >> 32) & 0xf : 0),
+				     r & 0x100000, buf, 1u << ((r >> 40) & 3));
+			break;
+		case 4:
+			irqchip_mmio(&f->ic, cpu, 0xfec00000 + ((r >> 16) & 0x1f), r & 0x100000, buf,
+				     1u << ((r >> 40) & 3));
+			break;
+		case 5: {
+			uint64_t val;
+			uint32_t idx = msrs[(r >> 16) % 15];
+
+			if (r & 0x100000)
+				lapic_msr_write(&f->ic.lapic[cpu], idx, (r >> 21) & 1 ? v : v & 0xffffffff);
+			else
+				lapic_msr_read(&f->ic.lapic[cpu], idx, &val);
+			break;
+		}
+		case 6:
+			irqchip_set_irq(&f->ic, (unsigned)(v % 30), r & 0x100000);
+			break;
+		case 7:
+			irqchip_msi(&f->ic, 0xfee00000 | (v & 0x100c), (uint32_t)(v >> 20));
+			break;
+		case 8:
+			f->now += v % 2000000;
+			irqchip_advance(&f->ic, f->now);
+			break;
+		case 9: {
+			int vec = irqchip_irq_ack(&f->ic, cpu);
+
+			assert_true(vec >= -1 && vec < 256);
+			if (vec >= 0 && (v & 1) && !lapic_msr_write(&f->ic.lapic[cpu], 0x80b, 0))
+				lapic_mmio_write(&f->ic.lapic[cpu], APIC_EOI, 0);
+			break;
+		}
+		case 10:
+			lapic_set_tpr(&f->ic.lapic[cpu], (uint8_t)(v & 0x3f));
+			lapic_set_lint(&f->ic.lapic[cpu], (unsigned)(v >> 8) & 1, v & 0x10000);
+			break;
+		default: {
+			uint64_t t = irqchip_next_event_ns(&f->ic);
+
+			(void)t;
+			break;
+		}
+		}
+	}
+	assert_true(f->ev[0][LAPIC_EV_IRQ] + f->ev[1][LAPIC_EV_IRQ] > 1000);
+	/* Snapshots of whatever state that left survive a round trip. */
+	for (unsigned c = 0; c < NCPU; c++) {
+		struct x86_cpu_state cs;
+		struct lapic_snap snap;
+
+		memset(&cs, 0, sizeof(cs));
+		lapic_save(&f->ic.lapic[c], &cs, &snap);
+		lapic_restore(&f->ic.lapic[c], &cs, &snap);
+	}
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
@@ -253,6 +358,7 @@ int main(void)
 		T(test_ioapic_path),
 		T(test_ioapic_extint),
 		T(test_smp_boot_and_timer),
+		T(test_random_hostile),
 	};
 #undef T
 

@@ -1,0 +1,172 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * Integer ALU instructions of the software CPU: ADD ADC SUB SBB AND OR
+ * XOR CMP TEST, INC DEC NEG NOT. Flags are recorded lazily (flags.h);
+ * with LOCK the memory update is one host atomic operation.
+ */
+#include "accel/soft/int_priv.h"
+
+enum alu_kind { K_ADD, K_OR, K_ADC, K_SBB, K_AND, K_SUB, K_XOR, K_CMP, K_TEST };
+
+INT_INLINE uint64_t alu_calc(unsigned k, uint64_t a, uint64_t b, bool cf)
+{
+	switch (k) {
+	case K_ADD: return a + b;
+	case K_OR: return a | b;
+	case K_ADC: return a + b + cf;
+	case K_SBB: return a - b - cf;
+	case K_AND:
+	case K_TEST: return a & b;
+	case K_XOR: return a ^ b;
+	default: return a - b; /* SUB, CMP */
+	}
+}
+
+INT_INLINE unsigned alu_lf(unsigned k)
+{
+	switch (k) {
+	case K_ADD:
+	case K_ADC: return SOFT_LF_ADD;
+	case K_SBB: return SOFT_LF_SBB;
+	case K_SUB:
+	case K_CMP: return SOFT_LF_SUB;
+	default: return SOFT_LF_LOGIC;
+	}
+}
+
+INT_INLINE void alu(struct soft_cpu *cpu, const struct soft_insn *in, unsigned k)
+{
+	struct x86_cpu_state *r = soft_regs(cpu);
+	struct soft_lazy_flags *lf = soft_lazy(cpu);
+	const struct soft_operand *d = &in->op[0];
+	unsigned size = d->size;
+	uint64_t m = sz_mask(size);
+	bool writes = k != K_CMP && k != K_TEST;
+	bool cf = false;
+	uint64_t a, b, res;
+
+	if (d->kind == SOFT_OP_GPR) {
+		if (in->flags & SOFT_INSN_LOCK)
+			int_ud(cpu);
+		b = op_rdn(cpu, r, in, 1, size);
+		a = gpr_rd(r, d->reg, size);
+		if (k == K_ADC || k == K_SBB)
+			cf = soft_lf_cf(lf, r->rflags);
+		res = alu_calc(k, a, b, cf) & m;
+		if (writes)
+			gpr_wr(r, d->reg, size, res);
+	} else {
+		uint64_t lin;
+
+		b = op_rdn(cpu, r, in, 1, size);
+		lin = soft_ea(cpu, in, d);
+		if (k == K_ADC || k == K_SBB)
+			cf = soft_lf_cf(lf, r->rflags);
+		if (in->flags & SOFT_INSN_LOCK) {
+			void *p;
+
+			if (!writes)
+				int_ud(cpu);
+			p = soft_translate_rmw(cpu, lin, size);
+			if (p) {
+				a = atomic_ld(p, size);
+				do
+					res = alu_calc(k, a, b, cf) & m;
+				while (!atomic_cas(p, &a, res, size));
+			} else {
+				soft_lock_slow();
+				a = mem_rd(cpu, lin, size);
+				res = alu_calc(k, a, b, cf) & m;
+				mem_wr(cpu, lin, size, res);
+				soft_unlock_slow();
+			}
+		} else {
+			a = mem_rd(cpu, lin, size);
+			res = alu_calc(k, a, b, cf) & m;
+			if (writes)
+				mem_wr(cpu, lin, size, res);
+		}
+	}
+	soft_lf_set(lf, alu_lf(k), size, a, b, res);
+}
+
+void soft_int_add(struct soft_cpu *cpu, const struct soft_insn *in) { alu(cpu, in, K_ADD); }
+void soft_int_or(struct soft_cpu *cpu, const struct soft_insn *in) { alu(cpu, in, K_OR); }
+void soft_int_adc(struct soft_cpu *cpu, const struct soft_insn *in) { alu(cpu, in, K_ADC); }
+void soft_int_sbb(struct soft_cpu *cpu, const struct soft_insn *in) { alu(cpu, in, K_SBB); }
+void soft_int_and(struct soft_cpu *cpu, const struct soft_insn *in) { alu(cpu, in, K_AND); }
+void soft_int_sub(struct soft_cpu *cpu, const struct soft_insn *in) { alu(cpu, in, K_SUB); }
+void soft_int_xor(struct soft_cpu *cpu, const struct soft_insn *in) { alu(cpu, in, K_XOR); }
+void soft_int_cmp(struct soft_cpu *cpu, const struct soft_insn *in) { alu(cpu, in, K_CMP); }
+void soft_int_test(struct soft_cpu *cpu, const struct soft_insn *in) { alu(cpu, in, K_TEST); }
+
+enum un_kind { U_INC, U_DEC, U_NEG, U_NOT };
+
+INT_INLINE uint64_t un_calc(unsigned k, uint64_t a)
+{
+	switch (k) {
+	case U_INC: return a + 1;
+	case U_DEC: return a - 1;
+	case U_NEG: return -a;
+	default: return ~a;
+	}
+}
+
+INT_INLINE void unary(struct soft_cpu *cpu, const struct soft_insn *in, unsigned k)
+{
+	struct x86_cpu_state *r = soft_regs(cpu);
+	struct soft_lazy_flags *lf = soft_lazy(cpu);
+	const struct soft_operand *d = &in->op[0];
+	unsigned size = d->size;
+	uint64_t m = sz_mask(size);
+	uint64_t a, res;
+
+	if (d->kind == SOFT_OP_GPR) {
+		if (in->flags & SOFT_INSN_LOCK)
+			int_ud(cpu);
+		a = gpr_rd(r, d->reg, size);
+		res = un_calc(k, a) & m;
+		gpr_wr(r, d->reg, size, res);
+	} else {
+		uint64_t lin = soft_ea(cpu, in, d);
+
+		if (in->flags & SOFT_INSN_LOCK) {
+			void *p = soft_translate_rmw(cpu, lin, size);
+
+			if (p) {
+				a = atomic_ld(p, size);
+				do
+					res = un_calc(k, a) & m;
+				while (!atomic_cas(p, &a, res, size));
+			} else {
+				soft_lock_slow();
+				a = mem_rd(cpu, lin, size);
+				res = un_calc(k, a) & m;
+				mem_wr(cpu, lin, size, res);
+				soft_unlock_slow();
+			}
+		} else {
+			a = mem_rd(cpu, lin, size);
+			res = un_calc(k, a) & m;
+			mem_wr(cpu, lin, size, res);
+		}
+	}
+	switch (k) {
+	case U_INC:
+		soft_lf_set(lf, SOFT_LF_INC, size, a, soft_lf_cf(lf, r->rflags), res);
+		break;
+	case U_DEC:
+		soft_lf_set(lf, SOFT_LF_DEC, size, a, soft_lf_cf(lf, r->rflags), res);
+		break;
+	case U_NEG:
+		soft_lf_set(lf, SOFT_LF_SUB, size, 0, a, res);
+		break;
+	default:
+		break;
+	}
+}
+
+void soft_int_inc(struct soft_cpu *cpu, const struct soft_insn *in) { unary(cpu, in, U_INC); }
+void soft_int_dec(struct soft_cpu *cpu, const struct soft_insn *in) { unary(cpu, in, U_DEC); }
+void soft_int_neg(struct soft_cpu *cpu, const struct soft_insn *in) { unary(cpu, in, U_NEG); }
+void soft_int_not(struct soft_cpu *cpu, const struct soft_insn *in) { unary(cpu, in, U_NOT); }

@@ -1,0 +1,523 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * Data movement and miscellaneous integer instructions of the software
+ * CPU: MOV (system forms forwarded), MOVZX MOVSX MOVSXD MOVBE LEA, XCHG
+ * CMPXCHG CMPXCHG8B CMPXCHG16B XADD (atomic with LOCK; XCHG with memory
+ * always), CMOVcc SETcc, CBW..CQO, LAHF SAHF, CLC STC CMC CLD STD, NOP
+ * and its kin, fences, XLAT.
+ */
+#include "accel/soft/int_priv.h"
+
+void int_forward(struct soft_cpu *cpu, const struct soft_insn *in,
+		 const struct soft_handler_table *t)
+{
+	for (unsigned i = 0; i < t->n; i++) {
+		if (t->entries[i].mnemonic == in->mnemonic && t->entries[i].fn) {
+			t->entries[i].fn(cpu, in);
+			return;
+		}
+	}
+	soft_unimplemented(cpu, in);
+}
+
+static bool is_sys_kind(unsigned k)
+{
+	return k == SOFT_OP_CR || k == SOFT_OP_DR;
+}
+
+void soft_int_mov(struct soft_cpu *cpu, const struct soft_insn *in)
+{
+	struct x86_cpu_state *r = soft_regs(cpu);
+	const struct soft_operand *d = &in->op[0], *s = &in->op[1];
+	uint64_t v;
+
+	if (d->kind == SOFT_OP_GPR && s->kind == SOFT_OP_GPR) {
+		gpr_wr(r, d->reg, d->size, gpr_rd(r, s->reg, d->size));
+		return;
+	}
+	if (d->kind == SOFT_OP_SREG || is_sys_kind(d->kind) || is_sys_kind(s->kind)) {
+		int_forward(cpu, in, &soft_handlers_system);
+		return;
+	}
+	if (s->kind == SOFT_OP_SREG) {
+		v = r->seg[s->reg & 7].selector;
+		if (d->kind == SOFT_OP_GPR)
+			gpr_wr(r, d->reg, d->size, v);
+		else
+			mem_wr(cpu, soft_ea(cpu, in, d), 2, v);
+		return;
+	}
+	if (in->flags & SOFT_INSN_LOCK)
+		int_ud(cpu);
+	v = op_rdn(cpu, r, in, 1, d->size);
+	if (d->kind == SOFT_OP_GPR)
+		gpr_wr(r, d->reg, d->size, v);
+	else
+		mem_wr(cpu, soft_ea(cpu, in, d), d->size, v);
+}
+
+void soft_int_movzx(struct soft_cpu *cpu, const struct soft_insn *in)
+{
+	struct x86_cpu_state *r = soft_regs(cpu);
+
+	gpr_wr(r, in->op[0].reg, in->op[0].size, op_rd(cpu, r, in, 1));
+}
+
+void soft_int_movsx(struct soft_cpu *cpu, const struct soft_insn *in)
+{
+	struct x86_cpu_state *r = soft_regs(cpu);
+	uint64_t v = (uint64_t)soft_lf_sext(op_rd(cpu, r, in, 1), in->op[1].size);
+
+	gpr_wr(r, in->op[0].reg, in->op[0].size, v & sz_mask(in->op[0].size));
+}
+
+void soft_int_movsxd(struct soft_cpu *cpu, const struct soft_insn *in)
+{
+	soft_int_movsx(cpu, in);
+}
+
+static uint64_t bswap_n(uint64_t v, unsigned size)
+{
+	switch (size) {
+	case 2: return __builtin_bswap16((uint16_t)v);
+	case 4: return __builtin_bswap32((uint32_t)v);
+	default: return __builtin_bswap64(v);
+	}
+}
+
+void soft_int_movbe(struct soft_cpu *cpu, const struct soft_insn *in)
+{
+	struct x86_cpu_state *r = soft_regs(cpu);
+	const struct soft_operand *d = &in->op[0];
+	unsigned size = d->size;
+	uint64_t v = bswap_n(op_rdn(cpu, r, in, 1, size), size);
+
+	if (d->kind == SOFT_OP_GPR)
+		gpr_wr(r, d->reg, size, v);
+	else
+		mem_wr(cpu, soft_ea(cpu, in, d), size, v);
+}
+
+void soft_int_lea(struct soft_cpu *cpu, const struct soft_insn *in)
+{
+	struct x86_cpu_state *r = soft_regs(cpu);
+	const struct soft_operand *m = &in->op[1];
+	uint64_t ea = (uint64_t)m->imm;
+
+	if (m->kind != SOFT_OP_MEM)
+		int_ud(cpu);
+	if (m->base == SOFT_REG_RIP)
+		ea += r->rip;
+	else if (m->base != SOFT_REG_NONE)
+		ea += r->gpr[m->base & 0xf];
+	if (m->index != SOFT_REG_NONE)
+		ea += r->gpr[m->index & 0xf] * m->scale;
+	ea &= sz_mask(in->addrsize);
+	gpr_wr(r, in->op[0].reg, in->op[0].size, ea & sz_mask(in->op[0].size));
+}
+
+static uint64_t atomic_xchg(void *p, uint64_t v, unsigned size)
+{
+	switch (size) {
+	case 1: return __atomic_exchange_n((uint8_t *)p, (uint8_t)v, __ATOMIC_SEQ_CST);
+	case 2: return __atomic_exchange_n((uint16_t *)p, (uint16_t)v, __ATOMIC_SEQ_CST);
+	case 4: return __atomic_exchange_n((uint32_t *)p, (uint32_t)v, __ATOMIC_SEQ_CST);
+	default: return __atomic_exchange_n((uint64_t *)p, v, __ATOMIC_SEQ_CST);
+	}
+}
+
+void soft_int_xchg(struct soft_cpu *cpu, const struct soft_insn *in)
+{
+	struct x86_cpu_state *r = soft_regs(cpu);
+	const struct soft_operand *a = &in->op[0], *b = &in->op[1];
+	unsigned size = a->size;
+	uint64_t old, v, lin;
+	void *p;
+
+	if (a->kind == SOFT_OP_GPR && b->kind == SOFT_OP_GPR) {
+		uint64_t va = gpr_rd(r, a->reg, size), vb = gpr_rd(r, b->reg, size);
+
+		if (in->flags & SOFT_INSN_LOCK)
+			int_ud(cpu);
+		gpr_wr(r, a->reg, size, vb);
+		gpr_wr(r, b->reg, size, va);
+		return;
+	}
+	if (a->kind == SOFT_OP_GPR) { /* the memory operand first */
+		const struct soft_operand *t = a;
+
+		a = b;
+		b = t;
+	}
+	v = gpr_rd(r, b->reg, size);
+	lin = soft_ea(cpu, in, a);
+	p = soft_translate_rmw(cpu, lin, size);
+	if (p) {
+		old = atomic_xchg(p, v, size);
+	} else {
+		soft_lock_slow();
+		old = mem_rd(cpu, lin, size);
+		mem_wr(cpu, lin, size, v);
+		soft_unlock_slow();
+	}
+	gpr_wr(r, b->reg, size, old);
+}
+
+void soft_int_cmpxchg(struct soft_cpu *cpu, const struct soft_insn *in)
+{
+	struct x86_cpu_state *r = soft_regs(cpu);
+	const struct soft_operand *d = &in->op[0];
+	unsigned size = d->size;
+	uint64_t acc = gpr_rd(r, X86_RAX, size);
+	uint64_t src = gpr_rd(r, in->op[1].reg, size);
+	uint64_t old;
+
+	if (d->kind == SOFT_OP_GPR) {
+		if (in->flags & SOFT_INSN_LOCK)
+			int_ud(cpu);
+		old = gpr_rd(r, d->reg, size);
+		if (old == acc)
+			gpr_wr(r, d->reg, size, src);
+		else
+			gpr_wr(r, X86_RAX, size, old); /* the destination is not touched */
+	} else {
+		uint64_t lin = soft_ea(cpu, in, d);
+
+		if (in->flags & SOFT_INSN_LOCK) {
+			void *p = soft_translate_rmw(cpu, lin, size);
+
+			if (p) {
+				old = acc;
+				atomic_cas(p, &old, src, size);
+			} else {
+				soft_lock_slow();
+				old = mem_rd(cpu, lin, size);
+				mem_wr(cpu, lin, size, old == acc ? src : old);
+				soft_unlock_slow();
+			}
+		} else {
+			old = mem_rd(cpu, lin, size);
+			/* the destination gets a write cycle either way */
+			mem_wr(cpu, lin, size, old == acc ? src : old);
+		}
+		if (old != acc)
+			gpr_wr(r, X86_RAX, size, old);
+	}
+	soft_lf_set(soft_lazy(cpu), SOFT_LF_SUB, size, acc, old, (acc - old) & sz_mask(size));
+}
+
+static void set_zf(struct soft_cpu *cpu, struct x86_cpu_state *r, bool zf)
+{
+	uint64_t f = int_flags(r, soft_lazy(cpu)) & ~(uint64_t)X86_FLAGS_ZF;
+
+	r->rflags = f | (zf ? X86_FLAGS_ZF : 0);
+}
+
+void soft_int_cmpxchg8b(struct soft_cpu *cpu, const struct soft_insn *in)
+{
+	struct x86_cpu_state *r = soft_regs(cpu);
+	const struct soft_operand *d = &in->op[0];
+	uint64_t exp, nv, old, lin;
+	void *p;
+
+	if (d->kind != SOFT_OP_MEM)
+		int_ud(cpu);
+	exp = (gpr_rd(r, X86_RDX, 4) << 32) | gpr_rd(r, X86_RAX, 4);
+	nv = (gpr_rd(r, X86_RCX, 4) << 32) | gpr_rd(r, X86_RBX, 4);
+	lin = soft_ea(cpu, in, d);
+	p = (in->flags & SOFT_INSN_LOCK) ? soft_translate_rmw(cpu, lin, 8) : NULL;
+	if (p) {
+		old = exp;
+		atomic_cas(p, &old, nv, 8);
+	} else {
+		if (in->flags & SOFT_INSN_LOCK)
+			soft_lock_slow();
+		old = mem_rd(cpu, lin, 8);
+		mem_wr(cpu, lin, 8, old == exp ? nv : old);
+		if (in->flags & SOFT_INSN_LOCK)
+			soft_unlock_slow();
+	}
+	if (old != exp) {
+		gpr_wr(r, X86_RAX, 4, old);
+		gpr_wr(r, X86_RDX, 4, old >> 32);
+	}
+	set_zf(cpu, r, old == exp);
+}
+
+static bool cas16(void *p, uint64_t *lo, uint64_t *hi, uint64_t nlo, uint64_t nhi)
+{
+	bool ok;
+
+	__asm__ volatile("lock cmpxchg16b %1"
+			 : "=@ccz"(ok), "+m"(*(volatile unsigned __int128 *)p), "+a"(*lo),
+			   "+d"(*hi)
+			 : "b"(nlo), "c"(nhi)
+			 : "memory");
+	return ok;
+}
+
+void soft_int_cmpxchg16b(struct soft_cpu *cpu, const struct soft_insn *in)
+{
+	struct x86_cpu_state *r = soft_regs(cpu);
+	const struct soft_operand *d = &in->op[0];
+	uint64_t elo = r->gpr[X86_RAX], ehi = r->gpr[X86_RDX];
+	uint64_t nlo = r->gpr[X86_RBX], nhi = r->gpr[X86_RCX];
+	uint64_t olo = elo, ohi = ehi, lin;
+	void *p;
+	bool ok;
+
+	if (d->kind != SOFT_OP_MEM)
+		int_ud(cpu);
+	if (in->opsize != 8) {
+		soft_int_cmpxchg8b(cpu, in);
+		return;
+	}
+	lin = soft_ea(cpu, in, d);
+	if (lin & 15)
+		soft_raise(cpu, X86_VEC_GP, 0);
+	p = (in->flags & SOFT_INSN_LOCK) ? soft_translate_rmw(cpu, lin, 16) : NULL;
+	if (p) {
+		ok = cas16(p, &olo, &ohi, nlo, nhi);
+	} else {
+		uint64_t buf[2];
+
+		if (in->flags & SOFT_INSN_LOCK)
+			soft_lock_slow();
+		soft_read(cpu, lin, buf, 16);
+		olo = buf[0];
+		ohi = buf[1];
+		ok = olo == elo && ohi == ehi;
+		if (ok) {
+			buf[0] = nlo;
+			buf[1] = nhi;
+		}
+		soft_write(cpu, lin, buf, 16);
+		if (in->flags & SOFT_INSN_LOCK)
+			soft_unlock_slow();
+	}
+	if (!ok) {
+		r->gpr[X86_RAX] = olo;
+		r->gpr[X86_RDX] = ohi;
+	}
+	set_zf(cpu, r, ok);
+}
+
+void soft_int_xadd(struct soft_cpu *cpu, const struct soft_insn *in)
+{
+	struct x86_cpu_state *r = soft_regs(cpu);
+	const struct soft_operand *d = &in->op[0];
+	unsigned size = d->size;
+	uint64_t m = sz_mask(size);
+	uint64_t src = gpr_rd(r, in->op[1].reg, size);
+	uint64_t old, sum;
+
+	if (d->kind == SOFT_OP_GPR) {
+		if (in->flags & SOFT_INSN_LOCK)
+			int_ud(cpu);
+		old = gpr_rd(r, d->reg, size);
+		sum = (old + src) & m;
+		gpr_wr(r, in->op[1].reg, size, old);
+		gpr_wr(r, d->reg, size, sum);
+	} else {
+		uint64_t lin = soft_ea(cpu, in, d);
+
+		if (in->flags & SOFT_INSN_LOCK) {
+			void *p = soft_translate_rmw(cpu, lin, size);
+
+			if (p) {
+				old = atomic_ld(p, size);
+				while (!atomic_cas(p, &old, (old + src) & m, size))
+					;
+			} else {
+				soft_lock_slow();
+				old = mem_rd(cpu, lin, size);
+				mem_wr(cpu, lin, size, (old + src) & m);
+				soft_unlock_slow();
+			}
+		} else {
+			old = mem_rd(cpu, lin, size);
+			mem_wr(cpu, lin, size, (old + src) & m);
+		}
+		sum = (old + src) & m;
+		gpr_wr(r, in->op[1].reg, size, old);
+	}
+	soft_lf_set(soft_lazy(cpu), SOFT_LF_ADD, size, old, src, sum);
+}
+
+/* ---- CMOVcc, SETcc -------------------------------------------------------- */
+
+INT_INLINE void cmov(struct soft_cpu *cpu, const struct soft_insn *in, unsigned cc)
+{
+	struct x86_cpu_state *r = soft_regs(cpu);
+	const struct soft_operand *d = &in->op[0];
+	uint64_t v = op_rdn(cpu, r, in, 1, d->size);
+
+	/* a 32-bit destination is zero-extended even when the condition is false */
+	if (!soft_lf_cond(soft_lazy(cpu), r->rflags, cc))
+		v = gpr_rd(r, d->reg, d->size);
+	gpr_wr(r, d->reg, d->size, v);
+}
+
+INT_INLINE void setcc(struct soft_cpu *cpu, const struct soft_insn *in, unsigned cc)
+{
+	struct x86_cpu_state *r = soft_regs(cpu);
+	const struct soft_operand *d = &in->op[0];
+	uint64_t v = soft_lf_cond(soft_lazy(cpu), r->rflags, cc);
+
+	if (d->kind == SOFT_OP_GPR)
+		gpr_wr(r, d->reg, 1, v);
+	else
+		mem_wr(cpu, soft_ea(cpu, in, d), 1, v);
+}
+
+#define INT_CMOV(m, cc)                                                                   \
+	void soft_int_##m(struct soft_cpu *cpu, const struct soft_insn *in)               \
+	{                                                                                 \
+		cmov(cpu, in, INT_CC_##cc);                                               \
+	}
+#define INT_SET(m, cc)                                                                    \
+	void soft_int_##m(struct soft_cpu *cpu, const struct soft_insn *in)               \
+	{                                                                                 \
+		setcc(cpu, in, INT_CC_##cc);                                              \
+	}
+SOFT_INT_CC_LIST(INT_CMOV, CMOV)
+SOFT_INT_CC_LIST(INT_SET, SET)
+
+/* ---- Accumulator conversions, flag instructions, no-ops ------------------ */
+
+void soft_int_cbw(struct soft_cpu *cpu, const struct soft_insn *in)
+{
+	struct x86_cpu_state *r = soft_regs(cpu);
+
+	(void)in;
+	gpr_wr(r, X86_RAX, 2, (uint64_t)soft_lf_sext(r->gpr[X86_RAX], 1));
+}
+
+void soft_int_cwde(struct soft_cpu *cpu, const struct soft_insn *in)
+{
+	struct x86_cpu_state *r = soft_regs(cpu);
+
+	(void)in;
+	gpr_wr(r, X86_RAX, 4, (uint64_t)soft_lf_sext(r->gpr[X86_RAX], 2));
+}
+
+void soft_int_cdqe(struct soft_cpu *cpu, const struct soft_insn *in)
+{
+	struct x86_cpu_state *r = soft_regs(cpu);
+
+	(void)in;
+	gpr_wr(r, X86_RAX, 8, (uint64_t)soft_lf_sext(r->gpr[X86_RAX], 4));
+}
+
+static void sign_to_dx(struct soft_cpu *cpu, unsigned size)
+{
+	struct x86_cpu_state *r = soft_regs(cpu);
+	uint64_t v = (r->gpr[X86_RAX] & sz_sign(size)) ? ~0ull : 0;
+
+	gpr_wr(r, X86_RDX, size, v);
+}
+
+void soft_int_cwd(struct soft_cpu *cpu, const struct soft_insn *in)
+{
+	(void)in;
+	sign_to_dx(cpu, 2);
+}
+
+void soft_int_cdq(struct soft_cpu *cpu, const struct soft_insn *in)
+{
+	(void)in;
+	sign_to_dx(cpu, 4);
+}
+
+void soft_int_cqo(struct soft_cpu *cpu, const struct soft_insn *in)
+{
+	(void)in;
+	sign_to_dx(cpu, 8);
+}
+
+#define LAHF_MASK (X86_FLAGS_SF | X86_FLAGS_ZF | X86_FLAGS_AF | X86_FLAGS_PF | X86_FLAGS_CF)
+
+void soft_int_lahf(struct soft_cpu *cpu, const struct soft_insn *in)
+{
+	struct x86_cpu_state *r = soft_regs(cpu);
+	uint64_t f = soft_lf_rflags(soft_lazy(cpu), r->rflags);
+
+	(void)in;
+	gpr_wr(r, X86_RAX | SOFT_REG_HIGH8, 1, (f & LAHF_MASK) | X86_FLAGS_FIXED);
+}
+
+void soft_int_sahf(struct soft_cpu *cpu, const struct soft_insn *in)
+{
+	struct x86_cpu_state *r = soft_regs(cpu);
+	uint64_t f = int_flags(r, soft_lazy(cpu));
+
+	(void)in;
+	r->rflags = (f & ~(uint64_t)LAHF_MASK) | ((r->gpr[X86_RAX] >> 8) & LAHF_MASK);
+}
+
+static void cf_op(struct soft_cpu *cpu, int how)
+{
+	struct x86_cpu_state *r = soft_regs(cpu);
+	uint64_t f = int_flags(r, soft_lazy(cpu));
+
+	if (how < 0)
+		f ^= X86_FLAGS_CF;
+	else if (how)
+		f |= X86_FLAGS_CF;
+	else
+		f &= ~(uint64_t)X86_FLAGS_CF;
+	r->rflags = f;
+}
+
+void soft_int_clc(struct soft_cpu *cpu, const struct soft_insn *in)
+{
+	(void)in;
+	cf_op(cpu, 0);
+}
+
+void soft_int_stc(struct soft_cpu *cpu, const struct soft_insn *in)
+{
+	(void)in;
+	cf_op(cpu, 1);
+}
+
+void soft_int_cmc(struct soft_cpu *cpu, const struct soft_insn *in)
+{
+	(void)in;
+	cf_op(cpu, -1);
+}
+
+void soft_int_cld(struct soft_cpu *cpu, const struct soft_insn *in)
+{
+	(void)in;
+	soft_regs(cpu)->rflags &= ~(uint64_t)X86_FLAGS_DF;
+}
+
+void soft_int_std(struct soft_cpu *cpu, const struct soft_insn *in)
+{
+	(void)in;
+	soft_regs(cpu)->rflags |= X86_FLAGS_DF;
+}
+
+void soft_int_nop(struct soft_cpu *cpu, const struct soft_insn *in)
+{
+	(void)cpu;
+	(void)in;
+}
+
+void soft_int_fence(struct soft_cpu *cpu, const struct soft_insn *in)
+{
+	(void)cpu;
+	(void)in;
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+}
+
+void soft_int_xlat(struct soft_cpu *cpu, const struct soft_insn *in)
+{
+	struct x86_cpu_state *r = soft_regs(cpu);
+	unsigned as = in->addrsize;
+	uint64_t off = (r->gpr[X86_RBX] + (r->gpr[X86_RAX] & 0xff)) & sz_mask(as);
+	uint64_t v = mem_rd(cpu, lin_addr(cpu, r, int_implicit_seg(in, X86_RBX), off), 1);
+
+	gpr_wr(r, X86_RAX, 1, v);
+}
