@@ -38,6 +38,7 @@
 
 #include "accel/soft/backend.h"
 #include "accel/soft/soft_cpu.h"
+#include "accel/soft/soft_debug.h"
 #include "arch/x86/layout.h"
 #include "base/log.h"
 #include "irqchip/irqchip.h"
@@ -89,68 +90,6 @@ struct soft_vm {
 	bool timer_stop;
 	bool timer_dirty; /* a deadline changed: compute the next one again */
 };
-
-/*
- * Until the software CPU's core is in the tree (softcore's soft_debug.h
- * arrives with it), stubs keep the backend linkable: creating a vCPU then
- * fails with a clear message.
- */
-#if !__has_include("accel/soft/soft_debug.h")
-#define SOFT_CPU_MISSING 1
-struct soft_cpu *soft_cpu_new(const struct soft_env *env, unsigned id)
-{
-	(void)env;
-	(void)id;
-	errno = ENOSYS;
-	return NULL;
-}
-void soft_cpu_free(struct soft_cpu *cpu)
-{
-	(void)cpu;
-}
-struct x86_cpu_state *soft_cpu_state(struct soft_cpu *cpu)
-{
-	(void)cpu;
-	return NULL;
-}
-void soft_cpu_state_changed(struct soft_cpu *cpu)
-{
-	(void)cpu;
-}
-enum soft_exit soft_cpu_run(struct soft_cpu *cpu)
-{
-	(void)cpu;
-	return SOFT_EXIT_SHUTDOWN;
-}
-enum soft_exit soft_cpu_run_bounded(struct soft_cpu *cpu, uint64_t max_insns)
-{
-	(void)cpu;
-	(void)max_insns;
-	return SOFT_EXIT_SHUTDOWN;
-}
-void soft_cpu_post(struct soft_cpu *cpu, unsigned events)
-{
-	(void)cpu;
-	(void)events;
-}
-uint64_t soft_cpu_tsc(struct soft_cpu *cpu)
-{
-	(void)cpu;
-	return 0;
-}
-void soft_code_invalidate(uint64_t gpa, uint64_t len)
-{
-	(void)gpa;
-	(void)len;
-}
-void soft_cpu_get_stats(const struct soft_cpu *cpu, struct soft_cpu_stats *out)
-{
-	(void)cpu;
-	memset(out, 0, sizeof(*out));
-}
-#else
-#define SOFT_CPU_MISSING 0
-#endif
 
 static struct soft_vm *sv_of(const struct vm *vm)
 {
@@ -601,10 +540,7 @@ static int soft_vcpu_create(struct vcpu *vcpu, const struct cpuid_table *cpuid)
 	};
 	cpu = soft_cpu_new(&sc->env, vcpu->id);
 	if (!cpu) {
-		if (SOFT_CPU_MISSING)
-			log_errx("soft", "the software CPU is not part of this build (use --accel kvm)");
-		else
-			log_errx("soft", "vcpu%u: cannot create the software CPU", vcpu->id);
+		log_errx("soft", "vcpu%u: cannot create the software CPU", vcpu->id);
 		return -ENOMEM;
 	}
 	s = soft_cpu_state(cpu);
@@ -629,48 +565,11 @@ static int soft_vcpu_create(struct vcpu *vcpu, const struct cpuid_table *cpuid)
 static void soft_vcpu_dump(struct vcpu *vcpu)
 {
 	struct soft_vcpu *sc = sc_of(vcpu);
-	const struct x86_cpu_state *s;
-	const struct x86_segment *cs, *ss, *ds, *tr;
 
 	if (!sc || !sc->cpu)
 		return;
-	s = soft_cpu_state(sc->cpu);
-	cs = &s->seg[X86_CS];
-	ss = &s->seg[X86_SS];
-	ds = &s->seg[X86_DS];
-	tr = &s->seg[X86_TR];
-	fprintf(stderr,
-		"osprey: vcpu%u registers:\n"
-		"  rip 0x%016llx rsp 0x%016llx rflags 0x%08llx\n"
-		"  rax 0x%016llx rbx 0x%016llx rcx 0x%016llx rdx 0x%016llx\n"
-		"  rsi 0x%016llx rdi 0x%016llx rbp 0x%016llx\n"
-		"  r8  0x%016llx r9  0x%016llx r10 0x%016llx r11 0x%016llx\n"
-		"  r12 0x%016llx r13 0x%016llx r14 0x%016llx r15 0x%016llx\n"
-		"  cr0 0x%016llx cr2 0x%016llx cr3 0x%016llx cr4 0x%016llx\n"
-		"  efer 0x%llx apic_base 0x%llx gdt 0x%llx/%u idt 0x%llx/%u\n",
-		vcpu->id, (unsigned long long)s->rip, (unsigned long long)s->gpr[X86_RSP],
-		(unsigned long long)s->rflags, (unsigned long long)s->gpr[X86_RAX],
-		(unsigned long long)s->gpr[X86_RBX], (unsigned long long)s->gpr[X86_RCX],
-		(unsigned long long)s->gpr[X86_RDX], (unsigned long long)s->gpr[X86_RSI],
-		(unsigned long long)s->gpr[X86_RDI], (unsigned long long)s->gpr[X86_RBP],
-		(unsigned long long)s->gpr[X86_R8], (unsigned long long)s->gpr[X86_R9],
-		(unsigned long long)s->gpr[X86_R10], (unsigned long long)s->gpr[X86_R11],
-		(unsigned long long)s->gpr[X86_R12], (unsigned long long)s->gpr[X86_R13],
-		(unsigned long long)s->gpr[X86_R14], (unsigned long long)s->gpr[X86_R15],
-		(unsigned long long)s->cr0, (unsigned long long)s->cr2, (unsigned long long)s->cr3,
-		(unsigned long long)s->cr4, (unsigned long long)s->efer,
-		(unsigned long long)s->msr.apic_base, (unsigned long long)s->gdt.base,
-		s->gdt.limit, (unsigned long long)s->idt.base, s->idt.limit);
-	fprintf(stderr,
-		"  cs  sel 0x%04x base 0x%016llx limit 0x%08x type %u dpl %u l %u db %u\n"
-		"  ss  sel 0x%04x base 0x%016llx limit 0x%08x type %u dpl %u l %u db %u\n"
-		"  ds  sel 0x%04x base 0x%016llx limit 0x%08x type %u dpl %u l %u db %u\n"
-		"  tr  sel 0x%04x base 0x%016llx limit 0x%08x type %u dpl %u l %u db %u\n",
-		cs->selector, (unsigned long long)cs->base, cs->limit, cs->type, cs->dpl, cs->l,
-		cs->db, ss->selector, (unsigned long long)ss->base, ss->limit, ss->type, ss->dpl,
-		ss->l, ss->db, ds->selector, (unsigned long long)ds->base, ds->limit, ds->type,
-		ds->dpl, ds->l, ds->db, tr->selector, (unsigned long long)tr->base, tr->limit,
-		tr->type, tr->dpl, tr->l, tr->db);
+	fprintf(stderr, "osprey: vcpu%u registers:\n", vcpu->id);
+	soft_cpu_dump(sc->cpu, stderr);
 }
 
 /*
