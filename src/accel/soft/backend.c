@@ -562,13 +562,31 @@ static int soft_vcpu_create(struct vcpu *vcpu, const struct cpuid_table *cpuid)
 	return 0;
 }
 
+/* The register dump of crash reports: KVM's layout, then the soft CPU's own. */
 static void soft_vcpu_dump(struct vcpu *vcpu)
 {
 	struct soft_vcpu *sc = sc_of(vcpu);
+	const struct x86_cpu_state *s;
 
 	if (!sc || !sc->cpu)
 		return;
-	fprintf(stderr, "osprey: vcpu%u registers:\n", vcpu->id);
+	s = soft_cpu_state(sc->cpu);
+	fprintf(stderr,
+		"osprey: vcpu%u registers:\n"
+		"  rip 0x%016llx rsp 0x%016llx rflags 0x%08llx\n"
+		"  rax 0x%016llx rbx 0x%016llx rcx 0x%016llx rdx 0x%016llx\n"
+		"  rsi 0x%016llx rdi 0x%016llx rbp 0x%016llx\n"
+		"  cr0 0x%016llx cr2 0x%016llx cr3 0x%016llx cr4 0x%016llx\n"
+		"  efer 0x%llx apic_base 0x%llx gdt 0x%llx/%u idt 0x%llx/%u\n",
+		vcpu->id, (unsigned long long)s->rip, (unsigned long long)s->gpr[X86_RSP],
+		(unsigned long long)s->rflags, (unsigned long long)s->gpr[X86_RAX],
+		(unsigned long long)s->gpr[X86_RBX], (unsigned long long)s->gpr[X86_RCX],
+		(unsigned long long)s->gpr[X86_RDX], (unsigned long long)s->gpr[X86_RSI],
+		(unsigned long long)s->gpr[X86_RDI], (unsigned long long)s->gpr[X86_RBP],
+		(unsigned long long)s->cr0, (unsigned long long)s->cr2, (unsigned long long)s->cr3,
+		(unsigned long long)s->cr4, (unsigned long long)s->efer,
+		(unsigned long long)s->msr.apic_base, (unsigned long long)s->gdt.base,
+		s->gdt.limit, (unsigned long long)s->idt.base, s->idt.limit);
 	soft_cpu_dump(sc->cpu, stderr);
 }
 
