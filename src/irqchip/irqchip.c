@@ -167,6 +167,17 @@ int irqchip_irq_ack(struct irqchip *ic, unsigned cpu)
 	return lapic_ack(&ic->lapic[cpu]);
 }
 
+bool irqchip_irq_pending(struct irqchip *ic, unsigned cpu)
+{
+	if (cpu >= ic->ncpus)
+		return false;
+	if (lapic_pending_vector(&ic->lapic[cpu]) >= 0)
+		return true;
+	if (!pic_intr(&ic->pic))
+		return false;
+	return lapic_extint_pending(&ic->lapic[cpu]) || (cpu == 0 && lapic_accepts_pic(&ic->lapic[0]));
+}
+
 static bool is_pic_port(uint16_t port)
 {
 	return port == PIC_MASTER_CMD || port == PIC_MASTER_DATA || port == PIC_SLAVE_CMD ||

@@ -982,6 +982,16 @@ bool lapic_take_extint(struct lapic *l)
 	return r;
 }
 
+bool lapic_extint_pending(struct lapic *l)
+{
+	bool r;
+
+	pthread_mutex_lock(&l->lock);
+	r = l->extint_pending;
+	pthread_mutex_unlock(&l->lock);
+	return r;
+}
+
 /* ---- the bus ---- */
 
 static bool match_logical(const struct lapic *t, uint32_t dest)

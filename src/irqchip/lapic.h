@@ -265,6 +265,8 @@ bool lapic_accepts_pic(struct lapic *l);
  * Clears the flag.
  */
 bool lapic_take_extint(struct lapic *l);
+/* The same without clearing it. */
+bool lapic_extint_pending(struct lapic *l);
 
 /* --- the bus --- */
 
