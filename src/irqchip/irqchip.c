@@ -175,7 +175,8 @@ bool irqchip_irq_pending(struct irqchip *ic, unsigned cpu)
 		return true;
 	if (!pic_intr(&ic->pic))
 		return false;
-	return lapic_extint_pending(&ic->lapic[cpu]) || (cpu == 0 && lapic_accepts_pic(&ic->lapic[0]));
+	return lapic_extint_pending(&ic->lapic[cpu]) ||
+	       (cpu == 0 && lapic_accepts_pic(&ic->lapic[0]));
 }
 
 static bool is_pic_port(uint16_t port)
@@ -218,14 +219,17 @@ bool irqchip_mmio(struct irqchip *ic, unsigned cpu, uint64_t gpa, bool is_write,
 		  unsigned len)
 {
 	if (gpa >= IOAPIC_DEFAULT_BASE && gpa - IOAPIC_DEFAULT_BASE < IOAPIC_MMIO_SIZE) {
-		ioapic_mmio_access(&ic->ioapic, (uint32_t)(gpa - IOAPIC_DEFAULT_BASE), is_write, data, len);
+		uint32_t off = (uint32_t)(gpa - IOAPIC_DEFAULT_BASE);
+
+		ioapic_mmio_access(&ic->ioapic, off, is_write, data, len);
 		return true;
 	}
 	if (cpu < ic->ncpus && lapic_mmio_enabled(&ic->lapic[cpu])) {
 		uint64_t base = lapic_base_addr(&ic->lapic[cpu]);
 
 		if (gpa >= base && gpa - base < LAPIC_MMIO_SIZE) {
-			lapic_mmio_access(&ic->lapic[cpu], (uint32_t)(gpa - base), is_write, data, len);
+			lapic_mmio_access(&ic->lapic[cpu], (uint32_t)(gpa - base), is_write, data,
+					  len);
 			return true;
 		}
 	}
