@@ -78,6 +78,11 @@ static void pit_irq0(void *opaque, bool level)
 	irqchip_set_irq(opaque, 0, level);
 }
 
+static void pit_changed(void *opaque)
+{
+	event(opaque, 0, LAPIC_EV_TIMER, 0);
+}
+
 int irqchip_init(struct irqchip *ic, unsigned ncpus, bool x2apic, const struct irqchip_ops *ops)
 {
 	memset(ic, 0, sizeof(*ic));
@@ -112,7 +117,12 @@ int irqchip_init(struct irqchip *ic, unsigned ncpus, bool x2apic, const struct i
 	ioapic_init(&ic->ioapic, &(struct ioapic_ops){ .opaque = ic, .deliver = ioapic_deliver });
 	ic->ioapic.id = ncpus & 0xf; /* the MP table's IOAPIC ID */
 	pic_init(&ic->pic, &(struct pic_ops){ .opaque = ic, .set_intr = pic_intr_changed });
-	pit_init(&ic->pit, &(struct pit_ops){ .opaque = ic, .now_ns = clock_now, .irq = pit_irq0 });
+	pit_init(&ic->pit, &(struct pit_ops){
+		.opaque = ic,
+		.now_ns = clock_now,
+		.irq = pit_irq0,
+		.changed = pit_changed,
+	});
 	return 0;
 }
 

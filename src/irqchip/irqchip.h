@@ -15,6 +15,7 @@
  *   LAPIC_EV_INIT -> SOFT_EVENT_INIT
  *   LAPIC_EV_SIPI -> state.events.sipi_vector = vector, SOFT_EVENT_SIPI
  *   LAPIC_EV_TIMER -> wake the thread sleeping until irqchip_next_event_ns()
+ *                     (also sent, for cpu 0, when the guest reprograms the PIT)
  * cpu_event may be called from any thread, with irqchip locks held: it
  * must only post/wake, never call back into the irqchip.
  *

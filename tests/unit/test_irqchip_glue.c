@@ -136,7 +136,9 @@ static void test_pit_pic_virtual_wire(void **state)
 	outb(f, 0x21, 0x01);
 	outb(f, 0x21, 0xfe);
 	f->now = 0;
+	unsigned timer_events = f->ev[0][LAPIC_EV_TIMER];
 	pit_mode2(f, 1193);
+	assert_true(f->ev[0][LAPIC_EV_TIMER] > timer_events);
 	uint64_t next = irqchip_next_event_ns(&f->ic);
 	assert_true(next > 999000 && next < 1000000);
 	f->now = next;
