@@ -69,7 +69,9 @@ static uint32_t read_indirect(const struct ioapic *io, uint32_t index)
 		if (index >= IOAPIC_REG_REDTBL && index < IOAPIC_REG_REDTBL + 2 * IOAPIC_NUM_PINS) {
 			unsigned pin = (index - IOAPIC_REG_REDTBL) / 2;
 
-			return (index & 1) ? (uint32_t)(io->rte[pin] >> 32) : (uint32_t)io->rte[pin];
+			if (index & 1)
+				return (uint32_t)(io->rte[pin] >> 32);
+			return (uint32_t)io->rte[pin];
 		}
 		return 0;
 	}
@@ -123,7 +125,8 @@ void ioapic_mmio_write(struct ioapic *io, uint32_t offset, uint32_t value)
 	pthread_mutex_unlock(&io->lock);
 }
 
-void ioapic_mmio_access(struct ioapic *io, uint32_t offset, bool is_write, uint8_t *data, unsigned len)
+void ioapic_mmio_access(struct ioapic *io, uint32_t offset, bool is_write, uint8_t *data,
+			unsigned len)
 {
 	uint32_t v;
 

@@ -90,7 +90,8 @@ void ioapic_reset(struct ioapic *io);
 uint32_t ioapic_mmio_read(struct ioapic *io, uint32_t offset);
 void ioapic_mmio_write(struct ioapic *io, uint32_t offset, uint32_t value);
 /* The CPU's MMIO callback form (len 1, 2, 4, 8). */
-void ioapic_mmio_access(struct ioapic *io, uint32_t offset, bool is_write, uint8_t *data, unsigned len);
+void ioapic_mmio_access(struct ioapic *io, uint32_t offset, bool is_write, uint8_t *data,
+			unsigned len);
 
 /* A pin's input line (asserted = true). Pins >= IOAPIC_NUM_PINS are ignored. */
 void ioapic_set_irq(struct ioapic *io, unsigned pin, bool level);

@@ -78,6 +78,11 @@ static void pit_irq0(void *opaque, bool level)
 	irqchip_set_irq(opaque, 0, level);
 }
 
+static void pit_changed(void *opaque)
+{
+	event(opaque, 0, LAPIC_EV_TIMER, 0);
+}
+
 int irqchip_init(struct irqchip *ic, unsigned ncpus, bool x2apic, const struct irqchip_ops *ops)
 {
 	memset(ic, 0, sizeof(*ic));
@@ -112,7 +117,12 @@ int irqchip_init(struct irqchip *ic, unsigned ncpus, bool x2apic, const struct i
 	ioapic_init(&ic->ioapic, &(struct ioapic_ops){ .opaque = ic, .deliver = ioapic_deliver });
 	ic->ioapic.id = ncpus & 0xf; /* the MP table's IOAPIC ID */
 	pic_init(&ic->pic, &(struct pic_ops){ .opaque = ic, .set_intr = pic_intr_changed });
-	pit_init(&ic->pit, &(struct pit_ops){ .opaque = ic, .now_ns = clock_now, .irq = pit_irq0 });
+	pit_init(&ic->pit, &(struct pit_ops){
+		.opaque = ic,
+		.now_ns = clock_now,
+		.irq = pit_irq0,
+		.changed = pit_changed,
+	});
 	return 0;
 }
 
@@ -167,6 +177,18 @@ int irqchip_irq_ack(struct irqchip *ic, unsigned cpu)
 	return lapic_ack(&ic->lapic[cpu]);
 }
 
+bool irqchip_irq_pending(struct irqchip *ic, unsigned cpu)
+{
+	if (cpu >= ic->ncpus)
+		return false;
+	if (lapic_pending_vector(&ic->lapic[cpu]) >= 0)
+		return true;
+	if (!pic_intr(&ic->pic))
+		return false;
+	return lapic_extint_pending(&ic->lapic[cpu]) ||
+	       (cpu == 0 && lapic_accepts_pic(&ic->lapic[0]));
+}
+
 static bool is_pic_port(uint16_t port)
 {
 	return port == PIC_MASTER_CMD || port == PIC_MASTER_DATA || port == PIC_SLAVE_CMD ||
@@ -207,14 +229,17 @@ bool irqchip_mmio(struct irqchip *ic, unsigned cpu, uint64_t gpa, bool is_write,
 		  unsigned len)
 {
 	if (gpa >= IOAPIC_DEFAULT_BASE && gpa - IOAPIC_DEFAULT_BASE < IOAPIC_MMIO_SIZE) {
-		ioapic_mmio_access(&ic->ioapic, (uint32_t)(gpa - IOAPIC_DEFAULT_BASE), is_write, data, len);
+		uint32_t off = (uint32_t)(gpa - IOAPIC_DEFAULT_BASE);
+
+		ioapic_mmio_access(&ic->ioapic, off, is_write, data, len);
 		return true;
 	}
 	if (cpu < ic->ncpus && lapic_mmio_enabled(&ic->lapic[cpu])) {
 		uint64_t base = lapic_base_addr(&ic->lapic[cpu]);
 
 		if (gpa >= base && gpa - base < LAPIC_MMIO_SIZE) {
-			lapic_mmio_access(&ic->lapic[cpu], (uint32_t)(gpa - base), is_write, data, len);
+			lapic_mmio_access(&ic->lapic[cpu], (uint32_t)(gpa - base), is_write, data,
+					  len);
 			return true;
 		}
 	}

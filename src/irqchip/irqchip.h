@@ -15,6 +15,7 @@
  *   LAPIC_EV_INIT -> SOFT_EVENT_INIT
  *   LAPIC_EV_SIPI -> state.events.sipi_vector = vector, SOFT_EVENT_SIPI
  *   LAPIC_EV_TIMER -> wake the thread sleeping until irqchip_next_event_ns()
+ *                     (also sent, for cpu 0, when the guest reprograms the PIT)
  * cpu_event may be called from any thread, with irqchip locks held: it
  * must only post/wake, never call back into the irqchip.
  *
@@ -69,6 +70,11 @@ void irqchip_msi(struct irqchip *ic, uint64_t addr, uint32_t data);
 
 /* soft_env.irq_ack for vCPU cpu: the vector to deliver now, or -1. */
 int irqchip_irq_ack(struct irqchip *ic, unsigned cpu);
+/*
+ * Whether irqchip_irq_ack would return a vector now, without taking it
+ * (a halted vCPU with IF=1 wakes up when this is true).
+ */
+bool irqchip_irq_pending(struct irqchip *ic, unsigned cpu);
 
 /* Port I/O of the PIC, ELCR, PIT and port 0x61. false: not an irqchip port. */
 bool irqchip_pio(struct irqchip *ic, uint16_t port, bool is_write, uint8_t *data, unsigned len);

@@ -89,7 +89,9 @@ static inline bool sw_enabled(const struct lapic *l)
 
 static inline bool x2apic_mode(const struct lapic *l)
 {
-	return (l->apic_base & (LAPIC_BASE_EN | LAPIC_BASE_EXTD)) == (LAPIC_BASE_EN | LAPIC_BASE_EXTD);
+	const uint64_t both = LAPIC_BASE_EN | LAPIC_BASE_EXTD;
+
+	return (l->apic_base & both) == both;
 }
 
 static uint64_t now_locked(struct lapic *l)
@@ -182,6 +184,14 @@ static uint64_t timer_divide(const struct lapic *l)
 static uint64_t ns_per_count(const struct lapic *l)
 {
 	return timer_divide(l) * (1000000000ULL / LAPIC_BUS_HZ);
+}
+
+/* The period of a periodic timer: the initial count at the current divide, clamped. */
+static uint64_t periodic_ns(const struct lapic *l)
+{
+	uint64_t p = (uint64_t)get(l, APIC_TMICT) * ns_per_count(l);
+
+	return p < LAPIC_MIN_PERIOD_NS ? LAPIC_MIN_PERIOD_NS : p;
 }
 
 static void timer_start(struct lapic *l, uint32_t count, uint64_t now)
@@ -530,13 +540,8 @@ static void write_lvt(struct lapic *l, uint32_t off, uint32_t v, uint32_t bits, 
 				l->timer_period_ns = 0;
 				l->tsc_deadline = 0;
 			} else if (l->timer_next_ns != UINT64_MAX) {
-				if (timer_mode(l) == LAPIC_TIMER_PERIODIC) {
-					uint64_t p = (uint64_t)get(l, APIC_TMICT) * ns_per_count(l);
-
-					l->timer_period_ns = p < LAPIC_MIN_PERIOD_NS ? LAPIC_MIN_PERIOD_NS : p;
-				} else {
-					l->timer_period_ns = 0;
-				}
+				l->timer_period_ns =
+					timer_mode(l) == LAPIC_TIMER_PERIODIC ? periodic_ns(l) : 0;
 			}
 			o->notify_timer = true;
 		}
@@ -583,7 +588,8 @@ static void write_reg(struct lapic *l, uint32_t off, uint32_t v, struct lapic_ou
 		break;
 	case APIC_ICR:
 		set(l, APIC_ICR, v & ICR_LOW_BITS);
-		send_icr(l, v & ICR_LOW_BITS, x2apic_mode(l) ? get(l, APIC_ICR2) : get(l, APIC_ICR2) >> 24, o);
+		send_icr(l, v & ICR_LOW_BITS,
+			 x2apic_mode(l) ? get(l, APIC_ICR2) : get(l, APIC_ICR2) >> 24, o);
 		break;
 	case APIC_ICR2:
 		set(l, APIC_ICR2, x2apic_mode(l) ? v : v & 0xff000000u);
@@ -618,11 +624,8 @@ static void write_reg(struct lapic *l, uint32_t off, uint32_t v, struct lapic_ou
 		/* The count in progress continues at the new rate. */
 		if (l->timer_next_ns != UINT64_MAX && timer_mode(l) != LAPIC_TIMER_DEADLINE) {
 			l->timer_next_ns = now + (uint64_t)cc * ns_per_count(l);
-			if (l->timer_period_ns) {
-				uint64_t p = (uint64_t)get(l, APIC_TMICT) * ns_per_count(l);
-
-				l->timer_period_ns = p < LAPIC_MIN_PERIOD_NS ? LAPIC_MIN_PERIOD_NS : p;
-			}
+			if (l->timer_period_ns)
+				l->timer_period_ns = periodic_ns(l);
 			o->notify_timer = true;
 		}
 		break;
@@ -711,7 +714,8 @@ bool lapic_is_x2apic(struct lapic *l)
 /* IA32_APIC_BASE write: false on a reserved bit or an invalid mode change. */
 static bool set_base(struct lapic *l, uint64_t v, struct lapic_out *o)
 {
-	uint64_t reserved = ~(LAPIC_BASE_ADDR_MASK | LAPIC_BASE_BSP | LAPIC_BASE_EN | LAPIC_BASE_EXTD);
+	uint64_t reserved =
+		~(LAPIC_BASE_ADDR_MASK | LAPIC_BASE_BSP | LAPIC_BASE_EN | LAPIC_BASE_EXTD);
 	bool was_en = hw_enabled(l), was_x2 = x2apic_mode(l);
 	bool en = v & LAPIC_BASE_EN, x2 = (v & LAPIC_BASE_EXTD) != 0;
 
@@ -799,6 +803,11 @@ static bool x2apic_write(struct lapic *l, uint32_t off, uint64_t v, struct lapic
 	return true;
 }
 
+static bool is_x2apic_msr(uint32_t index)
+{
+	return index >= LAPIC_MSR_X2APIC_FIRST && index <= LAPIC_MSR_X2APIC_LAST;
+}
+
 bool lapic_msr_read(struct lapic *l, uint32_t index, uint64_t *value)
 {
 	bool ok = true;
@@ -807,8 +816,10 @@ bool lapic_msr_read(struct lapic *l, uint32_t index, uint64_t *value)
 	if (index == LAPIC_MSR_APIC_BASE) {
 		*value = l->apic_base;
 	} else if (index == LAPIC_MSR_TSC_DEADLINE) {
-		*value = hw_enabled(l) && timer_mode(l) == LAPIC_TIMER_DEADLINE ? l->tsc_deadline : 0;
-	} else if (index >= LAPIC_MSR_X2APIC_FIRST && index <= LAPIC_MSR_X2APIC_LAST && x2apic_mode(l)) {
+		bool dl = hw_enabled(l) && timer_mode(l) == LAPIC_TIMER_DEADLINE;
+
+		*value = dl ? l->tsc_deadline : 0;
+	} else if (is_x2apic_msr(index) && x2apic_mode(l)) {
 		ok = x2apic_read(l, (index - LAPIC_MSR_X2APIC_FIRST) << 4, value);
 	} else {
 		ok = false;
@@ -832,7 +843,7 @@ bool lapic_msr_write(struct lapic *l, uint32_t index, uint64_t value)
 			timer_check(l, now_locked(l), &o);
 			o.notify_timer = true;
 		}
-	} else if (index >= LAPIC_MSR_X2APIC_FIRST && index <= LAPIC_MSR_X2APIC_LAST && x2apic_mode(l)) {
+	} else if (is_x2apic_msr(index) && x2apic_mode(l)) {
 		ok = x2apic_write(l, (index - LAPIC_MSR_X2APIC_FIRST) << 4, value, &o);
 	} else {
 		ok = false;
@@ -873,7 +884,11 @@ void lapic_set_tsc_offset(struct lapic *l, int64_t offset)
 
 void lapic_accept_irq(struct lapic *l, uint8_t vector, bool level_trig)
 {
-	struct lapic_msg m = { .vector = vector, .delivery = LAPIC_DM_FIXED, .level_trig = level_trig };
+	struct lapic_msg m = {
+		.vector = vector,
+		.delivery = LAPIC_DM_FIXED,
+		.level_trig = level_trig,
+	};
 
 	lapic_deliver(l, &m);
 }
@@ -940,8 +955,10 @@ void lapic_set_lint(struct lapic *l, unsigned pin, bool level)
 		switch ((lvt & APIC_DM_MASK) >> APIC_DM_SHIFT) {
 		case LAPIC_DM_FIXED:
 			if (rising || (level && (lvt & APIC_LVT_LEVEL))) {
-				if ((lvt & APIC_VECTOR_MASK) >= 16)
-					set_irr(l, lvt & APIC_VECTOR_MASK, lvt & APIC_LVT_LEVEL, &o);
+				uint8_t vec = lvt & APIC_VECTOR_MASK;
+
+				if (vec >= 16)
+					set_irr(l, vec, lvt & APIC_LVT_LEVEL, &o);
 			}
 			break;
 		case LAPIC_DM_NMI:
@@ -966,7 +983,8 @@ bool lapic_accepts_pic(struct lapic *l)
 	pthread_mutex_lock(&l->lock);
 	lvt0 = get(l, APIC_LVT_LINT0);
 	r = !hw_enabled(l) ||
-	    (!(lvt0 & APIC_LVT_MASKED) && ((lvt0 & APIC_DM_MASK) >> APIC_DM_SHIFT) == LAPIC_DM_EXTINT);
+	    (!(lvt0 & APIC_LVT_MASKED) &&
+	     ((lvt0 & APIC_DM_MASK) >> APIC_DM_SHIFT) == LAPIC_DM_EXTINT);
 	pthread_mutex_unlock(&l->lock);
 	return r;
 }
@@ -978,6 +996,16 @@ bool lapic_take_extint(struct lapic *l)
 	pthread_mutex_lock(&l->lock);
 	r = l->extint_pending;
 	l->extint_pending = false;
+	pthread_mutex_unlock(&l->lock);
+	return r;
+}
+
+bool lapic_extint_pending(struct lapic *l)
+{
+	bool r;
+
+	pthread_mutex_lock(&l->lock);
+	r = l->extint_pending;
 	pthread_mutex_unlock(&l->lock);
 	return r;
 }

@@ -143,7 +143,11 @@ enum lapic_shorthand {
 	LAPIC_SH_ALL_BUT_SELF = 3,
 };
 
-enum lapic_timer_mode { LAPIC_TIMER_ONESHOT = 0, LAPIC_TIMER_PERIODIC = 1, LAPIC_TIMER_DEADLINE = 2 };
+enum lapic_timer_mode {
+	LAPIC_TIMER_ONESHOT = 0,
+	LAPIC_TIMER_PERIODIC = 1,
+	LAPIC_TIMER_DEADLINE = 2,
+};
 
 /* An interrupt message on the (virtual) APIC bus: an IPI or an IOAPIC/MSI delivery. */
 struct lapic_msg {
@@ -181,7 +185,8 @@ struct lapic_ops {
 
 /* Timer fields that the register page does not carry. */
 struct lapic_snap {
-	uint64_t timer_remaining_ns; /* until the next expiry of a one-shot/periodic timer; UINT64_MAX: none */
+	/* Until the next expiry of a one-shot/periodic timer; UINT64_MAX: none. */
+	uint64_t timer_remaining_ns;
 	uint64_t timer_period_ns;    /* periodic period in ns (0 when not periodic) */
 	uint32_t esr_pending;
 	uint8_t lint_level;
@@ -218,12 +223,19 @@ void lapic_destroy(struct lapic *l);
 /* RESET (power-up) state again; INIT is lapic_deliver of LAPIC_DM_INIT. */
 void lapic_reset(struct lapic *l, bool bsp);
 
-/* xAPIC MMIO, offset in the 4 KiB page. Misaligned or non-register offsets: read 0, write ignored. */
+/*
+ * xAPIC MMIO, offset in the 4 KiB page. Misaligned or non-register
+ * offsets: read 0, write ignored.
+ */
 uint32_t lapic_mmio_read(struct lapic *l, uint32_t offset);
 void lapic_mmio_write(struct lapic *l, uint32_t offset, uint32_t value);
 /* Any access length (1, 2, 4, 8) as the CPU's MMIO callback gives it; only aligned dwords write. */
-void lapic_mmio_access(struct lapic *l, uint32_t offset, bool is_write, uint8_t *data, unsigned len);
-/* Guest physical base of the MMIO page (IA32_APIC_BASE), and whether it is mapped (enabled, not x2APIC). */
+void lapic_mmio_access(struct lapic *l, uint32_t offset, bool is_write, uint8_t *data,
+		       unsigned len);
+/*
+ * Guest physical base of the MMIO page (IA32_APIC_BASE), and whether it
+ * is mapped (globally enabled, not x2APIC).
+ */
 uint64_t lapic_base_addr(struct lapic *l);
 bool lapic_mmio_enabled(struct lapic *l);
 
@@ -257,7 +269,10 @@ void lapic_timer_advance(struct lapic *l, uint64_t now_ns);
 
 /* LINT0/LINT1 input pin levels (PIC INTR on LINT0, NMI on LINT1). */
 void lapic_set_lint(struct lapic *l, unsigned pin, bool level);
-/* Virtual wire: PIC interrupts go to this CPU (LINT0 ExtINT unmasked, or APIC globally disabled). */
+/*
+ * Virtual wire: PIC interrupts go to this CPU (LINT0 unmasked as ExtINT,
+ * or the APIC globally disabled).
+ */
 bool lapic_accepts_pic(struct lapic *l);
 /*
  * An ExtINT message (IOAPIC pin in ExtINT mode, ExtINT IPI) arrived since
@@ -265,6 +280,8 @@ bool lapic_accepts_pic(struct lapic *l);
  * Clears the flag.
  */
 bool lapic_take_extint(struct lapic *l);
+/* The same without clearing it. */
+bool lapic_extint_pending(struct lapic *l);
 
 /* --- the bus --- */
 

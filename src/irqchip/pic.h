@@ -84,7 +84,10 @@ void pic_io_write(struct pic *p, uint16_t port, uint8_t value);
 void pic_set_irq(struct pic *p, unsigned irq, bool level);
 /* The INTR output now. */
 bool pic_intr(struct pic *p);
-/* Interrupt acknowledge (INTA): the vector; a spurious IRQ 7 (or 15) vector when nothing is pending. */
+/*
+ * Interrupt acknowledge (INTA): the vector; the spurious IRQ 7 (or 15)
+ * vector when nothing is pending.
+ */
 int pic_ack(struct pic *p);
 
 void pic_save(struct pic *p, struct pic_snap *snap);

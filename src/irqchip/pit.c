@@ -7,6 +7,8 @@
 #define NS_PER_SEC 1000000000ULL
 #define REFRESH_NS 15085 /* port 0x61 bit 4 toggles every ~15 us */
 
+static uint64_t next_event_locked(struct pit *p);
+
 static uint64_t now_locked(struct pit *p)
 {
 	if (p->ops.now_ns) {
@@ -305,10 +307,11 @@ uint8_t pit_io_read(struct pit *p, uint16_t port)
 
 void pit_io_write(struct pit *p, uint16_t port, uint8_t value)
 {
-	uint64_t now;
+	uint64_t now, before, after;
 
 	pthread_mutex_lock(&p->lock);
 	now = now_locked(p);
+	before = next_event_locked(p);
 	if (port >= PIT_PORT_CH0 && port < PIT_PORT_CMD) {
 		write_count(&p->ch[port - PIT_PORT_CH0], value, now);
 	} else if (port == PIT_PORT_CMD) {
@@ -317,7 +320,10 @@ void pit_io_write(struct pit *p, uint16_t port, uint8_t value)
 		p->port61 = value & 0x0f;
 		set_gate(&p->ch[2], value & 1, now);
 	}
+	after = next_event_locked(p);
 	pthread_mutex_unlock(&p->lock);
+	if (before != after && p->ops.changed)
+		p->ops.changed(p->ops.opaque);
 }
 
 /* The clock count at which channel 0's output rises next, or UINT64_MAX. */
@@ -433,4 +439,6 @@ void pit_restore(struct pit *p, const struct pit_snap *snap)
 	p->port61 = snap->port61 & 0x0f;
 	p->ch[2].gate = p->port61 & 1;
 	pthread_mutex_unlock(&p->lock);
+	if (p->ops.changed)
+		p->ops.changed(p->ops.opaque);
 }

@@ -30,7 +30,7 @@
  * a new count in modes 2/3 waiting for the end of the current period (it
  * restarts the counter at once), the speaker.
  *
- * Threads: a mutex; ops.irq is called without it held.
+ * Threads: a mutex; ops.irq and ops.changed are called without it held.
  */
 #ifndef OSPREY_IRQCHIP_PIT_H
 #define OSPREY_IRQCHIP_PIT_H
@@ -75,6 +75,8 @@ struct pit_ops {
 	uint64_t (*now_ns)(void *opaque);
 	/* IRQ0 line. */
 	void (*irq)(void *opaque, bool level);
+	/* The guest reprogrammed channel 0: re-read pit_next_event_ns() (may be NULL). */
+	void (*changed)(void *opaque);
 };
 
 struct pit {

@@ -74,5 +74,6 @@ uint64_t pvclock_read(const struct pvclock_vcpu_time_info *ti, uint64_t tsc)
 		delta <<= ti->tsc_shift;
 	else
 		delta >>= -ti->tsc_shift;
-	return ti->system_time + (uint64_t)(((unsigned __int128)delta * ti->tsc_to_system_mul) >> 32);
+	delta = (uint64_t)(((unsigned __int128)delta * ti->tsc_to_system_mul) >> 32);
+	return ti->system_time + delta;
 }

@@ -136,14 +136,19 @@ static void test_pit_pic_virtual_wire(void **state)
 	outb(f, 0x21, 0x01);
 	outb(f, 0x21, 0xfe);
 	f->now = 0;
+	unsigned timer_events = f->ev[0][LAPIC_EV_TIMER];
 	pit_mode2(f, 1193);
+	assert_true(f->ev[0][LAPIC_EV_TIMER] > timer_events);
 	uint64_t next = irqchip_next_event_ns(&f->ic);
 	assert_true(next > 999000 && next < 1000000);
 	f->now = next;
 	irqchip_advance(&f->ic, next);
 	assert_int_equal(f->ev[0][LAPIC_EV_EXTINT], 1);
 	assert_int_equal(f->ev[1][LAPIC_EV_EXTINT], 0);
+	assert_true(irqchip_irq_pending(&f->ic, 0));
+	assert_false(irqchip_irq_pending(&f->ic, 1));
 	assert_int_equal(irqchip_irq_ack(&f->ic, 0), 0x30);
+	assert_false(irqchip_irq_pending(&f->ic, 0));
 	assert_int_equal(irqchip_irq_ack(&f->ic, 0), -1);
 	outb(f, 0x20, 0x20);
 	/* LINT0 masked: the PIC no longer reaches the CPU. */
@@ -170,8 +175,10 @@ static void test_ioapic_extint(void **state)
 	pit_mode2(f, 1193);
 	irqchip_advance(&f->ic, irqchip_next_event_ns(&f->ic));
 	assert_int_equal(f->ev[0][LAPIC_EV_EXTINT], 1);
+	assert_true(irqchip_irq_pending(&f->ic, 0));
 	assert_int_equal(irqchip_irq_ack(&f->ic, 0), 0x30);
 	assert_int_equal(irqchip_irq_ack(&f->ic, 0), -1);
+	assert_false(irqchip_irq_pending(&f->ic, 0));
 }
 
 /* With the IOAPIC: IRQ0 on pin 0 (MP table), a level GSI, an MSI. */
@@ -198,6 +205,8 @@ static void test_ioapic_path(void **state)
 	mmio_w(f, 0, 0xfec00000, 0x10 + 2 * 20);
 	mmio_w(f, 0, 0xfec00010, IOAPIC_RTE_LEVEL | 0x64);
 	irqchip_set_irq(&f->ic, 20, true);
+	assert_true(irqchip_irq_pending(&f->ic, 1));
+	assert_false(irqchip_irq_pending(&f->ic, 0));
 	assert_int_equal(irqchip_irq_ack(&f->ic, 1), 0x64);
 	mmio_w(f, 1, 0xfee000b0, 0);
 	assert_int_equal(irqchip_irq_ack(&f->ic, 1), 0x64);

@@ -729,6 +729,34 @@ static void test_lint(void **state)
 	assert_false(lapic_mmio_enabled(&f->apic[1]));
 }
 
+/* The backend sets KVM's reset-time virtual wire through a snapshot round trip. */
+static void test_restore_keeps_lvts(void **state)
+{
+	struct fixture *f = *state;
+	struct lapic *l = &f->apic[0];
+	struct x86_cpu_state *s = calloc(1, sizeof(*s));
+	struct lapic_snap snap;
+	uint32_t lint0 = LAPIC_DM_EXTINT << APIC_DM_SHIFT, lint1 = LAPIC_DM_NMI << APIC_DM_SHIFT;
+
+	assert_non_null(s);
+	lapic_save(l, s, &snap);
+	memcpy(&s->lapic[APIC_LVT_LINT0], &lint0, 4);
+	memcpy(&s->lapic[APIC_LVT_LINT1], &lint1, 4);
+	lapic_restore(l, s, &snap);
+	/* Software-disabled (SVR 0xff), yet LINT0/LINT1 stay as written. */
+	assert_int_equal(lapic_mmio_read(l, APIC_SVR), 0xff);
+	assert_int_equal(lapic_mmio_read(l, APIC_LVT_LINT0), lint0);
+	assert_true(lapic_accepts_pic(l));
+	lapic_set_lint(l, 1, true);
+	assert_int_equal(f->cpu[0].nmi, 1);
+	/* The guest enabling the APIC keeps them; disabling masks them. */
+	enable(l);
+	assert_int_equal(lapic_mmio_read(l, APIC_LVT_LINT0), lint0);
+	lapic_mmio_write(l, APIC_SVR, 0xff);
+	assert_false(lapic_accepts_pic(l));
+	free(s);
+}
+
 static void test_mmio_access_widths(void **state)
 {
 	struct fixture *f = *state;
@@ -911,6 +939,7 @@ int main(void)
 		T(test_x2apic),
 		cmocka_unit_test_setup_teardown(test_x2apic_unsupported, setup_nox2, teardown),
 		T(test_lint),
+		T(test_restore_keeps_lvts),
 		T(test_mmio_access_widths),
 		T(test_save_restore),
 		cmocka_unit_test(test_threads),

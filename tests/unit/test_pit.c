@@ -17,6 +17,7 @@ struct fixture {
 	uint64_t now;
 	unsigned rises;
 	bool level;
+	unsigned changes;
 };
 
 static uint64_t fx_now(void *opaque)
@@ -35,10 +36,17 @@ static void fx_irq(void *opaque, bool level)
 	f->level = level;
 }
 
+static void fx_changed(void *opaque)
+{
+	struct fixture *f = opaque;
+
+	f->changes++;
+}
+
 static int setup(void **state)
 {
 	struct fixture *f = calloc(1, sizeof(*f));
-	struct pit_ops ops = { .opaque = f, .now_ns = fx_now, .irq = fx_irq };
+	struct pit_ops ops = { .opaque = f, .now_ns = fx_now, .irq = fx_irq, .changed = fx_changed };
 
 	if (!f)
 		return -1;
@@ -93,6 +101,13 @@ static void test_mode2_linux_tick(void **state)
 	out(f, 0x40, 1193 & 0xff);
 	out(f, 0x40, 1193 >> 8);
 	assert_int_equal(pit_next_event_ns(&f->pit), at(1193));
+	assert_int_equal(f->changes, 1);
+	/* Channel 2 and reads do not move channel 0's next event. */
+	out(f, 0x43, 0xb0);
+	out(f, 0x42, 5);
+	out(f, 0x42, 0);
+	(void)in(f, 0x40);
+	assert_int_equal(f->changes, 1);
 	f->now = 500000; /* 596 clocks */
 	assert_int_equal(latch_read(f, 0), 1193 - 596);
 	pit_advance(&f->pit, at(1193) - 1);

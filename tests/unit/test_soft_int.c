@@ -20,28 +20,24 @@
 
 #include <Zydis/Zydis.h>
 
+#include "accel/soft/cpu_internal.h"
 #include "accel/soft/exec.h"
 #include "accel/soft/flags.h"
 
 /* ---- The stand-in core ---------------------------------------------------- */
 
-struct soft_cpu {
-	struct x86_cpu_state st;
-	struct soft_lazy_flags lf;
-	bool code64;
-	uint64_t insn_rip;
-	sigjmp_buf jb;
-	int exc; /* vector raised, -1 none */
-	bool rmw_null; /* soft_translate_rmw answers NULL (slow path) */
-	unsigned slow_locks;
-};
+/* The test double's own state beside the real struct soft_cpu (cpu_internal.h). */
+static sigjmp_buf g_jb;
+static int g_exc;	  /* vector raised, -1 none */
+static bool g_rmw_null;	  /* soft_translate_rmw answers NULL (slow path) */
+static unsigned g_slow_locks;
 
 /* Guest memory: linear addresses below LOW_SIZE index `low`; the host buffer `hbuf` is at its own address. */
 #define LOW_SIZE 0x20000
 static uint8_t low[LOW_SIZE];
 #define HBUF_SIZE 4096
 static uint8_t *hbuf;
-static struct soft_cpu cpu0;
+static struct soft_cpu *cpu0;
 
 static uint8_t *mem_at(uint64_t lin, unsigned len)
 {
@@ -54,20 +50,20 @@ static uint8_t *mem_at(uint64_t lin, unsigned len)
 
 struct x86_cpu_state *soft_regs(struct soft_cpu *cpu)
 {
-	return &cpu->st;
+	return &cpu->s;
 }
 
 struct soft_lazy_flags *soft_lazy(struct soft_cpu *cpu)
 {
-	return &cpu->lf;
+	return &cpu->lazy;
 }
 
 void soft_raise(struct soft_cpu *cpu, unsigned vector, int64_t error)
 {
 	(void)error;
-	cpu->exc = (int)vector;
-	cpu->st.rip = cpu->insn_rip;
-	siglongjmp(cpu->jb, 1);
+	g_exc = (int)vector;
+	cpu->s.rip = cpu->insn_rip;
+	siglongjmp(g_jb, 1);
 }
 
 uint64_t soft_ea(struct soft_cpu *cpu, const struct soft_insn *in, const struct soft_operand *op)
@@ -75,15 +71,15 @@ uint64_t soft_ea(struct soft_cpu *cpu, const struct soft_insn *in, const struct 
 	uint64_t ea = (uint64_t)op->imm, m;
 
 	if (op->base == SOFT_REG_RIP)
-		ea += cpu->st.rip;
+		ea += cpu->s.rip;
 	else if (op->base != SOFT_REG_NONE)
-		ea += cpu->st.gpr[op->base];
+		ea += cpu->s.gpr[op->base];
 	if (op->index != SOFT_REG_NONE)
-		ea += cpu->st.gpr[op->index] * op->scale;
+		ea += cpu->s.gpr[op->index] * op->scale;
 	m = in->addrsize == 8 ? ~0ull : (1ull << (in->addrsize * 8)) - 1;
 	ea &= m;
 	if (!cpu->code64 || op->seg >= X86_FS)
-		ea += cpu->st.seg[op->seg].base;
+		ea += cpu->s.seg[op->seg].base;
 	return ea;
 }
 
@@ -153,7 +149,7 @@ void *soft_translate_rmw(struct soft_cpu *cpu, uint64_t linear, unsigned len)
 
 	if (!p)
 		soft_raise(cpu, X86_VEC_PF, 2);
-	if (cpu->rmw_null || (linear & (len - 1)))
+	if (g_rmw_null || (linear & (len - 1)))
 		return NULL;
 	return p;
 }
@@ -163,7 +159,7 @@ static int slow_depth;
 void soft_lock_slow(void)
 {
 	slow_depth++;
-	cpu0.slow_locks++;
+	g_slow_locks++;
 }
 
 void soft_unlock_slow(void)
@@ -321,18 +317,18 @@ static int run_bits(int bits, const uint8_t *b, unsigned n)
 		fprintf(stderr, "no handler for %s\n", ZydisMnemonicGetString(in.mnemonic));
 		fail();
 	}
-	cpu0.code64 = bits == 64;
-	cpu0.exc = -1;
+	cpu0->code64 = bits == 64;
+	g_exc = -1;
 	for (unsigned rounds = 0; rounds < 1000; rounds++) {
-		cpu0.insn_rip = cpu0.st.rip;
-		cpu0.st.rip += in.len;
-		if (sigsetjmp(cpu0.jb, 0) == 0)
-			fn(&cpu0, &in);
+		cpu0->insn_rip = cpu0->s.rip;
+		cpu0->s.rip += in.len;
+		if (sigsetjmp(g_jb, 0) == 0)
+			fn(cpu0, &in);
 		assert_int_equal(slow_depth, 0);
-		if (cpu0.exc >= 0 || cpu0.st.rip != cpu0.insn_rip)
+		if (g_exc >= 0 || cpu0->s.rip != cpu0->insn_rip)
 			break;
 	}
-	return cpu0.exc;
+	return g_exc;
 }
 
 #define RUN64(...)                                                                        \
@@ -353,19 +349,19 @@ static int run_bits(int bits, const uint8_t *b, unsigned n)
 
 static uint64_t flags_now(void)
 {
-	return soft_get_flags(&cpu0);
+	return soft_get_flags(cpu0);
 }
 
 static void reset_cpu(void)
 {
-	memset(&cpu0.st, 0, sizeof(cpu0.st));
-	memset(&cpu0.lf, 0, sizeof(cpu0.lf));
-	cpu0.st.rflags = X86_FLAGS_FIXED;
-	cpu0.st.rip = CODE_RIP;
-	cpu0.st.seg[X86_SS].db = 1;
-	cpu0.st.seg[X86_CS].db = 1;
-	cpu0.rmw_null = false;
-	cpu0.slow_locks = 0;
+	memset(&cpu0->s, 0, sizeof(cpu0->s));
+	memset(&cpu0->lazy, 0, sizeof(cpu0->lazy));
+	cpu0->s.rflags = X86_FLAGS_FIXED;
+	cpu0->s.rip = CODE_RIP;
+	cpu0->s.seg[X86_SS].db = 1;
+	cpu0->s.seg[X86_CS].db = 1;
+	g_rmw_null = false;
+	g_slow_locks = 0;
 	memset(low, 0, sizeof(low));
 }
 
@@ -431,6 +427,7 @@ static int group_setup(void **state)
 	else
 		memcpy(host_code, host_stub_start, len);
 	hbuf = aligned_alloc(4096, HBUF_SIZE);
+	cpu0 = calloc(1, sizeof(*cpu0));
 	return 0;
 }
 
@@ -440,6 +437,7 @@ static int group_teardown(void **state)
 	if (host_code)
 		munmap(host_code, 4096);
 	free(hbuf);
+	free(cpu0);
 	return 0;
 }
 
@@ -709,9 +707,9 @@ static void test_diff_host(void **state)
 			memcpy(mem_host, hbuf, HBUF_SIZE);
 
 			reset_cpu();
-			memcpy(cpu0.st.gpr, g, sizeof(g));
-			cpu0.st.rflags = f0;
-			cpu0.rmw_null = it & 1;
+			memcpy(cpu0->s.gpr, g, sizeof(g));
+			cpu0->s.rflags = f0;
+			g_rmw_null = it & 1;
 			memcpy(hbuf, mem_before, HBUF_SIZE);
 			exc = run_bits(64, c->b, c->n);
 			runs++;
@@ -732,7 +730,7 @@ static void test_diff_host(void **state)
 				bool bad = (sf & c->fmask) != (h.flags & c->fmask);
 
 				for (unsigned i = 0; i < 16; i++)
-					if (i != X86_RSP && cpu0.st.gpr[i] != h.gpr[i])
+					if (i != X86_RSP && cpu0->s.gpr[i] != h.gpr[i])
 						bad = true;
 				if (memcmp(hbuf, mem_host, HBUF_SIZE))
 					bad = true;
@@ -740,9 +738,9 @@ static void test_diff_host(void **state)
 					fprintf(stderr, "%s: mismatch (flags in %#lx soft %#lx host %#lx)\n", c->name,
 						(unsigned long)f0, (unsigned long)sf, (unsigned long)h.flags);
 					for (unsigned i = 0; i < 16; i++)
-						if (cpu0.st.gpr[i] != h.gpr[i] && i != X86_RSP)
+						if (cpu0->s.gpr[i] != h.gpr[i] && i != X86_RSP)
 							fprintf(stderr, "  r%u in %#lx soft %#lx host %#lx\n", i,
-								(unsigned long)g[i], (unsigned long)cpu0.st.gpr[i],
+								(unsigned long)g[i], (unsigned long)cpu0->s.gpr[i],
 								(unsigned long)h.gpr[i]);
 					if (memcmp(hbuf, mem_host, HBUF_SIZE))
 						fprintf(stderr, "  memory differs\n");
@@ -790,12 +788,12 @@ static void test_cond_host(void **state)
 			memcpy(h.gpr, g, sizeof(g));
 			h.flags = (rnd() & ALLF) | X86_FLAGS_FIXED;
 			reset_cpu();
-			memcpy(cpu0.st.gpr, g, sizeof(g));
-			cpu0.st.rflags = h.flags;
+			memcpy(cpu0->s.gpr, g, sizeof(g));
+			cpu0->s.rflags = h.flags;
 			host_run(pb, n, &h);
 			assert_int_equal(run_bits(64, pb, n), -1);
 			for (unsigned cc = 0; cc < 16; cc++) {
-				bool soft = soft_lf_cond(&cpu0.lf, cpu0.st.rflags, cc);
+				bool soft = soft_lf_cond(&cpu0->lazy, cpu0->s.rflags, cc);
 				bool host = soft_cc_eval_flags(h.flags, cc);
 				unsigned c2 = cc >> 1;
 				/* OF after shifts by more than 1; SF/ZF/PF after IMUL */
@@ -817,144 +815,144 @@ static void test_cond_host(void **state)
 static void test_div_exceptions(void **state)
 {
 	(void)state;
-	cpu0.st.gpr[X86_RAX] = 5;
-	cpu0.st.gpr[X86_RCX] = 0;
+	cpu0->s.gpr[X86_RAX] = 5;
+	cpu0->s.gpr[X86_RCX] = 0;
 	assert_int_equal(RUN64(0xf7, 0xf1), X86_VEC_DE); /* div ecx, 0 */
-	assert_int_equal(cpu0.st.rip, CODE_RIP);
-	assert_int_equal(cpu0.st.gpr[X86_RAX], 5);
+	assert_int_equal(cpu0->s.rip, CODE_RIP);
+	assert_int_equal(cpu0->s.gpr[X86_RAX], 5);
 	reset_cpu();
-	cpu0.st.gpr[X86_RAX] = 0x80000000;
-	cpu0.st.gpr[X86_RDX] = 0xffffffff;
-	cpu0.st.gpr[X86_RCX] = 0xffffffff;
+	cpu0->s.gpr[X86_RAX] = 0x80000000;
+	cpu0->s.gpr[X86_RDX] = 0xffffffff;
+	cpu0->s.gpr[X86_RCX] = 0xffffffff;
 	assert_int_equal(RUN64(0xf7, 0xf9), X86_VEC_DE); /* idiv: INT_MIN / -1 */
 	reset_cpu();
-	cpu0.st.gpr[X86_RAX] = 0;
-	cpu0.st.gpr[X86_RDX] = 0x8000000000000000ull;
-	cpu0.st.gpr[X86_RCX] = ~0ull;
+	cpu0->s.gpr[X86_RAX] = 0;
+	cpu0->s.gpr[X86_RDX] = 0x8000000000000000ull;
+	cpu0->s.gpr[X86_RCX] = ~0ull;
 	assert_int_equal(RUN64(0x48, 0xf7, 0xf9), X86_VEC_DE); /* idiv rcx: INT128_MIN / -1 */
 	reset_cpu();
-	cpu0.st.gpr[X86_RAX] = 0x1234;
-	cpu0.st.gpr[X86_RCX] = 0x12;
+	cpu0->s.gpr[X86_RAX] = 0x1234;
+	cpu0->s.gpr[X86_RCX] = 0x12;
 	assert_int_equal(RUN64(0xf6, 0xf1), X86_VEC_DE); /* div cl: 0x1234/0x12 > 255 */
 	reset_cpu();
-	cpu0.st.gpr[X86_RAX] = 0xfff6; /* -10 */
-	cpu0.st.gpr[X86_RCX] = 3;
+	cpu0->s.gpr[X86_RAX] = 0xfff6; /* -10 */
+	cpu0->s.gpr[X86_RCX] = 3;
 	assert_int_equal(RUN64(0xf6, 0xf9), -1); /* idiv cl */
-	assert_int_equal(cpu0.st.gpr[X86_RAX] & 0xffff, 0xfffd); /* AL = -3, AH = -1 */
+	assert_int_equal(cpu0->s.gpr[X86_RAX] & 0xffff, 0xfffd); /* AL = -3, AH = -1 */
 }
 
 static void test_stack_and_branches(void **state)
 {
 	(void)state;
-	cpu0.st.gpr[X86_RSP] = 0x8000;
-	cpu0.st.gpr[X86_RAX] = 0x1122334455667788ull;
+	cpu0->s.gpr[X86_RSP] = 0x8000;
+	cpu0->s.gpr[X86_RAX] = 0x1122334455667788ull;
 	assert_int_equal(RUN64(0x50), -1); /* push rax */
-	assert_int_equal(cpu0.st.gpr[X86_RSP], 0x7ff8);
+	assert_int_equal(cpu0->s.gpr[X86_RSP], 0x7ff8);
 	assert_int_equal(*(uint64_t *)&low[0x7ff8], 0x1122334455667788ull);
 	assert_int_equal(RUN64(0x66, 0x6a, 0xff), -1); /* push word -1 */
-	assert_int_equal(cpu0.st.gpr[X86_RSP], 0x7ff6);
+	assert_int_equal(cpu0->s.gpr[X86_RSP], 0x7ff6);
 	assert_int_equal(*(uint16_t *)&low[0x7ff6], 0xffff);
 	assert_int_equal(RUN64(0x66, 0x59), -1); /* pop cx */
-	assert_int_equal(cpu0.st.gpr[X86_RCX] & 0xffff, 0xffff);
+	assert_int_equal(cpu0->s.gpr[X86_RCX] & 0xffff, 0xffff);
 	assert_int_equal(RUN64(0x5c), -1); /* pop rsp */
-	assert_int_equal(cpu0.st.gpr[X86_RSP], 0x1122334455667788ull);
+	assert_int_equal(cpu0->s.gpr[X86_RSP], 0x1122334455667788ull);
 
 	reset_cpu();
-	cpu0.st.gpr[X86_RSP] = 0x8000;
-	cpu0.st.rip = 0x2000;
+	cpu0->s.gpr[X86_RSP] = 0x8000;
+	cpu0->s.rip = 0x2000;
 	assert_int_equal(RUN64(0xe8, 0x10, 0x00, 0x00, 0x00), -1); /* call +0x10 */
-	assert_int_equal(cpu0.st.rip, 0x2015);
+	assert_int_equal(cpu0->s.rip, 0x2015);
 	assert_int_equal(*(uint64_t *)&low[0x7ff8], 0x2005);
 	assert_int_equal(RUN64(0xc2, 0x08, 0x00), -1); /* ret 8 */
-	assert_int_equal(cpu0.st.rip, 0x2005);
-	assert_int_equal(cpu0.st.gpr[X86_RSP], 0x8008);
-	cpu0.st.gpr[X86_RAX] = 0x0000800000000000ull;
+	assert_int_equal(cpu0->s.rip, 0x2005);
+	assert_int_equal(cpu0->s.gpr[X86_RSP], 0x8008);
+	cpu0->s.gpr[X86_RAX] = 0x0000800000000000ull;
 	assert_int_equal(RUN64(0xff, 0xe0), X86_VEC_GP); /* jmp rax: non-canonical */
-	cpu0.st.gpr[X86_RAX] = 0x3000;
+	cpu0->s.gpr[X86_RAX] = 0x3000;
 	assert_int_equal(RUN64(0xff, 0xe0), -1);
-	assert_int_equal(cpu0.st.rip, 0x3000);
+	assert_int_equal(cpu0->s.rip, 0x3000);
 	/* loop: rcx 2 -> 1 taken, 1 -> 0 not taken */
-	cpu0.st.gpr[X86_RCX] = 2;
+	cpu0->s.gpr[X86_RCX] = 2;
 	assert_int_equal(RUN64(0xe2, 0x10), -1);
-	assert_int_equal(cpu0.st.rip, 0x3012);
-	cpu0.st.rip = 0x3000;
+	assert_int_equal(cpu0->s.rip, 0x3012);
+	cpu0->s.rip = 0x3000;
 	assert_int_equal(RUN64(0xe2, 0x10), -1);
-	assert_int_equal(cpu0.st.rip, 0x3002);
-	assert_int_equal(cpu0.st.gpr[X86_RCX], 0);
+	assert_int_equal(cpu0->s.rip, 0x3002);
+	assert_int_equal(cpu0->s.gpr[X86_RCX], 0);
 	/* jecxz with rcx = 1 << 32: ecx is zero */
-	cpu0.st.gpr[X86_RCX] = 1ull << 32;
+	cpu0->s.gpr[X86_RCX] = 1ull << 32;
 	assert_int_equal(RUN64(0x67, 0xe3, 0x10), -1);
-	assert_int_equal(cpu0.st.rip, 0x3002 + 3 + 0x10);
+	assert_int_equal(cpu0->s.rip, 0x3002 + 3 + 0x10);
 	/* pop [rsp+8] uses the incremented rsp */
 	reset_cpu();
-	cpu0.st.gpr[X86_RSP] = 0x8000;
+	cpu0->s.gpr[X86_RSP] = 0x8000;
 	*(uint64_t *)&low[0x8000] = 0xabcdef;
 	assert_int_equal(RUN64(0x8f, 0x44, 0x24, 0x08), -1);
 	assert_int_equal(*(uint64_t *)&low[0x8010], 0xabcdef);
-	assert_int_equal(cpu0.st.gpr[X86_RSP], 0x8008);
+	assert_int_equal(cpu0->s.gpr[X86_RSP], 0x8008);
 	/* enter 16, 0 / leave */
 	reset_cpu();
-	cpu0.st.gpr[X86_RSP] = 0x8000;
-	cpu0.st.gpr[X86_RBP] = 0x9999;
+	cpu0->s.gpr[X86_RSP] = 0x8000;
+	cpu0->s.gpr[X86_RBP] = 0x9999;
 	assert_int_equal(RUN64(0xc8, 0x10, 0x00, 0x00), -1);
-	assert_int_equal(cpu0.st.gpr[X86_RBP], 0x7ff8);
-	assert_int_equal(cpu0.st.gpr[X86_RSP], 0x7fe8);
+	assert_int_equal(cpu0->s.gpr[X86_RBP], 0x7ff8);
+	assert_int_equal(cpu0->s.gpr[X86_RSP], 0x7fe8);
 	assert_int_equal(RUN64(0xc9), -1);
-	assert_int_equal(cpu0.st.gpr[X86_RBP], 0x9999);
-	assert_int_equal(cpu0.st.gpr[X86_RSP], 0x8000);
+	assert_int_equal(cpu0->s.gpr[X86_RBP], 0x9999);
+	assert_int_equal(cpu0->s.gpr[X86_RSP], 0x8000);
 	/* enter 8, 2 nests one frame pointer */
-	cpu0.st.gpr[X86_RBP] = 0x7000;
+	cpu0->s.gpr[X86_RBP] = 0x7000;
 	*(uint64_t *)&low[0x7000 - 8] = 0x6000;
 	assert_int_equal(RUN64(0xc8, 0x08, 0x00, 0x02), -1);
-	assert_int_equal(cpu0.st.gpr[X86_RBP], 0x7ff8);
+	assert_int_equal(cpu0->s.gpr[X86_RBP], 0x7ff8);
 	assert_int_equal(*(uint64_t *)&low[0x7ff0], 0x6000);
 	assert_int_equal(*(uint64_t *)&low[0x7fe8], 0x7ff8);
-	assert_int_equal(cpu0.st.gpr[X86_RSP], 0x7fe0);
+	assert_int_equal(cpu0->s.gpr[X86_RSP], 0x7fe0);
 }
 
 static void test_32bit_mode(void **state)
 {
 	(void)state;
 	/* pushad / popad with a 32-bit stack */
-	cpu0.st.gpr[X86_RSP] = 0x9000;
+	cpu0->s.gpr[X86_RSP] = 0x9000;
 	for (unsigned i = 0; i < 8; i++)
 		if (i != X86_RSP)
-			cpu0.st.gpr[i] = 0x100 + i;
+			cpu0->s.gpr[i] = 0x100 + i;
 	assert_int_equal(RUN32(0x60), -1);
-	assert_int_equal(cpu0.st.gpr[X86_RSP], 0x9000 - 32);
+	assert_int_equal(cpu0->s.gpr[X86_RSP], 0x9000 - 32);
 	assert_int_equal(*(uint32_t *)&low[0x9000 - 4], 0x100);			/* eax first */
 	assert_int_equal(*(uint32_t *)&low[0x9000 - 20], 0x9000);		/* original esp */
 	assert_int_equal(*(uint32_t *)&low[0x9000 - 32], 0x107);		/* edi last */
 	for (unsigned i = 0; i < 8; i++)
 		if (i != X86_RSP)
-			cpu0.st.gpr[i] = 0;
+			cpu0->s.gpr[i] = 0;
 	assert_int_equal(RUN32(0x61), -1);
 	for (unsigned i = 0; i < 8; i++)
 		if (i != X86_RSP)
-			assert_int_equal(cpu0.st.gpr[i], 0x100 + i);
-	assert_int_equal(cpu0.st.gpr[X86_RSP], 0x9000);
+			assert_int_equal(cpu0->s.gpr[i], 0x100 + i);
+	assert_int_equal(cpu0->s.gpr[X86_RSP], 0x9000);
 	/* 16-bit stack: SP wraps, upper ESP bits stay */
 	reset_cpu();
-	cpu0.st.seg[X86_SS].db = 0;
-	cpu0.st.gpr[X86_RSP] = 0x12340000;
-	cpu0.st.seg[X86_SS].base = 0x10000;
-	cpu0.st.gpr[X86_RAX] = 0xaabbccdd;
+	cpu0->s.seg[X86_SS].db = 0;
+	cpu0->s.gpr[X86_RSP] = 0x12340000;
+	cpu0->s.seg[X86_SS].base = 0x10000;
+	cpu0->s.gpr[X86_RAX] = 0xaabbccdd;
 	assert_int_equal(RUN32(0x50), -1); /* push eax */
-	assert_int_equal(cpu0.st.gpr[X86_RSP], 0x1234fffc);
+	assert_int_equal(cpu0->s.gpr[X86_RSP], 0x1234fffc);
 	assert_int_equal(*(uint32_t *)&low[0x1fffc], 0xaabbccdd);
 	/* near call in 16-bit code: IP wraps at 64K */
 	reset_cpu();
-	cpu0.st.seg[X86_SS].db = 0;
-	cpu0.st.gpr[X86_RSP] = 0x100;
-	cpu0.st.rip = 0xfff0;
+	cpu0->s.seg[X86_SS].db = 0;
+	cpu0->s.gpr[X86_RSP] = 0x100;
+	cpu0->s.rip = 0xfff0;
 	assert_int_equal(RUN16(0xe8, 0x20, 0x00), -1);
-	assert_int_equal(cpu0.st.rip, 0x0013);
+	assert_int_equal(cpu0->s.rip, 0x0013);
 	assert_int_equal(*(uint16_t *)&low[0xfe], 0xfff3);
 	/* 16-bit addressing: lea ax, [bx+si+0x10] wraps */
-	cpu0.st.gpr[X86_RBX] = 0xfff0;
-	cpu0.st.gpr[X86_RSI] = 0x0020;
+	cpu0->s.gpr[X86_RBX] = 0xfff0;
+	cpu0->s.gpr[X86_RSI] = 0x0020;
 	assert_int_equal(RUN16(0x8d, 0x40, 0x10), -1);
-	assert_int_equal(cpu0.st.gpr[X86_RAX] & 0xffff, 0x0020);
+	assert_int_equal(cpu0->s.gpr[X86_RAX] & 0xffff, 0x0020);
 }
 
 static void test_strings(void **state)
@@ -963,106 +961,106 @@ static void test_strings(void **state)
 	/* rep movsb forward, 64-bit */
 	for (unsigned i = 0; i < 100; i++)
 		low[0x100 + i] = (uint8_t)i;
-	cpu0.st.gpr[X86_RSI] = 0x100;
-	cpu0.st.gpr[X86_RDI] = 0x400;
-	cpu0.st.gpr[X86_RCX] = 100;
+	cpu0->s.gpr[X86_RSI] = 0x100;
+	cpu0->s.gpr[X86_RDI] = 0x400;
+	cpu0->s.gpr[X86_RCX] = 100;
 	assert_int_equal(RUN64(0xf3, 0xa4), -1);
 	assert_memory_equal(&low[0x400], &low[0x100], 100);
-	assert_int_equal(cpu0.st.gpr[X86_RCX], 0);
-	assert_int_equal(cpu0.st.gpr[X86_RSI], 0x164);
-	assert_int_equal(cpu0.st.gpr[X86_RDI], 0x464);
-	assert_int_equal(cpu0.st.rip, CODE_RIP + 2);
+	assert_int_equal(cpu0->s.gpr[X86_RCX], 0);
+	assert_int_equal(cpu0->s.gpr[X86_RSI], 0x164);
+	assert_int_equal(cpu0->s.gpr[X86_RDI], 0x464);
+	assert_int_equal(cpu0->s.rip, CODE_RIP + 2);
 	/* rep stosd backwards (DF=1) */
 	reset_cpu();
-	cpu0.st.rflags |= X86_FLAGS_DF;
-	cpu0.st.gpr[X86_RAX] = 0xdeadbeef;
-	cpu0.st.gpr[X86_RDI] = 0x1000 - 4;
-	cpu0.st.gpr[X86_RCX] = 4;
+	cpu0->s.rflags |= X86_FLAGS_DF;
+	cpu0->s.gpr[X86_RAX] = 0xdeadbeef;
+	cpu0->s.gpr[X86_RDI] = 0x1000 - 4;
+	cpu0->s.gpr[X86_RCX] = 4;
 	assert_int_equal(RUN64(0xf3, 0xab), -1);
 	for (unsigned i = 0; i < 4; i++)
 		assert_int_equal(*(uint32_t *)&low[0x1000 - 16 + 4 * i], 0xdeadbeef);
-	assert_int_equal(cpu0.st.gpr[X86_RDI], 0x1000 - 20);
+	assert_int_equal(cpu0->s.gpr[X86_RDI], 0x1000 - 20);
 	/* long rep stosb is chunked and restarts (run_bits loops) */
 	reset_cpu();
-	cpu0.st.gpr[X86_RAX] = 0x5a;
-	cpu0.st.gpr[X86_RDI] = 0x2000;
-	cpu0.st.gpr[X86_RCX] = 20000;
+	cpu0->s.gpr[X86_RAX] = 0x5a;
+	cpu0->s.gpr[X86_RDI] = 0x2000;
+	cpu0->s.gpr[X86_RCX] = 20000;
 	assert_int_equal(RUN64(0xf3, 0xaa), -1);
-	assert_int_equal(cpu0.st.gpr[X86_RCX], 0);
+	assert_int_equal(cpu0->s.gpr[X86_RCX], 0);
 	assert_int_equal(low[0x2000 + 19999], 0x5a);
 	assert_int_equal(low[0x2000 + 20000], 0);
-	assert_int_equal(cpu0.st.rip, CODE_RIP + 2);
+	assert_int_equal(cpu0->s.rip, CODE_RIP + 2);
 	/* repe cmpsb stops at the first difference */
 	reset_cpu();
 	memcpy(&low[0x100], "abcdefgh", 8);
 	memcpy(&low[0x200], "abcdXfgh", 8);
-	cpu0.st.gpr[X86_RSI] = 0x100;
-	cpu0.st.gpr[X86_RDI] = 0x200;
-	cpu0.st.gpr[X86_RCX] = 8;
+	cpu0->s.gpr[X86_RSI] = 0x100;
+	cpu0->s.gpr[X86_RDI] = 0x200;
+	cpu0->s.gpr[X86_RCX] = 8;
 	assert_int_equal(RUN64(0xf3, 0xa6), -1);
-	assert_int_equal(cpu0.st.gpr[X86_RCX], 3);
-	assert_int_equal(cpu0.st.gpr[X86_RSI], 0x105);
+	assert_int_equal(cpu0->s.gpr[X86_RCX], 3);
+	assert_int_equal(cpu0->s.gpr[X86_RSI], 0x105);
 	assert_false(flags_now() & X86_FLAGS_ZF);
 	assert_false(flags_now() & X86_FLAGS_CF); /* 'e' (0x65) above 'X' (0x58) */
 	/* repne scasb finds the byte */
 	reset_cpu();
 	memcpy(&low[0x300], "hello\0", 6);
-	cpu0.st.gpr[X86_RDI] = 0x300;
-	cpu0.st.gpr[X86_RCX] = ~0ull;
-	cpu0.st.gpr[X86_RAX] = 0;
+	cpu0->s.gpr[X86_RDI] = 0x300;
+	cpu0->s.gpr[X86_RCX] = ~0ull;
+	cpu0->s.gpr[X86_RAX] = 0;
 	assert_int_equal(RUN64(0xf2, 0xae), -1);
-	assert_int_equal(cpu0.st.gpr[X86_RDI], 0x306);
-	assert_int_equal(cpu0.st.gpr[X86_RCX], ~0ull - 6);
+	assert_int_equal(cpu0->s.gpr[X86_RDI], 0x306);
+	assert_int_equal(cpu0->s.gpr[X86_RCX], ~0ull - 6);
 	assert_true(flags_now() & X86_FLAGS_ZF);
 	/* rep with rcx = 0 does nothing; lodsw with 32-bit address size wraps esi */
 	reset_cpu();
-	cpu0.st.gpr[X86_RCX] = 0;
-	cpu0.st.gpr[X86_RDI] = 0x500;
+	cpu0->s.gpr[X86_RCX] = 0;
+	cpu0->s.gpr[X86_RDI] = 0x500;
 	assert_int_equal(RUN64(0xf3, 0xaa), -1);
-	assert_int_equal(cpu0.st.gpr[X86_RDI], 0x500);
-	cpu0.st.gpr[X86_RSI] = 0xffffffffull + 0x100000000ull;
+	assert_int_equal(cpu0->s.gpr[X86_RDI], 0x500);
+	cpu0->s.gpr[X86_RSI] = 0xffffffffull + 0x100000000ull;
 	*(uint16_t *)&low[0] = 0x1234;
-	cpu0.st.gpr[X86_RSI] = 0x100000000ull; /* esi = 0 */
+	cpu0->s.gpr[X86_RSI] = 0x100000000ull; /* esi = 0 */
 	assert_int_equal(RUN64(0x67, 0x66, 0xad), -1);
-	assert_int_equal(cpu0.st.gpr[X86_RAX] & 0xffff, 0x1234);
-	assert_int_equal(cpu0.st.gpr[X86_RSI], 2); /* esi written: upper half cleared */
+	assert_int_equal(cpu0->s.gpr[X86_RAX] & 0xffff, 0x1234);
+	assert_int_equal(cpu0->s.gpr[X86_RSI], 2); /* esi written: upper half cleared */
 	/* a fault mid-way leaves the elements done */
 	reset_cpu();
-	cpu0.st.gpr[X86_RDI] = LOW_SIZE - 3;
-	cpu0.st.gpr[X86_RCX] = 10;
+	cpu0->s.gpr[X86_RDI] = LOW_SIZE - 3;
+	cpu0->s.gpr[X86_RCX] = 10;
 	assert_int_equal(RUN64(0xf3, 0xaa), X86_VEC_PF);
-	assert_int_equal(cpu0.st.gpr[X86_RCX], 7);
-	assert_int_equal(cpu0.st.gpr[X86_RDI], LOW_SIZE);
-	assert_int_equal(cpu0.st.rip, CODE_RIP);
+	assert_int_equal(cpu0->s.gpr[X86_RCX], 7);
+	assert_int_equal(cpu0->s.gpr[X86_RDI], LOW_SIZE);
+	assert_int_equal(cpu0->s.rip, CODE_RIP);
 }
 
 static void test_flags_misc(void **state)
 {
 	(void)state;
 	/* shifts by zero keep flags, even when lazy */
-	cpu0.st.gpr[X86_RAX] = 0xffffffff00000001ull;
-	cpu0.st.gpr[X86_RCX] = 1;
+	cpu0->s.gpr[X86_RAX] = 0xffffffff00000001ull;
+	cpu0->s.gpr[X86_RCX] = 1;
 	assert_int_equal(RUN64(0x39, 0xc8), -1); /* cmp eax, ecx: ZF */
-	cpu0.st.gpr[X86_RCX] = 32;		 /* masked to 0 */
+	cpu0->s.gpr[X86_RCX] = 32;		 /* masked to 0 */
 	assert_int_equal(RUN64(0xd3, 0xe0), -1); /* shl eax, cl */
 	assert_true(flags_now() & X86_FLAGS_ZF);
-	assert_int_equal(cpu0.st.gpr[X86_RAX], 1); /* upper half cleared by the 32-bit write */
+	assert_int_equal(cpu0->s.gpr[X86_RAX], 1); /* upper half cleared by the 32-bit write */
 	/* lock slow path is taken and released */
 	reset_cpu();
-	cpu0.rmw_null = true;
-	cpu0.st.gpr[X86_RBX] = 0x100;
-	cpu0.st.gpr[X86_RAX] = 3;
+	g_rmw_null = true;
+	cpu0->s.gpr[X86_RBX] = 0x100;
+	cpu0->s.gpr[X86_RAX] = 3;
 	*(uint32_t *)&low[0x100] = 4;
 	assert_int_equal(RUN64(0xf0, 0x01, 0x03), -1);
 	assert_int_equal(*(uint32_t *)&low[0x100], 7);
-	assert_int_equal(cpu0.slow_locks, 1);
+	assert_int_equal(g_slow_locks, 1);
 	/* cmpxchg16b needs 16-byte alignment */
-	cpu0.st.gpr[X86_RBX] = 0x108;
+	cpu0->s.gpr[X86_RBX] = 0x108;
 	assert_int_equal(RUN64(0xf0, 0x48, 0x0f, 0xc7, 0x0b), X86_VEC_GP);
 	/* soft_set_flags / soft_get_flags round trip */
-	soft_set_flags(&cpu0, X86_FLAGS_CF | X86_FLAGS_DF);
+	soft_set_flags(cpu0, X86_FLAGS_CF | X86_FLAGS_DF);
 	assert_int_equal(flags_now(), X86_FLAGS_CF | X86_FLAGS_DF | X86_FLAGS_FIXED);
-	cpu0.st.gpr[X86_RAX] = 0;
+	cpu0->s.gpr[X86_RAX] = 0;
 	assert_int_equal(RUN64(0x48, 0xff, 0xc8), -1); /* dec rax: CF kept */
 	assert_int_equal(flags_now() & ALLF, X86_FLAGS_CF | X86_FLAGS_SF | X86_FLAGS_PF | X86_FLAGS_AF);
 	assert_true(flags_now() & X86_FLAGS_DF);

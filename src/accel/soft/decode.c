@@ -165,6 +165,8 @@ static uint8_t gpr_index(ZydisRegister r)
 	ZydisRegisterClass c = ZydisRegisterGetClass(r);
 	ZyanI8 id = ZydisRegisterGetId(r);
 
+	if (c == ZYDIS_REGCLASS_IP)
+		return SOFT_REG_RIP;
 	if (id < 0)
 		return SOFT_REG_NONE;
 	switch (c) {

@@ -16,7 +16,7 @@ enum str_kind { ST_MOVS, ST_CMPS, ST_SCAS, ST_LODS, ST_STOS };
 
 INT_INLINE void str_op(struct soft_cpu *cpu, const struct soft_insn *in, unsigned k)
 {
-	struct x86_cpu_state *r = soft_regs(cpu);
+	struct x86_cpu_state *r = int_regs(cpu);
 	unsigned n = in->opsize, as = in->addrsize;
 	uint64_t am = sz_mask(as);
 	uint64_t step = (r->rflags & X86_FLAGS_DF) ? -(uint64_t)n : n;
@@ -60,7 +60,7 @@ INT_INLINE void str_op(struct soft_cpu *cpu, const struct soft_insn *in, unsigne
 			break;
 		}
 		if (cmp)
-			soft_lf_set(soft_lazy(cpu), SOFT_LF_SUB, n, a, b, (a - b) & sz_mask(n));
+			soft_lf_set(int_lazy(cpu), SOFT_LF_SUB, n, a, b, (a - b) & sz_mask(n));
 		if (!rep)
 			return;
 		{

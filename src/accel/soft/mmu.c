@@ -179,7 +179,7 @@ static inline struct soft_tlb_entry *tlb_hit(struct soft_cpu *cpu, enum soft_acc
 
 bool soft_canonical(uint64_t a)
 {
-	return (uint64_t)(((int64_t)a << 16) >> 16) == a;
+	return (uint64_t)((int64_t)(a << 16) >> 16) == a;
 }
 
 /* ---- Page walk ---------------------------------------------------------------- */
