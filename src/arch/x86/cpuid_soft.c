@@ -58,7 +58,7 @@
 /* Four ASCII characters as a CPUID register (little endian). */
 #define STR4(a, b, c, d) ((uint32_t)(a) | (uint32_t)(b) << 8 | (uint32_t)(c) << 16 | (uint32_t)(d) << 24)
 
-#define SOFT_FAMILY_MODEL_STEPPING 0x000106c2u /* family 6, model 0x1c, stepping 2 */
+#define SOFT_FAMILY_MODEL_STEPPING 0x000106cau /* family 6, model 0x1c, stepping 10 (no PSE erratum) */
 #define SOFT_MAX_BASIC 0x16u
 #define SOFT_MAX_EXT 0x80000008u
 #define SOFT_MAX_KVM 0x40000010u
