@@ -355,6 +355,7 @@ static void vm_on_exit_event(void *opaque, uint32_t events)
 struct vm_signal_ctx {
 	struct vm *vm;
 	int fd;
+	int signo; /* the stop signal read, 0 if none */
 };
 
 static void vm_on_signal(void *opaque, uint32_t events)
@@ -365,6 +366,7 @@ static void vm_on_signal(void *opaque, uint32_t events)
 	(void)events;
 	if (read(ctx->fd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
 		log_info("vm", "stopping on signal %u", si.ssi_signo);
+		ctx->signo = (int)si.ssi_signo;
 		vm_request_exit(ctx->vm, VM_EXIT_SIGNAL + (int)si.ssi_signo);
 	}
 }
@@ -416,6 +418,12 @@ int vm_run(struct vm *vm)
 		event_loop_remove(vm->loop, sfd);
 		close(sfd);
 	}
+	/*
+	 * A stop signal read in the same loop turn as a guest reboot must
+	 * not be lost (--on-reboot restart would go on forever).
+	 */
+	if (sctx.signo && vm->exit_status == VM_EXIT_REBOOT)
+		return VM_EXIT_SIGNAL + sctx.signo;
 	return vm->exit_status;
 }
 
