@@ -69,6 +69,8 @@ struct soft_vcpu {
 	bool wake;	  /* something for a halted / waiting vCPU */
 	bool kicked;	  /* vcpu_kick: back to the vCPU loop */
 	int sipi_vector;  /* a start-up IPI waiting (-1: none) */
+	bool init_pending;	/* an INIT IPI for the CPU (lock) */
+	bool init_in_flight;	/* INIT posted, not yet seen done (vCPU thread only) */
 	uint64_t system_time_msr, wall_clock_msr;
 	/* Statistics (this vCPU's thread only). */
 	uint64_t pio, mmio, hlt;
@@ -197,7 +199,20 @@ static void irqchip_cpu_event(void *opaque, unsigned cpu, enum lapic_event ev, u
 		soft_vcpu_wake(sc, SOFT_EVENT_NMI);
 		break;
 	case LAPIC_EV_INIT:
-		soft_vcpu_wake(sc, SOFT_EVENT_INIT);
+		/*
+		 * Handed over by the vCPU's own thread, before any SIPI: the
+		 * CPU's INIT reset clears the SIPI vector, so the two must
+		 * not reach it in one batch (a slow AP thread would start at
+		 * vector 0).
+		 */
+		pthread_mutex_lock(&sc->lock);
+		sc->init_pending = true;
+		sc->sipi_vector = -1; /* a SIPI before the INIT is void */
+		if (sc->cpu)
+			soft_cpu_post(sc->cpu, SOFT_EVENT_KICK);
+		sc->wake = true;
+		pthread_cond_signal(&sc->cond);
+		pthread_mutex_unlock(&sc->lock);
 		break;
 	case LAPIC_EV_SIPI:
 		/* The vCPU's own thread hands the vector to the CPU (soft_vcpu_run). */
@@ -617,15 +632,29 @@ static enum accel_run soft_vcpu_run(struct vcpu *vcpu)
 	enum soft_exit r;
 	int sipi;
 
+	/*
+	 * INIT first, alone; a SIPI only once the CPU has taken the INIT
+	 * (it then reports wait-for-SIPI).
+	 */
 	pthread_mutex_lock(&sc->lock);
-	sipi = sc->sipi_vector;
-	sc->sipi_vector = -1;
+	if (sc->init_pending) {
+		sc->init_pending = false;
+		sc->init_in_flight = true;
+		soft_cpu_post(sc->cpu, SOFT_EVENT_INIT);
+	}
+	sipi = -1;
+	if (!sc->init_in_flight) {
+		sipi = sc->sipi_vector;
+		sc->sipi_vector = -1;
+	}
 	pthread_mutex_unlock(&sc->lock);
 	if (sipi >= 0) {
 		soft_cpu_state(sc->cpu)->events.sipi_vector = (uint8_t)sipi;
 		soft_cpu_post(sc->cpu, SOFT_EVENT_SIPI);
 	}
 	r = soft_cpu_run(sc->cpu);
+	if (r == SOFT_EXIT_WAIT_SIPI || r == SOFT_EXIT_SHUTDOWN)
+		sc->init_in_flight = false;
 	switch (r) {
 	case SOFT_EXIT_KICK:
 		return ACCEL_RUN_AGAIN;
@@ -635,6 +664,11 @@ static enum accel_run soft_vcpu_run(struct vcpu *vcpu)
 		soft_vcpu_wait(sc);
 		return ACCEL_RUN_AGAIN;
 	case SOFT_EXIT_WAIT_SIPI:
+		/* A SIPI that came while the INIT was being taken: no waiting. */
+		pthread_mutex_lock(&sc->lock);
+		if (sc->sipi_vector >= 0 || sc->init_pending)
+			sc->wake = true;
+		pthread_mutex_unlock(&sc->lock);
 		soft_vcpu_wait(sc);
 		return ACCEL_RUN_AGAIN;
 	case SOFT_EXIT_SHUTDOWN:
@@ -708,11 +742,12 @@ static void soft_vcpu_log_stats(const struct vcpu *vcpu)
 	soft_cpu_get_stats(sc->cpu, &st);
 	log_info("vcpu",
 		 "vcpu%u: %llu instructions, %llu blocks decoded, %llu code invalidations, "
-		 "%llu interrupts, %llu exceptions; io %llu mmio %llu hlt %llu",
+		 "%llu interrupts, %llu exceptions; io %llu mmio %llu hlt %llu; rip 0x%llx mp_state %u",
 		 vcpu->id, (unsigned long long)st.insns, (unsigned long long)st.blocks_decoded,
 		 (unsigned long long)st.code_invalidations, (unsigned long long)st.interrupts,
 		 (unsigned long long)st.exceptions, (unsigned long long)sc->pio,
-		 (unsigned long long)sc->mmio, (unsigned long long)sc->hlt);
+		 (unsigned long long)sc->mmio, (unsigned long long)sc->hlt,
+		 (unsigned long long)soft_cpu_state(sc->cpu)->rip, soft_cpu_state(sc->cpu)->mp_state);
 }
 
 static int soft_no_irqfd(struct vm *vm, unsigned gsi, int fd)
