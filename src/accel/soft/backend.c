@@ -72,6 +72,7 @@ struct soft_vcpu {
 	bool init_pending;	/* an INIT IPI for the CPU (lock) */
 	bool init_in_flight;	/* INIT posted, not yet seen done (vCPU thread only) */
 	uint64_t system_time_msr, wall_clock_msr;
+	uint64_t got_tsc; /* the TSC the last vcpu_get_state returned */
 	/* Statistics (this vCPU's thread only). */
 	uint64_t pio, mmio, hlt;
 };
@@ -560,6 +561,8 @@ static int soft_vcpu_create(struct vcpu *vcpu, const struct cpuid_table *cpuid)
 	}
 	s = soft_cpu_state(cpu);
 	s->apic_id = vcpu->id;
+	/* One TSC for the machine: every vCPU counts from the machine's birth. */
+	s->tsc = mono_ns() - sv->clock_base_ns;
 	s->msr.apic_base = LAPIC_DEFAULT_BASE | LAPIC_BASE_EN | (vcpu->id == 0 ? LAPIC_BASE_BSP : 0);
 	s->msr.misc_enable = 1;			     /* fast string operations */
 	s->msr.mtrr_def_type = (1 << 11) | 6;	     /* MTRRs on, default write-back */
@@ -717,6 +720,7 @@ static int soft_vcpu_get_state(struct vcpu *vcpu, struct x86_cpu_state *s)
 	if (!sc || !sc->cpu)
 		return -ENODEV;
 	*s = *soft_cpu_state(sc->cpu);
+	sc->got_tsc = s->tsc;
 	return 0;
 }
 
@@ -724,9 +728,17 @@ static int soft_vcpu_set_state(struct vcpu *vcpu, const struct x86_cpu_state *s)
 {
 	struct soft_vcpu *sc = sc_of(vcpu);
 
+	struct x86_cpu_state *cur;
+	uint64_t now_tsc;
+
 	if (!sc || !sc->cpu)
 		return -ENODEV;
-	*soft_cpu_state(sc->cpu) = *s;
+	cur = soft_cpu_state(sc->cpu);
+	now_tsc = cur->tsc;
+	*cur = *s;
+	/* A state read and written back (boot setup) leaves the TSC running. */
+	if (s->tsc == sc->got_tsc)
+		cur->tsc = now_tsc;
 	soft_cpu_state_changed(sc->cpu);
 	soft_vcpu_sync_tsc(sc);
 	return 0;
