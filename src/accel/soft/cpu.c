@@ -159,6 +159,10 @@ void soft_cpu_state_changed(struct soft_cpu *cpu)
 	soft_set_flags(cpu, cpu->s.rflags);
 	soft_mode_update(cpu);
 	soft_tlb_flush(cpu, true);
+	if (cpu->s.events.nmi_pending) {
+		cpu->s.events.nmi_pending = 0;
+		soft_cpu_post(cpu, SOFT_EVENT_NMI);
+	}
 }
 
 struct x86_cpu_state *soft_regs(struct soft_cpu *cpu)
@@ -286,6 +290,15 @@ static enum soft_exit run_loop(struct soft_cpu *cpu)
 		soft_deliver_pending(cpu);
 	}
 	cpu->jb_valid = true;
+	if (SOFT_UNLIKELY(s->events.exception_pending)) {
+		/* An exception the restored state was delivering. */
+		s->events.exception_pending = 0;
+		cpu->insn_rip = s->rip;
+		cpu->pend_vector = s->events.exception_vector;
+		cpu->pend_error = s->events.exception_has_error ? (int64_t)s->events.exception_error : -1;
+		cpu->pend_soft = false;
+		soft_deliver_pending(cpu);
+	}
 	for (;;) {
 		int ex;
 
@@ -306,11 +319,30 @@ static enum soft_exit run_loop(struct soft_cpu *cpu)
 			return SOFT_EXIT_KICK;
 		}
 		cpu->insn_rip = s->rip;
-		const struct soft_block *b = soft_block_get(cpu);
+		const struct soft_block *b = soft_block_lookup(cpu);
 		unsigned n = b->n;
 
 		if (cpu->bounded && cpu->stats.insns + n > cpu->budget)
 			n = (unsigned)(cpu->budget - cpu->stats.insns);
+		if (SOFT_UNLIKELY(s->rflags & X86_FLAGS_TF)) {
+			/* Single step: one instruction, then a #DB trap. */
+			const struct soft_insn *in = b->insn;
+
+			cpu->insn_rip = s->rip;
+			s->rip += in->len;
+			cpu->stats.insns++;
+			in->exec(cpu, in);
+			cpu->stop_block = false;
+			if (!cpu->code64)
+				s->rip &= cpu->mode == SOFT_MODE_PROT32 ? 0xffffffffull : 0xffffull;
+			s->dr[6] |= 1u << 14; /* BS */
+			cpu->insn_rip = s->rip;
+			cpu->pend_vector = X86_VEC_DB;
+			cpu->pend_error = -1;
+			cpu->pend_soft = false;
+			soft_deliver_pending(cpu);
+			continue;
+		}
 		for (const struct soft_insn *in = b->insn, *end = b->insn + n; in < end; in++) {
 			cpu->insn_rip = s->rip;
 			s->rip += in->len;

@@ -36,8 +36,8 @@ INT_INLINE unsigned alu_lf(unsigned k)
 
 INT_INLINE void alu(struct soft_cpu *cpu, const struct soft_insn *in, unsigned k)
 {
-	struct x86_cpu_state *r = soft_regs(cpu);
-	struct soft_lazy_flags *lf = soft_lazy(cpu);
+	struct x86_cpu_state *r = int_regs(cpu);
+	struct soft_lazy_flags *lf = int_lazy(cpu);
 	const struct soft_operand *d = &in->op[0];
 	unsigned size = d->size;
 	uint64_t m = sz_mask(size);
@@ -114,8 +114,8 @@ INT_INLINE uint64_t un_calc(unsigned k, uint64_t a)
 
 INT_INLINE void unary(struct soft_cpu *cpu, const struct soft_insn *in, unsigned k)
 {
-	struct x86_cpu_state *r = soft_regs(cpu);
-	struct soft_lazy_flags *lf = soft_lazy(cpu);
+	struct x86_cpu_state *r = int_regs(cpu);
+	struct soft_lazy_flags *lf = int_lazy(cpu);
 	const struct soft_operand *d = &in->op[0];
 	unsigned size = d->size;
 	uint64_t m = sz_mask(size);

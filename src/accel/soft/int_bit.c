@@ -29,7 +29,7 @@ INT_INLINE uint64_t bt_calc(unsigned k, uint64_t v, uint64_t bit)
 
 INT_INLINE void bt(struct soft_cpu *cpu, const struct soft_insn *in, unsigned k)
 {
-	struct x86_cpu_state *r = soft_regs(cpu);
+	struct x86_cpu_state *r = int_regs(cpu);
 	const struct soft_operand *d = &in->op[0];
 	unsigned size = d->size, bits = size * 8;
 	uint64_t off = op_rd(cpu, r, in, 1);
@@ -74,7 +74,7 @@ INT_INLINE void bt(struct soft_cpu *cpu, const struct soft_insn *in, unsigned k)
 				mem_wr(cpu, lin, size, bt_calc(k, v, bit));
 		}
 	}
-	put_flags(r, soft_lazy(cpu), X86_FLAGS_CF, (v & bit) ? X86_FLAGS_CF : 0);
+	put_flags(r, int_lazy(cpu), X86_FLAGS_CF, (v & bit) ? X86_FLAGS_CF : 0);
 }
 
 void soft_int_bt(struct soft_cpu *cpu, const struct soft_insn *in) { bt(cpu, in, B_T); }
@@ -84,16 +84,16 @@ void soft_int_btc(struct soft_cpu *cpu, const struct soft_insn *in) { bt(cpu, in
 
 static void bsx(struct soft_cpu *cpu, const struct soft_insn *in, bool rev)
 {
-	struct x86_cpu_state *r = soft_regs(cpu);
+	struct x86_cpu_state *r = int_regs(cpu);
 	unsigned size = in->op[0].size;
 	uint64_t s = op_rdn(cpu, r, in, 1, size);
 
 	if (s == 0) {
-		put_flags(r, soft_lazy(cpu), X86_FLAGS_ZF, X86_FLAGS_ZF);
+		put_flags(r, int_lazy(cpu), X86_FLAGS_ZF, X86_FLAGS_ZF);
 		return;
 	}
 	gpr_wr(r, in->op[0].reg, size, rev ? 63 - __builtin_clzll(s) : __builtin_ctzll(s));
-	put_flags(r, soft_lazy(cpu), X86_FLAGS_ZF, 0);
+	put_flags(r, int_lazy(cpu), X86_FLAGS_ZF, 0);
 }
 
 void soft_int_bsf(struct soft_cpu *cpu, const struct soft_insn *in) { bsx(cpu, in, false); }
@@ -101,17 +101,17 @@ void soft_int_bsr(struct soft_cpu *cpu, const struct soft_insn *in) { bsx(cpu, i
 
 void soft_int_popcnt(struct soft_cpu *cpu, const struct soft_insn *in)
 {
-	struct x86_cpu_state *r = soft_regs(cpu);
+	struct x86_cpu_state *r = int_regs(cpu);
 	unsigned size = in->op[0].size;
 	uint64_t s = op_rdn(cpu, r, in, 1, size);
 
 	gpr_wr(r, in->op[0].reg, size, (uint64_t)__builtin_popcountll(s));
-	put_flags(r, soft_lazy(cpu), SOFT_FLAGS_ARITH, s ? 0 : X86_FLAGS_ZF);
+	put_flags(r, int_lazy(cpu), SOFT_FLAGS_ARITH, s ? 0 : X86_FLAGS_ZF);
 }
 
 static void xzcnt(struct soft_cpu *cpu, const struct soft_insn *in, bool lead)
 {
-	struct x86_cpu_state *r = soft_regs(cpu);
+	struct x86_cpu_state *r = int_regs(cpu);
 	unsigned size = in->op[0].size, bits = size * 8;
 	uint64_t s = op_rdn(cpu, r, in, 1, size);
 	uint64_t n;
@@ -123,7 +123,7 @@ static void xzcnt(struct soft_cpu *cpu, const struct soft_insn *in, bool lead)
 	else
 		n = (uint64_t)__builtin_ctzll(s);
 	gpr_wr(r, in->op[0].reg, size, n);
-	put_flags(r, soft_lazy(cpu), X86_FLAGS_CF | X86_FLAGS_ZF,
+	put_flags(r, int_lazy(cpu), X86_FLAGS_CF | X86_FLAGS_ZF,
 		  (s == 0 ? X86_FLAGS_CF : 0) | (n == 0 ? X86_FLAGS_ZF : 0));
 }
 
@@ -132,7 +132,7 @@ void soft_int_tzcnt(struct soft_cpu *cpu, const struct soft_insn *in) { xzcnt(cp
 
 void soft_int_bswap(struct soft_cpu *cpu, const struct soft_insn *in)
 {
-	struct x86_cpu_state *r = soft_regs(cpu);
+	struct x86_cpu_state *r = int_regs(cpu);
 	unsigned reg = in->op[0].reg, size = in->op[0].size;
 	uint64_t v = gpr_rd(r, reg, size);
 

@@ -9,9 +9,9 @@
 
 INT_INLINE void jcc(struct soft_cpu *cpu, const struct soft_insn *in, unsigned cc)
 {
-	struct x86_cpu_state *r = soft_regs(cpu);
+	struct x86_cpu_state *r = int_regs(cpu);
 
-	if (soft_lf_cond(soft_lazy(cpu), r->rflags, cc))
+	if (soft_lf_cond(int_lazy(cpu), r->rflags, cc))
 		int_branch(cpu, r, in->opsize, r->rip + (uint64_t)in->op[0].imm);
 }
 
@@ -50,7 +50,7 @@ void soft_int_jmp(struct soft_cpu *cpu, const struct soft_insn *in)
 		int_forward(cpu, in, &soft_handlers_system);
 		return;
 	}
-	r = soft_regs(cpu);
+	r = int_regs(cpu);
 	int_branch(cpu, r, in->opsize, near_target(cpu, r, in));
 }
 
@@ -64,7 +64,7 @@ void soft_int_call(struct soft_cpu *cpu, const struct soft_insn *in)
 		int_forward(cpu, in, &soft_handlers_system);
 		return;
 	}
-	r = soft_regs(cpu);
+	r = int_regs(cpu);
 	t = near_target(cpu, r, in);
 	if (n == 8)
 		int_check_target(cpu, t);
@@ -86,7 +86,7 @@ void soft_int_ret(struct soft_cpu *cpu, const struct soft_insn *in)
 		int_forward(cpu, in, &soft_handlers_system);
 		return;
 	}
-	r = soft_regs(cpu);
+	r = int_regs(cpu);
 	ssz = stack_size(cpu, r);
 	sp = r->gpr[X86_RSP];
 	t = stack_read_at(cpu, r, ssz, sp, n);
@@ -101,13 +101,13 @@ void soft_int_ret(struct soft_cpu *cpu, const struct soft_insn *in)
 
 INT_INLINE void loop(struct soft_cpu *cpu, const struct soft_insn *in, int zf_want)
 {
-	struct x86_cpu_state *r = soft_regs(cpu);
+	struct x86_cpu_state *r = int_regs(cpu);
 	unsigned as = in->addrsize;
 	uint64_t c = (gpr_rd(r, X86_RCX, as) - 1) & sz_mask(as);
 	bool take = c != 0;
 
 	if (take && zf_want >= 0)
-		take = soft_lf_cond(soft_lazy(cpu), r->rflags, INT_CC_Z) == (bool)zf_want;
+		take = soft_lf_cond(int_lazy(cpu), r->rflags, INT_CC_Z) == (bool)zf_want;
 	if (take) {
 		uint64_t t = r->rip + (uint64_t)in->op[0].imm;
 
@@ -128,7 +128,7 @@ void soft_int_loopne(struct soft_cpu *cpu, const struct soft_insn *in) { loop(cp
 
 void soft_int_jcxz(struct soft_cpu *cpu, const struct soft_insn *in)
 {
-	struct x86_cpu_state *r = soft_regs(cpu);
+	struct x86_cpu_state *r = int_regs(cpu);
 
 	if (gpr_rd(r, X86_RCX, in->addrsize) == 0)
 		int_branch(cpu, r, in->opsize, r->rip + (uint64_t)in->op[0].imm);

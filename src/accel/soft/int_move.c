@@ -27,7 +27,7 @@ static bool is_sys_kind(unsigned k)
 
 void soft_int_mov(struct soft_cpu *cpu, const struct soft_insn *in)
 {
-	struct x86_cpu_state *r = soft_regs(cpu);
+	struct x86_cpu_state *r = int_regs(cpu);
 	const struct soft_operand *d = &in->op[0], *s = &in->op[1];
 	uint64_t v;
 
@@ -58,14 +58,14 @@ void soft_int_mov(struct soft_cpu *cpu, const struct soft_insn *in)
 
 void soft_int_movzx(struct soft_cpu *cpu, const struct soft_insn *in)
 {
-	struct x86_cpu_state *r = soft_regs(cpu);
+	struct x86_cpu_state *r = int_regs(cpu);
 
 	gpr_wr(r, in->op[0].reg, in->op[0].size, op_rd(cpu, r, in, 1));
 }
 
 void soft_int_movsx(struct soft_cpu *cpu, const struct soft_insn *in)
 {
-	struct x86_cpu_state *r = soft_regs(cpu);
+	struct x86_cpu_state *r = int_regs(cpu);
 	uint64_t v = (uint64_t)soft_lf_sext(op_rd(cpu, r, in, 1), in->op[1].size);
 
 	gpr_wr(r, in->op[0].reg, in->op[0].size, v & sz_mask(in->op[0].size));
@@ -87,7 +87,7 @@ static uint64_t bswap_n(uint64_t v, unsigned size)
 
 void soft_int_movbe(struct soft_cpu *cpu, const struct soft_insn *in)
 {
-	struct x86_cpu_state *r = soft_regs(cpu);
+	struct x86_cpu_state *r = int_regs(cpu);
 	const struct soft_operand *d = &in->op[0];
 	unsigned size = d->size;
 	uint64_t v = bswap_n(op_rdn(cpu, r, in, 1, size), size);
@@ -100,7 +100,7 @@ void soft_int_movbe(struct soft_cpu *cpu, const struct soft_insn *in)
 
 void soft_int_lea(struct soft_cpu *cpu, const struct soft_insn *in)
 {
-	struct x86_cpu_state *r = soft_regs(cpu);
+	struct x86_cpu_state *r = int_regs(cpu);
 	const struct soft_operand *m = &in->op[1];
 	uint64_t ea = (uint64_t)m->imm;
 
@@ -128,7 +128,7 @@ static uint64_t atomic_xchg(void *p, uint64_t v, unsigned size)
 
 void soft_int_xchg(struct soft_cpu *cpu, const struct soft_insn *in)
 {
-	struct x86_cpu_state *r = soft_regs(cpu);
+	struct x86_cpu_state *r = int_regs(cpu);
 	const struct soft_operand *a = &in->op[0], *b = &in->op[1];
 	unsigned size = a->size;
 	uint64_t old, v, lin;
@@ -165,7 +165,7 @@ void soft_int_xchg(struct soft_cpu *cpu, const struct soft_insn *in)
 
 void soft_int_cmpxchg(struct soft_cpu *cpu, const struct soft_insn *in)
 {
-	struct x86_cpu_state *r = soft_regs(cpu);
+	struct x86_cpu_state *r = int_regs(cpu);
 	const struct soft_operand *d = &in->op[0];
 	unsigned size = d->size;
 	uint64_t acc = gpr_rd(r, X86_RAX, size);
@@ -203,19 +203,19 @@ void soft_int_cmpxchg(struct soft_cpu *cpu, const struct soft_insn *in)
 		if (old != acc)
 			gpr_wr(r, X86_RAX, size, old);
 	}
-	soft_lf_set(soft_lazy(cpu), SOFT_LF_SUB, size, acc, old, (acc - old) & sz_mask(size));
+	soft_lf_set(int_lazy(cpu), SOFT_LF_SUB, size, acc, old, (acc - old) & sz_mask(size));
 }
 
 static void set_zf(struct soft_cpu *cpu, struct x86_cpu_state *r, bool zf)
 {
-	uint64_t f = int_flags(r, soft_lazy(cpu)) & ~(uint64_t)X86_FLAGS_ZF;
+	uint64_t f = int_flags(r, int_lazy(cpu)) & ~(uint64_t)X86_FLAGS_ZF;
 
 	r->rflags = f | (zf ? X86_FLAGS_ZF : 0);
 }
 
 void soft_int_cmpxchg8b(struct soft_cpu *cpu, const struct soft_insn *in)
 {
-	struct x86_cpu_state *r = soft_regs(cpu);
+	struct x86_cpu_state *r = int_regs(cpu);
 	const struct soft_operand *d = &in->op[0];
 	uint64_t exp, nv, old, lin;
 	void *p;
@@ -258,7 +258,7 @@ static bool cas16(void *p, uint64_t *lo, uint64_t *hi, uint64_t nlo, uint64_t nh
 
 void soft_int_cmpxchg16b(struct soft_cpu *cpu, const struct soft_insn *in)
 {
-	struct x86_cpu_state *r = soft_regs(cpu);
+	struct x86_cpu_state *r = int_regs(cpu);
 	const struct soft_operand *d = &in->op[0];
 	uint64_t elo = r->gpr[X86_RAX], ehi = r->gpr[X86_RDX];
 	uint64_t nlo = r->gpr[X86_RBX], nhi = r->gpr[X86_RCX];
@@ -304,7 +304,7 @@ void soft_int_cmpxchg16b(struct soft_cpu *cpu, const struct soft_insn *in)
 
 void soft_int_xadd(struct soft_cpu *cpu, const struct soft_insn *in)
 {
-	struct x86_cpu_state *r = soft_regs(cpu);
+	struct x86_cpu_state *r = int_regs(cpu);
 	const struct soft_operand *d = &in->op[0];
 	unsigned size = d->size;
 	uint64_t m = sz_mask(size);
@@ -341,28 +341,28 @@ void soft_int_xadd(struct soft_cpu *cpu, const struct soft_insn *in)
 		sum = (old + src) & m;
 		gpr_wr(r, in->op[1].reg, size, old);
 	}
-	soft_lf_set(soft_lazy(cpu), SOFT_LF_ADD, size, old, src, sum);
+	soft_lf_set(int_lazy(cpu), SOFT_LF_ADD, size, old, src, sum);
 }
 
 /* ---- CMOVcc, SETcc -------------------------------------------------------- */
 
 INT_INLINE void cmov(struct soft_cpu *cpu, const struct soft_insn *in, unsigned cc)
 {
-	struct x86_cpu_state *r = soft_regs(cpu);
+	struct x86_cpu_state *r = int_regs(cpu);
 	const struct soft_operand *d = &in->op[0];
 	uint64_t v = op_rdn(cpu, r, in, 1, d->size);
 
 	/* a 32-bit destination is zero-extended even when the condition is false */
-	if (!soft_lf_cond(soft_lazy(cpu), r->rflags, cc))
+	if (!soft_lf_cond(int_lazy(cpu), r->rflags, cc))
 		v = gpr_rd(r, d->reg, d->size);
 	gpr_wr(r, d->reg, d->size, v);
 }
 
 INT_INLINE void setcc(struct soft_cpu *cpu, const struct soft_insn *in, unsigned cc)
 {
-	struct x86_cpu_state *r = soft_regs(cpu);
+	struct x86_cpu_state *r = int_regs(cpu);
 	const struct soft_operand *d = &in->op[0];
-	uint64_t v = soft_lf_cond(soft_lazy(cpu), r->rflags, cc);
+	uint64_t v = soft_lf_cond(int_lazy(cpu), r->rflags, cc);
 
 	if (d->kind == SOFT_OP_GPR)
 		gpr_wr(r, d->reg, 1, v);
@@ -387,7 +387,7 @@ SOFT_INT_CC_LIST(INT_SET, SET)
 
 void soft_int_cbw(struct soft_cpu *cpu, const struct soft_insn *in)
 {
-	struct x86_cpu_state *r = soft_regs(cpu);
+	struct x86_cpu_state *r = int_regs(cpu);
 
 	(void)in;
 	gpr_wr(r, X86_RAX, 2, (uint64_t)soft_lf_sext(r->gpr[X86_RAX], 1));
@@ -395,7 +395,7 @@ void soft_int_cbw(struct soft_cpu *cpu, const struct soft_insn *in)
 
 void soft_int_cwde(struct soft_cpu *cpu, const struct soft_insn *in)
 {
-	struct x86_cpu_state *r = soft_regs(cpu);
+	struct x86_cpu_state *r = int_regs(cpu);
 
 	(void)in;
 	gpr_wr(r, X86_RAX, 4, (uint64_t)soft_lf_sext(r->gpr[X86_RAX], 2));
@@ -403,7 +403,7 @@ void soft_int_cwde(struct soft_cpu *cpu, const struct soft_insn *in)
 
 void soft_int_cdqe(struct soft_cpu *cpu, const struct soft_insn *in)
 {
-	struct x86_cpu_state *r = soft_regs(cpu);
+	struct x86_cpu_state *r = int_regs(cpu);
 
 	(void)in;
 	gpr_wr(r, X86_RAX, 8, (uint64_t)soft_lf_sext(r->gpr[X86_RAX], 4));
@@ -411,7 +411,7 @@ void soft_int_cdqe(struct soft_cpu *cpu, const struct soft_insn *in)
 
 static void sign_to_dx(struct soft_cpu *cpu, unsigned size)
 {
-	struct x86_cpu_state *r = soft_regs(cpu);
+	struct x86_cpu_state *r = int_regs(cpu);
 	uint64_t v = (r->gpr[X86_RAX] & sz_sign(size)) ? ~0ull : 0;
 
 	gpr_wr(r, X86_RDX, size, v);
@@ -439,8 +439,8 @@ void soft_int_cqo(struct soft_cpu *cpu, const struct soft_insn *in)
 
 void soft_int_lahf(struct soft_cpu *cpu, const struct soft_insn *in)
 {
-	struct x86_cpu_state *r = soft_regs(cpu);
-	uint64_t f = soft_lf_rflags(soft_lazy(cpu), r->rflags);
+	struct x86_cpu_state *r = int_regs(cpu);
+	uint64_t f = soft_lf_rflags(int_lazy(cpu), r->rflags);
 
 	(void)in;
 	gpr_wr(r, X86_RAX | SOFT_REG_HIGH8, 1, (f & LAHF_MASK) | X86_FLAGS_FIXED);
@@ -448,8 +448,8 @@ void soft_int_lahf(struct soft_cpu *cpu, const struct soft_insn *in)
 
 void soft_int_sahf(struct soft_cpu *cpu, const struct soft_insn *in)
 {
-	struct x86_cpu_state *r = soft_regs(cpu);
-	uint64_t f = int_flags(r, soft_lazy(cpu));
+	struct x86_cpu_state *r = int_regs(cpu);
+	uint64_t f = int_flags(r, int_lazy(cpu));
 
 	(void)in;
 	r->rflags = (f & ~(uint64_t)LAHF_MASK) | ((r->gpr[X86_RAX] >> 8) & LAHF_MASK);
@@ -457,8 +457,8 @@ void soft_int_sahf(struct soft_cpu *cpu, const struct soft_insn *in)
 
 static void cf_op(struct soft_cpu *cpu, int how)
 {
-	struct x86_cpu_state *r = soft_regs(cpu);
-	uint64_t f = int_flags(r, soft_lazy(cpu));
+	struct x86_cpu_state *r = int_regs(cpu);
+	uint64_t f = int_flags(r, int_lazy(cpu));
 
 	if (how < 0)
 		f ^= X86_FLAGS_CF;
@@ -490,13 +490,13 @@ void soft_int_cmc(struct soft_cpu *cpu, const struct soft_insn *in)
 void soft_int_cld(struct soft_cpu *cpu, const struct soft_insn *in)
 {
 	(void)in;
-	soft_regs(cpu)->rflags &= ~(uint64_t)X86_FLAGS_DF;
+	int_regs(cpu)->rflags &= ~(uint64_t)X86_FLAGS_DF;
 }
 
 void soft_int_std(struct soft_cpu *cpu, const struct soft_insn *in)
 {
 	(void)in;
-	soft_regs(cpu)->rflags |= X86_FLAGS_DF;
+	int_regs(cpu)->rflags |= X86_FLAGS_DF;
 }
 
 void soft_int_nop(struct soft_cpu *cpu, const struct soft_insn *in)
@@ -514,7 +514,7 @@ void soft_int_fence(struct soft_cpu *cpu, const struct soft_insn *in)
 
 void soft_int_xlat(struct soft_cpu *cpu, const struct soft_insn *in)
 {
-	struct x86_cpu_state *r = soft_regs(cpu);
+	struct x86_cpu_state *r = int_regs(cpu);
 	unsigned as = in->addrsize;
 	uint64_t off = (r->gpr[X86_RBX] + (r->gpr[X86_RAX] & 0xff)) & sz_mask(as);
 	uint64_t v = mem_rd(cpu, lin_addr(cpu, r, int_implicit_seg(in, X86_RBX), off), 1);

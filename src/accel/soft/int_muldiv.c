@@ -24,12 +24,12 @@ static void write_pair(struct x86_cpu_state *r, unsigned size, uint64_t lo, uint
 
 static void mul_flags(struct soft_cpu *cpu, unsigned size, uint64_t lo, bool ovf)
 {
-	soft_lf_set(soft_lazy(cpu), SOFT_LF_MUL, size, 0, ovf, lo & sz_mask(size));
+	soft_lf_set(int_lazy(cpu), SOFT_LF_MUL, size, 0, ovf, lo & sz_mask(size));
 }
 
 void soft_int_mul(struct soft_cpu *cpu, const struct soft_insn *in)
 {
-	struct x86_cpu_state *r = soft_regs(cpu);
+	struct x86_cpu_state *r = int_regs(cpu);
 	unsigned size = in->op[0].size;
 	uint64_t b = op_rd(cpu, r, in, 0);
 	uint64_t a = gpr_rd(r, X86_RAX, size);
@@ -49,7 +49,7 @@ void soft_int_mul(struct soft_cpu *cpu, const struct soft_insn *in)
 
 void soft_int_imul(struct soft_cpu *cpu, const struct soft_insn *in)
 {
-	struct x86_cpu_state *r = soft_regs(cpu);
+	struct x86_cpu_state *r = int_regs(cpu);
 	unsigned size = in->op[0].size;
 	i128 p;
 	uint64_t lo;
@@ -85,7 +85,7 @@ void soft_int_imul(struct soft_cpu *cpu, const struct soft_insn *in)
 
 void soft_int_div(struct soft_cpu *cpu, const struct soft_insn *in)
 {
-	struct x86_cpu_state *r = soft_regs(cpu);
+	struct x86_cpu_state *r = int_regs(cpu);
 	unsigned size = in->op[0].size;
 	uint64_t d = op_rd(cpu, r, in, 0);
 	uint64_t q, rem;
@@ -116,7 +116,7 @@ void soft_int_div(struct soft_cpu *cpu, const struct soft_insn *in)
 
 void soft_int_idiv(struct soft_cpu *cpu, const struct soft_insn *in)
 {
-	struct x86_cpu_state *r = soft_regs(cpu);
+	struct x86_cpu_state *r = int_regs(cpu);
 	unsigned size = in->op[0].size;
 	int64_t d = soft_lf_sext(op_rd(cpu, r, in, 0), size);
 	i128 n, q, rem;

@@ -12,11 +12,27 @@
 
 #include <Zydis/Zydis.h>
 
+#include "accel/soft/cpu_internal.h"
 #include "accel/soft/exec.h"
 #include "accel/soft/flags.h"
 #include "accel/soft/int.h"
 
 #define INT_INLINE static inline __attribute__((always_inline))
+
+/*
+ * The register file, the lazy flags and the mode straight from struct
+ * soft_cpu (cpu_internal.h): the same as soft_regs(), soft_lazy() and
+ * soft_code64(), without a call on every instruction.
+ */
+INT_INLINE struct x86_cpu_state *int_regs(struct soft_cpu *cpu)
+{
+	return &cpu->s;
+}
+
+INT_INLINE struct soft_lazy_flags *int_lazy(struct soft_cpu *cpu)
+{
+	return &cpu->lazy;
+}
 
 INT_INLINE uint64_t sz_mask(unsigned size)
 {
@@ -117,7 +133,7 @@ INT_INLINE uint64_t op_rdn(struct soft_cpu *cpu, const struct x86_cpu_state *r,
 /* Mode: 64-bit code segment? */
 INT_INLINE bool int_code64(struct soft_cpu *cpu)
 {
-	return soft_code64(cpu);
+	return cpu->code64;
 }
 
 /* Base of segment s (0 for ES/CS/SS/DS in 64-bit mode). */

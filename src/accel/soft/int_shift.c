@@ -35,7 +35,7 @@ enum sh_kind { S_SHL, S_SHR, S_SAR };
 
 INT_INLINE void shift(struct soft_cpu *cpu, const struct soft_insn *in, unsigned k)
 {
-	struct x86_cpu_state *r = soft_regs(cpu);
+	struct x86_cpu_state *r = int_regs(cpu);
 	const struct soft_operand *d = &in->op[0];
 	unsigned size = d->size, bits = size * 8;
 	uint64_t lin = 0, a, res;
@@ -57,7 +57,7 @@ INT_INLINE void shift(struct soft_cpu *cpu, const struct soft_insn *in, unsigned
 	}
 	res &= sz_mask(size);
 	dst_wr(cpu, r, in, lin, res);
-	soft_lf_set(soft_lazy(cpu), k == S_SHL ? SOFT_LF_SHL : k == S_SHR ? SOFT_LF_SHR : SOFT_LF_SAR,
+	soft_lf_set(int_lazy(cpu), k == S_SHL ? SOFT_LF_SHL : k == S_SHR ? SOFT_LF_SHR : SOFT_LF_SAR,
 		    size, a, c, res);
 }
 
@@ -81,8 +81,8 @@ static void set_cf_of(struct x86_cpu_state *r, struct soft_lazy_flags *lf, bool 
 
 INT_INLINE void rotate(struct soft_cpu *cpu, const struct soft_insn *in, unsigned k)
 {
-	struct x86_cpu_state *r = soft_regs(cpu);
-	struct soft_lazy_flags *lf = soft_lazy(cpu);
+	struct x86_cpu_state *r = int_regs(cpu);
+	struct soft_lazy_flags *lf = int_lazy(cpu);
 	const struct soft_operand *d = &in->op[0];
 	unsigned size = d->size, bits = size * 8;
 	uint64_t m = sz_mask(size), sign = sz_sign(size);
@@ -147,7 +147,7 @@ void soft_int_rcr(struct soft_cpu *cpu, const struct soft_insn *in) { rotate(cpu
  */
 static void shxd(struct soft_cpu *cpu, const struct soft_insn *in, bool left)
 {
-	struct x86_cpu_state *r = soft_regs(cpu);
+	struct x86_cpu_state *r = int_regs(cpu);
 	const struct soft_operand *d = &in->op[0];
 	unsigned size = d->size, bits = size * 8;
 	uint64_t m = sz_mask(size), sign = sz_sign(size);
@@ -177,7 +177,7 @@ static void shxd(struct soft_cpu *cpu, const struct soft_insn *in, bool left)
 		res = ((a >> c) | (s << (bits - c))) & m;
 	}
 	dst_wr(cpu, r, in, lin, res);
-	lf = soft_lazy(cpu);
+	lf = int_lazy(cpu);
 	if (left) {
 		soft_lf_set(lf, SOFT_LF_SHL, size, a, c, res);
 	} else {

@@ -10,7 +10,7 @@
 
 void soft_int_push(struct soft_cpu *cpu, const struct soft_insn *in)
 {
-	struct x86_cpu_state *r = soft_regs(cpu);
+	struct x86_cpu_state *r = int_regs(cpu);
 	const struct soft_operand *o = &in->op[0];
 	unsigned n = in->opsize, ssz = stack_size(cpu, r);
 	uint64_t v, sp;
@@ -35,7 +35,7 @@ void soft_int_push(struct soft_cpu *cpu, const struct soft_insn *in)
 
 void soft_int_pop(struct soft_cpu *cpu, const struct soft_insn *in)
 {
-	struct x86_cpu_state *r = soft_regs(cpu);
+	struct x86_cpu_state *r = int_regs(cpu);
 	const struct soft_operand *o = &in->op[0];
 	unsigned n = in->opsize, ssz;
 	uint64_t v, sp, nsp;
@@ -65,7 +65,7 @@ void soft_int_pop(struct soft_cpu *cpu, const struct soft_insn *in)
 
 void soft_int_pusha(struct soft_cpu *cpu, const struct soft_insn *in)
 {
-	struct x86_cpu_state *r = soft_regs(cpu);
+	struct x86_cpu_state *r = int_regs(cpu);
 	unsigned n = in->opsize, ssz = stack_size(cpu, r);
 	uint64_t sp = r->gpr[X86_RSP], osp = sp;
 
@@ -76,7 +76,7 @@ void soft_int_pusha(struct soft_cpu *cpu, const struct soft_insn *in)
 
 void soft_int_popa(struct soft_cpu *cpu, const struct soft_insn *in)
 {
-	struct x86_cpu_state *r = soft_regs(cpu);
+	struct x86_cpu_state *r = int_regs(cpu);
 	unsigned n = in->opsize, ssz = stack_size(cpu, r);
 	uint64_t sp = r->gpr[X86_RSP];
 	uint64_t v[8];
@@ -93,7 +93,7 @@ void soft_int_popa(struct soft_cpu *cpu, const struct soft_insn *in)
 
 void soft_int_enter(struct soft_cpu *cpu, const struct soft_insn *in)
 {
-	struct x86_cpu_state *r = soft_regs(cpu);
+	struct x86_cpu_state *r = int_regs(cpu);
 	unsigned n = in->opsize, ssz = stack_size(cpu, r);
 	uint64_t alloc = (uint64_t)in->op[0].imm & 0xffff;
 	unsigned level = (unsigned)in->op[1].imm & 31;
@@ -118,7 +118,7 @@ void soft_int_enter(struct soft_cpu *cpu, const struct soft_insn *in)
 
 void soft_int_leave(struct soft_cpu *cpu, const struct soft_insn *in)
 {
-	struct x86_cpu_state *r = soft_regs(cpu);
+	struct x86_cpu_state *r = int_regs(cpu);
 	unsigned n = in->opsize, ssz = stack_size(cpu, r);
 	uint64_t sp = r->gpr[X86_RBP] & sz_mask(ssz);
 	uint64_t v = stack_read_at(cpu, r, ssz, sp, n);

@@ -142,6 +142,7 @@ static void cpu_code_write(struct soft_cpu *cpu, _Atomic uint32_t *w)
 
 void soft_tlb_flush(struct soft_cpu *cpu, bool global_too)
 {
+	cpu->tlb_epoch++;
 	for (unsigned a = 0; a < 3; a++)
 		for (unsigned i = 0; i < SOFT_TLB_SIZE; i++) {
 			struct soft_tlb_entry *e = &cpu->tlb[a][i];
@@ -155,6 +156,7 @@ void soft_tlb_flush(struct soft_cpu *cpu, bool global_too)
 
 void soft_tlb_flush_page(struct soft_cpu *cpu, uint64_t linear)
 {
+	cpu->tlb_epoch++;
 	if (cpu->tlb_has_large) {
 		soft_tlb_flush(cpu, true);
 		return;
@@ -179,7 +181,7 @@ static inline struct soft_tlb_entry *tlb_hit(struct soft_cpu *cpu, enum soft_acc
 
 bool soft_canonical(uint64_t a)
 {
-	return (uint64_t)(((int64_t)a << 16) >> 16) == a;
+	return (uint64_t)((int64_t)(a << 16) >> 16) == a;
 }
 
 /* ---- Page walk ---------------------------------------------------------------- */
@@ -356,7 +358,7 @@ uint64_t soft_translate(struct soft_cpu *cpu, uint64_t linear, enum soft_access 
 		t->host = host;
 		t->gpa = gpage;
 		t->global = global;
-		t->codegen = acc == SOFT_ACC_WRITE ? soft_code_word(gpage) : NULL;
+		t->codegen = soft_code_word(gpage);
 	}
 	return gpa;
 }
@@ -424,13 +426,35 @@ static void access_slow(struct soft_cpu *cpu, uint64_t linear, void *buf, unsign
 		soft_phys_rw(cpu, gpa2, (uint8_t *)buf + n1, len - n1, acc == SOFT_ACC_WRITE);
 }
 
+/* Guest RAM <-> handler buffer; the common sizes without a libc call. */
+static inline void copy_small(void *dst, const void *src, unsigned len)
+{
+	switch (len) {
+	case 1:
+		*(uint8_t *)dst = *(const uint8_t *)src;
+		break;
+	case 2:
+		__builtin_memcpy(dst, src, 2);
+		break;
+	case 4:
+		__builtin_memcpy(dst, src, 4);
+		break;
+	case 8:
+		__builtin_memcpy(dst, src, 8);
+		break;
+	default:
+		memcpy(dst, src, len);
+		break;
+	}
+}
+
 void soft_read_as(struct soft_cpu *cpu, uint64_t linear, void *dst, unsigned len, bool user)
 {
 	uint64_t u = user ? SOFT_TLB_USER : 0;
 	struct soft_tlb_entry *e = tlb_hit(cpu, SOFT_ACC_READ, linear, u);
 
 	if (SOFT_LIKELY(e && (linear & 0xfff) + len <= 4096)) {
-		memcpy(dst, e->host + (linear & 0xfff), len);
+		copy_small(dst, e->host + (linear & 0xfff), len);
 		return;
 	}
 	access_slow(cpu, linear, dst, len, SOFT_ACC_READ, user);
@@ -443,7 +467,7 @@ void soft_write_as(struct soft_cpu *cpu, uint64_t linear, const void *src, unsig
 
 	if (SOFT_LIKELY(e && (linear & 0xfff) + len <= 4096 &&
 			!(e->codegen && (atomic_load_explicit(e->codegen, memory_order_relaxed) & 1)))) {
-		memcpy(e->host + (linear & 0xfff), src, len);
+		copy_small(e->host + (linear & 0xfff), src, len);
 		return;
 	}
 	access_slow(cpu, linear, (void *)(uintptr_t)src, len, SOFT_ACC_WRITE, user);
@@ -527,8 +551,10 @@ uint8_t *soft_fetch_page(struct soft_cpu *cpu, uint64_t linear, uint64_t *gpa)
 
 	if (SOFT_LIKELY(e)) {
 		*gpa = e->gpa | (linear & 0xfff);
+		cpu->fetch_codegen = e->codegen;
 		return e->host + (linear & 0xfff);
 	}
+	cpu->fetch_codegen = NULL;
 	linear = linear_fix(cpu, linear, 1);
 	*gpa = soft_translate(cpu, linear, SOFT_ACC_EXEC, u != 0);
 	uint8_t *host = guest_mem_ptr(cpu->env.mem, *gpa & SOFT_PAGE_MASK, 4096);
