@@ -229,7 +229,13 @@ static void rnd_mem(uint8_t *m)
 	}
 }
 
-static const uint16_t cws[] = { 0x037f, 0x027f, 0x007f, 0x077f, 0x0b7f, 0x0f7f, 0x0a7f };
+/*
+ * Control words: precision and rounding control; then IM, ZM, DM
+ * unmasked (the operation stops before computing, as on hardware; the
+ * host runs with the exception pending and FNSTSW/FXSAVE do not wait).
+ * Unmasked OE/UE (results with a wrapped exponent) are not modelled.
+ */
+static const uint16_t cws[] = { 0x037f, 0x027f, 0x007f, 0x077f, 0x0b7f, 0x0f7f, 0x0a7f, 0x037e, 0x037b, 0x037d };
 
 static void guest_setup(struct soft_cpu *cpu, const struct x87ref *r)
 {

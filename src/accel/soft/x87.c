@@ -229,15 +229,30 @@ static void update_es(struct x86_fxsave *fx)
  * host status word sw. Returns false when an unmasked exception occurred
  * (the destination must then stay unchanged).
  */
-static bool x87_flags(struct x86_fxsave *fx, uint16_t exc, uint16_t sw, uint16_t ccmask)
+static bool x87_flags_cmp(struct x86_fxsave *fx, uint16_t exc, uint16_t sw, uint16_t ccmask,
+			  bool compare)
 {
 	exc &= FSW_EXC | FSW_SF;
+	/*
+	 * An unmasked invalid, denormal or divide-by-zero stops the operation
+	 * before it computes: no result flags, condition codes unchanged
+	 * (comparisons still set theirs).
+	 */
+	if (exc & ~fx->fcw & (FSW_IE | FSW_DE | FSW_ZE) && !(exc & FSW_SF) && !compare) {
+		exc &= FSW_IE | FSW_DE | FSW_ZE;
+		ccmask = 0;
+	}
 	fx->fsw = (uint16_t)((fx->fsw & ~ccmask) | (sw & ccmask) | exc);
 	if (exc & ~fx->fcw & FSW_EXC) {
 		fx->fsw |= FSW_ES | FSW_B;
 		return false;
 	}
 	return true;
+}
+
+static bool x87_flags(struct x86_fxsave *fx, uint16_t exc, uint16_t sw, uint16_t ccmask)
+{
+	return x87_flags_cmp(fx, exc, sw, ccmask, false);
 }
 
 /* Stack underflow (an empty register read): false when IE is unmasked. */
@@ -352,7 +367,8 @@ static void x87_load(struct soft_cpu *cpu, x87_hostfn fn, uint64_t m)
 		return;
 	}
 	x87_run(fx, fn, &io);
-	if (!x87_flags(fx, io.sw, io.sw, FSW_CC))
+	/* An unmasked denormal operand still loads (the value is exact). */
+	if (!x87_flags(fx, io.sw, io.sw, FSW_CC) && (io.sw & ~fx->fcw & FSW_EXC) != FSW_DE)
 		return;
 	x87_push(fx, io.s[0], false);
 }
@@ -839,7 +855,7 @@ static void x87_compare(struct soft_cpu *cpu, const struct soft_insn *in, bool u
 		}
 		x87_run(fx, fn, &io);
 		cc = io.sw & (FSW_C0 | FSW_C2 | FSW_C3);
-		ok = x87_flags(fx, io.sw, eflags ? 0 : io.sw, eflags ? FSW_C1 : FSW_CC);
+		ok = x87_flags_cmp(fx, io.sw, eflags ? 0 : io.sw, eflags ? FSW_C1 : FSW_CC, true);
 		if (!ok)
 			return;
 	}
@@ -877,7 +893,18 @@ CMP(fucomip, true, false, 1, true, false)
 
 static void h_ftst(struct soft_cpu *cpu, const struct soft_insn *in)
 {
-	x87_unary(cpu, in, hx_ftst, false);
+	struct x86_fxsave *fx = fpu_fx(cpu);
+	struct x87_io io = { 0 };
+
+	fpu_check_x87(cpu, true);
+	x87_note(cpu, in, 0, 0);
+	if (!st_valid(fx, 0)) {
+		x87_flags_cmp(fx, FSW_IE | FSW_SF, FSW_C0 | FSW_C2 | FSW_C3, FSW_CC, true);
+		return;
+	}
+	io.s[0] = st_get(fx, 0);
+	x87_run(fx, hx_ftst, &io);
+	x87_flags_cmp(fx, io.sw, io.sw, FSW_CC, true);
 }
 
 static void h_fxam(struct soft_cpu *cpu, const struct soft_insn *in)
