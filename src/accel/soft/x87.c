@@ -347,6 +347,8 @@ static uint64_t read_m(struct soft_cpu *cpu, const struct soft_insn *in, int i, 
 	uint64_t ea = soft_ea(cpu, in, &in->op[i]);
 
 	*m = 0;
+	if (size > 8 || !size)
+		size = 8; /* the decoder gives 2, 4 or 8 here; never more than *m */
 	soft_read(cpu, ea, m, size);
 	return ea;
 }
@@ -481,6 +483,8 @@ static void x87_store(struct soft_cpu *cpu, const struct soft_insn *in, bool pop
 		return;
 	}
 	unsigned size = in->op[mi].size;
+	if (size != 2 && size != 4 && size != 10)
+		size = 8;
 	ea = soft_ea(cpu, in, &in->op[mi]);
 	if (size == 10) {
 		memcpy(raw, empty ? indefinite : fx->st[phys(fx, 0)], 10);
