@@ -33,6 +33,9 @@ struct x87_io {
 	uint8_t env[28];  /* guest control word and condition codes, empty stack */
 	uint16_t sw;	  /* host status word right after the instruction */
 	uint16_t hcw;	  /* the host's control word, restored at the end */
+	bool unmasked;	  /* run with the guest's exception masks, read back by FXSAVE */
+	/* Registers after an unmasked run (FXSAVE does not wait for the pending exception). */
+	uint8_t img[512] __attribute__((aligned(16)));
 };
 
 #define LD0 ""
@@ -42,15 +45,34 @@ struct x87_io {
 #define ST1 "fstpt %[s0]\n\t"
 #define ST2 "fstpt %[s0]\n\tfstpt %[s1]\n\t"
 
+/*
+ * Normally every exception is masked on the host and the results are
+ * popped into s[]. With io->unmasked (an unmasked overflow or underflow:
+ * hardware then delivers the result with a wrapped exponent) the guest's
+ * masks are loaded, the exception stays pending in the host FPU, and
+ * only non-waiting instructions follow: FNSTSW, FXSAVE, FNINIT.
+ */
 #define X87_FN(name, ld, body, st)                                                              \
 	static __attribute__((noinline)) void name(struct x87_io *io)                         \
 	{                                                                                     \
+		if (!io->unmasked) {                                                          \
+			asm volatile("fnstcw %[hcw]\n\t"                                      \
+				     "fldenv %[env]\n\t" ld body "\n\t"                       \
+				     "fnstsw %[sw]\n\t" st "fninit\n\t"                       \
+				     "fldcw %[hcw]"                                           \
+				     : [s0] "+m"(io->s[0]), [s1] "+m"(io->s[1]), [m] "+m"(io->m), \
+				       [sw] "=m"(io->sw), [hcw] "=m"(io->hcw)                 \
+				     : [env] "m"(io->env)                                     \
+				     : "st", "st(1)", "st(2)", "st(3)", "st(4)", "st(5)", "st(6)", \
+				       "st(7)");                                              \
+			return;                                                               \
+		}                                                                             \
 		asm volatile("fnstcw %[hcw]\n\t"                                              \
 			     "fldenv %[env]\n\t" ld body "\n\t"                               \
-			     "fnstsw %[sw]\n\t" st "fninit\n\t"                               \
+			     "fnstsw %[sw]\n\tfxsave %[img]\n\tfninit\n\t"                    \
 			     "fldcw %[hcw]"                                                   \
 			     : [s0] "+m"(io->s[0]), [s1] "+m"(io->s[1]), [m] "+m"(io->m),     \
-			       [sw] "=m"(io->sw), [hcw] "=m"(io->hcw)                         \
+			       [sw] "=m"(io->sw), [hcw] "=m"(io->hcw), [img] "=m"(io->img)    \
 			     : [env] "m"(io->env)                                             \
 			     : "st", "st(1)", "st(2)", "st(3)", "st(4)", "st(5)", "st(6)",    \
 			       "st(7)");                                                      \
@@ -226,8 +248,9 @@ static void update_es(struct x86_fxsave *fx)
 
 /*
  * Records exception flags exc and, under ccmask, the condition codes of
- * host status word sw. Returns false when an unmasked exception occurred
- * (the destination must then stay unchanged).
+ * host status word sw; ES and B when one is unmasked. Returns false when
+ * an unmasked invalid, denormal or divide-by-zero (or stack fault)
+ * stopped the instruction: the destination must then stay unchanged.
  */
 static bool x87_flags_cmp(struct x86_fxsave *fx, uint16_t exc, uint16_t sw, uint16_t ccmask,
 			  bool compare)
@@ -245,7 +268,8 @@ static bool x87_flags_cmp(struct x86_fxsave *fx, uint16_t exc, uint16_t sw, uint
 	fx->fsw = (uint16_t)((fx->fsw & ~ccmask) | (sw & ccmask) | exc);
 	if (exc & ~fx->fcw & FSW_EXC) {
 		fx->fsw |= FSW_ES | FSW_B;
-		return false;
+		/* Unmasked overflow, underflow, precision: the result is delivered. */
+		return !(exc & ~fx->fcw & (FSW_IE | FSW_DE | FSW_ZE));
 	}
 	return true;
 }
@@ -279,9 +303,9 @@ static void x87_push(struct x86_fxsave *fx, long double v, bool overflow)
 		st_set(fx, 0, v);
 }
 
-static void io_init(struct x86_fxsave *fx, struct x87_io *io)
+static void io_init(struct x86_fxsave *fx, struct x87_io *io, bool unmasked)
 {
-	uint16_t cw = fx->fcw | 0x3f, sw = fx->fsw & FSW_CC, tw = 0xffff;
+	uint16_t cw = unmasked ? fx->fcw : fx->fcw | 0x3f, sw = fx->fsw & FSW_CC, tw = 0xffff;
 
 	memset(io, 0, sizeof(*io));
 	memset(io->env, 0xff, sizeof(io->env));
@@ -293,13 +317,26 @@ static void io_init(struct x86_fxsave *fx, struct x87_io *io)
 /* Runs fn on the host with the guest's control word and condition codes. */
 static void x87_run(struct x86_fxsave *fx, x87_hostfn fn, struct x87_io *io)
 {
-	struct x87_io tmp = *io;
+	long double s0 = io->s[0], s1 = io->s[1];
+	uint64_t m[2] = { io->m[0], io->m[1] };
+	/*
+	 * With any exception unmasked, run under the guest's masks: the
+	 * host then shows exactly what hardware does (operands kept on an
+	 * invalid/denormal/zero-divide, a wrapped exponent on overflow and
+	 * underflow, underflow of exact tiny results).
+	 */
+	bool unmasked = (fx->fcw & FSW_EXC) != FSW_EXC;
 
-	io_init(fx, io);
-	io->s[0] = tmp.s[0];
-	io->s[1] = tmp.s[1];
-	memcpy(io->m, tmp.m, sizeof(io->m));
+	io_init(fx, io, unmasked);
+	io->unmasked = unmasked;
+	io->s[0] = s0;
+	io->s[1] = s1;
+	memcpy(io->m, m, sizeof(m));
 	fn(io);
+	if (unmasked) {
+		memcpy(&io->s[0], io->img + 32, 10);
+		memcpy(&io->s[1], io->img + 48, 10);
+	}
 }
 
 /* FIP/FOP/FDP of the last non-control instruction. */
@@ -526,10 +563,13 @@ static void x87_store(struct soft_cpu *cpu, const struct soft_insn *in, bool pop
 	} else {
 		io.s[0] = st_get(fx, 0);
 		x87_run(fx, fn, &io);
-		if (!(io.sw & ~fx->fcw & FSW_EXC))
+		if (!(io.sw & ~fx->fcw & FSW_EXC & ~FSW_PE))
 			soft_write(cpu, ea, io.m, size);
 		x87_note(cpu, in, ea, 0);
 		if (!x87_flags(fx, io.sw, io.sw, FSW_CC))
+			return;
+		/* A store with an unmasked overflow/underflow neither writes nor pops. */
+		if (io.sw & ~fx->fcw & (FSW_OE | FSW_UE))
 			return;
 	}
 	if (pop)
@@ -591,7 +631,7 @@ static void h_fbstp(struct soft_cpu *cpu, const struct soft_insn *in)
 	else
 		io.s[0] = st_get(fx, 0);
 	x87_run(fx, hx_fbstp, &io);
-	if (empty || !(io.sw & ~fx->fcw & FSW_EXC))
+	if (empty || !(io.sw & ~fx->fcw & FSW_EXC & ~FSW_PE))
 		soft_write(cpu, ea, io.m, 10);
 	x87_note(cpu, in, ea, 0);
 	if (empty)
