@@ -113,7 +113,9 @@ struct soft_cpu {
 
 	/* TSC */
 	int64_t tsc_offset;
-	uint64_t tsc_reported;
+	/* TSC values soft_cpu_state() handed out since the last state_changed. */
+	uint64_t tsc_read_lo, tsc_read_hi;
+	bool tsc_read_valid;
 
 	/* TLB */
 	struct soft_tlb_entry tlb[3][SOFT_TLB_SIZE]; /* by enum soft_access */
