@@ -13,6 +13,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -662,6 +663,136 @@ static void test_bounded(void **state)
 	ctx_free(e);
 }
 
+static void test_init_sipi(void **state)
+{
+	(void)state;
+	struct env_ctx *e = calloc(1, sizeof(*e));
+	struct soft_env env = { 0 };
+	static const uint8_t code[] = { 0xba, 0xf8, 0x03, 0xb0, 0x53, 0xee, 0xf4 }; /* mov dx; mov al,'S'; out; hlt */
+
+	assert_int_equal(guest_mem_init(&e->mem, MEM_SIZE), 0);
+	env.mem = &e->mem;
+	env.opaque = e;
+	env.pio = t_pio;
+	e->cpu = soft_cpu_new(&env, 1); /* an application processor */
+	assert_non_null(e->cpu);
+	put(e, 0x8000, code, sizeof(code));
+	assert_int_equal(soft_cpu_run(e->cpu), SOFT_EXIT_WAIT_SIPI);
+	soft_cpu_state(e->cpu)->events.sipi_vector = 0x08;
+	soft_cpu_post(e->cpu, SOFT_EVENT_SIPI);
+	assert_int_equal(soft_cpu_run(e->cpu), SOFT_EXIT_HLT);
+	e->out[e->nout] = 0;
+	assert_string_equal(e->out, "S");
+	assert_int_equal(soft_cpu_state(e->cpu)->seg[X86_CS].selector, 0x0800);
+	soft_cpu_post(e->cpu, SOFT_EVENT_INIT);
+	assert_int_equal(soft_cpu_run(e->cpu), SOFT_EXIT_WAIT_SIPI);
+
+	/* INIT and SIPI seen at the same block boundary: the vector survives the INIT. */
+	soft_cpu_state(e->cpu)->events.sipi_vector = 0x08;
+	soft_cpu_post(e->cpu, SOFT_EVENT_INIT | SOFT_EVENT_SIPI);
+	assert_int_equal(soft_cpu_run(e->cpu), SOFT_EXIT_HLT);
+	assert_int_equal(soft_cpu_state(e->cpu)->seg[X86_CS].selector, 0x0800);
+	ctx_free(e);
+}
+
+/* 32-bit protected mode: 8-byte gates, non-PAE paging with a 4 MiB page. */
+static void test_protected_mode_idt_paging(void **state)
+{
+	(void)state;
+	struct env_ctx *e = ctx_new();
+	struct x86_cpu_state *s = soft_cpu_state(e->cpu);
+	uint64_t gdt[3] = { 0, 0x00cf9a000000ffffull, 0x00cf92000000ffffull };
+	static const uint8_t code[] = {
+		0xcd, 0x30,			    /* int 0x30 */
+		0xa1, 0x00, 0x00, 0x80, 0x00,	    /* mov eax, [0x800000] */
+	};
+	uint32_t pde0 = 0x83; /* 4 MiB page at 0, writable */
+
+	put(e, 0x1000, gdt, sizeof(gdt));
+	for (unsigned v = 0; v < 64; v++) {
+		uint32_t h = 0x5000 + 16 * v;
+		uint64_t g = (h & 0xffff) | (0x08ull << 16) | (0x8eull << 40) | ((uint64_t)(h >> 16) << 48);
+		uint8_t hlt = 0xf4;
+
+		put64(e, 0x2000 + 8 * v, g);
+		put(e, h, &hlt, 1);
+	}
+	put(e, 0x20000, &pde0, 4);
+	put(e, CODE, code, sizeof(code));
+	s->cr0 = 0x80000011;
+	s->cr4 = 0x10; /* PSE */
+	s->cr3 = 0x20000;
+	s->gdt.base = 0x1000;
+	s->gdt.limit = 23;
+	s->idt.base = 0x2000;
+	s->idt.limit = 64 * 8 - 1;
+	s->seg[X86_CS] = (struct x86_segment){ .selector = 8, .limit = 0xffffffff, .type = 0xb, .s = 1,
+					       .present = 1, .db = 1, .g = 1 };
+	for (unsigned r = X86_ES; r <= X86_GS; r++)
+		if (r != X86_CS)
+			s->seg[r] = (struct x86_segment){ .selector = 0x10, .limit = 0xffffffff, .type = 3, .s = 1,
+							  .present = 1, .db = 1, .g = 1 };
+	s->gpr[X86_RSP] = KSTACK;
+	s->rip = CODE;
+	s->rflags = 0x202;
+	soft_cpu_state_changed(e->cpu);
+
+	assert_int_equal(soft_cpu_run(e->cpu), SOFT_EXIT_HLT);
+	assert_int_equal(soft_cpu_state(e->cpu)->rip, 0x5000 + 16 * 0x30 + 1);
+	assert_int_equal(soft_cpu_state(e->cpu)->gpr[X86_RSP], KSTACK - 12);
+	assert_int_equal(get64(e, KSTACK - 12) & 0xffffffff, CODE + 2); /* EIP */
+	assert_int_equal(get64(e, KSTACK - 8) & 0xffffffff, 8);	     /* CS */
+	assert_int_equal(get64(e, KSTACK - 4) & 0x200, 0x200);	     /* EFLAGS.IF */
+	assert_int_equal(soft_cpu_state(e->cpu)->rflags & 0x200, 0);
+
+	s = soft_cpu_state(e->cpu);
+	s->rip = CODE + 2;
+	s->gpr[X86_RSP] = KSTACK;
+	s->mp_state = X86_MP_RUNNABLE;
+	soft_cpu_state_changed(e->cpu);
+	assert_int_equal(soft_cpu_run(e->cpu), SOFT_EXIT_HLT);
+	assert_int_equal(soft_cpu_state(e->cpu)->rip, 0x5000 + 16 * 14 + 1);
+	assert_int_equal(soft_cpu_state(e->cpu)->cr2, 0x800000);
+	assert_int_equal(get64(e, KSTACK - 16) & 0xffffffff, 0);	    /* error code */
+	assert_int_equal(get64(e, KSTACK - 12) & 0xffffffff, CODE + 2); /* EIP */
+	ctx_free(e);
+}
+
+static void test_single_step(void **state)
+{
+	(void)state;
+	struct env_ctx *e = long_mode();
+	static const uint8_t code[] = { 0x90, 0x90 }; /* nop; nop */
+
+	run_code(e, code, sizeof(code));
+	soft_cpu_state(e->cpu)->rflags = 0x102; /* TF */
+	soft_cpu_state_changed(e->cpu);
+	assert_int_equal(soft_cpu_run(e->cpu), SOFT_EXIT_HLT);
+	assert_in_handler(e, 1);
+	assert_int_equal(get64(e, KSTACK - 40), CODE + 1); /* trap after the first NOP */
+	assert_int_equal(get64(e, KSTACK - 24) & 0x100, 0x100);
+	assert_true(soft_cpu_state(e->cpu)->dr[6] & (1u << 14));
+	ctx_free(e);
+}
+
+static void test_tsc(void **state)
+{
+	(void)state;
+	struct env_ctx *e = ctx_new();
+	struct x86_cpu_state *s = soft_cpu_state(e->cpu);
+	uint64_t t0 = s->tsc;
+
+	usleep(2000);
+	soft_cpu_state_changed(e->cpu); /* a read written back: the TSC goes on */
+	assert_true(soft_cpu_tsc(e->cpu) >= t0 + 2000000);
+	s = soft_cpu_state(e->cpu);
+	s->tsc = 5000000000ull; /* a TSC write */
+	soft_cpu_state_changed(e->cpu);
+	assert_true(soft_cpu_tsc(e->cpu) >= 5000000000ull);
+	assert_true(soft_cpu_tsc(e->cpu) < 5000000000ull + 1000000000ull);
+	ctx_free(e);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -683,6 +814,10 @@ int main(void)
 		cmocka_unit_test(test_real_mode_ivt),
 		cmocka_unit_test(test_cross_page_insn),
 		cmocka_unit_test(test_bounded),
+		cmocka_unit_test(test_init_sipi),
+		cmocka_unit_test(test_single_step),
+		cmocka_unit_test(test_tsc),
+		cmocka_unit_test(test_protected_mode_idt_paging),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -62,9 +62,10 @@ void soft_cpu_reset_state(struct soft_cpu *cpu, bool init_only)
 {
 	struct x86_cpu_state *s = &cpu->s;
 	struct x86_msrs msr = s->msr;
-	uint64_t efer = s->efer;
+	uint8_t sipi_vector = s->events.sipi_vector; /* may be posted together with INIT */
 
 	memset(s, 0, offsetof(struct x86_cpu_state, lapic));
+	s->events.sipi_vector = sipi_vector;
 	s->rflags = X86_FLAGS_FIXED;
 	s->rip = 0xfff0;
 	s->gpr[X86_RDX] = 0x600;
@@ -87,9 +88,7 @@ void soft_cpu_reset_state(struct soft_cpu *cpu, bool init_only)
 	s->fpu.mxcsr_mask = 0xffff;
 	s->apic_id = cpu->id;
 	if (init_only) {
-		msr.kernel_gs_base = msr.kernel_gs_base; /* INIT keeps the MSRs */
-		s->msr = msr;
-		(void)efer;
+		s->msr = msr; /* INIT keeps the MSRs */
 	} else {
 		s->msr.apic_base = 0xfee00000ull | 0x800 | (cpu->id == 0 ? 0x100 : 0);
 		s->msr.pat = 0x0007040600070406ull;
@@ -100,6 +99,23 @@ void soft_cpu_reset_state(struct soft_cpu *cpu, bool init_only)
 	memset(&cpu->lazy, 0, sizeof(cpu->lazy));
 	soft_mode_update(cpu);
 	soft_tlb_flush(cpu, true);
+}
+
+/*
+ * Every CPU's TSC counts from the same instant (the first soft_cpu_new of
+ * the process), so the vCPUs' TSCs agree as on one package.
+ */
+static uint64_t tsc_base(void)
+{
+	static _Atomic uint64_t base;
+	uint64_t b = atomic_load(&base), expected = 0;
+
+	if (b)
+		return b;
+	b = soft_now_ns();
+	if (!atomic_compare_exchange_strong(&base, &expected, b))
+		b = expected;
+	return b;
 }
 
 struct soft_cpu *soft_cpu_new(const struct soft_env *env, unsigned id)
@@ -126,7 +142,7 @@ struct soft_cpu *soft_cpu_new(const struct soft_env *env, unsigned id)
 		return NULL;
 	}
 	soft_cpu_reset_state(cpu, false);
-	cpu->tsc_offset = -(int64_t)soft_now_ns();
+	cpu->tsc_offset = -(int64_t)tsc_base();
 	return cpu;
 }
 
@@ -146,19 +162,32 @@ struct x86_cpu_state *soft_cpu_state(struct soft_cpu *cpu)
 
 	soft_set_flags(cpu, f);
 	cpu->s.tsc = soft_cpu_tsc(cpu);
-	cpu->tsc_reported = cpu->s.tsc;
+	if (!cpu->tsc_read_valid) {
+		cpu->tsc_read_lo = cpu->s.tsc;
+		cpu->tsc_read_valid = true;
+	}
+	cpu->tsc_read_hi = cpu->s.tsc;
 	return &cpu->s;
 }
 
 void soft_cpu_state_changed(struct soft_cpu *cpu)
 {
-	if (cpu->s.tsc != cpu->tsc_reported) {
+	/*
+	 * A TSC value soft_cpu_state() handed out since the last run is a
+	 * state read written back (get, change registers, set): the TSC goes
+	 * on. Anything else is a TSC write (snapshot restore).
+	 */
+	if (cpu->tsc_read_valid && (cpu->s.tsc < cpu->tsc_read_lo || cpu->s.tsc > cpu->tsc_read_hi)) {
 		cpu->tsc_offset = (int64_t)(cpu->s.tsc - soft_now_ns());
-		cpu->tsc_reported = cpu->s.tsc;
+		cpu->tsc_read_lo = cpu->tsc_read_hi = cpu->s.tsc;
 	}
 	soft_set_flags(cpu, cpu->s.rflags);
 	soft_mode_update(cpu);
 	soft_tlb_flush(cpu, true);
+	if (cpu->s.events.nmi_pending) {
+		cpu->s.events.nmi_pending = 0;
+		soft_cpu_post(cpu, SOFT_EVENT_NMI);
+	}
 }
 
 struct x86_cpu_state *soft_regs(struct soft_cpu *cpu)
@@ -278,6 +307,7 @@ static enum soft_exit run_loop(struct soft_cpu *cpu)
 	cpu->exit_req = -1;
 	cpu->stop_block = false;
 	cpu->delivering = -1;
+	cpu->tsc_read_valid = false; /* state reads before this run are history */
 	cpu->pend_vector = -1;
 	if (setjmp(cpu->jb)) {
 		/* soft_raise() from a handler, a fetch or a delivery. */
@@ -286,6 +316,15 @@ static enum soft_exit run_loop(struct soft_cpu *cpu)
 		soft_deliver_pending(cpu);
 	}
 	cpu->jb_valid = true;
+	if (SOFT_UNLIKELY(s->events.exception_pending)) {
+		/* An exception the restored state was delivering. */
+		s->events.exception_pending = 0;
+		cpu->insn_rip = s->rip;
+		cpu->pend_vector = s->events.exception_vector;
+		cpu->pend_error = s->events.exception_has_error ? (int64_t)s->events.exception_error : -1;
+		cpu->pend_soft = false;
+		soft_deliver_pending(cpu);
+	}
 	for (;;) {
 		int ex;
 
@@ -306,11 +345,30 @@ static enum soft_exit run_loop(struct soft_cpu *cpu)
 			return SOFT_EXIT_KICK;
 		}
 		cpu->insn_rip = s->rip;
-		const struct soft_block *b = soft_block_get(cpu);
+		const struct soft_block *b = soft_block_lookup(cpu);
 		unsigned n = b->n;
 
 		if (cpu->bounded && cpu->stats.insns + n > cpu->budget)
 			n = (unsigned)(cpu->budget - cpu->stats.insns);
+		if (SOFT_UNLIKELY(s->rflags & X86_FLAGS_TF)) {
+			/* Single step: one instruction, then a #DB trap. */
+			const struct soft_insn *in = b->insn;
+
+			cpu->insn_rip = s->rip;
+			s->rip += in->len;
+			cpu->stats.insns++;
+			in->exec(cpu, in);
+			cpu->stop_block = false;
+			if (!cpu->code64)
+				s->rip &= cpu->mode == SOFT_MODE_PROT32 ? 0xffffffffull : 0xffffull;
+			s->dr[6] |= 1u << 14; /* BS */
+			cpu->insn_rip = s->rip;
+			cpu->pend_vector = X86_VEC_DB;
+			cpu->pend_error = -1;
+			cpu->pend_soft = false;
+			soft_deliver_pending(cpu);
+			continue;
+		}
 		for (const struct soft_insn *in = b->insn, *end = b->insn + n; in < end; in++) {
 			cpu->insn_rip = s->rip;
 			s->rip += in->len;

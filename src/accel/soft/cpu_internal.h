@@ -39,6 +39,7 @@ struct soft_tlb_entry {
 	uint64_t gpa;
 	_Atomic uint32_t *codegen;
 	bool global;
+	uint8_t shift; /* log2 of the guest page that mapped it: 12, 21, 22 or 30 */
 };
 
 enum soft_access { SOFT_ACC_READ, SOFT_ACC_WRITE, SOFT_ACC_EXEC };
@@ -50,7 +51,8 @@ enum soft_access { SOFT_ACC_READ, SOFT_ACC_WRITE, SOFT_ACC_EXEC };
 struct soft_block {
 	uint64_t gpa;	       /* of the first instruction */
 	struct soft_block *next; /* hash chain */
-	uint32_t gen;	       /* code-tracking word of the page at decode */
+	_Atomic uint32_t *word; /* the page's code-tracking word */
+	uint32_t gen;	       /* its value at decode */
 	uint8_t mode;	       /* decode mode (enum soft_mode) */
 	uint8_t n;	       /* instructions */
 	uint16_t bytes;	       /* total length */
@@ -59,7 +61,22 @@ struct soft_block {
 
 enum soft_mode { SOFT_MODE_REAL16, SOFT_MODE_PROT16, SOFT_MODE_PROT32, SOFT_MODE_LONG64, SOFT_NR_MODES };
 
+/*
+ * Linear RIP -> block, valid while the TLB epoch, mode and CPL class
+ * match. Code on global pages keys on the global epoch (bumped only by
+ * flushes of global entries), so kernel code survives CR3 switches.
+ */
+#define SOFT_JC_SIZE 1024
+#define SOFT_JC_VALID 0x80
+#define SOFT_JC_GLOBAL 0x40
+struct soft_jc_entry {
+	uint64_t lin;
+	uint64_t key; /* epoch << 8 | SOFT_JC_VALID | [SOFT_JC_GLOBAL] | tlb_user << 4 | mode; 0 = empty */
+	const struct soft_block *b;
+};
+
 struct soft_code_cache {
+	struct soft_jc_entry jc[SOFT_JC_SIZE];
 	uint8_t *arena;
 	size_t arena_size, used;
 	struct soft_block **hash;
@@ -103,13 +120,19 @@ struct soft_cpu {
 
 	/* TSC */
 	int64_t tsc_offset;
-	uint64_t tsc_reported;
+	/* TSC values soft_cpu_state() handed out since the last state_changed. */
+	uint64_t tsc_read_lo, tsc_read_hi;
+	bool tsc_read_valid;
 
 	/* TLB */
 	struct soft_tlb_entry tlb[3][SOFT_TLB_SIZE]; /* by enum soft_access */
-	bool tlb_has_large;
+	uint64_t tlb_epoch;   /* bumped on every TLB flush (jump cache validity) */
+	uint64_t tlb_epoch_g; /* bumped on flushes of global entries */
+	unsigned tlb_max_shift; /* largest page size filled since the last full flush */
 
 	struct soft_code_cache cc;
+	_Atomic uint32_t *fetch_codegen; /* code word of the page soft_fetch_page hit, or NULL */
+	bool fetch_global;		 /* that page is a global one */
 	struct soft_cpu_stats stats;
 };
 
@@ -150,6 +173,33 @@ void soft_cc_flush(struct soft_code_cache *cc);
 /* The block starting at the current CS:RIP (decoding it if needed). */
 const struct soft_block *soft_block_get(struct soft_cpu *cpu);
 
+static inline uint64_t soft_jc_key(const struct soft_cpu *cpu, bool global)
+{
+	if (global)
+		return (cpu->tlb_epoch_g << 8) | SOFT_JC_VALID | SOFT_JC_GLOBAL | (cpu->tlb_user << 4) | cpu->mode;
+	return (cpu->tlb_epoch << 8) | SOFT_JC_VALID | (cpu->tlb_user << 4) | cpu->mode;
+}
+
+static inline struct soft_jc_entry *soft_jc_slot(struct soft_cpu *cpu, uint64_t lin)
+{
+	return &cpu->cc.jc[(lin ^ (lin >> 10)) & (SOFT_JC_SIZE - 1)];
+}
+
+/* soft_block_get's fast path (the jump cache), for the run loop. */
+static inline const struct soft_block *soft_block_lookup(struct soft_cpu *cpu)
+{
+	uint64_t lin = cpu->s.seg[X86_CS].base + cpu->s.rip;
+
+	if (!cpu->code64)
+		lin &= 0xffffffffull;
+	const struct soft_jc_entry *j = soft_jc_slot(cpu, lin);
+
+	if (SOFT_LIKELY(j->lin == lin && (j->key == soft_jc_key(cpu, true) || j->key == soft_jc_key(cpu, false))) &&
+	    SOFT_LIKELY(atomic_load_explicit(j->b->word, memory_order_acquire) == j->b->gen))
+		return j->b;
+	return soft_block_get(cpu);
+}
+
 /* ---- exception.c ------------------------------------------------------------ */
 /* Raises a software interrupt (INT n/INT3/INTO: gate DPL checked, RIP = next). */
 __attribute__((noreturn)) void soft_raise_soft(struct soft_cpu *cpu, unsigned vector);
@@ -163,6 +213,8 @@ void soft_deliver_external(struct soft_cpu *cpu, unsigned vector);
 bool soft_desc_read(struct soft_cpu *cpu, uint16_t sel, uint64_t desc[2], bool sys16);
 void soft_desc_to_seg(const uint64_t desc, struct x86_segment *seg, uint16_t sel);
 /* Loads CS for a far transfer to sel (checks type/privilege for JMP/CALL/RET). */
+/* The segment sel would load into sreg at privilege cpl (faults raise); nothing changes. */
+bool soft_seg_check(struct soft_cpu *cpu, unsigned sreg, uint16_t sel, unsigned cpl, struct x86_segment *out);
 void soft_load_cs_checked(struct soft_cpu *cpu, uint16_t sel, unsigned rpl_target, struct x86_segment *out);
 void soft_seg_flat(struct x86_segment *seg, uint16_t sel, bool code, unsigned dpl, bool l64);
 void soft_seg_real(struct x86_segment *seg, uint16_t sel);

@@ -147,6 +147,7 @@ void soft_cc_free(struct soft_code_cache *cc)
 
 void soft_cc_flush(struct soft_code_cache *cc)
 {
+	memset(cc->jc, 0, sizeof(cc->jc));
 	memset(cc->hash, 0, cc->hash_size * sizeof(*cc->hash));
 	cc->used = 0;
 }
@@ -394,35 +395,17 @@ static const struct soft_block *decode_crossing(struct soft_cpu *cpu, uint64_t l
 	return b;
 }
 
-const struct soft_block *soft_block_get(struct soft_cpu *cpu)
+/* Decodes the block at gpa (host: its bytes) into the cache. */
+static __attribute__((noinline)) const struct soft_block *block_decode(struct soft_cpu *cpu, uint64_t lin,
+									 uint64_t gpa, uint8_t *host,
+									 _Atomic uint32_t *w)
 {
 	struct soft_code_cache *cc = &cpu->cc;
-	uint64_t lin = cpu->s.seg[X86_CS].base + cpu->s.rip;
-	uint64_t gpa;
-	uint8_t *host;
+	uint32_t gen;
 
-	if (!cpu->code64)
-		lin &= 0xffffffffull;
-	host = soft_fetch_page(cpu, lin, &gpa);
-	if (SOFT_UNLIKELY(!host)) {
-		/* Code outside RAM: not supported. */
-		make_ud(&cc->scratch->insn[0]);
-		cc->scratch->n = 1;
-		return cc->scratch;
-	}
-	unsigned h = cc_hash(cc, gpa, cpu->mode);
-	_Atomic uint32_t *w = soft_code_word(gpa);
-	uint32_t gen = w ? atomic_load_explicit(w, memory_order_acquire) : 0;
-
-	for (struct soft_block *b = cc->hash[h]; b; b = b->next)
-		if (b->gpa == gpa && b->mode == cpu->mode && b->gen == gen && w)
-			return b;
-
-	/* Decode a new block. */
-	if (cc->used + block_alloc_size(SOFT_BLOCK_MAX) > cc->arena_size) {
+	if (cc->used + block_alloc_size(SOFT_BLOCK_MAX) > cc->arena_size)
 		soft_cc_flush(cc);
-		h = cc_hash(cc, gpa, cpu->mode);
-	}
+	unsigned h = cc_hash(cc, gpa, cpu->mode);
 	struct soft_block *b = (struct soft_block *)(cc->arena + cc->used);
 	unsigned avail = 4096 - (unsigned)(gpa & 0xfff), off = 0, n = 0;
 	ZydisDecodedInstruction zi;
@@ -447,6 +430,7 @@ const struct soft_block *soft_block_get(struct soft_cpu *cpu)
 			break;
 	}
 	b->gpa = gpa;
+	b->word = w;
 	b->gen = gen;
 	b->mode = cpu->mode;
 	b->n = (uint8_t)n;
@@ -457,5 +441,47 @@ const struct soft_block *soft_block_get(struct soft_cpu *cpu)
 		cc->used += block_alloc_size(n);
 	}
 	cpu->stats.blocks_decoded++;
+	return b;
+}
+
+const struct soft_block *soft_block_get(struct soft_cpu *cpu)
+{
+	struct soft_code_cache *cc = &cpu->cc;
+	uint64_t lin = cpu->s.seg[X86_CS].base + cpu->s.rip;
+	uint64_t gpa;
+	uint8_t *host;
+
+	if (!cpu->code64)
+		lin &= 0xffffffffull;
+	struct soft_jc_entry *j = soft_jc_slot(cpu, lin);
+
+	if (SOFT_LIKELY(j->lin == lin && (j->key == soft_jc_key(cpu, true) || j->key == soft_jc_key(cpu, false))) &&
+	    SOFT_LIKELY(atomic_load_explicit(j->b->word, memory_order_acquire) == j->b->gen))
+		return j->b;
+	host = soft_fetch_page(cpu, lin, &gpa);
+	if (SOFT_UNLIKELY(!host)) {
+		/* Code outside RAM: not supported. */
+		make_ud(&cc->scratch->insn[0]);
+		cc->scratch->n = 1;
+		return cc->scratch;
+	}
+	_Atomic uint32_t *w = cpu->fetch_codegen ? cpu->fetch_codegen : soft_code_word(gpa);
+	uint64_t key = soft_jc_key(cpu, cpu->fetch_global);
+
+	if (SOFT_LIKELY(w)) {
+		uint32_t gen = atomic_load_explicit(w, memory_order_acquire);
+
+		for (struct soft_block *b = cc->hash[cc_hash(cc, gpa, cpu->mode)]; b; b = b->next)
+			if (b->gpa == gpa && b->mode == cpu->mode && b->gen == gen) {
+				*j = (struct soft_jc_entry){ lin, key, b };
+				return b;
+			}
+	}
+	const struct soft_block *b = block_decode(cpu, lin, gpa, host, w);
+
+	if (b != cc->scratch && w) {
+		j = soft_jc_slot(cpu, lin); /* the decode may have flushed */
+		*j = (struct soft_jc_entry){ lin, key, b };
+	}
 	return b;
 }

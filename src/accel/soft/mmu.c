@@ -142,6 +142,9 @@ static void cpu_code_write(struct soft_cpu *cpu, _Atomic uint32_t *w)
 
 void soft_tlb_flush(struct soft_cpu *cpu, bool global_too)
 {
+	cpu->tlb_epoch++;
+	if (global_too)
+		cpu->tlb_epoch_g++;
 	for (unsigned a = 0; a < 3; a++)
 		for (unsigned i = 0; i < SOFT_TLB_SIZE; i++) {
 			struct soft_tlb_entry *e = &cpu->tlb[a][i];
@@ -150,20 +153,39 @@ void soft_tlb_flush(struct soft_cpu *cpu, bool global_too)
 				e->tag = SOFT_TLB_INVALID;
 		}
 	if (global_too)
-		cpu->tlb_has_large = false;
+		cpu->tlb_max_shift = 12;
 }
 
+/*
+ * INVLPG: the entries of the guest page that maps linear (all 4 KiB
+ * pieces of a large page), and the jump-cache entries that may have come
+ * through it; the epochs stay, so the rest of the jump cache survives.
+ */
 void soft_tlb_flush_page(struct soft_cpu *cpu, uint64_t linear)
 {
-	if (cpu->tlb_has_large) {
-		soft_tlb_flush(cpu, true);
-		return;
-	}
-	for (unsigned a = 0; a < 3; a++) {
-		struct soft_tlb_entry *e = &cpu->tlb[a][(linear >> 12) & (SOFT_TLB_SIZE - 1)];
+	unsigned shift = cpu->tlb_max_shift;
 
-		if ((e->tag & SOFT_PAGE_MASK) == (linear & SOFT_PAGE_MASK))
-			e->tag = SOFT_TLB_INVALID;
+	if (shift <= 12) {
+		for (unsigned a = 0; a < 3; a++) {
+			struct soft_tlb_entry *e = &cpu->tlb[a][(linear >> 12) & (SOFT_TLB_SIZE - 1)];
+
+			if ((e->tag & SOFT_PAGE_MASK) == (linear & SOFT_PAGE_MASK))
+				e->tag = SOFT_TLB_INVALID;
+		}
+	} else {
+		for (unsigned a = 0; a < 3; a++)
+			for (unsigned i = 0; i < SOFT_TLB_SIZE; i++) {
+				struct soft_tlb_entry *e = &cpu->tlb[a][i];
+
+				if (e->tag != SOFT_TLB_INVALID && ((e->tag ^ linear) >> e->shift) == 0)
+					e->tag = SOFT_TLB_INVALID;
+			}
+	}
+	for (unsigned i = 0; i < SOFT_JC_SIZE; i++) {
+		struct soft_jc_entry *j = &cpu->cc.jc[i];
+
+		if (j->key && ((j->lin ^ linear) >> shift) == 0)
+			j->key = 0;
 	}
 }
 
@@ -314,7 +336,6 @@ uint64_t soft_translate(struct soft_cpu *cpu, uint64_t linear, enum soft_access 
 			if (pae && (e & (pagesize - 1) & PTE_ADDR & ~0x1000ull))
 				page_fault(cpu, linear, acc, user, PF_P | PF_RSVD);
 			gpa = base | (linear & (pagesize - 1));
-			cpu->tlb_has_large = true;
 		} else {
 			gpa = (e & (pae ? PTE_ADDR : 0xfffff000ull)) | (linear & 0xfff);
 		}
@@ -356,7 +377,10 @@ uint64_t soft_translate(struct soft_cpu *cpu, uint64_t linear, enum soft_access 
 		t->host = host;
 		t->gpa = gpage;
 		t->global = global;
-		t->codegen = acc == SOFT_ACC_WRITE ? soft_code_word(gpage) : NULL;
+		t->codegen = soft_code_word(gpage);
+		t->shift = (uint8_t)__builtin_ctzll(pagesize);
+		if (t->shift > cpu->tlb_max_shift)
+			cpu->tlb_max_shift = t->shift;
 	}
 	return gpa;
 }
@@ -424,13 +448,35 @@ static void access_slow(struct soft_cpu *cpu, uint64_t linear, void *buf, unsign
 		soft_phys_rw(cpu, gpa2, (uint8_t *)buf + n1, len - n1, acc == SOFT_ACC_WRITE);
 }
 
+/* Guest RAM <-> handler buffer; the common sizes without a libc call. */
+static inline void copy_small(void *dst, const void *src, unsigned len)
+{
+	switch (len) {
+	case 1:
+		*(uint8_t *)dst = *(const uint8_t *)src;
+		break;
+	case 2:
+		__builtin_memcpy(dst, src, 2);
+		break;
+	case 4:
+		__builtin_memcpy(dst, src, 4);
+		break;
+	case 8:
+		__builtin_memcpy(dst, src, 8);
+		break;
+	default:
+		memcpy(dst, src, len);
+		break;
+	}
+}
+
 void soft_read_as(struct soft_cpu *cpu, uint64_t linear, void *dst, unsigned len, bool user)
 {
 	uint64_t u = user ? SOFT_TLB_USER : 0;
 	struct soft_tlb_entry *e = tlb_hit(cpu, SOFT_ACC_READ, linear, u);
 
 	if (SOFT_LIKELY(e && (linear & 0xfff) + len <= 4096)) {
-		memcpy(dst, e->host + (linear & 0xfff), len);
+		copy_small(dst, e->host + (linear & 0xfff), len);
 		return;
 	}
 	access_slow(cpu, linear, dst, len, SOFT_ACC_READ, user);
@@ -443,7 +489,7 @@ void soft_write_as(struct soft_cpu *cpu, uint64_t linear, const void *src, unsig
 
 	if (SOFT_LIKELY(e && (linear & 0xfff) + len <= 4096 &&
 			!(e->codegen && (atomic_load_explicit(e->codegen, memory_order_relaxed) & 1)))) {
-		memcpy(e->host + (linear & 0xfff), src, len);
+		copy_small(e->host + (linear & 0xfff), src, len);
 		return;
 	}
 	access_slow(cpu, linear, (void *)(uintptr_t)src, len, SOFT_ACC_WRITE, user);
@@ -527,8 +573,12 @@ uint8_t *soft_fetch_page(struct soft_cpu *cpu, uint64_t linear, uint64_t *gpa)
 
 	if (SOFT_LIKELY(e)) {
 		*gpa = e->gpa | (linear & 0xfff);
+		cpu->fetch_codegen = e->codegen;
+		cpu->fetch_global = e->global;
 		return e->host + (linear & 0xfff);
 	}
+	cpu->fetch_codegen = NULL;
+	cpu->fetch_global = false;
 	linear = linear_fix(cpu, linear, 1);
 	*gpa = soft_translate(cpu, linear, SOFT_ACC_EXEC, u != 0);
 	uint8_t *host = guest_mem_ptr(cpu->env.mem, *gpa & SOFT_PAGE_MASK, 4096);

@@ -82,34 +82,31 @@ static bool prot_mode(const struct soft_cpu *cpu)
 	return (cpu->s.cr0 & 1) && !(cpu->s.rflags & X86_FLAGS_VM);
 }
 
-void soft_load_seg(struct soft_cpu *cpu, unsigned sreg, uint16_t sel)
+bool soft_seg_check(struct soft_cpu *cpu, unsigned sreg, uint16_t sel, unsigned cpl, struct x86_segment *out)
 {
-	struct x86_segment *seg = &cpu->s.seg[sreg];
 	struct x86_segment tmp;
 	uint64_t d[2];
-	unsigned rpl = sel & 3, cpl = cpu->cpl;
+	unsigned rpl = sel & 3;
 
 	if (!prot_mode(cpu)) {
-		soft_seg_real(seg, sel);
-		if (sreg == X86_CS)
-			soft_mode_update(cpu);
-		return;
+		*out = cpu->s.seg[sreg];
+		soft_seg_real(out, sel);
+		return true;
 	}
 	if ((sel & ~3u) == 0) {
-		if (sreg == X86_SS && !(cpu->code64 && cpl < 3 && rpl == cpl))
-			soft_raise(cpu, X86_VEC_GP, 0);
-		uint64_t keep = 0;
+		bool long64 = cpu->lma && (sreg != X86_SS || cpu->code64 || cpl < 3);
 
+		if (sreg == X86_SS && !(long64 && cpl < 3 && rpl == cpl))
+			soft_raise(cpu, X86_VEC_GP, 0);
 		memset(&tmp, 0, sizeof(tmp));
 		tmp.selector = sel;
 		tmp.unusable = 1;
-		tmp.base = keep;
 		if (sreg == X86_SS) {
 			tmp.dpl = (uint8_t)cpl;
 			tmp.db = 1;
 		}
-		*seg = tmp;
-		return;
+		*out = tmp;
+		return true;
 	}
 	if (!soft_desc_read(cpu, sel, d, false))
 		soft_raise(cpu, X86_VEC_GP, sel & ~3u);
@@ -131,7 +128,18 @@ void soft_load_seg(struct soft_cpu *cpu, unsigned sreg, uint16_t sel)
 			soft_raise(cpu, X86_VEC_NP, sel & ~3u);
 	}
 	tmp.type |= 1; /* accessed (not written back: guests preset it) */
-	*seg = tmp;
+	*out = tmp;
+	return true;
+}
+
+void soft_load_seg(struct soft_cpu *cpu, unsigned sreg, uint16_t sel)
+{
+	struct x86_segment seg;
+
+	soft_seg_check(cpu, sreg, sel, cpu->cpl, &seg);
+	cpu->s.seg[sreg] = seg;
+	if (sreg == X86_CS)
+		soft_mode_update(cpu);
 }
 
 void soft_load_cs_checked(struct soft_cpu *cpu, uint16_t sel, unsigned target_cpl, struct x86_segment *out)

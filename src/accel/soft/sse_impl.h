@@ -26,6 +26,10 @@ bool sse_has_mmx(const struct soft_insn *in);
 /* Vector width of an integer SIMD instruction: 8 (MMX) or 16 (XMM), with the checks done. */
 unsigned sse_int_begin(struct soft_cpu *cpu, const struct soft_insn *in);
 
+/* LDMXCSR / STMXCSR (sse.c; listed in x87.c's table with FXSAVE & co). */
+void sse_h_ldmxcsr(struct soft_cpu *cpu, const struct soft_insn *in);
+void sse_h_stmxcsr(struct soft_cpu *cpu, const struct soft_insn *in);
+
 /* Integer SIMD handlers (sse_int.c). */
 #define SSE_INT_HANDLERS(X) \
 	X(PADDB) X(PADDW) X(PADDD) X(PADDQ) X(PSUBB) X(PSUBW) X(PSUBD) X(PSUBQ) \

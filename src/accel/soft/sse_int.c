@@ -43,6 +43,9 @@ static void finish(struct soft_cpu *cpu, const struct soft_insn *in, const uint8
 
 typedef void (*int_op)(uint8_t *d, const uint8_t *s, unsigned w);
 
+/* w is 8 or 16; saying so keeps the compiler's bounds analysis quiet. */
+#define W_CLAMP(w) ((w) = (w) > 8 ? 16 : 8)
+
 /* dest = fn(dest, src) */
 static void int_binop(struct soft_cpu *cpu, const struct soft_insn *in, int_op fn)
 {
@@ -64,6 +67,7 @@ static int32_t sat(int32_t v, int32_t lo, int32_t hi)
 #define EW(name, T, expr)                                                          \
 	static void f_##name(uint8_t *d, const uint8_t *s, unsigned w)              \
 	{                                                                           \
+		W_CLAMP(w);                                                         \
 		for (unsigned i = 0; i < w / sizeof(T); i++) {                      \
 			T x, y, r;                                                  \
 			memcpy(&x, d + i * sizeof(T), sizeof(T));                   \
@@ -116,6 +120,7 @@ EW(PXOR, uint64_t, x ^ y)
 
 static void f_pmaddwd(uint8_t *d, const uint8_t *s, unsigned w)
 {
+	W_CLAMP(w);
 	for (unsigned i = 0; i < w / 4; i++) {
 		int16_t x[2], y[2];
 		uint32_t r;
@@ -130,6 +135,7 @@ void sse_h_PMADDWD(struct soft_cpu *cpu, const struct soft_insn *in) { int_binop
 
 static void f_psadbw(uint8_t *d, const uint8_t *s, unsigned w)
 {
+	W_CLAMP(w);
 	for (unsigned lane = 0; lane < w / 8; lane++) {
 		uint64_t sum = 0;
 
@@ -221,9 +227,11 @@ void sse_h_PSRLDQ(struct soft_cpu *cpu, const struct soft_insn *in) { byte_shift
 
 static void f_packsswb(uint8_t *d, const uint8_t *s, unsigned w)
 {
-	uint8_t r[16];
-	unsigned n = w; /* output bytes, the first half from dest's words */
+	uint8_t r[16] = { 0 };
+	unsigned n;
 
+	W_CLAMP(w);
+	n = w; /* output bytes, the first half from dest's words */
 	for (unsigned i = 0; i < n; i++) {
 		int16_t v;
 		memcpy(&v, (i < n / 2 ? d : s) + (i % (n / 2)) * 2, 2);
@@ -234,9 +242,11 @@ static void f_packsswb(uint8_t *d, const uint8_t *s, unsigned w)
 
 static void f_packuswb(uint8_t *d, const uint8_t *s, unsigned w)
 {
-	uint8_t r[16];
-	unsigned n = w; /* output bytes, the first half from dest's words */
+	uint8_t r[16] = { 0 };
+	unsigned n;
 
+	W_CLAMP(w);
+	n = w; /* output bytes, the first half from dest's words */
 	for (unsigned i = 0; i < n; i++) {
 		int16_t v;
 		memcpy(&v, (i < n / 2 ? d : s) + (i % (n / 2)) * 2, 2);
@@ -247,9 +257,11 @@ static void f_packuswb(uint8_t *d, const uint8_t *s, unsigned w)
 
 static void f_packssdw(uint8_t *d, const uint8_t *s, unsigned w)
 {
-	uint8_t r[16];
-	unsigned n = w / 2; /* output words, the first half from dest's dwords */
+	uint8_t r[16] = { 0 };
+	unsigned n;
 
+	W_CLAMP(w);
+	n = w / 2; /* output words, the first half from dest's dwords */
 	for (unsigned i = 0; i < n; i++) {
 		int32_t v;
 		int16_t o;
@@ -265,8 +277,11 @@ void sse_h_PACKSSDW(struct soft_cpu *cpu, const struct soft_insn *in) { int_bino
 
 static void unpack(uint8_t *d, const uint8_t *s, unsigned w, unsigned esz, bool high)
 {
-	uint8_t r[16];
-	unsigned base = high ? w / 2 : 0;
+	uint8_t r[16] = { 0 };
+	unsigned base;
+
+	W_CLAMP(w);
+	base = high ? w / 2 : 0;
 
 	for (unsigned i = 0; i < w / 2 / esz; i++) {
 		memcpy(r + 2 * i * esz, d + base + i * esz, esz);

@@ -634,13 +634,13 @@ void soft_far_ret(struct soft_cpu *cpu, const struct soft_insn *in)
 	/* Return to an outer level: SS:RSP follow on the stack. */
 	uint64_t nsp = stack_peek(cpu, 2 * sz + imm, sz);
 	uint16_t nss = (uint16_t)stack_peek(cpu, 3 * sz + imm, 2);
-	unsigned old_cpl = cpu->cpl;
+	struct x86_segment ss;
 
-	set_cs(cpu, &cs, rip); /* CPL = rpl from here on (for the SS checks) */
+	soft_seg_check(cpu, X86_SS, nss, rpl, &ss); /* checked before anything changes */
 	if (!(cpu->lma && cs.l))
-		cpu->s.rip &= sz == 2 ? 0xffff : 0xffffffffull;
-	(void)old_cpl;
-	soft_load_seg(cpu, X86_SS, nss);
+		rip &= sz == 2 ? 0xffff : 0xffffffffull;
+	cpu->s.seg[X86_SS] = ss;
+	set_cs(cpu, &cs, rip);
 	cpu->s.gpr[X86_RSP] = nsp + imm;
 	for (unsigned r = X86_ES; r <= X86_GS; r++) {
 		struct x86_segment *g = &cpu->s.seg[r];
@@ -1097,17 +1097,18 @@ static void sys_iret(struct soft_cpu *cpu, const struct soft_insn *in)
 
 		if (sz == 4)
 			nsp &= 0xffffffffull;
-		set_cs(cpu, &cs, rip); /* CPL = rpl now, for the SS checks */
-		if (!(nss & ~3u) && cpu->lma && to64 && rpl < 3) {
-			struct x86_segment *ss = &s->seg[X86_SS];
+		struct x86_segment ss;
 
-			memset(ss, 0, sizeof(*ss));
-			ss->selector = nss;
-			ss->unusable = 1;
-			ss->dpl = (uint8_t)rpl;
+		if (!(nss & ~3u) && cpu->lma && to64 && rpl < 3) {
+			memset(&ss, 0, sizeof(ss));
+			ss.selector = nss;
+			ss.unusable = 1;
+			ss.dpl = (uint8_t)rpl;
 		} else {
-			soft_load_seg(cpu, X86_SS, nss);
+			soft_seg_check(cpu, X86_SS, nss, rpl, &ss); /* before anything changes */
 		}
+		s->seg[X86_SS] = ss;
+		set_cs(cpu, &cs, rip);
 		if (sz == 2)
 			s->gpr[X86_RSP] = (s->gpr[X86_RSP] & ~0xffffull) | (nsp & 0xffff);
 		else
