@@ -1273,6 +1273,47 @@ static void x87_fxsave(struct soft_cpu *cpu, const struct soft_insn *in, bool re
 	mem_write(cpu, ea, b, 160 + nxmm * 16);
 }
 static void h_fxsave(struct soft_cpu *cpu, const struct soft_insn *in) { x87_fxsave(cpu, in, false); }
+
+void soft_fpu_to_fxsave_image(const struct x86_fxsave *fx, void *img)
+{
+	uint8_t *b = img;
+	unsigned t = (fx->fsw >> 11) & 7;
+
+	memset(b, 0, 416);
+	put16(b + 0, fx->fcw);
+	put16(b + 2, fx->fsw);
+	b[4] = fx->ftw;
+	put16(b + 6, fx->fop);
+	memcpy(b + 8, &fx->fip, 8);
+	memcpy(b + 16, &fx->fdp, 8);
+	put32(b + 24, fx->mxcsr);
+	put32(b + 28, MXCSR_MASK_SUPPORTED);
+	for (unsigned i = 0; i < 8; i++)
+		memcpy(b + 32 + i * 16, fx->st[(t + i) & 7], 10);
+	memcpy(b + 160, fx->xmm, sizeof(fx->xmm));
+}
+
+void soft_fpu_from_fxsave_image(struct x86_fxsave *fx, const void *img)
+{
+	const uint8_t *b = img;
+	unsigned t;
+
+	fx->fcw = get16(b + 0);
+	fx->fsw = get16(b + 2);
+	fx->ftw = b[4];
+	fx->fop = get16(b + 6) & 0x7ff;
+	memcpy(&fx->fip, b + 8, 8);
+	memcpy(&fx->fdp, b + 16, 8);
+	fx->mxcsr = get32(b + 24) & MXCSR_MASK_SUPPORTED;
+	fx->mxcsr_mask = MXCSR_MASK_SUPPORTED;
+	t = (fx->fsw >> 11) & 7;
+	for (unsigned i = 0; i < 8; i++) {
+		memcpy(fx->st[(t + i) & 7], b + 32 + i * 16, 10);
+		memset(fx->st[(t + i) & 7] + 10, 0, 6);
+	}
+	memcpy(fx->xmm, b + 160, sizeof(fx->xmm));
+}
+
 static void h_fxsave64(struct soft_cpu *cpu, const struct soft_insn *in) { x87_fxsave(cpu, in, true); }
 
 static void x87_fxrstor(struct soft_cpu *cpu, const struct soft_insn *in, bool rex_w)
