@@ -11,7 +11,8 @@
  *   bit 6     64-bit modes: 2 MiB pages instead of 4 KiB ones
  *   bit 7     RFLAGS.TF set
  *
- * The rest is copied to guest-physical 0x10000, where execution starts.
+ * The rest is copied to guest-physical 0x10000, where execution starts;
+ * RAM from there on is otherwise filled with HLT (0xf4).
  * The machine is a 256 KiB guest_mem with GDT, TSS, IDTs and page tables
  * the guest may rewrite; every port, MMIO address and MSR is accepted.
  * Each run is bounded (SOFT_FUZZ_BUDGET instructions): a crash, a hang or
@@ -43,6 +44,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static struct guest_mem mem;
 static unsigned irq_vector;
+static struct soft_cpu *cpu_keep;
+static struct soft_env env_keep;
 
 static void fz_pio(void *opaque, uint16_t port, bool is_write, uint8_t *d, unsigned len)
 {
@@ -173,6 +176,17 @@ static void set_state(struct soft_cpu *cpu, uint8_t mode)
 	struct x86_cpu_state *st = soft_cpu_state(cpu);
 	unsigned m = mode & 3;
 
+	/* Everything from scratch: the CPU may have run another input before. */
+	memset(st, 0, sizeof(*st));
+	st->mp_state = X86_MP_RUNNABLE;
+	st->cr0 = 0x60000010;
+	st->dr[6] = 0xffff0ff0;
+	st->dr[7] = 0x400;
+	st->msr.apic_base = 0xfee00900;
+	st->msr.pat = 0x0007040600070406ULL;
+	st->fpu.fcw = 0x37f;
+	st->fpu.mxcsr = 0x1f80;
+	st->xcr0 = 1;
 	st->rflags = 0x2 | ((mode & 8) ? 0x200 : 0) | ((mode & 0x80) ? 0x100 : 0);
 	for (unsigned i = 0; i < X86_NR_GPRS; i++)
 		st->gpr[i] = 0x1000 * i + 0x123;
@@ -234,7 +248,7 @@ static void set_state(struct soft_cpu *cpu, uint8_t mode)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct soft_env env = {
+	const struct soft_env env = {
 		.mem = &mem, .pio = fz_pio, .mmio = fz_mmio, .cpuid = fz_cpuid,
 		.rdmsr = fz_rdmsr, .wrmsr = fz_wrmsr, .irq_ack = fz_irq_ack, .tpr_write = fz_tpr,
 	};
@@ -250,14 +264,29 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	n = size - 1;
 	if (n > 0x10000)
 		n = 0x10000;
-	memset(mem.mapping, 0, RAM_SIZE);
+	/* Tables zeroed; everything else HLT, so runaway code stops soon. */
+	memset(mem.mapping, 0, GPA_CODE);
+	memset(mem.mapping + GPA_CODE, 0xf4, RAM_SIZE - GPA_CODE);
 	build_tables(mode);
 	memcpy(guest_mem_ptr(&mem, GPA_CODE, 0x10000), data + 1, n);
 	soft_code_invalidate(0, RAM_SIZE);
 
-	cpu = soft_cpu_new(&env, 0);
-	if (!cpu)
-		abort();
+	/*
+	 * One CPU for many inputs (creating one per input costs more than the
+	 * run); its state is rebuilt from scratch and the decode caches are
+	 * invalidated above. A posted NMI may stay pending inside the CPU,
+	 * out of reach of the state: such an input gets a CPU of its own.
+	 */
+	if (!cpu_keep || (mode & 0x10)) {
+		soft_cpu_free(cpu_keep);
+		cpu_keep = NULL;
+		env_keep = env;
+		cpu = soft_cpu_new(&env_keep, 0);
+		if (!cpu)
+			abort();
+	} else {
+		cpu = cpu_keep;
+	}
 	set_state(cpu, mode);
 	irq_vector = (mode & 8) ? 0x20 : 0;
 	if (mode & 8)
@@ -273,6 +302,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		irq_vector = 0x20;
 		soft_cpu_post(cpu, SOFT_EVENT_IRQ);
 	}
-	soft_cpu_free(cpu);
+	if (mode & 0x10)
+		soft_cpu_free(cpu);
+	else
+		cpu_keep = cpu;
 	return 0;
 }

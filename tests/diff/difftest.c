@@ -131,6 +131,13 @@ static bool compare(const struct diff_case *c, const struct diff_result *n,
 		if (s->status != DIFF_END && s->status != DIFF_EXC)
 			return false;
 	}
+	if (n->status == DIFF_EXC && s->status == DIFF_EXC && n->vector == s->vector) {
+		if (n->vector == X86_VEC_PF && (n->cr2 != s->cr2 || (n->error & 7) != (s->error & 7)))
+			ADD(" #PF native=%#" PRIx64 "/err %#" PRIx64 " soft=%#" PRIx64 "/err %#" PRIx64,
+			    n->cr2, n->error & 7, s->cr2, s->error & 7);
+		if (n->vector == X86_VEC_GP && n->error != s->error)
+			ADD(" #GP error native=%#" PRIx64 " soft=%#" PRIx64, n->error, s->error);
+	}
 	if (n->rip != s->rip)
 		ADD(" rip native=%#" PRIx64 " soft=%#" PRIx64, n->rip, s->rip);
 	for (unsigned i = 0; i < 16; i++)

@@ -74,6 +74,7 @@ struct diff_result {
 	uint32_t status; /* enum diff_status */
 	uint32_t vector;
 	uint64_t error;
+	uint64_t cr2; /* #PF: the faulting linear address */
 	uint64_t gpr[X86_NR_GPRS];
 	uint64_t rip;
 	uint64_t rflags;

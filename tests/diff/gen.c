@@ -310,6 +310,9 @@ static bool op_mem(struct gen *g, ZydisEncoderRequest *r, unsigned size, unsigne
 	else if (chance(g, 16))
 		off = DIFF_DATA_SIZE - 1 - below(g, size); /* crosses into the stack page */
 	addr = DIFF_DATA_VA + off;
+	if (chance(g, 48)) /* from an unmapped page into the data, or out of the stack page: #PF */
+		addr = chance(g, 2) ? DIFF_DATA_VA - 1 - below(g, size) :
+				      DIFF_STACK_VA + 4096 - 1 - below(g, size);
 
 	ZydisEncoderOperand m = { .type = ZYDIS_OPERAND_TYPE_MEMORY };
 	m.mem.size = (ZyanU16)size;
@@ -410,6 +413,7 @@ enum ipat {
 	I_MOV,
 	I_STRING,
 	I_MISC,
+	I_PUSHPOP, /* PUSH r/m/imm, POP r/m (16 and 64 bits) */
 };
 
 struct itmpl {
@@ -446,7 +450,8 @@ static const struct itmpl int_forms[] = {
 	{ ZYDIS_MNEMONIC_SETB, I_SETCC, 0x1, 2 },	{ ZYDIS_MNEMONIC_LEA, I_LEA, S_WDQ, 0 },
 	{ ZYDIS_MNEMONIC_BSWAP, I_BSWAP, 0xc, 0 },	{ ZYDIS_MNEMONIC_MOV, I_MOV, S_ALL, 0 },
 	{ ZYDIS_MNEMONIC_MOVSB, I_STRING, S_ALL, 0 }, { ZYDIS_MNEMONIC_MOVSB, I_STRING, S_ALL, 0 },
-	{ ZYDIS_MNEMONIC_NOP, I_MISC, S_ALL, 0 },
+	{ ZYDIS_MNEMONIC_NOP, I_MISC, S_ALL, 0 },	{ ZYDIS_MNEMONIC_PUSH, I_PUSHPOP, 0xa, 0 },
+	{ ZYDIS_MNEMONIC_POP, I_PUSHPOP, 0xa, 0 },
 };
 
 static const ZydisMnemonic cmov_mn[16] = {
@@ -625,6 +630,9 @@ static bool gen_string(struct gen *g, unsigned size)
 	bool cmp = ops[k] == 0xa6 || ops[k] == 0xae;
 	uint64_t mid = DIFF_DATA_VA + 1024 + below(g, 2048);
 
+	if (chance(g, 8)) /* run into the unmapped page below or above: #PF midway */
+		mid = chance(g, 2) ? DIFF_DATA_VA + 64 : DIFF_STACK_VA + 4096 - 64;
+
 	unsigned count = below(g, 4) == 0 ? 0 : below(g, 24);
 
 	if (!emit_mov_imm(g, X86_RSI, mid + below(g, 512) - 256) ||
@@ -677,6 +685,59 @@ static bool gen_misc(struct gen *g)
 	return true;
 }
 
+/* Control flow and odd ones: Jcc/LOOP/JRCXZ over a NOT, CALL+POP, PUSHFQ+POP, SMC. */
+static bool gen_flow(struct gen *g)
+{
+	struct diff_case *c = g->c;
+	unsigned k = below(g, 5), n = pick_n(g);
+	uint8_t b[16];
+
+	switch (k) {
+	case 0: /* jcc +2; not eax */
+		flags_read(g, F_ALL);
+		b[0] = (uint8_t)(0x70 + below(g, 16));
+		b[1] = 2;
+		b[2] = 0xf7;
+		b[3] = 0xd0;
+		return emit_raw(g, b, 2) && emit_raw(g, b + 2, 2);
+	case 1: /* loop/loope/loopne/jrcxz +2; not eax */
+		flags_read(g, F_ZF);
+		b[0] = (uint8_t)(0xe0 + below(g, 4));
+		b[1] = 2;
+		b[2] = 0xf7;
+		b[3] = 0xd0;
+		return emit_raw(g, b, 2) && emit_raw(g, b + 2, 2);
+	case 2: /* call +0; pop r */
+		b[0] = 0xe8;
+		memset(b + 1, 0, 4);
+		if (!emit_raw(g, b, 5))
+			return false;
+		b[0] = 0x41;
+		b[1] = (uint8_t)(0x58 + (n & 7));
+		return n >= 8 ? emit_raw(g, b, 2) : emit_raw(g, b + 1, 1);
+	case 3: /* pushfq; pop r */
+		flags_read(g, F_ALL);
+		b[0] = 0x9c;
+		if (!emit_raw(g, b, 1))
+			return false;
+		b[0] = 0x41;
+		b[1] = (uint8_t)(0x58 + (n & 7));
+		return n >= 8 ? emit_raw(g, b, 2) : emit_raw(g, b + 1, 1);
+	default: { /* mov byte [next insn's immediate], v; mov al, imm8: self-modifying code */
+		uint64_t target = DIFF_CODE_VA + c->code_len + 8 + 1;
+
+		b[0] = 0xc6;
+		b[1] = 0x04;
+		b[2] = 0x25;
+		memcpy(b + 3, &(uint32_t){ (uint32_t)target }, 4);
+		b[7] = (uint8_t)rnd(g);
+		b[8] = 0xb0;
+		b[9] = (uint8_t)rnd(g);
+		return emit_raw(g, b, 8) && emit_raw(g, b + 8, 2);
+	}
+	}
+}
+
 static bool gen_int(struct gen *g)
 {
 	const struct itmpl *t = &int_forms[below(g, sizeof(int_forms) / sizeof(int_forms[0]))];
@@ -684,6 +745,8 @@ static bool gen_int(struct gen *g)
 	ZydisEncoderRequest r;
 	bool mem;
 
+	if (chance(g, 24))
+		return gen_flow(g);
 	if (t->reads == 1)
 		flags_read(g, F_CF);
 	else if (t->reads == 2)
@@ -862,6 +925,16 @@ static bool gen_int(struct gen *g)
 		return emit(g, &r);
 	case I_STRING:
 		return gen_string(g, size);
+	case I_PUSHPOP:
+		req_init(&r, t->mn);
+		if (t->mn == ZYDIS_MNEMONIC_PUSH && chance(g, 4)) {
+			op_imm(&r, pick_imm(g, size == 2 ? 2 : 4));
+			r.operand_size_hint = size == 2 ? ZYDIS_OPERAND_SIZE_HINT_16 :
+							  ZYDIS_OPERAND_SIZE_HINT_64;
+		} else if (!op_rm(g, &r, size, NULL)) {
+			return false;
+		}
+		return emit(g, &r);
 	default:
 		return gen_misc(g);
 	}
@@ -962,6 +1035,25 @@ static const struct stmpl sse_forms[] = {
 	{ ZYDIS_MNEMONIC_PACKSSDW, X_XM, 16, 16, 0 }, { ZYDIS_MNEMONIC_PACKUSWB, X_XM, 16, 16, 0 },
 	{ ZYDIS_MNEMONIC_PAVGB, X_XM, 16, 16, 0 },   { ZYDIS_MNEMONIC_PMAXUB, X_XM, 16, 16, 0 },
 	{ ZYDIS_MNEMONIC_PMINSW, X_XM, 16, 16, 0 },  { ZYDIS_MNEMONIC_PSADBW, X_XM, 16, 16, 0 },
+	{ ZYDIS_MNEMONIC_MAXPS, X_XM, 16, 16, 0 },   { ZYDIS_MNEMONIC_MINPD, X_XM, 16, 16, 0 },
+	{ ZYDIS_MNEMONIC_MAXSD, X_XM, 8, 1, 0 },     { ZYDIS_MNEMONIC_MINSS, X_XM, 4, 1, 0 },
+	{ ZYDIS_MNEMONIC_ANDNPS, X_XM, 16, 16, 0 },  { ZYDIS_MNEMONIC_ANDPD, X_XM, 16, 16, 0 },
+	{ ZYDIS_MNEMONIC_ORPD, X_XM, 16, 16, 0 },    { ZYDIS_MNEMONIC_XORPS, X_XM, 16, 16, 0 },
+	{ ZYDIS_MNEMONIC_UNPCKHPS, X_XM, 16, 16, 0 }, { ZYDIS_MNEMONIC_UNPCKLPD, X_XM, 16, 16, 0 },
+	{ ZYDIS_MNEMONIC_PSUBW, X_XM, 16, 16, 0 },   { ZYDIS_MNEMONIC_PSUBD, X_XM, 16, 16, 0 },
+	{ ZYDIS_MNEMONIC_PADDSW, X_XM, 16, 16, 0 },  { ZYDIS_MNEMONIC_PADDUSB, X_XM, 16, 16, 0 },
+	{ ZYDIS_MNEMONIC_PSUBSB, X_XM, 16, 16, 0 },  { ZYDIS_MNEMONIC_PSUBUSW, X_XM, 16, 16, 0 },
+	{ ZYDIS_MNEMONIC_PCMPEQW, X_XM, 16, 16, 0 }, { ZYDIS_MNEMONIC_PCMPGTD, X_XM, 16, 16, 0 },
+	{ ZYDIS_MNEMONIC_PSLLD, X_XM, 16, 16, 0 },   { ZYDIS_MNEMONIC_PSRLQ, X_XM, 16, 16, 0 },
+	{ ZYDIS_MNEMONIC_PSRAD, X_XM, 16, 16, 0 },   { ZYDIS_MNEMONIC_PSRLW, X_XM, 16, 16, 0 },
+	{ ZYDIS_MNEMONIC_PSLLW, X_I, 0, 1, 0 },	     { ZYDIS_MNEMONIC_PSRLD, X_I, 0, 1, 0 },
+	{ ZYDIS_MNEMONIC_PSRAW, X_I, 0, 1, 0 },	     { ZYDIS_MNEMONIC_PSRLQ, X_I, 0, 1, 0 },
+	{ ZYDIS_MNEMONIC_PUNPCKHBW, X_XM, 16, 16, 0 }, { ZYDIS_MNEMONIC_PUNPCKLWD, X_XM, 16, 16, 0 },
+	{ ZYDIS_MNEMONIC_PUNPCKHDQ, X_XM, 16, 16, 0 }, { ZYDIS_MNEMONIC_PUNPCKLQDQ, X_XM, 16, 16, 0 },
+	{ ZYDIS_MNEMONIC_PAVGW, X_XM, 16, 16, 0 },   { ZYDIS_MNEMONIC_PMAXSW, X_XM, 16, 16, 0 },
+	{ ZYDIS_MNEMONIC_PMINUB, X_XM, 16, 16, 0 },  { ZYDIS_MNEMONIC_MOVQ, X_XM, 8, 1, 0 },
+	{ ZYDIS_MNEMONIC_MOVDQA, M_X, 16, 16, 0 },   { ZYDIS_MNEMONIC_MOVNTDQ, M_X, 16, 16, 0 },
+	{ ZYDIS_MNEMONIC_MOVAPS, M_X, 16, 16, 0 },   { ZYDIS_MNEMONIC_CVTSS2SI, R_XM, 4, 1, 0 },
 	/* MXCSR */
 	{ ZYDIS_MNEMONIC_LDMXCSR, MXCSR_L, 4, 1, 0 }, { ZYDIS_MNEMONIC_STMXCSR, MXCSR_S, 4, 1, 0 },
 };
@@ -1195,9 +1287,19 @@ static bool gen_x87(struct gen *g)
 			return false;
 		flags_written(g, F_ALL, 0);
 		break;
-	default: /* compares setting C0-C3, then FNSTSW AX */
-		req_init(&r, chance(g, 2) ? ZYDIS_MNEMONIC_FCOM : ZYDIS_MNEMONIC_FUCOM);
-		op_reg(&r, (ZydisRegister)(ZYDIS_REGISTER_ST0 + below(g, g->x87_depth)));
+	default: /* compares and FXAM setting C0-C3, then FNSTSW AX */
+		switch (below(g, 4)) {
+		case 0:
+			req_init(&r, ZYDIS_MNEMONIC_FTST);
+			break;
+		case 1:
+			req_init(&r, ZYDIS_MNEMONIC_FXAM);
+			break;
+		default:
+			req_init(&r, chance(g, 2) ? ZYDIS_MNEMONIC_FCOM : ZYDIS_MNEMONIC_FUCOM);
+			op_reg(&r, (ZydisRegister)(ZYDIS_REGISTER_ST0 + below(g, g->x87_depth)));
+			break;
+		}
 		if (!emit(g, &r))
 			return false;
 		{

@@ -118,6 +118,7 @@ static struct {
 	uint32_t vector;
 	uint64_t error;
 	uint64_t rip;
+	uint64_t cr2;
 } fault;
 
 /* ucontext register slots in x86_gpr order. */
@@ -131,7 +132,6 @@ static void on_fault(int sig, siginfo_t *si, void *ucv)
 	ucontext_t *uc = ucv;
 	greg_t *g = uc->uc_mcontext.gregs;
 
-	(void)si;
 	if ((uint64_t)g[REG_RIP] - DIFF_CODE_VA >= DIFF_CODE_SIZE) {
 		/* Not the guest sequence: a real crash of the harness. */
 		signal(sig, SIG_DFL);
@@ -143,6 +143,7 @@ static void on_fault(int sig, siginfo_t *si, void *ucv)
 	fault.rip = (uint64_t)g[REG_RIP];
 	fault.vector = (uint32_t)g[REG_TRAPNO];
 	fault.error = (uint64_t)g[REG_ERR];
+	fault.cr2 = (uint64_t)(uintptr_t)si->si_addr;
 	if (uc->uc_mcontext.fpregs) {
 		memcpy(&diff_nctx.fx, uc->uc_mcontext.fpregs, sizeof(diff_nctx.fx));
 		/* Sane FPU state for the harness after sigreturn. */
@@ -216,6 +217,7 @@ static void run_one(const struct diff_case *c, struct diff_result *r)
 		r->vector = fault.vector;
 		r->error = fault.error;
 		r->rip = fault.rip;
+		r->cr2 = fault.vector == X86_VEC_PF ? fault.cr2 : 0;
 	}
 	memcpy(r->gpr, diff_nctx.gpr, sizeof(r->gpr));
 	r->rflags = diff_nctx.rflags;

@@ -250,6 +250,7 @@ void diff_soft_run(struct diff_soft *s, const struct diff_case *c, struct diff_r
 		r->rflags = frame[k + 2];
 		r->gpr[X86_RSP] = frame[k + 3];
 		r->vector = v;
+		r->cr2 = v == X86_VEC_PF ? st->cr2 : 0;
 		if (v == X86_VEC_GP && r->error == 0 && r->rip == DIFF_CODE_VA + c->code_len) {
 			r->status = DIFF_END;
 			r->vector = 0;

@@ -309,6 +309,22 @@ static bool decode(int bits, const uint8_t *b, unsigned n, struct soft_insn *in)
 		}
 		in->nops = (uint8_t)(i + 1);
 	}
+	/* string instructions and XLAT: their (hidden) memory operands, as decode.c does */
+	if (z.operand_count_visible == 0) {
+		for (unsigned i = 0; i < z.operand_count && in->nops < 2; i++) {
+			struct soft_operand *s = &in->op[in->nops];
+
+			if (ops[i].type != ZYDIS_OPERAND_TYPE_MEMORY)
+				continue;
+			s->kind = SOFT_OP_MEM;
+			s->size = (uint8_t)(ops[i].size / 8);
+			s->seg = (uint8_t)sreg_of(ops[i].mem.segment);
+			s->base = mem_reg(ops[i].mem.base);
+			s->index = mem_reg(ops[i].mem.index);
+			s->scale = 1;
+			in->nops++;
+		}
+	}
 	return true;
 }
 
@@ -606,8 +622,6 @@ static const struct dcase dcases[] = {
 	D("bsf rax,rcx", X86_FLAGS_ZF, 0x48, 0x0f, 0xbc, 0xc1), D("bsr eax,ecx", X86_FLAGS_ZF, 0x0f, 0xbd, 0xc1),
 	D("bsf ax,cx", X86_FLAGS_ZF, 0x66, 0x0f, 0xbc, 0xc1), D("bsr rax,rcx", X86_FLAGS_ZF, 0x48, 0x0f, 0xbd, 0xc1),
 	D("popcnt rax,rcx", ALLF, 0xf3, 0x48, 0x0f, 0xb8, 0xc1),
-	D("lzcnt eax,ecx", CF_ONLY | X86_FLAGS_ZF, 0xf3, 0x0f, 0xbd, 0xc1),
-	D("tzcnt rax,rcx", CF_ONLY | X86_FLAGS_ZF, 0xf3, 0x48, 0x0f, 0xbc, 0xc1),
 	D("bswap eax", ALLF, 0x0f, 0xc8), D("bswap r9", ALLF, 0x49, 0x0f, 0xc9),
 	/* moves, conditionals */
 	D("mov eax,ecx", ALLF, 0x89, 0xc8), D("mov ah,cl", ALLF, 0x88, 0xcc), D("mov ax,cx", ALLF, 0x66, 0x89, 0xc8),
@@ -974,6 +988,96 @@ static void test_32bit_mode(void **state)
 	cpu0->s.gpr[X86_RSI] = 0x0020;
 	assert_int_equal(RUN16(0x8d, 0x40, 0x10), -1);
 	assert_int_equal(cpu0->s.gpr[X86_RAX] & 0xffff, 0x0020);
+	/* 16-bit code: loop counts CX only; ret 4 pops IP and adds to SP */
+	reset_cpu();
+	cpu0->s.seg[X86_SS].db = 0;
+	cpu0->s.gpr[X86_RCX] = 0x50000;	/* CX = 0: wraps to 0xffff, taken */
+	cpu0->s.rip = 0x100;
+	assert_int_equal(RUN16(0xe2, 0x10), -1);
+	assert_int_equal(cpu0->s.gpr[X86_RCX], 0x5ffff);
+	assert_int_equal(cpu0->s.rip, 0x112);
+	cpu0->s.gpr[X86_RSP] = 0x200;
+	*(uint16_t *)&low[0x200] = 0x4321;
+	assert_int_equal(RUN16(0xc2, 0x04, 0x00), -1);
+	assert_int_equal(cpu0->s.rip, 0x4321);
+	assert_int_equal(cpu0->s.gpr[X86_RSP], 0x206);
+	/* 16-bit string addressing: SI/DI wrap at 64 KiB, DS/ES bases apply */
+	reset_cpu();
+	cpu0->s.seg[X86_DS].base = 0x1000;
+	cpu0->s.seg[X86_ES].base = 0x8000;
+	cpu0->s.gpr[X86_RSI] = 0xffff;
+	cpu0->s.gpr[X86_RDI] = 0xffff;
+	cpu0->s.gpr[X86_RCX] = 2;
+	low[0x1000 + 0xffff] = 0xaa;
+	low[0x1000] = 0xbb;
+	assert_int_equal(RUN16(0xf3, 0xa4), -1); /* rep movsb */
+	assert_int_equal(low[0x8000 + 0xffff], 0xaa);
+	assert_int_equal(low[0x8000], 0xbb);
+	assert_int_equal(cpu0->s.gpr[X86_RSI], 1);
+	assert_int_equal(cpu0->s.gpr[X86_RDI], 1);
+	/* segment override on the source: rep movsb with FS */
+	cpu0->s.seg[X86_FS].base = 0x3000;
+	low[0x3001] = 0xcc;
+	cpu0->s.gpr[X86_RCX] = 1;
+	assert_int_equal(RUN16(0x64, 0xa4), -1);
+	assert_int_equal(low[0x8001], 0xcc);
+	/* 32-bit: enter 8, 1 / leave with a 32-bit stack */
+	reset_cpu();
+	cpu0->s.gpr[X86_RSP] = 0x9000;
+	cpu0->s.gpr[X86_RBP] = 0x1234;
+	assert_int_equal(RUN32(0xc8, 0x08, 0x00, 0x01), -1);
+	assert_int_equal(cpu0->s.gpr[X86_RBP], 0x8ffc);
+	assert_int_equal(*(uint32_t *)&low[0x8ffc], 0x1234);
+	assert_int_equal(*(uint32_t *)&low[0x8ff8], 0x8ffc);
+	assert_int_equal(cpu0->s.gpr[X86_RSP], 0x8ff0);
+	assert_int_equal(RUN32(0xc9), -1);
+	assert_int_equal(cpu0->s.gpr[X86_RBP], 0x1234);
+	assert_int_equal(cpu0->s.gpr[X86_RSP], 0x9000);
+	/* inc/dec short forms (0x40-0x4f) in 32-bit mode */
+	cpu0->s.gpr[X86_RDX] = 0xffffffff;
+	assert_int_equal(RUN32(0x42), -1); /* inc edx */
+	assert_int_equal(cpu0->s.gpr[X86_RDX], 0);
+	assert_true(flags_now() & X86_FLAGS_ZF);
+	/* salc */
+	soft_set_flags(cpu0, X86_FLAGS_CF);
+	assert_int_equal(RUN32(0xd6), -1);
+	assert_int_equal(cpu0->s.gpr[X86_RAX] & 0xff, 0xff);
+}
+
+/* BCD adjustments (32-bit mode only), SDM examples. */
+static void test_bcd(void **state)
+{
+	(void)state;
+	cpu0->s.gpr[X86_RAX] = 0x79;
+	cpu0->s.gpr[X86_RBX] = 0x35;
+	assert_int_equal(RUN32(0x00, 0xd8), -1); /* add al, bl */
+	assert_int_equal(RUN32(0x27), -1);	 /* daa */
+	assert_int_equal(cpu0->s.gpr[X86_RAX], 0x14);
+	assert_true(flags_now() & X86_FLAGS_CF);
+	cpu0->s.gpr[X86_RAX] = 0x35;
+	cpu0->s.gpr[X86_RBX] = 0x47;
+	assert_int_equal(RUN32(0x28, 0xd8), -1); /* sub al, bl */
+	assert_int_equal(RUN32(0x2f), -1);	 /* das */
+	assert_int_equal(cpu0->s.gpr[X86_RAX], 0x88);
+	assert_true(flags_now() & X86_FLAGS_CF);
+	cpu0->s.gpr[X86_RAX] = 0x08;
+	cpu0->s.gpr[X86_RBX] = 0x05;
+	assert_int_equal(RUN32(0x00, 0xd8), -1); /* add al, bl */
+	assert_int_equal(RUN32(0x37), -1);	 /* aaa */
+	assert_int_equal(cpu0->s.gpr[X86_RAX], 0x0103);
+	assert_true(flags_now() & X86_FLAGS_CF);
+	cpu0->s.gpr[X86_RAX] = 0x0203;
+	cpu0->s.gpr[X86_RBX] = 0x08;
+	assert_int_equal(RUN32(0x28, 0xd8), -1); /* sub al, bl */
+	assert_int_equal(RUN32(0x3f), -1);	 /* aas */
+	assert_int_equal(cpu0->s.gpr[X86_RAX], 0x0105);
+	assert_true(flags_now() & X86_FLAGS_CF);
+	cpu0->s.gpr[X86_RAX] = 0x3f;
+	assert_int_equal(RUN32(0xd4, 0x0a), -1); /* aam */
+	assert_int_equal(cpu0->s.gpr[X86_RAX], 0x0603);
+	assert_int_equal(RUN32(0xd5, 0x0a), -1); /* aad */
+	assert_int_equal(cpu0->s.gpr[X86_RAX], 0x3f);
+	assert_int_equal(RUN32(0xd4, 0x00), X86_VEC_DE);
 }
 
 static void test_strings(void **state)
@@ -1058,6 +1162,17 @@ static void test_strings(void **state)
 static void test_flags_misc(void **state)
 {
 	(void)state;
+	/* without ABM/BMI1 (the soft CPUID) F3 0F BC / BD run as BSF / BSR */
+	cpu0->s.gpr[X86_RAX] = 0x1234;
+	cpu0->s.gpr[X86_RCX] = 0;
+	assert_int_equal(RUN64(0xf3, 0x48, 0x0f, 0xbc, 0xc1), -1); /* tzcnt rax, rcx */
+	assert_int_equal(cpu0->s.gpr[X86_RAX], 0x1234);
+	assert_true(flags_now() & X86_FLAGS_ZF);
+	cpu0->s.gpr[X86_RCX] = 0x0100;
+	assert_int_equal(RUN64(0xf3, 0x0f, 0xbd, 0xc1), -1); /* lzcnt eax, ecx */
+	assert_int_equal(cpu0->s.gpr[X86_RAX], 8);
+	assert_false(flags_now() & X86_FLAGS_ZF);
+	reset_cpu();
 	/* shifts by zero keep flags, even when lazy */
 	cpu0->s.gpr[X86_RAX] = 0xffffffff00000001ull;
 	cpu0->s.gpr[X86_RCX] = 1;
@@ -1096,6 +1211,7 @@ int main(void)
 		cmocka_unit_test_setup(test_stack_and_branches, setup),
 		cmocka_unit_test_setup(test_32bit_mode, setup),
 		cmocka_unit_test_setup(test_strings, setup),
+		cmocka_unit_test_setup(test_bcd, setup),
 		cmocka_unit_test_setup(test_flags_misc, setup),
 	};
 

@@ -554,6 +554,87 @@ static void test_mmx(void **state)
 	test_free(cpu);
 }
 
+/* ---- MMX <-> XMM: conversions and moves (xmm0 = a, xmm1 = b, mm1 = low half of b) ---- */
+
+#define XMREF(name, insn, epi)                                                          \
+	REF_FN(name, "movdq2q %xmm1, %mm1\n\tmovdq2q %xmm0, %mm0", insn, epi "\n\temms"); \
+	__m128i name(__m128i a, __m128i b, uint64_t rdi, uint64_t rsi);                  \
+	extern const uint8_t name##_insn[];
+typedef __m128i (*ref_xm)(__m128i a, __m128i b, uint64_t rdi, uint64_t rsi);
+#define TO_XMM ""
+#define TO_MM "movq2dq %mm0, %xmm0"
+XMREF(xm_cvtpi2ps, "cvtpi2ps %mm1, %xmm0", TO_XMM)
+XMREF(xm_cvtpi2pd, "cvtpi2pd %mm1, %xmm0", TO_XMM)
+XMREF(xm_cvtps2pi, "cvtps2pi %xmm1, %mm0", TO_MM)
+XMREF(xm_cvttps2pi, "cvttps2pi %xmm1, %mm0", TO_MM)
+XMREF(xm_cvtpd2pi, "cvtpd2pi %xmm1, %mm0", TO_MM)
+XMREF(xm_cvttpd2pi, "cvttpd2pi %xmm1, %mm0", TO_MM)
+XMREF(xm_movq2dq, "movq2dq %mm1, %xmm0", TO_XMM)
+XMREF(xm_movdq2q, "movdq2q %xmm1, %mm0", TO_MM)
+XMREF(xm_pinsrw, "pinsrw $2, %esi, %mm0", TO_MM)
+XMREF(xm_pshufw, "pshufw $0x93, %mm1, %mm0", TO_MM)
+XMREF(xm_pmaxub, "pmaxub %mm1, %mm0", TO_MM)
+XMREF(xm_pmuludq, "pmuludq %mm1, %mm0", TO_MM)
+XMREF(xm_paddq, "paddq %mm1, %mm0", TO_MM)
+
+static void test_mmx_xmm(void **state)
+{
+	static const struct {
+		const char *name;
+		ref_xm ref;
+		const uint8_t *insn;
+		enum vk kind;
+		bool to_mm;
+	} cases[] = {
+		{ "cvtpi2ps", xm_cvtpi2ps, xm_cvtpi2ps_insn, VK_I, false },
+		{ "cvtpi2pd", xm_cvtpi2pd, xm_cvtpi2pd_insn, VK_I, false },
+		{ "cvtps2pi", xm_cvtps2pi, xm_cvtps2pi_insn, VK_F, true },
+		{ "cvttps2pi", xm_cvttps2pi, xm_cvttps2pi_insn, VK_F, true },
+		{ "cvtpd2pi", xm_cvtpd2pi, xm_cvtpd2pi_insn, VK_D, true },
+		{ "cvttpd2pi", xm_cvttpd2pi, xm_cvttpd2pi_insn, VK_D, true },
+		{ "movq2dq", xm_movq2dq, xm_movq2dq_insn, VK_I, false },
+		{ "movdq2q", xm_movdq2q, xm_movdq2q_insn, VK_I, true },
+		{ "pinsrw", xm_pinsrw, xm_pinsrw_insn, VK_I, true },
+		{ "pshufw", xm_pshufw, xm_pshufw_insn, VK_I, true },
+		{ "pmaxub", xm_pmaxub, xm_pmaxub_insn, VK_I, true },
+		{ "pmuludq", xm_pmuludq, xm_pmuludq_insn, VK_I, true },
+		{ "paddq", xm_paddq, xm_paddq_insn, VK_I, true },
+	};
+	struct soft_cpu *cpu = fx_cpu_new();
+
+	(void)state;
+	for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
+		for (unsigned m = 0; m < 4; m++) {
+			for (unsigned it = 0; it < 200; it++) {
+				__m128i a = rnd_vec(cases[c].kind), b = rnd_vec(cases[c].kind), h;
+				uint32_t mx = mxcsr_modes[m], saved, hmx;
+				uint64_t esi = rnd();
+
+				memcpy(cpu->regs.fpu.xmm[0], &a, 16);
+				memcpy(cpu->regs.fpu.xmm[1], &b, 16);
+				memcpy(cpu->regs.fpu.st[0], &a, 8);
+				memcpy(cpu->regs.fpu.st[1], &b, 8);
+				cpu->regs.fpu.mxcsr = mx;
+				cpu->regs.fpu.fsw = 0;
+				cpu->regs.fpu.ftw = 0;
+				cpu->regs.gpr[X86_RSI] = esi;
+				assert_int_equal(fx_exec(cpu, cases[c].insn), -1);
+				saved = _mm_getcsr();
+				_mm_setcsr(mx);
+				h = cases[c].ref(a, b, 0, esi); /* rsi = esi for PINSRW */
+				hmx = _mm_getcsr();
+				_mm_setcsr(saved);
+				if (cases[c].to_mm ? memcmp(cpu->regs.fpu.st[0], &h, 8)
+						   : memcmp(cpu->regs.fpu.xmm[0], &h, 16))
+					fail_msg("%s differs (mode %u)", cases[c].name, m);
+				assert_int_equal(cpu->regs.fpu.mxcsr, mx | (hmx & 0x3f));
+				assert_int_equal(cpu->regs.fpu.ftw, 0xff);
+			}
+		}
+	}
+	test_free(cpu);
+}
+
 /* ---- Memory forms, alignment, moves ------------------------------------------------- */
 
 static void test_memory_forms(void **state)
@@ -733,6 +814,56 @@ static void test_exceptions(void **state)
 	assert_int_equal(cpu->regs.gpr[X86_RAX], 0x80000000u);
 	assert_int_equal(cpu->regs.fpu.mxcsr, 0x1f81);
 
+	/*
+	 * Unmasked underflow is signalled for a tiny result even when it is
+	 * exact (difftest BUGS.md #4): subss 0x800000 - 0x400000 with only
+	 * UM unmasked: #XM, destination unchanged, MXCSR UE|DE.
+	 */
+	static const uint8_t subss12[] = { 0xf3, 0x0f, 0x5c, 0xca }; /* subss xmm1, xmm2 */
+	uint32_t f1 = 0x800000, f2 = 0x400000;
+	memset(cpu->regs.fpu.xmm[1], 0, 16);
+	memset(cpu->regs.fpu.xmm[2], 0, 16);
+	memcpy(cpu->regs.fpu.xmm[1], &f1, 4);
+	memcpy(cpu->regs.fpu.xmm[2], &f2, 4);
+	cpu->regs.fpu.mxcsr = 0x1780;
+	assert_int_equal(fx_exec(cpu, subss12), X86_VEC_XM);
+	assert_int_equal(cpu->regs.fpu.mxcsr, 0x1792);
+	memcpy(&v, cpu->regs.fpu.xmm[1], 4);
+	assert_int_equal(v, 0x800000);
+	/* Masked, it is only DE (tiny but exact). */
+	cpu->regs.fpu.mxcsr = 0x1f80;
+	assert_int_equal(fx_exec(cpu, subss12), -1);
+	assert_int_equal(cpu->regs.fpu.mxcsr, 0x1f82);
+	memcpy(&v, cpu->regs.fpu.xmm[1], 4);
+	assert_int_equal(v, 0x400000);
+
+	/*
+	 * Unmasked overflow and underflow report PE only when the result,
+	 * rounded with an unbounded exponent, is inexact (as the host does;
+	 * found by the difftest): 2^-126 * 2^-1074 is an exact 2^-1200.
+	 */
+	static const uint8_t mulsd12[] = { 0xf2, 0x0f, 0x59, 0xca }; /* mulsd xmm1, xmm2 */
+	uint64_t d1 = 0x3810000000000000ull, d2 = 1, d3 = 0x3ff0000000000001ull;
+	memcpy(cpu->regs.fpu.xmm[1], &d1, 8);
+	memcpy(cpu->regs.fpu.xmm[2], &d2, 8);
+	cpu->regs.fpu.mxcsr = 0x3300;
+	assert_int_equal(fx_exec(cpu, mulsd12), X86_VEC_XM);
+	assert_int_equal(cpu->regs.fpu.mxcsr, 0x3312);
+	/* 2^1000 * 2^100: exact overflow, OE alone; max * (1 + ulp): OE|PE. */
+	d1 = 0x7e70000000000000ull;
+	d2 = 0x4630000000000000ull;
+	memcpy(cpu->regs.fpu.xmm[1], &d1, 8);
+	memcpy(cpu->regs.fpu.xmm[2], &d2, 8);
+	cpu->regs.fpu.mxcsr = 0x1f80 & ~0x400u;
+	assert_int_equal(fx_exec(cpu, mulsd12), X86_VEC_XM);
+	assert_int_equal(cpu->regs.fpu.mxcsr & 0x3f, 0x08);
+	memcpy(cpu->regs.fpu.xmm[2], &d3, 8);
+	d1 = 0x7fefffffffffffffull;
+	memcpy(cpu->regs.fpu.xmm[1], &d1, 8);
+	cpu->regs.fpu.mxcsr = 0x1f80 & ~0x400u;
+	assert_int_equal(fx_exec(cpu, mulsd12), X86_VEC_XM);
+	assert_int_equal(cpu->regs.fpu.mxcsr & 0x3f, 0x28);
+
 	/* LDMXCSR: reserved bits #GP(0); STMXCSR reads back. */
 	cpu->regs.gpr[X86_RSI] = 0x100;
 	v = 0x10000 | 0x1f80;
@@ -756,6 +887,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_vector_ops),   cmocka_unit_test(test_int_results),
 		cmocka_unit_test(test_from_gpr),     cmocka_unit_test(test_mmx),
+		cmocka_unit_test(test_mmx_xmm),
 		cmocka_unit_test(test_memory_forms), cmocka_unit_test(test_exceptions),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -43,7 +43,7 @@ INT_INLINE void bt(struct soft_cpu *cpu, const struct soft_insn *in, unsigned k)
 		if (k != B_T)
 			gpr_wr(r, d->reg, size, bt_calc(k, v, bit));
 	} else {
-		uint64_t lin = soft_ea(cpu, in, d);
+		uint64_t lin = int_ea(cpu, in, d);
 
 		if (in->op[1].kind == SOFT_OP_GPR) {
 			int64_t so = soft_lf_sext(off, size);
@@ -53,25 +53,14 @@ INT_INLINE void bt(struct soft_cpu *cpu, const struct soft_insn *in, unsigned k)
 				lin &= 0xffffffffull;
 		}
 		bit = 1ull << (off & (bits - 1));
-		if (k != B_T && (in->flags & SOFT_INSN_LOCK)) {
-			void *p = soft_translate_rmw(cpu, lin, size);
-
-			if (p) {
-				v = atomic_ld(p, size);
-				while (!atomic_cas(p, &v, bt_calc(k, v, bit), size))
-					;
-			} else {
-				soft_lock_slow();
-				v = mem_rd(cpu, lin, size);
-				mem_wr(cpu, lin, size, bt_calc(k, v, bit));
-				soft_unlock_slow();
-			}
-		} else {
+		if (k == B_T) {
 			if (in->flags & SOFT_INSN_LOCK)
 				int_ud(cpu);
 			v = mem_rd(cpu, lin, size);
-			if (k != B_T)
-				mem_wr(cpu, lin, size, bt_calc(k, v, bit));
+		} else {
+			uint64_t nv;
+
+			INT_RMW(cpu, lin, size, in->flags & SOFT_INSN_LOCK, v, nv, bt_calc(k, v, bit));
 		}
 	}
 	put_flags(r, int_lazy(cpu), X86_FLAGS_CF, (v & bit) ? X86_FLAGS_CF : 0);
@@ -127,8 +116,30 @@ static void xzcnt(struct soft_cpu *cpu, const struct soft_insn *in, bool lead)
 		  (s == 0 ? X86_FLAGS_CF : 0) | (n == 0 ? X86_FLAGS_ZF : 0));
 }
 
-void soft_int_lzcnt(struct soft_cpu *cpu, const struct soft_insn *in) { xzcnt(cpu, in, true); }
-void soft_int_tzcnt(struct soft_cpu *cpu, const struct soft_insn *in) { xzcnt(cpu, in, false); }
+/*
+ * F3 0F BD / F3 0F BC are LZCNT / TZCNT only on CPUs with ABM / BMI1; on
+ * the others (the soft CPU's CPUID: arch/x86/cpuid_soft.c) the prefix is
+ * ignored and they run as BSR / BSF, which compilers rely on ("rep bsf").
+ */
+#ifndef SOFT_INT_HAVE_LZCNT_TZCNT
+#define SOFT_INT_HAVE_LZCNT_TZCNT 0
+#endif
+
+void soft_int_lzcnt(struct soft_cpu *cpu, const struct soft_insn *in)
+{
+	if (SOFT_INT_HAVE_LZCNT_TZCNT)
+		xzcnt(cpu, in, true);
+	else
+		bsx(cpu, in, true);
+}
+
+void soft_int_tzcnt(struct soft_cpu *cpu, const struct soft_insn *in)
+{
+	if (SOFT_INT_HAVE_LZCNT_TZCNT)
+		xzcnt(cpu, in, false);
+	else
+		bsx(cpu, in, false);
+}
 
 void soft_int_bswap(struct soft_cpu *cpu, const struct soft_insn *in)
 {

@@ -25,16 +25,12 @@ static bool is_sys_kind(unsigned k)
 	return k == SOFT_OP_CR || k == SOFT_OP_DR;
 }
 
-void soft_int_mov(struct soft_cpu *cpu, const struct soft_insn *in)
+static __attribute__((noinline)) void mov_other(struct soft_cpu *cpu, const struct soft_insn *in)
 {
 	struct x86_cpu_state *r = int_regs(cpu);
 	const struct soft_operand *d = &in->op[0], *s = &in->op[1];
 	uint64_t v;
 
-	if (d->kind == SOFT_OP_GPR && s->kind == SOFT_OP_GPR) {
-		gpr_wr(r, d->reg, d->size, gpr_rd(r, s->reg, d->size));
-		return;
-	}
 	if (d->kind == SOFT_OP_SREG || is_sys_kind(d->kind) || is_sys_kind(s->kind)) {
 		int_forward(cpu, in, &soft_handlers_system);
 		return;
@@ -44,7 +40,7 @@ void soft_int_mov(struct soft_cpu *cpu, const struct soft_insn *in)
 		if (d->kind == SOFT_OP_GPR)
 			gpr_wr(r, d->reg, d->size, v);
 		else
-			mem_wr(cpu, soft_ea(cpu, in, d), 2, v);
+			mem_wr(cpu, int_ea(cpu, in, d), 2, v);
 		return;
 	}
 	if (in->flags & SOFT_INSN_LOCK)
@@ -53,7 +49,39 @@ void soft_int_mov(struct soft_cpu *cpu, const struct soft_insn *in)
 	if (d->kind == SOFT_OP_GPR)
 		gpr_wr(r, d->reg, d->size, v);
 	else
-		mem_wr(cpu, soft_ea(cpu, in, d), d->size, v);
+		mem_wr(cpu, int_ea(cpu, in, d), d->size, v);
+}
+
+void soft_int_mov(struct soft_cpu *cpu, const struct soft_insn *in)
+{
+	struct x86_cpu_state *r = int_regs(cpu);
+	const struct soft_operand *d = &in->op[0], *s = &in->op[1];
+
+	if (d->kind == SOFT_OP_GPR) {
+		switch (s->kind) {
+		case SOFT_OP_GPR:
+			gpr_wr(r, d->reg, d->size, gpr_rd(r, s->reg, d->size));
+			return;
+		case SOFT_OP_IMM:
+			gpr_wr(r, d->reg, d->size, (uint64_t)s->imm);
+			return;
+		case SOFT_OP_MEM:
+			gpr_wr(r, d->reg, d->size, mem_rd(cpu, int_ea(cpu, in, s), d->size));
+			return;
+		default:
+			break;
+		}
+	} else if (d->kind == SOFT_OP_MEM && !(in->flags & SOFT_INSN_LOCK)) {
+		if (s->kind == SOFT_OP_GPR) {
+			mem_wr(cpu, int_ea(cpu, in, d), d->size, gpr_rd(r, s->reg, d->size));
+			return;
+		}
+		if (s->kind == SOFT_OP_IMM) {
+			mem_wr(cpu, int_ea(cpu, in, d), d->size, (uint64_t)s->imm);
+			return;
+		}
+	}
+	mov_other(cpu, in);
 }
 
 void soft_int_movzx(struct soft_cpu *cpu, const struct soft_insn *in)
@@ -95,7 +123,7 @@ void soft_int_movbe(struct soft_cpu *cpu, const struct soft_insn *in)
 	if (d->kind == SOFT_OP_GPR)
 		gpr_wr(r, d->reg, size, v);
 	else
-		mem_wr(cpu, soft_ea(cpu, in, d), size, v);
+		mem_wr(cpu, int_ea(cpu, in, d), size, v);
 }
 
 void soft_int_lea(struct soft_cpu *cpu, const struct soft_insn *in)
@@ -150,7 +178,7 @@ void soft_int_xchg(struct soft_cpu *cpu, const struct soft_insn *in)
 		b = t;
 	}
 	v = gpr_rd(r, b->reg, size);
-	lin = soft_ea(cpu, in, a);
+	lin = int_ea(cpu, in, a);
 	p = soft_translate_rmw(cpu, lin, size);
 	if (p) {
 		old = atomic_xchg(p, v, size);
@@ -181,7 +209,7 @@ void soft_int_cmpxchg(struct soft_cpu *cpu, const struct soft_insn *in)
 		else
 			gpr_wr(r, X86_RAX, size, old); /* the destination is not touched */
 	} else {
-		uint64_t lin = soft_ea(cpu, in, d);
+		uint64_t lin = int_ea(cpu, in, d);
 
 		if (in->flags & SOFT_INSN_LOCK) {
 			void *p = soft_translate_rmw(cpu, lin, size);
@@ -196,6 +224,7 @@ void soft_int_cmpxchg(struct soft_cpu *cpu, const struct soft_insn *in)
 				soft_unlock_slow();
 			}
 		} else {
+			soft_probe_write(cpu, lin, size);
 			old = mem_rd(cpu, lin, size);
 			/* the destination gets a write cycle either way */
 			mem_wr(cpu, lin, size, old == acc ? src : old);
@@ -224,7 +253,7 @@ void soft_int_cmpxchg8b(struct soft_cpu *cpu, const struct soft_insn *in)
 		int_ud(cpu);
 	exp = (gpr_rd(r, X86_RDX, 4) << 32) | gpr_rd(r, X86_RAX, 4);
 	nv = (gpr_rd(r, X86_RCX, 4) << 32) | gpr_rd(r, X86_RBX, 4);
-	lin = soft_ea(cpu, in, d);
+	lin = int_ea(cpu, in, d);
 	p = (in->flags & SOFT_INSN_LOCK) ? soft_translate_rmw(cpu, lin, 8) : NULL;
 	if (p) {
 		old = exp;
@@ -232,6 +261,8 @@ void soft_int_cmpxchg8b(struct soft_cpu *cpu, const struct soft_insn *in)
 	} else {
 		if (in->flags & SOFT_INSN_LOCK)
 			soft_lock_slow();
+		else
+			soft_probe_write(cpu, lin, 8);
 		old = mem_rd(cpu, lin, 8);
 		mem_wr(cpu, lin, 8, old == exp ? nv : old);
 		if (in->flags & SOFT_INSN_LOCK)
@@ -272,7 +303,7 @@ void soft_int_cmpxchg16b(struct soft_cpu *cpu, const struct soft_insn *in)
 		soft_int_cmpxchg8b(cpu, in);
 		return;
 	}
-	lin = soft_ea(cpu, in, d);
+	lin = int_ea(cpu, in, d);
 	if (lin & 15)
 		soft_raise(cpu, X86_VEC_GP, 0);
 	p = (in->flags & SOFT_INSN_LOCK) ? soft_translate_rmw(cpu, lin, 16) : NULL;
@@ -283,6 +314,8 @@ void soft_int_cmpxchg16b(struct soft_cpu *cpu, const struct soft_insn *in)
 
 		if (in->flags & SOFT_INSN_LOCK)
 			soft_lock_slow();
+		else
+			soft_probe_write(cpu, lin, 16);
 		soft_read(cpu, lin, buf, 16);
 		olo = buf[0];
 		ohi = buf[1];
@@ -319,26 +352,9 @@ void soft_int_xadd(struct soft_cpu *cpu, const struct soft_insn *in)
 		gpr_wr(r, in->op[1].reg, size, old);
 		gpr_wr(r, d->reg, size, sum);
 	} else {
-		uint64_t lin = soft_ea(cpu, in, d);
+		uint64_t lin = int_ea(cpu, in, d);
 
-		if (in->flags & SOFT_INSN_LOCK) {
-			void *p = soft_translate_rmw(cpu, lin, size);
-
-			if (p) {
-				old = atomic_ld(p, size);
-				while (!atomic_cas(p, &old, (old + src) & m, size))
-					;
-			} else {
-				soft_lock_slow();
-				old = mem_rd(cpu, lin, size);
-				mem_wr(cpu, lin, size, (old + src) & m);
-				soft_unlock_slow();
-			}
-		} else {
-			old = mem_rd(cpu, lin, size);
-			mem_wr(cpu, lin, size, (old + src) & m);
-		}
-		sum = (old + src) & m;
+		INT_RMW(cpu, lin, size, in->flags & SOFT_INSN_LOCK, old, sum, (old + src) & m);
 		gpr_wr(r, in->op[1].reg, size, old);
 	}
 	soft_lf_set(int_lazy(cpu), SOFT_LF_ADD, size, old, src, sum);
@@ -367,7 +383,7 @@ INT_INLINE void setcc(struct soft_cpu *cpu, const struct soft_insn *in, unsigned
 	if (d->kind == SOFT_OP_GPR)
 		gpr_wr(r, d->reg, 1, v);
 	else
-		mem_wr(cpu, soft_ea(cpu, in, d), 1, v);
+		mem_wr(cpu, int_ea(cpu, in, d), 1, v);
 }
 
 #define INT_CMOV(m, cc)                                                                   \
@@ -520,4 +536,122 @@ void soft_int_xlat(struct soft_cpu *cpu, const struct soft_insn *in)
 	uint64_t v = mem_rd(cpu, lin_addr(cpu, r, int_implicit_seg(in, X86_RBX), off), 1);
 
 	gpr_wr(r, X86_RAX, 1, v);
+}
+
+/* ---- BCD adjustments (16/32-bit modes; #UD in 64-bit mode at decode) ------- */
+
+/* Sets CF and AF as given, SF ZF PF from AL, OF clear (undefined for these). */
+static void bcd_flags(struct x86_cpu_state *r, struct soft_lazy_flags *lf, bool cf, bool af)
+{
+	uint64_t al = r->gpr[X86_RAX] & 0xff;
+	uint64_t f = int_flags(r, lf) & ~(uint64_t)SOFT_FLAGS_ARITH;
+
+	if (cf)
+		f |= X86_FLAGS_CF;
+	if (af)
+		f |= X86_FLAGS_AF;
+	if (al == 0)
+		f |= X86_FLAGS_ZF;
+	if (al & 0x80)
+		f |= X86_FLAGS_SF;
+	if (!__builtin_parity((unsigned)al))
+		f |= X86_FLAGS_PF;
+	r->rflags = f;
+}
+
+static void daa_das(struct soft_cpu *cpu, bool sub)
+{
+	struct x86_cpu_state *r = int_regs(cpu);
+	struct soft_lazy_flags *lf = int_lazy(cpu);
+	uint64_t f = int_flags(r, lf);
+	unsigned al = r->gpr[X86_RAX] & 0xff, old_al = al;
+	bool old_cf = f & X86_FLAGS_CF, cf = false, af = false;
+
+	if ((al & 0xf) > 9 || (f & X86_FLAGS_AF)) {
+		cf = old_cf || (sub ? old_al < 6 : old_al > 0xf9);
+		al = (sub ? al - 6 : al + 6) & 0xff;
+		af = true;
+	}
+	if (old_al > 0x99 || old_cf) {
+		al = (sub ? al - 0x60 : al + 0x60) & 0xff;
+		cf = true;
+	} else if (!sub) {
+		cf = false;
+	}
+	gpr_wr(r, X86_RAX, 1, al);
+	bcd_flags(r, lf, cf, af);
+}
+
+void soft_int_daa(struct soft_cpu *cpu, const struct soft_insn *in)
+{
+	(void)in;
+	daa_das(cpu, false);
+}
+
+void soft_int_das(struct soft_cpu *cpu, const struct soft_insn *in)
+{
+	(void)in;
+	daa_das(cpu, true);
+}
+
+static void aaa_aas(struct soft_cpu *cpu, bool sub)
+{
+	struct x86_cpu_state *r = int_regs(cpu);
+	struct soft_lazy_flags *lf = int_lazy(cpu);
+	uint64_t f = int_flags(r, lf);
+	unsigned ax = r->gpr[X86_RAX] & 0xffff;
+	bool adj = (ax & 0xf) > 9 || (f & X86_FLAGS_AF);
+
+	if (adj)
+		ax = sub ? ((ax - 6) & 0xff) | ((((ax >> 8) - 1) & 0xff) << 8) : ax + 0x106;
+	ax &= 0xff0f;
+	gpr_wr(r, X86_RAX, 2, ax);
+	bcd_flags(r, lf, adj, adj);
+}
+
+void soft_int_aaa(struct soft_cpu *cpu, const struct soft_insn *in)
+{
+	(void)in;
+	aaa_aas(cpu, false);
+}
+
+void soft_int_aas(struct soft_cpu *cpu, const struct soft_insn *in)
+{
+	(void)in;
+	aaa_aas(cpu, true);
+}
+
+static unsigned bcd_base(const struct soft_insn *in)
+{
+	return in->nops >= 1 && in->op[0].kind == SOFT_OP_IMM ? (unsigned)in->op[0].imm & 0xff : 10;
+}
+
+void soft_int_aam(struct soft_cpu *cpu, const struct soft_insn *in)
+{
+	struct x86_cpu_state *r = int_regs(cpu);
+	unsigned base = bcd_base(in), al = r->gpr[X86_RAX] & 0xff;
+
+	if (base == 0)
+		soft_raise(cpu, X86_VEC_DE, -1);
+	gpr_wr(r, X86_RAX, 2, ((al / base) << 8) | (al % base));
+	soft_lf_set(int_lazy(cpu), SOFT_LF_LOGIC, 1, 0, 0, al % base);
+}
+
+void soft_int_aad(struct soft_cpu *cpu, const struct soft_insn *in)
+{
+	struct x86_cpu_state *r = int_regs(cpu);
+	unsigned base = bcd_base(in), ax = r->gpr[X86_RAX] & 0xffff;
+	unsigned al = ((ax & 0xff) + (ax >> 8) * base) & 0xff;
+
+	gpr_wr(r, X86_RAX, 2, al);
+	soft_lf_set(int_lazy(cpu), SOFT_LF_LOGIC, 1, 0, 0, al);
+}
+
+/* SALC (undocumented, 16/32-bit modes): AL = CF ? 0xff : 0. */
+void soft_int_salc(struct soft_cpu *cpu, const struct soft_insn *in)
+{
+	struct x86_cpu_state *r = int_regs(cpu);
+
+	(void)in;
+	gpr_wr(r, X86_RAX, 1, soft_lf_cf(int_lazy(cpu), r->rflags) ? 0xff : 0);
 }

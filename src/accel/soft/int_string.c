@@ -16,17 +16,19 @@
 #define INT_REP_CHUNK 4096
 
 /*
- * Host bytes [lin, lin + len) of guest RAM within one page, translated for
- * acc (faults raise as the element access would); NULL for MMIO.
+ * Host bytes [lin - below, lin - below + len) of guest RAM, all in lin's
+ * page, translated for acc at lin, the first element's address (a fault
+ * raises as that element's access would, CR2 = lin); NULL for MMIO.
  */
-static uint8_t *rep_host(struct soft_cpu *cpu, uint64_t lin, uint64_t len, enum soft_access acc)
+static uint8_t *rep_host(struct soft_cpu *cpu, uint64_t lin, uint64_t below, uint64_t len,
+			 enum soft_access acc)
 {
 	uint64_t gpa;
 	uint8_t *p;
 
-	if (cpu->lma && (!soft_canonical(lin) || !soft_canonical(lin + len - 1)))
+	if (cpu->lma && (!soft_canonical(lin - below) || !soft_canonical(lin - below + len - 1)))
 		return NULL; /* the element path raises #GP */
-	gpa = soft_translate(cpu, lin, acc, cpu->cpl == 3);
+	gpa = soft_translate(cpu, lin, acc, cpu->cpl == 3) - below;
 	p = cpu->env.mem ? guest_mem_ptr(cpu->env.mem, gpa, len) : NULL;
 	if (p && acc == SOFT_ACC_WRITE) {
 		soft_code_invalidate(gpa, len);
@@ -80,11 +82,11 @@ static uint64_t rep_fast(struct soft_cpu *cpu, struct x86_cpu_state *r, const st
 		return 0;
 	bytes = cnt * n;
 	if (movs) {
-		hs = rep_host(cpu, back ? ls - bytes + n : ls, bytes, SOFT_ACC_READ);
+		hs = rep_host(cpu, ls, back ? bytes - n : 0, bytes, SOFT_ACC_READ);
 		if (!hs)
 			return 0;
 	}
-	hd = rep_host(cpu, back ? ld - bytes + n : ld, bytes, SOFT_ACC_WRITE);
+	hd = rep_host(cpu, ld, back ? bytes - n : 0, bytes, SOFT_ACC_WRITE);
 	if (!hd)
 		return 0;
 	if (!movs) {

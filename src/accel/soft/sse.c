@@ -126,18 +126,192 @@ static void sse_flags(struct soft_cpu *cpu, uint32_t flags)
 	fx->mxcsr |= flags;
 }
 
-static __m128i sse_run(struct soft_cpu *cpu, sse_op fn, __m128i a, __m128i b)
+/*
+ * Which operation and result lanes may underflow: UFL(op, element bytes
+ * of the sources, lanes), 0 for operations that never signal underflow.
+ */
+enum { UF_ADD = 1, UF_SUB, UF_MUL, UF_DIV, UF_CVT };
+#define UFL(op, esz, n) (((op) << 8) | ((esz) << 4) | (n))
+
+/* Does a result lane hold a non-zero denormal (tiny, representable)? */
+static bool sse_tiny(__m128i r, unsigned ufl)
+{
+	uint8_t b[16];
+	unsigned esz = (ufl >> 4) & 15, n = ufl & 15;
+
+	if ((ufl >> 8) == UF_CVT)
+		esz = 4; /* double sources, float results */
+	memcpy(b, &r, 16);
+	for (unsigned i = 0; i < n; i++) {
+		if (esz == 4) {
+			uint32_t v;
+			memcpy(&v, b + 4 * i, 4);
+			if (!(v & 0x7f800000u) && (v & 0x007fffffu))
+				return true;
+		} else {
+			uint64_t v;
+			memcpy(&v, b + 8 * i, 8);
+			if (!(v & 0x7ff0000000000000ull) && (v & 0x000fffffffffffffull))
+				return true;
+		}
+	}
+	return false;
+}
+
+static __m128i op_addss(__m128i a, __m128i b);
+static __m128i op_subss(__m128i a, __m128i b);
+static __m128i op_mulss(__m128i a, __m128i b);
+static __m128i op_divss(__m128i a, __m128i b);
+static __m128i op_addsd(__m128i a, __m128i b);
+static __m128i op_subsd(__m128i a, __m128i b);
+static __m128i op_mulsd(__m128i a, __m128i b);
+static __m128i op_divsd(__m128i a, __m128i b);
+static __m128i op_cvtsd2ss(__m128i a, __m128i b);
+
+/*
+ * Is op(a, b) inexact when rounded to the destination precision with an
+ * unbounded exponent? The x87 unit does exactly that rounding (precision
+ * control, 15-bit exponent), its PE flag answers.
+ */
+static bool unbounded_inexact(unsigned op, bool single, long double a, long double b, unsigned rc)
+{
+	uint16_t cw = (uint16_t)(0x3f | (single ? 0 : 0x200) | (rc << 10)), hcw, sw;
+
+	switch (op) {
+	case UF_ADD:
+		asm volatile("fnstcw %[h]\n\tfninit\n\tfldcw %[cw]\n\tfldt %[b]\n\tfldt %[a]\n\t"
+			     "fadd %%st(1), %%st\n\tfnstsw %[sw]\n\tfninit\n\tfldcw %[h]"
+			     : [h] "=m"(hcw), [sw] "=m"(sw) : [cw] "m"(cw), [a] "m"(a), [b] "m"(b)
+			     : "st", "st(1)", "st(2)", "st(3)", "st(4)", "st(5)", "st(6)", "st(7)");
+		break;
+	case UF_SUB:
+		asm volatile("fnstcw %[h]\n\tfninit\n\tfldcw %[cw]\n\tfldt %[b]\n\tfldt %[a]\n\t"
+			     "fsub %%st(1), %%st\n\tfnstsw %[sw]\n\tfninit\n\tfldcw %[h]"
+			     : [h] "=m"(hcw), [sw] "=m"(sw) : [cw] "m"(cw), [a] "m"(a), [b] "m"(b)
+			     : "st", "st(1)", "st(2)", "st(3)", "st(4)", "st(5)", "st(6)", "st(7)");
+		break;
+	case UF_MUL:
+	case UF_CVT: /* a * 1 */
+		asm volatile("fnstcw %[h]\n\tfninit\n\tfldcw %[cw]\n\tfldt %[b]\n\tfldt %[a]\n\t"
+			     "fmul %%st(1), %%st\n\tfnstsw %[sw]\n\tfninit\n\tfldcw %[h]"
+			     : [h] "=m"(hcw), [sw] "=m"(sw) : [cw] "m"(cw), [a] "m"(a), [b] "m"(b)
+			     : "st", "st(1)", "st(2)", "st(3)", "st(4)", "st(5)", "st(6)", "st(7)");
+		break;
+	default:
+		asm volatile("fnstcw %[h]\n\tfninit\n\tfldcw %[cw]\n\tfldt %[b]\n\tfldt %[a]\n\t"
+			     "fdiv %%st(1), %%st\n\tfnstsw %[sw]\n\tfninit\n\tfldcw %[h]"
+			     : [h] "=m"(hcw), [sw] "=m"(sw) : [cw] "m"(cw), [a] "m"(a), [b] "m"(b)
+			     : "st", "st(1)", "st(2)", "st(3)", "st(4)", "st(5)", "st(6)", "st(7)");
+		break;
+	}
+	return sw & 0x20;
+}
+
+/* Source lane i as an 80-bit value (denormals are zero under DAZ). */
+static long double lane_value(const uint8_t *v, unsigned esz, unsigned i, bool daz)
+{
+	if (esz == 4) {
+		uint32_t x;
+		float f;
+
+		memcpy(&x, v + 4 * i, 4);
+		if (daz && !(x & 0x7f800000u))
+			x &= 0x80000000u;
+		memcpy(&f, &x, 4);
+		return (long double)f;
+	}
+	uint64_t x;
+	double d;
+
+	memcpy(&x, v + 8 * i, 8);
+	if (daz && !(x & 0x7ff0000000000000ull))
+		x &= 0x8000000000000000ull;
+	memcpy(&d, &x, 8);
+	return (long double)d;
+}
+
+/*
+ * The MXCSR flags of an operation that may underflow or overflow while UM
+ * or OM is unmasked, lane by lane: with UM unmasked a tiny result signals
+ * UE, exact or not; then (and for an unmasked overflow) PE says whether
+ * the result rounded with an unbounded exponent is inexact, not whether
+ * the denormalised or infinite masked result is.
+ */
+static uint32_t sse_unmasked_uf_flags(uint32_t mode, unsigned ufl, __m128i a, __m128i b, bool um, bool om)
+{
+	static const sse_op scalar[2][5] = {
+		{ op_addss, op_subss, op_mulss, op_divss, op_cvtsd2ss },
+		{ op_addsd, op_subsd, op_mulsd, op_divsd, op_cvtsd2ss },
+	};
+	unsigned op = ufl >> 8, esz = (ufl >> 4) & 15, n = ufl & 15;
+	bool daz = mode & MXCSR_DAZ;
+	uint8_t va[16], vb[16];
+	uint32_t total = 0;
+
+	memcpy(va, &a, 16);
+	memcpy(vb, &b, 16);
+	for (unsigned i = 0; i < n; i++) {
+		__m128i la = _mm_setzero_si128(), lb = _mm_setzero_si128(), r;
+		uint32_t flags;
+
+		memcpy(&la, va + i * esz, esz);
+		memcpy(&lb, vb + i * esz, esz);
+		_mm_setcsr(mode | MXCSR_MASKS);
+		asm volatile("" : "+x"(la), "+x"(lb));
+		r = scalar[esz == 8][op - 1](la, lb);
+		asm volatile("" : "+x"(r));
+		flags = _mm_getcsr() & MXCSR_EXC;
+		bool uf = um && ((flags & 0x10) || sse_tiny(r, UFL(op, esz, 1)));
+		bool of = om && (flags & 0x08);
+
+		if (uf || of) {
+			long double x, y;
+
+			if (op == UF_CVT) {
+				x = lane_value(vb, 8, i, daz);
+				y = 1.0L;
+			} else {
+				x = lane_value(va, esz, i, daz);
+				y = lane_value(vb, esz, i, daz);
+			}
+			flags &= ~0x20u;
+			if (uf)
+				flags |= 0x10;
+			if (unbounded_inexact(op, esz == 4 || op == UF_CVT, x, y, (mode >> 13) & 3))
+				flags |= 0x20;
+		}
+		total |= flags;
+	}
+	return total;
+}
+
+static __m128i sse_run(struct soft_cpu *cpu, sse_op fn, __m128i a, __m128i b, unsigned ufl)
 {
 	uint32_t guest = fpu_fx(cpu)->mxcsr;
 	uint32_t host = _mm_getcsr();
+	uint32_t mode = guest & (MXCSR_DAZ | MXCSR_RC | MXCSR_FZ);
+	bool um_unmasked = !(guest & 0x0800);
 	uint32_t flags;
 	__m128i r;
 
-	_mm_setcsr((guest & (MXCSR_DAZ | MXCSR_RC | MXCSR_FZ)) | MXCSR_MASKS);
+	/* FZ only acts while underflow is masked. */
+	if (um_unmasked)
+		mode &= ~MXCSR_FZ;
+	_mm_setcsr(mode | MXCSR_MASKS);
 	asm volatile("" : "+x"(a), "+x"(b));
 	r = fn(a, b);
 	asm volatile("" : "+x"(r));
 	flags = _mm_getcsr() & MXCSR_EXC;
+	/*
+	 * With underflow unmasked, a tiny result signals it even when exact,
+	 * and with underflow or overflow unmasked, precision is judged before
+	 * denormalisation or overflow; the masked run reports otherwise.
+	 * Redo those lane by lane.
+	 */
+	if (ufl && !(flags & 0x7 & ~(guest >> 7)) &&
+	    ((um_unmasked && ((flags & 0x10) || sse_tiny(r, ufl))) ||
+	     (!(guest & 0x0400) && (flags & 0x08))))
+		flags = sse_unmasked_uf_flags(mode, ufl, a, b, um_unmasked, !(guest & 0x0400));
 	_mm_setcsr(host);
 	sse_flags(cpu, flags);
 	return r;
@@ -250,7 +424,8 @@ SSE_COMI(ucomisd)
  * dest (XMM) = fn(dest, src); src is an XMM register or srclen bytes of
  * memory (16: alignment checked).
  */
-static void sse_binop(struct soft_cpu *cpu, const struct soft_insn *in, sse_op fn, unsigned srclen)
+static void sse_binop_u(struct soft_cpu *cpu, const struct soft_insn *in, sse_op fn, unsigned srclen,
+			unsigned ufl)
 {
 	__m128i a, b = _mm_setzero_si128();
 	uint8_t buf[16] = { 0 };
@@ -261,22 +436,27 @@ static void sse_binop(struct soft_cpu *cpu, const struct soft_insn *in, sse_op f
 	sse_vread(cpu, in, 1, buf, srclen, true);
 	memcpy(&b, buf, 16);
 	memcpy(&a, fpu_fx(cpu)->xmm[in->op[0].reg & 15], 16);
-	a = sse_run(cpu, fn, a, b);
+	a = sse_run(cpu, fn, a, b, ufl);
 	memcpy(fpu_fx(cpu)->xmm[in->op[0].reg & 15], &a, 16);
 }
 
-#define ARITH_HANDLERS(name)                                                              \
-	static void h_##name##ps(struct soft_cpu *cpu, const struct soft_insn *in) { sse_binop(cpu, in, op_##name##ps, 16); } \
-	static void h_##name##ss(struct soft_cpu *cpu, const struct soft_insn *in) { sse_binop(cpu, in, op_##name##ss, 4); } \
-	static void h_##name##pd(struct soft_cpu *cpu, const struct soft_insn *in) { sse_binop(cpu, in, op_##name##pd, 16); } \
-	static void h_##name##sd(struct soft_cpu *cpu, const struct soft_insn *in) { sse_binop(cpu, in, op_##name##sd, 8); }
-ARITH_HANDLERS(add)
-ARITH_HANDLERS(sub)
-ARITH_HANDLERS(mul)
-ARITH_HANDLERS(div)
-ARITH_HANDLERS(min)
-ARITH_HANDLERS(max)
-ARITH_HANDLERS(sqrt)
+static void sse_binop(struct soft_cpu *cpu, const struct soft_insn *in, sse_op fn, unsigned srclen)
+{
+	sse_binop_u(cpu, in, fn, srclen, 0);
+}
+
+#define ARITH_HANDLERS(name, u)                                                           \
+	static void h_##name##ps(struct soft_cpu *cpu, const struct soft_insn *in) { sse_binop_u(cpu, in, op_##name##ps, 16, u ? UFL(u, 4, 4) : 0); } \
+	static void h_##name##ss(struct soft_cpu *cpu, const struct soft_insn *in) { sse_binop_u(cpu, in, op_##name##ss, 4, u ? UFL(u, 4, 1) : 0); } \
+	static void h_##name##pd(struct soft_cpu *cpu, const struct soft_insn *in) { sse_binop_u(cpu, in, op_##name##pd, 16, u ? UFL(u, 8, 2) : 0); } \
+	static void h_##name##sd(struct soft_cpu *cpu, const struct soft_insn *in) { sse_binop_u(cpu, in, op_##name##sd, 8, u ? UFL(u, 8, 1) : 0); }
+ARITH_HANDLERS(add, UF_ADD)
+ARITH_HANDLERS(sub, UF_SUB)
+ARITH_HANDLERS(mul, UF_MUL)
+ARITH_HANDLERS(div, UF_DIV)
+ARITH_HANDLERS(min, 0)
+ARITH_HANDLERS(max, 0)
+ARITH_HANDLERS(sqrt, 0)
 
 static void h_rcpps(struct soft_cpu *cpu, const struct soft_insn *in) { sse_binop(cpu, in, op_rcpps, 16); }
 static void h_rcpss(struct soft_cpu *cpu, const struct soft_insn *in) { sse_binop(cpu, in, op_rcpss, 4); }
@@ -314,7 +494,7 @@ static void sse_comi(struct soft_cpu *cpu, const struct soft_insn *in, sse_op fn
 	sse_vread(cpu, in, 1, buf, srclen, false);
 	memcpy(&b, buf, 16);
 	memcpy(&a, fpu_fx(cpu)->xmm[in->op[0].reg & 15], 16);
-	r = sse_run(cpu, fn, a, b);
+	r = sse_run(cpu, fn, a, b, 0);
 	res = (uint32_t)_mm_cvtsi128_si32(r);
 	fl = soft_get_flags(cpu);
 	fl &= ~(uint64_t)(X86_FLAGS_OF | X86_FLAGS_SF | X86_FLAGS_AF | X86_FLAGS_ZF | X86_FLAGS_PF |
@@ -352,7 +532,7 @@ static void sse_cvt2si(struct soft_cpu *cpu, const struct soft_insn *in, sse_op 
 	fpu_check_sse(cpu);
 	sse_vread(cpu, in, 1, buf, srclen, false);
 	memcpy(&b, buf, 16);
-	r = sse_run(cpu, q ? f64 : f32, b, b);
+	r = sse_run(cpu, q ? f64 : f32, b, b, 0);
 	if (q)
 		soft_op_write(cpu, in, 0, (uint64_t)_mm_cvtsi128_si64(r));
 	else
@@ -364,9 +544,9 @@ static void h_cvtsd2si(struct soft_cpu *cpu, const struct soft_insn *in) { sse_c
 static void h_cvttsd2si(struct soft_cpu *cpu, const struct soft_insn *in) { sse_cvt2si(cpu, in, op_cvttsd2si32, op_cvttsd2si64, 8); }
 
 static void h_cvtss2sd(struct soft_cpu *cpu, const struct soft_insn *in) { sse_binop(cpu, in, op_cvtss2sd, 4); }
-static void h_cvtsd2ss(struct soft_cpu *cpu, const struct soft_insn *in) { sse_binop(cpu, in, op_cvtsd2ss, 8); }
+static void h_cvtsd2ss(struct soft_cpu *cpu, const struct soft_insn *in) { sse_binop_u(cpu, in, op_cvtsd2ss, 8, UFL(UF_CVT, 8, 1)); }
 static void h_cvtps2pd(struct soft_cpu *cpu, const struct soft_insn *in) { sse_binop(cpu, in, op_cvtps2pd, 8); }
-static void h_cvtpd2ps(struct soft_cpu *cpu, const struct soft_insn *in) { sse_binop(cpu, in, op_cvtpd2ps, 16); }
+static void h_cvtpd2ps(struct soft_cpu *cpu, const struct soft_insn *in) { sse_binop_u(cpu, in, op_cvtpd2ps, 16, UFL(UF_CVT, 8, 2)); }
 static void h_cvtdq2ps(struct soft_cpu *cpu, const struct soft_insn *in) { sse_binop(cpu, in, op_cvtdq2ps, 16); }
 static void h_cvtps2dq(struct soft_cpu *cpu, const struct soft_insn *in) { sse_binop(cpu, in, op_cvtps2dq, 16); }
 static void h_cvttps2dq(struct soft_cpu *cpu, const struct soft_insn *in) { sse_binop(cpu, in, op_cvttps2dq, 16); }
@@ -394,7 +574,7 @@ static void sse_cvt_mmx(struct soft_cpu *cpu, const struct soft_insn *in, sse_op
 	memcpy(&b, buf, 16);
 	if (xmm_dest)
 		memcpy(&a, fpu_fx(cpu)->xmm[in->op[0].reg & 15], 16);
-	r = sse_run(cpu, fn, a, b);
+	r = sse_run(cpu, fn, a, b, 0);
 	if (mmx_reg)
 		fpu_mmx_transition(cpu);
 	if (xmm_dest)

@@ -29,10 +29,13 @@
 
 struct x87_io {
 	long double s[2]; /* s[0] -> st(0), s[1] -> st(1) before; st(0), st(1) after */
-	uint64_t m;	  /* memory operand of m16/m32/m64 forms */
+	uint64_t m[2];	  /* memory operand of m16/m32/m64 (and m80 BCD) forms */
 	uint8_t env[28];  /* guest control word and condition codes, empty stack */
 	uint16_t sw;	  /* host status word right after the instruction */
 	uint16_t hcw;	  /* the host's control word, restored at the end */
+	bool unmasked;	  /* run with the guest's exception masks, read back by FXSAVE */
+	/* Registers after an unmasked run (FXSAVE does not wait for the pending exception). */
+	uint8_t img[512] __attribute__((aligned(16)));
 };
 
 #define LD0 ""
@@ -42,15 +45,34 @@ struct x87_io {
 #define ST1 "fstpt %[s0]\n\t"
 #define ST2 "fstpt %[s0]\n\tfstpt %[s1]\n\t"
 
+/*
+ * Normally every exception is masked on the host and the results are
+ * popped into s[]. With io->unmasked (an unmasked overflow or underflow:
+ * hardware then delivers the result with a wrapped exponent) the guest's
+ * masks are loaded, the exception stays pending in the host FPU, and
+ * only non-waiting instructions follow: FNSTSW, FXSAVE, FNINIT.
+ */
 #define X87_FN(name, ld, body, st)                                                              \
 	static __attribute__((noinline)) void name(struct x87_io *io)                         \
 	{                                                                                     \
+		if (!io->unmasked) {                                                          \
+			asm volatile("fnstcw %[hcw]\n\t"                                      \
+				     "fldenv %[env]\n\t" ld body "\n\t"                       \
+				     "fnstsw %[sw]\n\t" st "fninit\n\t"                       \
+				     "fldcw %[hcw]"                                           \
+				     : [s0] "+m"(io->s[0]), [s1] "+m"(io->s[1]), [m] "+m"(io->m), \
+				       [sw] "=m"(io->sw), [hcw] "=m"(io->hcw)                 \
+				     : [env] "m"(io->env)                                     \
+				     : "st", "st(1)", "st(2)", "st(3)", "st(4)", "st(5)", "st(6)", \
+				       "st(7)");                                              \
+			return;                                                               \
+		}                                                                             \
 		asm volatile("fnstcw %[hcw]\n\t"                                              \
 			     "fldenv %[env]\n\t" ld body "\n\t"                               \
-			     "fnstsw %[sw]\n\t" st "fninit\n\t"                               \
+			     "fnstsw %[sw]\n\tfxsave %[img]\n\tfninit\n\t"                    \
 			     "fldcw %[hcw]"                                                   \
 			     : [s0] "+m"(io->s[0]), [s1] "+m"(io->s[1]), [m] "+m"(io->m),     \
-			       [sw] "=m"(io->sw), [hcw] "=m"(io->hcw)                         \
+			       [sw] "=m"(io->sw), [hcw] "=m"(io->hcw), [img] "=m"(io->img)    \
 			     : [env] "m"(io->env)                                             \
 			     : "st", "st(1)", "st(2)", "st(3)", "st(4)", "st(5)", "st(6)",    \
 			       "st(7)");                                                      \
@@ -103,6 +125,8 @@ X87_FN(hx_fistll, LD1, "fistpll %[m]", ST0)
 X87_FN(hx_fisttps, LD1, "fisttps %[m]", ST0)
 X87_FN(hx_fisttpl, LD1, "fisttpl %[m]", ST0)
 X87_FN(hx_fisttpll, LD1, "fisttpll %[m]", ST0)
+X87_FN(hx_fbld, LD0, "fbld %[m]", ST1)
+X87_FN(hx_fbstp, LD1, "fbstp %[m]", ST0)
 
 /* Memory forms: s0 = s0 op m (m32/m64 real, m16/m32 integer). */
 #define X87_MEMOPS(op, iop)                                    \
@@ -224,18 +248,35 @@ static void update_es(struct x86_fxsave *fx)
 
 /*
  * Records exception flags exc and, under ccmask, the condition codes of
- * host status word sw. Returns false when an unmasked exception occurred
- * (the destination must then stay unchanged).
+ * host status word sw; ES and B when one is unmasked. Returns false when
+ * an unmasked invalid, denormal or divide-by-zero (or stack fault)
+ * stopped the instruction: the destination must then stay unchanged.
  */
-static bool x87_flags(struct x86_fxsave *fx, uint16_t exc, uint16_t sw, uint16_t ccmask)
+static bool x87_flags_cmp(struct x86_fxsave *fx, uint16_t exc, uint16_t sw, uint16_t ccmask,
+			  bool compare)
 {
 	exc &= FSW_EXC | FSW_SF;
+	/*
+	 * An unmasked invalid, denormal or divide-by-zero stops the operation
+	 * before it computes: no result flags, condition codes unchanged
+	 * (comparisons still set theirs).
+	 */
+	if (exc & ~fx->fcw & (FSW_IE | FSW_DE | FSW_ZE) && !(exc & FSW_SF) && !compare) {
+		exc &= FSW_IE | FSW_DE | FSW_ZE;
+		ccmask = 0;
+	}
 	fx->fsw = (uint16_t)((fx->fsw & ~ccmask) | (sw & ccmask) | exc);
 	if (exc & ~fx->fcw & FSW_EXC) {
 		fx->fsw |= FSW_ES | FSW_B;
-		return false;
+		/* Unmasked overflow, underflow, precision: the result is delivered. */
+		return !(exc & ~fx->fcw & (FSW_IE | FSW_DE | FSW_ZE));
 	}
 	return true;
+}
+
+static bool x87_flags(struct x86_fxsave *fx, uint16_t exc, uint16_t sw, uint16_t ccmask)
+{
+	return x87_flags_cmp(fx, exc, sw, ccmask, false);
 }
 
 /* Stack underflow (an empty register read): false when IE is unmasked. */
@@ -262,9 +303,9 @@ static void x87_push(struct x86_fxsave *fx, long double v, bool overflow)
 		st_set(fx, 0, v);
 }
 
-static void io_init(struct x86_fxsave *fx, struct x87_io *io)
+static void io_init(struct x86_fxsave *fx, struct x87_io *io, bool unmasked)
 {
-	uint16_t cw = fx->fcw | 0x3f, sw = fx->fsw & FSW_CC, tw = 0xffff;
+	uint16_t cw = unmasked ? fx->fcw : fx->fcw | 0x3f, sw = fx->fsw & FSW_CC, tw = 0xffff;
 
 	memset(io, 0, sizeof(*io));
 	memset(io->env, 0xff, sizeof(io->env));
@@ -276,13 +317,26 @@ static void io_init(struct x86_fxsave *fx, struct x87_io *io)
 /* Runs fn on the host with the guest's control word and condition codes. */
 static void x87_run(struct x86_fxsave *fx, x87_hostfn fn, struct x87_io *io)
 {
-	struct x87_io tmp = *io;
+	long double s0 = io->s[0], s1 = io->s[1];
+	uint64_t m[2] = { io->m[0], io->m[1] };
+	/*
+	 * With any exception unmasked, run under the guest's masks: the
+	 * host then shows exactly what hardware does (operands kept on an
+	 * invalid/denormal/zero-divide, a wrapped exponent on overflow and
+	 * underflow, underflow of exact tiny results).
+	 */
+	bool unmasked = (fx->fcw & FSW_EXC) != FSW_EXC;
 
-	io_init(fx, io);
-	io->s[0] = tmp.s[0];
-	io->s[1] = tmp.s[1];
-	io->m = tmp.m;
+	io_init(fx, io, unmasked);
+	io->unmasked = unmasked;
+	io->s[0] = s0;
+	io->s[1] = s1;
+	memcpy(io->m, m, sizeof(m));
 	fn(io);
+	if (unmasked) {
+		memcpy(&io->s[0], io->img + 32, 10);
+		memcpy(&io->s[1], io->img + 48, 10);
+	}
 }
 
 /* FIP/FOP/FDP of the last non-control instruction. */
@@ -330,6 +384,8 @@ static uint64_t read_m(struct soft_cpu *cpu, const struct soft_insn *in, int i, 
 	uint64_t ea = soft_ea(cpu, in, &in->op[i]);
 
 	*m = 0;
+	if (size > 8 || !size)
+		size = 8; /* the decoder gives 2, 4 or 8 here; never more than *m */
 	soft_read(cpu, ea, m, size);
 	return ea;
 }
@@ -340,7 +396,7 @@ static uint64_t read_m(struct soft_cpu *cpu, const struct soft_insn *in, int i, 
 static void x87_load(struct soft_cpu *cpu, x87_hostfn fn, uint64_t m)
 {
 	struct x86_fxsave *fx = fpu_fx(cpu);
-	struct x87_io io = { .m = m };
+	struct x87_io io = { .m = { m, 0 } };
 	bool ovf;
 
 	if (!x87_push_ok(fx, &ovf))
@@ -350,7 +406,8 @@ static void x87_load(struct soft_cpu *cpu, x87_hostfn fn, uint64_t m)
 		return;
 	}
 	x87_run(fx, fn, &io);
-	if (!x87_flags(fx, io.sw, io.sw, FSW_CC))
+	/* An unmasked denormal operand still loads (the value is exact). */
+	if (!x87_flags(fx, io.sw, io.sw, FSW_CC) && (io.sw & ~fx->fcw & FSW_EXC) != FSW_DE)
 		return;
 	x87_push(fx, io.s[0], false);
 }
@@ -463,6 +520,8 @@ static void x87_store(struct soft_cpu *cpu, const struct soft_insn *in, bool pop
 		return;
 	}
 	unsigned size = in->op[mi].size;
+	if (size != 2 && size != 4 && size != 10)
+		size = 8;
 	ea = soft_ea(cpu, in, &in->op[mi]);
 	if (size == 10) {
 		memcpy(raw, empty ? indefinite : fx->st[phys(fx, 0)], 10);
@@ -498,16 +557,19 @@ static void x87_store(struct soft_cpu *cpu, const struct soft_insn *in, bool pop
 		}
 		memcpy(&io.s[0], indefinite, 10);
 		x87_run(fx, fn, &io);
-		soft_write(cpu, ea, &io.m, size);
+		soft_write(cpu, ea, io.m, size);
 		x87_note(cpu, in, ea, 0);
 		x87_underflow(fx);
 	} else {
 		io.s[0] = st_get(fx, 0);
 		x87_run(fx, fn, &io);
-		if (!(io.sw & ~fx->fcw & FSW_EXC))
-			soft_write(cpu, ea, &io.m, size);
+		if (!(io.sw & ~fx->fcw & FSW_EXC & ~FSW_PE))
+			soft_write(cpu, ea, io.m, size);
 		x87_note(cpu, in, ea, 0);
 		if (!x87_flags(fx, io.sw, io.sw, FSW_CC))
+			return;
+		/* A store with an unmasked overflow/underflow neither writes nor pops. */
+		if (io.sw & ~fx->fcw & (FSW_OE | FSW_UE))
 			return;
 	}
 	if (pop)
@@ -518,6 +580,66 @@ static void h_fstp(struct soft_cpu *cpu, const struct soft_insn *in) { x87_store
 static void h_fist(struct soft_cpu *cpu, const struct soft_insn *in) { x87_store(cpu, in, false, true, false); }
 static void h_fistp(struct soft_cpu *cpu, const struct soft_insn *in) { x87_store(cpu, in, true, true, false); }
 static void h_fisttp(struct soft_cpu *cpu, const struct soft_insn *in) { x87_store(cpu, in, true, true, true); }
+
+/* FBLD m80: push the packed-BCD integer. */
+static void h_fbld(struct soft_cpu *cpu, const struct soft_insn *in)
+{
+	struct x86_fxsave *fx = fpu_fx(cpu);
+	int mi = mem_op(in);
+	struct x87_io io = { 0 };
+	uint64_t ea;
+	bool ovf;
+
+	fpu_check_x87(cpu, true);
+	if (mi < 0)
+		soft_unimplemented(cpu, in);
+	ea = soft_ea(cpu, in, &in->op[mi]);
+	soft_read(cpu, ea, io.m, 10);
+	x87_note(cpu, in, ea, 0);
+	if (!x87_push_ok(fx, &ovf))
+		return;
+	if (ovf) {
+		x87_push(fx, 0, true);
+		return;
+	}
+	x87_run(fx, hx_fbld, &io);
+	if (x87_flags(fx, io.sw, io.sw, FSW_CC))
+		x87_push(fx, io.s[0], false);
+}
+
+/* FBSTP m80: store st(0) as packed BCD (rounded per RC), pop. */
+static void h_fbstp(struct soft_cpu *cpu, const struct soft_insn *in)
+{
+	struct x86_fxsave *fx = fpu_fx(cpu);
+	int mi = mem_op(in);
+	struct x87_io io = { 0 };
+	bool empty;
+	uint64_t ea;
+
+	fpu_check_x87(cpu, true);
+	if (mi < 0)
+		soft_unimplemented(cpu, in);
+	ea = soft_ea(cpu, in, &in->op[mi]);
+	empty = !st_valid(fx, 0);
+	if (empty && !(fx->fcw & FSW_IE)) {
+		x87_note(cpu, in, ea, 0);
+		x87_underflow(fx);
+		return;
+	}
+	if (empty)
+		memcpy(&io.s[0], indefinite, 10);
+	else
+		io.s[0] = st_get(fx, 0);
+	x87_run(fx, hx_fbstp, &io);
+	if (empty || !(io.sw & ~fx->fcw & FSW_EXC & ~FSW_PE))
+		soft_write(cpu, ea, io.m, 10);
+	x87_note(cpu, in, ea, 0);
+	if (empty)
+		x87_underflow(fx);
+	else if (!x87_flags(fx, io.sw, io.sw, FSW_CC))
+		return;
+	st_pop(fx);
+}
 
 /* ---- Arithmetic ------------------------------------------------------------ */
 
@@ -548,7 +670,7 @@ static void x87_arith(struct soft_cpu *cpu, const struct soft_insn *in, enum ari
 	fpu_check_x87(cpu, true);
 	if (mi >= 0) {
 		unsigned size = in->op[mi].size;
-		uint64_t ea = read_m(cpu, in, mi, size, &io.m);
+		uint64_t ea = read_m(cpu, in, mi, size, io.m);
 		unsigned k = integer ? (size == 2 ? 2 : 3) : (size == 8 ? 1 : 0);
 
 		x87_note(cpu, in, ea, 0);
@@ -752,7 +874,7 @@ static void x87_compare(struct soft_cpu *cpu, const struct soft_insn *in, bool u
 	fpu_check_x87(cpu, true);
 	if (mi >= 0) {
 		unsigned size = in->op[mi].size;
-		uint64_t ea = read_m(cpu, in, mi, size, &io.m);
+		uint64_t ea = read_m(cpu, in, mi, size, io.m);
 
 		x87_note(cpu, in, ea, 0);
 	} else {
@@ -777,7 +899,7 @@ static void x87_compare(struct soft_cpu *cpu, const struct soft_insn *in, bool u
 		}
 		x87_run(fx, fn, &io);
 		cc = io.sw & (FSW_C0 | FSW_C2 | FSW_C3);
-		ok = x87_flags(fx, io.sw, eflags ? 0 : io.sw, eflags ? FSW_C1 : FSW_CC);
+		ok = x87_flags_cmp(fx, io.sw, eflags ? 0 : io.sw, eflags ? FSW_C1 : FSW_CC, true);
 		if (!ok)
 			return;
 	}
@@ -815,7 +937,18 @@ CMP(fucomip, true, false, 1, true, false)
 
 static void h_ftst(struct soft_cpu *cpu, const struct soft_insn *in)
 {
-	x87_unary(cpu, in, hx_ftst, false);
+	struct x86_fxsave *fx = fpu_fx(cpu);
+	struct x87_io io = { 0 };
+
+	fpu_check_x87(cpu, true);
+	x87_note(cpu, in, 0, 0);
+	if (!st_valid(fx, 0)) {
+		x87_flags_cmp(fx, FSW_IE | FSW_SF, FSW_C0 | FSW_C2 | FSW_C3, FSW_CC, true);
+		return;
+	}
+	io.s[0] = st_get(fx, 0);
+	x87_run(fx, hx_ftst, &io);
+	x87_flags_cmp(fx, io.sw, io.sw, FSW_CC, true);
 }
 
 static void h_fxam(struct soft_cpu *cpu, const struct soft_insn *in)
@@ -1140,6 +1273,47 @@ static void x87_fxsave(struct soft_cpu *cpu, const struct soft_insn *in, bool re
 	mem_write(cpu, ea, b, 160 + nxmm * 16);
 }
 static void h_fxsave(struct soft_cpu *cpu, const struct soft_insn *in) { x87_fxsave(cpu, in, false); }
+
+void soft_fpu_to_fxsave_image(const struct x86_fxsave *fx, void *img)
+{
+	uint8_t *b = img;
+	unsigned t = (fx->fsw >> 11) & 7;
+
+	memset(b, 0, 416);
+	put16(b + 0, fx->fcw);
+	put16(b + 2, fx->fsw);
+	b[4] = fx->ftw;
+	put16(b + 6, fx->fop);
+	memcpy(b + 8, &fx->fip, 8);
+	memcpy(b + 16, &fx->fdp, 8);
+	put32(b + 24, fx->mxcsr);
+	put32(b + 28, MXCSR_MASK_SUPPORTED);
+	for (unsigned i = 0; i < 8; i++)
+		memcpy(b + 32 + i * 16, fx->st[(t + i) & 7], 10);
+	memcpy(b + 160, fx->xmm, sizeof(fx->xmm));
+}
+
+void soft_fpu_from_fxsave_image(struct x86_fxsave *fx, const void *img)
+{
+	const uint8_t *b = img;
+	unsigned t;
+
+	fx->fcw = get16(b + 0);
+	fx->fsw = get16(b + 2);
+	fx->ftw = b[4];
+	fx->fop = get16(b + 6) & 0x7ff;
+	memcpy(&fx->fip, b + 8, 8);
+	memcpy(&fx->fdp, b + 16, 8);
+	fx->mxcsr = get32(b + 24) & MXCSR_MASK_SUPPORTED;
+	fx->mxcsr_mask = MXCSR_MASK_SUPPORTED;
+	t = (fx->fsw >> 11) & 7;
+	for (unsigned i = 0; i < 8; i++) {
+		memcpy(fx->st[(t + i) & 7], b + 32 + i * 16, 10);
+		memset(fx->st[(t + i) & 7] + 10, 0, 6);
+	}
+	memcpy(fx->xmm, b + 160, sizeof(fx->xmm));
+}
+
 static void h_fxsave64(struct soft_cpu *cpu, const struct soft_insn *in) { x87_fxsave(cpu, in, true); }
 
 static void x87_fxrstor(struct soft_cpu *cpu, const struct soft_insn *in, bool rex_w)
@@ -1197,6 +1371,7 @@ static const struct soft_handler_entry x87_entries[] = {
 	E(FLD1, h_fld1), E(FLDL2T, h_fldl2t), E(FLDL2E, h_fldl2e), E(FLDPI, h_fldpi),
 	E(FLDLG2, h_fldlg2), E(FLDLN2, h_fldln2), E(FLDZ, h_fldz),
 	E(FST, h_fst), E(FSTP, h_fstp), E(FIST, h_fist), E(FISTP, h_fistp), E(FISTTP, h_fisttp),
+	E(FBLD, h_fbld), E(FBSTP, h_fbstp),
 	E(FADD, h_fadd), E(FADDP, h_faddp), E(FIADD, h_fiadd),
 	E(FSUB, h_fsub), E(FSUBP, h_fsubp), E(FISUB, h_fisub),
 	E(FSUBR, h_fsubr), E(FSUBRP, h_fsubrp), E(FISUBR, h_fisubr),
