@@ -44,8 +44,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static struct guest_mem mem;
 static unsigned irq_vector;
-static struct soft_cpu *cpu_keep;
-static struct soft_env env_keep;
 
 static void fz_pio(void *opaque, uint16_t port, bool is_write, uint8_t *d, unsigned len)
 {
@@ -176,7 +174,7 @@ static void set_state(struct soft_cpu *cpu, uint8_t mode)
 	struct x86_cpu_state *st = soft_cpu_state(cpu);
 	unsigned m = mode & 3;
 
-	/* Everything from scratch: the CPU may have run another input before. */
+	/* Everything from scratch, not relying on the reset state. */
 	memset(st, 0, sizeof(*st));
 	st->mp_state = X86_MP_RUNNABLE;
 	st->cr0 = 0x60000010;
@@ -272,21 +270,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	soft_code_invalidate(0, RAM_SIZE);
 
 	/*
-	 * One CPU for many inputs (creating one per input costs more than the
-	 * run); its state is rebuilt from scratch and the decode caches are
-	 * invalidated above. A posted NMI may stay pending inside the CPU,
-	 * out of reach of the state: such an input gets a CPU of its own.
+	 * A fresh CPU per input, so that a crash reproduces from its input
+	 * alone (a reused one could carry a posted event or cached code).
 	 */
-	if (!cpu_keep || (mode & 0x10)) {
-		soft_cpu_free(cpu_keep);
-		cpu_keep = NULL;
-		env_keep = env;
-		cpu = soft_cpu_new(&env_keep, 0);
-		if (!cpu)
-			abort();
-	} else {
-		cpu = cpu_keep;
-	}
+	cpu = soft_cpu_new(&env, 0);
+	if (!cpu)
+		abort();
 	set_state(cpu, mode);
 	irq_vector = (mode & 8) ? 0x20 : 0;
 	if (mode & 8)
@@ -302,9 +291,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		irq_vector = 0x20;
 		soft_cpu_post(cpu, SOFT_EVENT_IRQ);
 	}
-	if (mode & 0x10)
-		soft_cpu_free(cpu);
-	else
-		cpu_keep = cpu;
+	soft_cpu_free(cpu);
 	return 0;
 }
