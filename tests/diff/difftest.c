@@ -49,7 +49,7 @@ static void gen_case(struct diff_case *c, uint64_t index, void *opaque)
 		c->code_len = o->code_len;
 		c->ninsns = 0;
 		while (off < c->code_len && c->ninsns < DIFF_MAX_INSNS) {
-			unsigned n = diff_disasm(c->code, c->code_len, off, text, sizeof(text));
+			unsigned n = diff_disasm(c->code, c->code_len, off, c->base, text, sizeof(text));
 
 			c->undef_before[c->ninsns] = 0;
 			c->insn_off[c->ninsns++] = (uint16_t)off;
@@ -95,7 +95,7 @@ static uint32_t undef_at(const struct diff_case *c, const struct diff_result *r)
 {
 	if (r->status == DIFF_EXC) {
 		for (unsigned i = 0; i < c->ninsns; i++)
-			if (DIFF_CODE_VA + c->insn_off[i] == r->rip)
+			if (c->base + c->insn_off[i] == r->rip)
 				return c->undef_before[i];
 	}
 	return c->flags_undef;
@@ -210,8 +210,8 @@ static void print_code(const struct diff_case *c)
 		unsigned off = c->insn_off[i];
 		unsigned end = i + 1 < c->ninsns ? c->insn_off[i + 1] : c->code_len;
 
-		diff_disasm(c->code, c->code_len, off, text, sizeof(text));
-		printf("    %#llx: ", (unsigned long long)(DIFF_CODE_VA + off));
+		diff_disasm(c->code, c->code_len, off, c->base, text, sizeof(text));
+		printf("    %#llx: ", (unsigned long long)(c->base + off));
 		for (unsigned k = off; k < end; k++)
 			printf("%02x", c->code[k]);
 		printf("%*s %s\n", (int)(32 - 2 * (end - off)) > 0 ? (int)(32 - 2 * (end - off)) : 1,
@@ -405,8 +405,8 @@ int main(int argc, char **argv)
 				char first[128];
 
 				diff_disasm(c->code, c->code_len,
-					    c->ninsns ? c->insn_off[c->ninsns - 1] : 0, first,
-					    sizeof(first));
+					    c->ninsns ? c->insn_off[c->ninsns - 1] : 0, c->base,
+					    first, sizeof(first));
 				printf("FAIL case %" PRIu64 " (--seed %" PRIu64 " --start %" PRIu64
 				       " --cases 1 --family %s%s) last: %s;%s\n",
 				       idx, o.seed, idx, family_name(o.families),

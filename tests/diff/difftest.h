@@ -20,14 +20,14 @@
 
 /* Virtual layout shared by both runners (below 2 GiB: absolute disp32 works). */
 #define DIFF_CODE_VA 0x10000000ULL
-#define DIFF_CODE_SIZE 4096u
+#define DIFF_CODE_SIZE 8192u /* two pages: sequences may cross */
 #define DIFF_DATA_VA 0x20000000ULL
 #define DIFF_DATA_SIZE 4096u
 #define DIFF_STACK_VA (DIFF_DATA_VA + DIFF_DATA_SIZE) /* one page */
 #define DIFF_STACK_TOP (DIFF_STACK_VA + 4096u - 256u)
 
 /* Room for the native runner's tail (jmp [rip]; dq exit) after the sequence. */
-#define DIFF_CODE_MAX (DIFF_CODE_SIZE - 64u)
+#define DIFF_CODE_MAX (4096u - 64u)
 #define DIFF_MAX_INSNS 48
 
 #define DIFF_ARITH_FLAGS 0x8d5u /* CF PF AF ZF SF OF */
@@ -45,6 +45,7 @@ enum diff_family {
 struct diff_case {
 	uint64_t seed; /* the case's own seed: regenerates it exactly */
 	unsigned family;
+	uint64_t base; /* virtual address of code[0]: DIFF_CODE_VA, or near the page end */
 	uint8_t code[DIFF_CODE_MAX];
 	unsigned code_len;
 	unsigned ninsns;
@@ -86,7 +87,8 @@ struct diff_result {
 void diff_generate(struct diff_case *c, uint64_t seed, unsigned families);
 uint64_t diff_case_seed(uint64_t seed, uint64_t index);
 /* Formats one instruction at code offset off; returns its length (0: none). */
-unsigned diff_disasm(const uint8_t *code, unsigned len, unsigned off, char *buf, size_t size);
+unsigned diff_disasm(const uint8_t *code, unsigned len, unsigned off, uint64_t base, char *buf,
+		     size_t size);
 
 /* native.c: runs cases [0, n) of gen(seed) in a child; fills res[]. */
 typedef void (*diff_gen_fn)(struct diff_case *c, uint64_t index, void *opaque);

@@ -213,7 +213,7 @@ static bool emit(struct gen *g, ZydisEncoderRequest *r)
 		return false;
 	}
 	if (ZYAN_FAILED(ZydisEncoderEncodeInstructionAbsolute(r, buf, &len,
-							       DIFF_CODE_VA + c->code_len)))
+							       c->base + c->code_len)))
 		return false;
 	return emit_raw(g, buf, (unsigned)len);
 }
@@ -724,7 +724,7 @@ static bool gen_flow(struct gen *g)
 		b[1] = (uint8_t)(0x58 + (n & 7));
 		return n >= 8 ? emit_raw(g, b, 2) : emit_raw(g, b + 1, 1);
 	default: { /* mov byte [next insn's immediate], v; mov al, imm8: self-modifying code */
-		uint64_t target = DIFF_CODE_VA + c->code_len + 8 + 1;
+		uint64_t target = c->base + c->code_len + 8 + 1;
 
 		b[0] = 0xc6;
 		b[1] = 0x04;
@@ -1371,6 +1371,8 @@ void diff_generate(struct diff_case *c, uint64_t seed, unsigned families)
 		fams[nf++] = DIFF_FAM_INT;
 	fam = fams[below(&g, nf)];
 	c->family = fam;
+	/* Now and then across the boundary of the two code pages. */
+	c->base = chance(&g, 8) ? DIFF_CODE_VA + 4096 - 1 - below(&g, 48) : DIFF_CODE_VA;
 	c->cmp_x87 = fam == DIFF_FAM_X87;
 	n = 1 + below(&g, fam == DIFF_FAM_X87 ? 8 : 5);
 	for (unsigned i = 0, tries = 0; i < n && tries < 64 && !g.failed; tries++) {
@@ -1388,12 +1390,13 @@ void diff_generate(struct diff_case *c, uint64_t seed, unsigned families)
 	c->flags_undef = g.undef;
 }
 
-unsigned diff_disasm(const uint8_t *code, unsigned len, unsigned off, char *buf, size_t size)
+unsigned diff_disasm(const uint8_t *code, unsigned len, unsigned off, uint64_t base, char *buf,
+		     size_t size)
 {
 	ZydisDisassembledInstruction in;
 
 	if (off >= len ||
-	    ZYAN_FAILED(ZydisDisassembleIntel(ZYDIS_MACHINE_MODE_LONG_64, DIFF_CODE_VA + off,
+	    ZYAN_FAILED(ZydisDisassembleIntel(ZYDIS_MACHINE_MODE_LONG_64, base + off,
 					      code + off, len - off, &in))) {
 		snprintf(buf, size, "(bad)");
 		return off < len ? 1 : 0;

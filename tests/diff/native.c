@@ -189,7 +189,7 @@ static int child_setup(void)
 
 static void run_one(const struct diff_case *c, struct diff_result *r)
 {
-	uint8_t *code = (uint8_t *)DIFF_CODE_VA;
+	uint8_t *code = (uint8_t *)(uintptr_t)c->base;
 	uint64_t exit_addr = (uint64_t)(uintptr_t)diff_native_exit;
 	unsigned n = c->code_len;
 
@@ -205,13 +205,13 @@ static void run_one(const struct diff_case *c, struct diff_result *r)
 	memcpy(diff_nctx.gpr, c->gpr, sizeof(c->gpr));
 	diff_nctx.gpr[X86_RSP] = DIFF_STACK_TOP;
 	diff_nctx.rflags = (c->rflags & DIFF_CMP_FLAGS) | X86_FLAGS_FIXED;
-	diff_nctx.entry = DIFF_CODE_VA;
+	diff_nctx.entry = c->base;
 	diff_nctx.fx = c->fx;
 
 	memset(r, 0, sizeof(*r));
 	if (diff_native_enter() == 0) {
 		r->status = DIFF_END;
-		r->rip = DIFF_CODE_VA + n;
+		r->rip = c->base + n;
 	} else {
 		r->status = DIFF_EXC;
 		r->vector = fault.vector;

@@ -95,6 +95,8 @@ static void build_machine(struct diff_soft *s)
 	for (uint64_t a = GPA_GDT; a < KSTACK_TOP; a += 4096)
 		put64(s, GPA_PT_LOW + 8 * (a >> 12), a | PTE_P | PTE_W);
 	put64(s, GPA_PT_CODE + 8 * ((DIFF_CODE_VA >> 12) & 511), GPA_CODE | PTE_P | PTE_W | PTE_U);
+	put64(s, GPA_PT_CODE + 8 * (((DIFF_CODE_VA >> 12) + 1) & 511),
+	      (GPA_CODE + 4096) | PTE_P | PTE_W | PTE_U);
 	put64(s, GPA_PT_DATA + 8 * ((DIFF_DATA_VA >> 12) & 511), GPA_DATA | PTE_P | PTE_W | PTE_U);
 	put64(s, GPA_PT_DATA + 8 * ((DIFF_STACK_VA >> 12) & 511), GPA_STACK | PTE_P | PTE_W | PTE_U);
 }
@@ -162,7 +164,7 @@ static void load_state(struct diff_soft *s, const struct diff_case *c)
 	memset(st, 0, sizeof(*st));
 	memcpy(st->gpr, c->gpr, sizeof(st->gpr));
 	st->gpr[X86_RSP] = DIFF_STACK_TOP;
-	st->rip = DIFF_CODE_VA;
+	st->rip = c->base;
 	st->rflags = (c->rflags & DIFF_CMP_FLAGS) | X86_FLAGS_FIXED | X86_FLAGS_IF;
 	st->seg[X86_CS] = seg(SEL_UCODE, 0xb, 3, true);
 	st->seg[X86_SS] = seg(SEL_UDATA, 0x3, 3, false);
@@ -202,7 +204,7 @@ void diff_soft_run(struct diff_soft *s, const struct diff_case *c, struct diff_r
 	uint8_t *code = gp(s, GPA_CODE, DIFF_CODE_SIZE);
 
 	memset(code, 0xf4, DIFF_CODE_SIZE);
-	memcpy(code, c->code, c->code_len);
+	memcpy(code + (c->base - DIFF_CODE_VA), c->code, c->code_len);
 	soft_code_invalidate(GPA_CODE, DIFF_CODE_SIZE);
 	memcpy(gp(s, GPA_DATA, DIFF_DATA_SIZE), c->data, DIFF_DATA_SIZE);
 	memset(gp(s, GPA_STACK, 4096), 0, 4096);
@@ -251,7 +253,7 @@ void diff_soft_run(struct diff_soft *s, const struct diff_case *c, struct diff_r
 		r->gpr[X86_RSP] = frame[k + 3];
 		r->vector = v;
 		r->cr2 = v == X86_VEC_PF ? st->cr2 : 0;
-		if (v == X86_VEC_GP && r->error == 0 && r->rip == DIFF_CODE_VA + c->code_len) {
+		if (v == X86_VEC_GP && r->error == 0 && r->rip == c->base + c->code_len) {
 			r->status = DIFF_END;
 			r->vector = 0;
 		} else {
