@@ -31,6 +31,7 @@ struct gen {
 	unsigned x87_depth;
 	bool failed;
 	bool no_riprel;
+	bool lock_next; /* put a LOCK prefix on the next encoded instruction (#UD tests) */
 };
 
 /* ---- randomness ---------------------------------------------------------- */
@@ -212,6 +213,15 @@ static bool emit(struct gen *g, ZydisEncoderRequest *r)
 		g->failed = true;
 		return false;
 	}
+	if (g->lock_next) {
+		g->lock_next = false;
+		buf[0] = 0xf0;
+		len = sizeof(buf) - 1;
+		if (ZYAN_FAILED(ZydisEncoderEncodeInstructionAbsolute(r, buf + 1, &len,
+								       c->base + c->code_len + 1)))
+			return false;
+		return emit_raw(g, buf, (unsigned)len + 1);
+	}
 	if (ZYAN_FAILED(ZydisEncoderEncodeInstructionAbsolute(r, buf, &len,
 							       c->base + c->code_len)))
 		return false;
@@ -365,6 +375,15 @@ static bool op_mem(struct gen *g, ZydisEncoderRequest *r, unsigned size, unsigne
 		m.mem.displacement = disp;
 		break;
 	}
+	}
+	if (chance(g, 12)) {
+		/* A segment override: ignored in 64-bit mode except FS/GS (GS base 0 here). */
+		static const ZyanU64 segs[] = {
+			ZYDIS_ATTRIB_HAS_SEGMENT_ES, ZYDIS_ATTRIB_HAS_SEGMENT_CS,
+			ZYDIS_ATTRIB_HAS_SEGMENT_SS, ZYDIS_ATTRIB_HAS_SEGMENT_DS,
+			ZYDIS_ATTRIB_HAS_SEGMENT_GS,
+		};
+		r->prefixes |= segs[below(g, 5)];
 	}
 	o = opnd(r);
 	*o = m;
@@ -775,6 +794,8 @@ static bool gen_int(struct gen *g)
 			op_imm(&r, pick_imm(g, size > 4 ? 4 : size));
 			break;
 		}
+		if (r.operands[0].type == ZYDIS_OPERAND_TYPE_REGISTER && chance(g, 64))
+			g->lock_next = true; /* LOCK with a register destination: #UD */
 		if (!emit(g, &r))
 			return false;
 		flags_written(g, F_ALL, t->mn == ZYDIS_MNEMONIC_AND || t->mn == ZYDIS_MNEMONIC_OR ||
