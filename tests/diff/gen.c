@@ -1103,6 +1103,89 @@ static uint32_t pick_mxcsr(struct gen *g)
 	return m;
 }
 
+/* MMX forms: mm, mm/m64 | mm, imm8 | moves to and from GPRs and XMM. */
+static bool gen_mmx(struct gen *g)
+{
+	static const ZydisMnemonic mm_mm[] = {
+		ZYDIS_MNEMONIC_PADDB,	  ZYDIS_MNEMONIC_PADDW,	    ZYDIS_MNEMONIC_PADDD,
+		ZYDIS_MNEMONIC_PADDQ,	  ZYDIS_MNEMONIC_PSUBUSB,   ZYDIS_MNEMONIC_PSUBSW,
+		ZYDIS_MNEMONIC_PMULLW,	  ZYDIS_MNEMONIC_PMULHW,    ZYDIS_MNEMONIC_PMULUDQ,
+		ZYDIS_MNEMONIC_PMADDWD,	  ZYDIS_MNEMONIC_PAND,	    ZYDIS_MNEMONIC_PANDN,
+		ZYDIS_MNEMONIC_PXOR,	  ZYDIS_MNEMONIC_PCMPEQB,   ZYDIS_MNEMONIC_PCMPGTW,
+		ZYDIS_MNEMONIC_PUNPCKLBW, ZYDIS_MNEMONIC_PUNPCKHDQ, ZYDIS_MNEMONIC_PACKSSWB,
+		ZYDIS_MNEMONIC_PACKUSWB,  ZYDIS_MNEMONIC_PSLLW,	    ZYDIS_MNEMONIC_PSRAD,
+		ZYDIS_MNEMONIC_PAVGB,	  ZYDIS_MNEMONIC_PMAXUB,    ZYDIS_MNEMONIC_PMINSW,
+		ZYDIS_MNEMONIC_PSADBW,	  ZYDIS_MNEMONIC_MOVQ,
+	};
+	static const ZydisMnemonic mm_imm[] = {
+		ZYDIS_MNEMONIC_PSLLQ, ZYDIS_MNEMONIC_PSRLW, ZYDIS_MNEMONIC_PSRAW, ZYDIS_MNEMONIC_PSRLD,
+	};
+	ZydisEncoderRequest r;
+	ZydisRegister mm = (ZydisRegister)(ZYDIS_REGISTER_MM0 + below(g, 8));
+
+	g->c->cmp_x87 = true;
+	switch (below(g, 8)) {
+	case 0:
+		req_init(&r, ZYDIS_MNEMONIC_PSHUFW);
+		op_reg(&r, mm);
+		op_reg(&r, (ZydisRegister)(ZYDIS_REGISTER_MM0 + below(g, 8)));
+		op_imm(&r, below(g, 256));
+		break;
+	case 1:
+		req_init(&r, mm_imm[below(g, 4)]);
+		op_reg(&r, mm);
+		op_imm(&r, below(g, 70));
+		break;
+	case 2:
+		req_init(&r, chance(g, 2) ? ZYDIS_MNEMONIC_MOVD : ZYDIS_MNEMONIC_MOVQ);
+		if (chance(g, 2)) {
+			op_reg(&r, mm);
+			op_reg(&r, pick_gpr(g, r.mnemonic == ZYDIS_MNEMONIC_MOVD ? 4 : 8));
+		} else {
+			op_reg(&r, pick_gpr(g, r.mnemonic == ZYDIS_MNEMONIC_MOVD ? 4 : 8));
+			op_reg(&r, mm);
+		}
+		break;
+	case 3:
+		req_init(&r, chance(g, 2) ? ZYDIS_MNEMONIC_MOVQ2DQ : ZYDIS_MNEMONIC_MOVDQ2Q);
+		if (r.mnemonic == ZYDIS_MNEMONIC_MOVQ2DQ) {
+			op_reg(&r, pick_xmm(g));
+			op_reg(&r, mm);
+		} else {
+			op_reg(&r, mm);
+			op_reg(&r, pick_xmm(g));
+		}
+		break;
+	case 4:
+		req_init(&r, ZYDIS_MNEMONIC_PMOVMSKB);
+		op_reg(&r, pick_gpr(g, 4));
+		op_reg(&r, mm);
+		break;
+	case 5:
+		if (chance(g, 4)) {
+			static const uint8_t emms[2] = { 0x0f, 0x77 };
+
+			return emit_raw(g, emms, 2);
+		}
+		req_init(&r, ZYDIS_MNEMONIC_MOVQ);
+		if (!op_mem(g, &r, 8, 1))
+			return false;
+		op_reg(&r, mm);
+		break;
+	default:
+		req_init(&r, mm_mm[below(g, sizeof(mm_mm) / sizeof(mm_mm[0]))]);
+		op_reg(&r, mm);
+		if (chance(g, 3)) {
+			if (!op_mem(g, &r, 8, 1))
+				return false;
+		} else {
+			op_reg(&r, (ZydisRegister)(ZYDIS_REGISTER_MM0 + below(g, 8)));
+		}
+		break;
+	}
+	return emit(g, &r);
+}
+
 static bool gen_sse(struct gen *g)
 {
 	const struct stmpl *t = &sse_forms[below(g, sizeof(sse_forms) / sizeof(sse_forms[0]))];
@@ -1355,6 +1438,11 @@ static void init_state(struct gen *g)
 	c->fx.fcw |= (uint16_t)((chance(g, 3) ? below(g, 4) : 3) << 8); /* precision */
 	if (c->fx.fcw >> 8 == 1)
 		c->fx.fcw |= 3u << 8; /* reserved precision value */
+	for (unsigned i = 0; i < 8; i++) { /* MMX values under an empty x87 stack */
+		uint64_t v = edge_value(g);
+
+		memcpy(c->fx.st[i], &v, 8);
+	}
 	mxcsr = chance(g, 2) ? 0x1f80 : pick_mxcsr(g);
 	c->fx.mxcsr = mxcsr;
 	c->fx.mxcsr_mask = 0;
@@ -1402,7 +1490,7 @@ void diff_generate(struct diff_case *c, uint64_t seed, unsigned families)
 		if (fam == DIFF_FAM_INT)
 			ok = gen_int(&g);
 		else if (fam == DIFF_FAM_SSE)
-			ok = chance(&g, 6) ? gen_int(&g) : gen_sse(&g);
+			ok = chance(&g, 6) ? gen_int(&g) : chance(&g, 6) ? gen_mmx(&g) : gen_sse(&g);
 		else
 			ok = gen_x87(&g);
 		if (ok)
