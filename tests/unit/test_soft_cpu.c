@@ -13,6 +13,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -685,6 +686,12 @@ static void test_init_sipi(void **state)
 	assert_int_equal(soft_cpu_state(e->cpu)->seg[X86_CS].selector, 0x0800);
 	soft_cpu_post(e->cpu, SOFT_EVENT_INIT);
 	assert_int_equal(soft_cpu_run(e->cpu), SOFT_EXIT_WAIT_SIPI);
+
+	/* INIT and SIPI seen at the same block boundary: the vector survives the INIT. */
+	soft_cpu_state(e->cpu)->events.sipi_vector = 0x08;
+	soft_cpu_post(e->cpu, SOFT_EVENT_INIT | SOFT_EVENT_SIPI);
+	assert_int_equal(soft_cpu_run(e->cpu), SOFT_EXIT_HLT);
+	assert_int_equal(soft_cpu_state(e->cpu)->seg[X86_CS].selector, 0x0800);
 	ctx_free(e);
 }
 
@@ -768,6 +775,24 @@ static void test_single_step(void **state)
 	ctx_free(e);
 }
 
+static void test_tsc(void **state)
+{
+	(void)state;
+	struct env_ctx *e = ctx_new();
+	struct x86_cpu_state *s = soft_cpu_state(e->cpu);
+	uint64_t t0 = s->tsc;
+
+	usleep(2000);
+	soft_cpu_state_changed(e->cpu); /* a read written back: the TSC goes on */
+	assert_true(soft_cpu_tsc(e->cpu) >= t0 + 2000000);
+	s = soft_cpu_state(e->cpu);
+	s->tsc = 5000000000ull; /* a TSC write */
+	soft_cpu_state_changed(e->cpu);
+	assert_true(soft_cpu_tsc(e->cpu) >= 5000000000ull);
+	assert_true(soft_cpu_tsc(e->cpu) < 5000000000ull + 1000000000ull);
+	ctx_free(e);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -791,6 +816,7 @@ int main(void)
 		cmocka_unit_test(test_bounded),
 		cmocka_unit_test(test_init_sipi),
 		cmocka_unit_test(test_single_step),
+		cmocka_unit_test(test_tsc),
 		cmocka_unit_test(test_protected_mode_idt_paging),
 	};
 

@@ -309,6 +309,22 @@ static bool decode(int bits, const uint8_t *b, unsigned n, struct soft_insn *in)
 		}
 		in->nops = (uint8_t)(i + 1);
 	}
+	/* string instructions and XLAT: their (hidden) memory operands, as decode.c does */
+	if (z.operand_count_visible == 0) {
+		for (unsigned i = 0; i < z.operand_count && in->nops < 2; i++) {
+			struct soft_operand *s = &in->op[in->nops];
+
+			if (ops[i].type != ZYDIS_OPERAND_TYPE_MEMORY)
+				continue;
+			s->kind = SOFT_OP_MEM;
+			s->size = (uint8_t)(ops[i].size / 8);
+			s->seg = (uint8_t)sreg_of(ops[i].mem.segment);
+			s->base = mem_reg(ops[i].mem.base);
+			s->index = mem_reg(ops[i].mem.index);
+			s->scale = 1;
+			in->nops++;
+		}
+	}
 	return true;
 }
 
@@ -972,6 +988,60 @@ static void test_32bit_mode(void **state)
 	cpu0->s.gpr[X86_RSI] = 0x0020;
 	assert_int_equal(RUN16(0x8d, 0x40, 0x10), -1);
 	assert_int_equal(cpu0->s.gpr[X86_RAX] & 0xffff, 0x0020);
+	/* 16-bit code: loop counts CX only; ret 4 pops IP and adds to SP */
+	reset_cpu();
+	cpu0->s.seg[X86_SS].db = 0;
+	cpu0->s.gpr[X86_RCX] = 0x50000;	/* CX = 0: wraps to 0xffff, taken */
+	cpu0->s.rip = 0x100;
+	assert_int_equal(RUN16(0xe2, 0x10), -1);
+	assert_int_equal(cpu0->s.gpr[X86_RCX], 0x5ffff);
+	assert_int_equal(cpu0->s.rip, 0x112);
+	cpu0->s.gpr[X86_RSP] = 0x200;
+	*(uint16_t *)&low[0x200] = 0x4321;
+	assert_int_equal(RUN16(0xc2, 0x04, 0x00), -1);
+	assert_int_equal(cpu0->s.rip, 0x4321);
+	assert_int_equal(cpu0->s.gpr[X86_RSP], 0x206);
+	/* 16-bit string addressing: SI/DI wrap at 64 KiB, DS/ES bases apply */
+	reset_cpu();
+	cpu0->s.seg[X86_DS].base = 0x1000;
+	cpu0->s.seg[X86_ES].base = 0x8000;
+	cpu0->s.gpr[X86_RSI] = 0xffff;
+	cpu0->s.gpr[X86_RDI] = 0xffff;
+	cpu0->s.gpr[X86_RCX] = 2;
+	low[0x1000 + 0xffff] = 0xaa;
+	low[0x1000] = 0xbb;
+	assert_int_equal(RUN16(0xf3, 0xa4), -1); /* rep movsb */
+	assert_int_equal(low[0x8000 + 0xffff], 0xaa);
+	assert_int_equal(low[0x8000], 0xbb);
+	assert_int_equal(cpu0->s.gpr[X86_RSI], 1);
+	assert_int_equal(cpu0->s.gpr[X86_RDI], 1);
+	/* segment override on the source: rep movsb with FS */
+	cpu0->s.seg[X86_FS].base = 0x3000;
+	low[0x3001] = 0xcc;
+	cpu0->s.gpr[X86_RCX] = 1;
+	assert_int_equal(RUN16(0x64, 0xa4), -1);
+	assert_int_equal(low[0x8001], 0xcc);
+	/* 32-bit: enter 8, 1 / leave with a 32-bit stack */
+	reset_cpu();
+	cpu0->s.gpr[X86_RSP] = 0x9000;
+	cpu0->s.gpr[X86_RBP] = 0x1234;
+	assert_int_equal(RUN32(0xc8, 0x08, 0x00, 0x01), -1);
+	assert_int_equal(cpu0->s.gpr[X86_RBP], 0x8ffc);
+	assert_int_equal(*(uint32_t *)&low[0x8ffc], 0x1234);
+	assert_int_equal(*(uint32_t *)&low[0x8ff8], 0x8ffc);
+	assert_int_equal(cpu0->s.gpr[X86_RSP], 0x8ff0);
+	assert_int_equal(RUN32(0xc9), -1);
+	assert_int_equal(cpu0->s.gpr[X86_RBP], 0x1234);
+	assert_int_equal(cpu0->s.gpr[X86_RSP], 0x9000);
+	/* inc/dec short forms (0x40-0x4f) in 32-bit mode */
+	cpu0->s.gpr[X86_RDX] = 0xffffffff;
+	assert_int_equal(RUN32(0x42), -1); /* inc edx */
+	assert_int_equal(cpu0->s.gpr[X86_RDX], 0);
+	assert_true(flags_now() & X86_FLAGS_ZF);
+	/* salc */
+	soft_set_flags(cpu0, X86_FLAGS_CF);
+	assert_int_equal(RUN32(0xd6), -1);
+	assert_int_equal(cpu0->s.gpr[X86_RAX] & 0xff, 0xff);
 }
 
 /* BCD adjustments (32-bit mode only), SDM examples. */

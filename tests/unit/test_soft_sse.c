@@ -837,6 +837,33 @@ static void test_exceptions(void **state)
 	memcpy(&v, cpu->regs.fpu.xmm[1], 4);
 	assert_int_equal(v, 0x400000);
 
+	/*
+	 * Unmasked overflow and underflow report PE only when the result,
+	 * rounded with an unbounded exponent, is inexact (as the host does;
+	 * found by the difftest): 2^-126 * 2^-1074 is an exact 2^-1200.
+	 */
+	static const uint8_t mulsd12[] = { 0xf2, 0x0f, 0x59, 0xca }; /* mulsd xmm1, xmm2 */
+	uint64_t d1 = 0x3810000000000000ull, d2 = 1, d3 = 0x3ff0000000000001ull;
+	memcpy(cpu->regs.fpu.xmm[1], &d1, 8);
+	memcpy(cpu->regs.fpu.xmm[2], &d2, 8);
+	cpu->regs.fpu.mxcsr = 0x3300;
+	assert_int_equal(fx_exec(cpu, mulsd12), X86_VEC_XM);
+	assert_int_equal(cpu->regs.fpu.mxcsr, 0x3312);
+	/* 2^1000 * 2^100: exact overflow, OE alone; max * (1 + ulp): OE|PE. */
+	d1 = 0x7e70000000000000ull;
+	d2 = 0x4630000000000000ull;
+	memcpy(cpu->regs.fpu.xmm[1], &d1, 8);
+	memcpy(cpu->regs.fpu.xmm[2], &d2, 8);
+	cpu->regs.fpu.mxcsr = 0x1f80 & ~0x400u;
+	assert_int_equal(fx_exec(cpu, mulsd12), X86_VEC_XM);
+	assert_int_equal(cpu->regs.fpu.mxcsr & 0x3f, 0x08);
+	memcpy(cpu->regs.fpu.xmm[2], &d3, 8);
+	d1 = 0x7fefffffffffffffull;
+	memcpy(cpu->regs.fpu.xmm[1], &d1, 8);
+	cpu->regs.fpu.mxcsr = 0x1f80 & ~0x400u;
+	assert_int_equal(fx_exec(cpu, mulsd12), X86_VEC_XM);
+	assert_int_equal(cpu->regs.fpu.mxcsr & 0x3f, 0x28);
+
 	/* LDMXCSR: reserved bits #GP(0); STMXCSR reads back. */
 	cpu->regs.gpr[X86_RSI] = 0x100;
 	v = 0x10000 | 0x1f80;

@@ -62,9 +62,10 @@ void soft_cpu_reset_state(struct soft_cpu *cpu, bool init_only)
 {
 	struct x86_cpu_state *s = &cpu->s;
 	struct x86_msrs msr = s->msr;
-	uint64_t efer = s->efer;
+	uint8_t sipi_vector = s->events.sipi_vector; /* may be posted together with INIT */
 
 	memset(s, 0, offsetof(struct x86_cpu_state, lapic));
+	s->events.sipi_vector = sipi_vector;
 	s->rflags = X86_FLAGS_FIXED;
 	s->rip = 0xfff0;
 	s->gpr[X86_RDX] = 0x600;
@@ -87,9 +88,7 @@ void soft_cpu_reset_state(struct soft_cpu *cpu, bool init_only)
 	s->fpu.mxcsr_mask = 0xffff;
 	s->apic_id = cpu->id;
 	if (init_only) {
-		msr.kernel_gs_base = msr.kernel_gs_base; /* INIT keeps the MSRs */
-		s->msr = msr;
-		(void)efer;
+		s->msr = msr; /* INIT keeps the MSRs */
 	} else {
 		s->msr.apic_base = 0xfee00000ull | 0x800 | (cpu->id == 0 ? 0x100 : 0);
 		s->msr.pat = 0x0007040600070406ull;
@@ -100,6 +99,23 @@ void soft_cpu_reset_state(struct soft_cpu *cpu, bool init_only)
 	memset(&cpu->lazy, 0, sizeof(cpu->lazy));
 	soft_mode_update(cpu);
 	soft_tlb_flush(cpu, true);
+}
+
+/*
+ * Every CPU's TSC counts from the same instant (the first soft_cpu_new of
+ * the process), so the vCPUs' TSCs agree as on one package.
+ */
+static uint64_t tsc_base(void)
+{
+	static _Atomic uint64_t base;
+	uint64_t b = atomic_load(&base), expected = 0;
+
+	if (b)
+		return b;
+	b = soft_now_ns();
+	if (!atomic_compare_exchange_strong(&base, &expected, b))
+		b = expected;
+	return b;
 }
 
 struct soft_cpu *soft_cpu_new(const struct soft_env *env, unsigned id)
@@ -126,7 +142,7 @@ struct soft_cpu *soft_cpu_new(const struct soft_env *env, unsigned id)
 		return NULL;
 	}
 	soft_cpu_reset_state(cpu, false);
-	cpu->tsc_offset = -(int64_t)soft_now_ns();
+	cpu->tsc_offset = -(int64_t)tsc_base();
 	return cpu;
 }
 
@@ -146,15 +162,24 @@ struct x86_cpu_state *soft_cpu_state(struct soft_cpu *cpu)
 
 	soft_set_flags(cpu, f);
 	cpu->s.tsc = soft_cpu_tsc(cpu);
-	cpu->tsc_reported = cpu->s.tsc;
+	if (!cpu->tsc_read_valid) {
+		cpu->tsc_read_lo = cpu->s.tsc;
+		cpu->tsc_read_valid = true;
+	}
+	cpu->tsc_read_hi = cpu->s.tsc;
 	return &cpu->s;
 }
 
 void soft_cpu_state_changed(struct soft_cpu *cpu)
 {
-	if (cpu->s.tsc != cpu->tsc_reported) {
+	/*
+	 * A TSC value soft_cpu_state() handed out since the last run is a
+	 * state read written back (get, change registers, set): the TSC goes
+	 * on. Anything else is a TSC write (snapshot restore).
+	 */
+	if (cpu->tsc_read_valid && (cpu->s.tsc < cpu->tsc_read_lo || cpu->s.tsc > cpu->tsc_read_hi)) {
 		cpu->tsc_offset = (int64_t)(cpu->s.tsc - soft_now_ns());
-		cpu->tsc_reported = cpu->s.tsc;
+		cpu->tsc_read_lo = cpu->tsc_read_hi = cpu->s.tsc;
 	}
 	soft_set_flags(cpu, cpu->s.rflags);
 	soft_mode_update(cpu);
@@ -282,6 +307,7 @@ static enum soft_exit run_loop(struct soft_cpu *cpu)
 	cpu->exit_req = -1;
 	cpu->stop_block = false;
 	cpu->delivering = -1;
+	cpu->tsc_read_valid = false; /* state reads before this run are history */
 	cpu->pend_vector = -1;
 	if (setjmp(cpu->jb)) {
 		/* soft_raise() from a handler, a fetch or a delivery. */
@@ -343,16 +369,34 @@ static enum soft_exit run_loop(struct soft_cpu *cpu)
 			soft_deliver_pending(cpu);
 			continue;
 		}
-		for (const struct soft_insn *in = b->insn, *end = b->insn + n; in < end; in++) {
-			cpu->insn_rip = s->rip;
-			s->rip += in->len;
-			cpu->stats.insns++;
-			in->exec(cpu, in);
-			if (SOFT_UNLIKELY(cpu->stop_block)) {
-				cpu->stop_block = false;
-				break;
-			}
+		/*
+		 * Four copies of the step: four indirect-call sites give the
+		 * host's branch predictor the position in the block as context.
+		 */
+		const struct soft_insn *in = b->insn, *end = b->insn + n;
+
+#define SOFT_STEP()                                             \
+	do {                                                    \
+		if (in == end)                                  \
+			goto block_done;                        \
+		cpu->insn_rip = s->rip;                         \
+		s->rip += in->len;                              \
+		cpu->stats.insns++;                             \
+		in->exec(cpu, in);                              \
+		in++;                                           \
+		if (SOFT_UNLIKELY(cpu->stop_block)) {           \
+			cpu->stop_block = false;                \
+			goto block_done;                        \
+		}                                               \
+	} while (0)
+		for (;;) {
+			SOFT_STEP();
+			SOFT_STEP();
+			SOFT_STEP();
+			SOFT_STEP();
 		}
+#undef SOFT_STEP
+block_done:
 		if (!cpu->code64)
 			s->rip &= cpu->mode == SOFT_MODE_PROT32 ? 0xffffffffull : 0xffffull;
 	}

@@ -453,10 +453,9 @@ const struct soft_block *soft_block_get(struct soft_cpu *cpu)
 
 	if (!cpu->code64)
 		lin &= 0xffffffffull;
-	uint64_t key = soft_jc_key(cpu);
 	struct soft_jc_entry *j = soft_jc_slot(cpu, lin);
 
-	if (SOFT_LIKELY(j->lin == lin && j->key == key) &&
+	if (SOFT_LIKELY(j->lin == lin && (j->key == soft_jc_key(cpu, true) || j->key == soft_jc_key(cpu, false))) &&
 	    SOFT_LIKELY(atomic_load_explicit(j->b->word, memory_order_acquire) == j->b->gen))
 		return j->b;
 	host = soft_fetch_page(cpu, lin, &gpa);
@@ -467,6 +466,7 @@ const struct soft_block *soft_block_get(struct soft_cpu *cpu)
 		return cc->scratch;
 	}
 	_Atomic uint32_t *w = cpu->fetch_codegen ? cpu->fetch_codegen : soft_code_word(gpa);
+	uint64_t key = soft_jc_key(cpu, cpu->fetch_global);
 
 	if (SOFT_LIKELY(w)) {
 		uint32_t gen = atomic_load_explicit(w, memory_order_acquire);

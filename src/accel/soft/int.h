@@ -38,7 +38,7 @@
 	X(PREFETCH, nop) X(PREFETCHNTA, nop) X(PREFETCHT0, nop) X(PREFETCHT1, nop)        \
 	X(PREFETCHT2, nop) X(PREFETCHW, nop) X(LFENCE, fence) X(MFENCE, fence)            \
 	X(SFENCE, fence) X(XLAT, xlat) X(DAA, daa) X(DAS, das) X(AAA, aaa) X(AAS, aas)     \
-	X(AAM, aam) X(AAD, aad)                                                           \
+	X(AAM, aam) X(AAD, aad) X(SALC, salc)                                                     \
 	X(JMP, jmp) X(CALL, call) X(RET, ret) X(LOOP, loop) X(LOOPE, loope)               \
 	X(LOOPNE, loopne) X(JCXZ, jcxz) X(JECXZ, jcxz) X(JRCXZ, jcxz)                     \
 	X(PUSH, push) X(POP, pop) X(PUSHA, pusha) X(PUSHAD, pusha) X(POPA, popa)          \
@@ -57,7 +57,7 @@
 	F(tzcnt) F(bswap) F(mov) F(movzx) F(movsx) F(movsxd) F(lea) F(xchg) F(cmpxchg) \
 	F(cmpxchg8b) F(cmpxchg16b) F(xadd) F(movbe) F(cbw) F(cwde) F(cdqe) F(cwd) F(cdq) \
 	F(cqo) F(lahf) F(sahf) F(clc) F(stc) F(cmc) F(cld) F(std) F(nop) F(fence) F(xlat) \
-	F(daa) F(das) F(aaa) F(aas) F(aam) F(aad) \
+	F(daa) F(das) F(aaa) F(aas) F(aam) F(aad) F(salc) \
 	F(jmp) F(call) F(ret) F(loop) F(loope) F(loopne) F(jcxz) F(push) F(pop) F(pusha) \
 	F(popa) F(enter) F(leave) F(movs) F(cmps) F(scas) F(lods) F(stos)
 

@@ -34,7 +34,26 @@ INT_INLINE unsigned alu_lf(unsigned k)
 	}
 }
 
-INT_INLINE void alu(struct soft_cpu *cpu, const struct soft_insn *in, unsigned k)
+/* Register destination, register or immediate source: no memory, no frame. */
+INT_INLINE void alu_reg(struct soft_cpu *cpu, const struct soft_insn *in, unsigned k)
+{
+	struct x86_cpu_state *r = int_regs(cpu);
+	struct soft_lazy_flags *lf = int_lazy(cpu);
+	const struct soft_operand *d = &in->op[0], *s = &in->op[1];
+	unsigned size = d->size;
+	uint64_t m = sz_mask(size);
+	uint64_t a = gpr_rd(r, d->reg, size), b, res;
+	bool cf = (k == K_ADC || k == K_SBB) ? soft_lf_cf(lf, r->rflags) : false;
+
+	b = s->kind == SOFT_OP_GPR ? gpr_rd(r, s->reg, size) : (uint64_t)s->imm & m;
+	res = alu_calc(k, a, b, cf) & m;
+	if (k != K_CMP && k != K_TEST)
+		gpr_wr(r, d->reg, size, res);
+	soft_lf_set(lf, alu_lf(k), size, a, b, res);
+}
+
+static __attribute__((noinline)) void alu_mem(struct soft_cpu *cpu, const struct soft_insn *in,
+					      unsigned k)
 {
 	struct x86_cpu_state *r = int_regs(cpu);
 	struct soft_lazy_flags *lf = int_lazy(cpu);
@@ -59,7 +78,7 @@ INT_INLINE void alu(struct soft_cpu *cpu, const struct soft_insn *in, unsigned k
 		uint64_t lin;
 
 		b = op_rdn(cpu, r, in, 1, size);
-		lin = soft_ea(cpu, in, d);
+		lin = int_ea(cpu, in, d);
 		if (k == K_ADC || k == K_SBB)
 			cf = soft_lf_cf(lf, r->rflags);
 		if (in->flags & SOFT_INSN_LOCK) {
@@ -81,6 +100,8 @@ INT_INLINE void alu(struct soft_cpu *cpu, const struct soft_insn *in, unsigned k
 				soft_unlock_slow();
 			}
 		} else {
+			if (writes) /* the read of a read-modify-write faults as a write */
+				soft_probe_write(cpu, lin, size);
 			a = mem_rd(cpu, lin, size);
 			res = alu_calc(k, a, b, cf) & m;
 			if (writes)
@@ -88,6 +109,16 @@ INT_INLINE void alu(struct soft_cpu *cpu, const struct soft_insn *in, unsigned k
 		}
 	}
 	soft_lf_set(lf, alu_lf(k), size, a, b, res);
+}
+
+INT_INLINE void alu(struct soft_cpu *cpu, const struct soft_insn *in, unsigned k)
+{
+	if (__builtin_expect(in->op[0].kind == SOFT_OP_GPR && in->op[1].kind != SOFT_OP_MEM &&
+				     !(in->flags & SOFT_INSN_LOCK),
+			     1))
+		alu_reg(cpu, in, k);
+	else
+		alu_mem(cpu, in, k);
 }
 
 void soft_int_add(struct soft_cpu *cpu, const struct soft_insn *in) { alu(cpu, in, K_ADD); }
@@ -112,7 +143,8 @@ INT_INLINE uint64_t un_calc(unsigned k, uint64_t a)
 	}
 }
 
-INT_INLINE void unary(struct soft_cpu *cpu, const struct soft_insn *in, unsigned k)
+static __attribute__((noinline)) void unary_mem(struct soft_cpu *cpu, const struct soft_insn *in,
+						unsigned k)
 {
 	struct x86_cpu_state *r = int_regs(cpu);
 	struct soft_lazy_flags *lf = int_lazy(cpu);
@@ -128,7 +160,7 @@ INT_INLINE void unary(struct soft_cpu *cpu, const struct soft_insn *in, unsigned
 		res = un_calc(k, a) & m;
 		gpr_wr(r, d->reg, size, res);
 	} else {
-		uint64_t lin = soft_ea(cpu, in, d);
+		uint64_t lin = int_ea(cpu, in, d);
 
 		if (in->flags & SOFT_INSN_LOCK) {
 			void *p = soft_translate_rmw(cpu, lin, size);
@@ -146,11 +178,42 @@ INT_INLINE void unary(struct soft_cpu *cpu, const struct soft_insn *in, unsigned
 				soft_unlock_slow();
 			}
 		} else {
+			soft_probe_write(cpu, lin, size);
 			a = mem_rd(cpu, lin, size);
 			res = un_calc(k, a) & m;
 			mem_wr(cpu, lin, size, res);
 		}
 	}
+	switch (k) {
+	case U_INC:
+		soft_lf_set(lf, SOFT_LF_INC, size, a, soft_lf_cf(lf, r->rflags), res);
+		break;
+	case U_DEC:
+		soft_lf_set(lf, SOFT_LF_DEC, size, a, soft_lf_cf(lf, r->rflags), res);
+		break;
+	case U_NEG:
+		soft_lf_set(lf, SOFT_LF_SUB, size, 0, a, res);
+		break;
+	default:
+		break;
+	}
+}
+
+INT_INLINE void unary(struct soft_cpu *cpu, const struct soft_insn *in, unsigned k)
+{
+	struct x86_cpu_state *r = int_regs(cpu);
+	struct soft_lazy_flags *lf = int_lazy(cpu);
+	const struct soft_operand *d = &in->op[0];
+	unsigned size = d->size;
+	uint64_t a, res;
+
+	if (__builtin_expect(d->kind != SOFT_OP_GPR || (in->flags & SOFT_INSN_LOCK), 0)) {
+		unary_mem(cpu, in, k);
+		return;
+	}
+	a = gpr_rd(r, d->reg, size);
+	res = un_calc(k, a) & sz_mask(size);
+	gpr_wr(r, d->reg, size, res);
 	switch (k) {
 	case U_INC:
 		soft_lf_set(lf, SOFT_LF_INC, size, a, soft_lf_cf(lf, r->rflags), res);

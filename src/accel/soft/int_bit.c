@@ -43,7 +43,7 @@ INT_INLINE void bt(struct soft_cpu *cpu, const struct soft_insn *in, unsigned k)
 		if (k != B_T)
 			gpr_wr(r, d->reg, size, bt_calc(k, v, bit));
 	} else {
-		uint64_t lin = soft_ea(cpu, in, d);
+		uint64_t lin = int_ea(cpu, in, d);
 
 		if (in->op[1].kind == SOFT_OP_GPR) {
 			int64_t so = soft_lf_sext(off, size);
@@ -69,6 +69,8 @@ INT_INLINE void bt(struct soft_cpu *cpu, const struct soft_insn *in, unsigned k)
 		} else {
 			if (in->flags & SOFT_INSN_LOCK)
 				int_ud(cpu);
+			if (k != B_T)
+				soft_probe_write(cpu, lin, size);
 			v = mem_rd(cpu, lin, size);
 			if (k != B_T)
 				mem_wr(cpu, lin, size, bt_calc(k, v, bit));

@@ -25,16 +25,12 @@ static bool is_sys_kind(unsigned k)
 	return k == SOFT_OP_CR || k == SOFT_OP_DR;
 }
 
-void soft_int_mov(struct soft_cpu *cpu, const struct soft_insn *in)
+static __attribute__((noinline)) void mov_other(struct soft_cpu *cpu, const struct soft_insn *in)
 {
 	struct x86_cpu_state *r = int_regs(cpu);
 	const struct soft_operand *d = &in->op[0], *s = &in->op[1];
 	uint64_t v;
 
-	if (d->kind == SOFT_OP_GPR && s->kind == SOFT_OP_GPR) {
-		gpr_wr(r, d->reg, d->size, gpr_rd(r, s->reg, d->size));
-		return;
-	}
 	if (d->kind == SOFT_OP_SREG || is_sys_kind(d->kind) || is_sys_kind(s->kind)) {
 		int_forward(cpu, in, &soft_handlers_system);
 		return;
@@ -44,7 +40,7 @@ void soft_int_mov(struct soft_cpu *cpu, const struct soft_insn *in)
 		if (d->kind == SOFT_OP_GPR)
 			gpr_wr(r, d->reg, d->size, v);
 		else
-			mem_wr(cpu, soft_ea(cpu, in, d), 2, v);
+			mem_wr(cpu, int_ea(cpu, in, d), 2, v);
 		return;
 	}
 	if (in->flags & SOFT_INSN_LOCK)
@@ -53,7 +49,39 @@ void soft_int_mov(struct soft_cpu *cpu, const struct soft_insn *in)
 	if (d->kind == SOFT_OP_GPR)
 		gpr_wr(r, d->reg, d->size, v);
 	else
-		mem_wr(cpu, soft_ea(cpu, in, d), d->size, v);
+		mem_wr(cpu, int_ea(cpu, in, d), d->size, v);
+}
+
+void soft_int_mov(struct soft_cpu *cpu, const struct soft_insn *in)
+{
+	struct x86_cpu_state *r = int_regs(cpu);
+	const struct soft_operand *d = &in->op[0], *s = &in->op[1];
+
+	if (d->kind == SOFT_OP_GPR) {
+		switch (s->kind) {
+		case SOFT_OP_GPR:
+			gpr_wr(r, d->reg, d->size, gpr_rd(r, s->reg, d->size));
+			return;
+		case SOFT_OP_IMM:
+			gpr_wr(r, d->reg, d->size, (uint64_t)s->imm);
+			return;
+		case SOFT_OP_MEM:
+			gpr_wr(r, d->reg, d->size, mem_rd(cpu, int_ea(cpu, in, s), d->size));
+			return;
+		default:
+			break;
+		}
+	} else if (d->kind == SOFT_OP_MEM && !(in->flags & SOFT_INSN_LOCK)) {
+		if (s->kind == SOFT_OP_GPR) {
+			mem_wr(cpu, int_ea(cpu, in, d), d->size, gpr_rd(r, s->reg, d->size));
+			return;
+		}
+		if (s->kind == SOFT_OP_IMM) {
+			mem_wr(cpu, int_ea(cpu, in, d), d->size, (uint64_t)s->imm);
+			return;
+		}
+	}
+	mov_other(cpu, in);
 }
 
 void soft_int_movzx(struct soft_cpu *cpu, const struct soft_insn *in)
@@ -95,7 +123,7 @@ void soft_int_movbe(struct soft_cpu *cpu, const struct soft_insn *in)
 	if (d->kind == SOFT_OP_GPR)
 		gpr_wr(r, d->reg, size, v);
 	else
-		mem_wr(cpu, soft_ea(cpu, in, d), size, v);
+		mem_wr(cpu, int_ea(cpu, in, d), size, v);
 }
 
 void soft_int_lea(struct soft_cpu *cpu, const struct soft_insn *in)
@@ -150,7 +178,7 @@ void soft_int_xchg(struct soft_cpu *cpu, const struct soft_insn *in)
 		b = t;
 	}
 	v = gpr_rd(r, b->reg, size);
-	lin = soft_ea(cpu, in, a);
+	lin = int_ea(cpu, in, a);
 	p = soft_translate_rmw(cpu, lin, size);
 	if (p) {
 		old = atomic_xchg(p, v, size);
@@ -181,7 +209,7 @@ void soft_int_cmpxchg(struct soft_cpu *cpu, const struct soft_insn *in)
 		else
 			gpr_wr(r, X86_RAX, size, old); /* the destination is not touched */
 	} else {
-		uint64_t lin = soft_ea(cpu, in, d);
+		uint64_t lin = int_ea(cpu, in, d);
 
 		if (in->flags & SOFT_INSN_LOCK) {
 			void *p = soft_translate_rmw(cpu, lin, size);
@@ -196,6 +224,7 @@ void soft_int_cmpxchg(struct soft_cpu *cpu, const struct soft_insn *in)
 				soft_unlock_slow();
 			}
 		} else {
+			soft_probe_write(cpu, lin, size);
 			old = mem_rd(cpu, lin, size);
 			/* the destination gets a write cycle either way */
 			mem_wr(cpu, lin, size, old == acc ? src : old);
@@ -224,7 +253,7 @@ void soft_int_cmpxchg8b(struct soft_cpu *cpu, const struct soft_insn *in)
 		int_ud(cpu);
 	exp = (gpr_rd(r, X86_RDX, 4) << 32) | gpr_rd(r, X86_RAX, 4);
 	nv = (gpr_rd(r, X86_RCX, 4) << 32) | gpr_rd(r, X86_RBX, 4);
-	lin = soft_ea(cpu, in, d);
+	lin = int_ea(cpu, in, d);
 	p = (in->flags & SOFT_INSN_LOCK) ? soft_translate_rmw(cpu, lin, 8) : NULL;
 	if (p) {
 		old = exp;
@@ -232,6 +261,8 @@ void soft_int_cmpxchg8b(struct soft_cpu *cpu, const struct soft_insn *in)
 	} else {
 		if (in->flags & SOFT_INSN_LOCK)
 			soft_lock_slow();
+		else
+			soft_probe_write(cpu, lin, 8);
 		old = mem_rd(cpu, lin, 8);
 		mem_wr(cpu, lin, 8, old == exp ? nv : old);
 		if (in->flags & SOFT_INSN_LOCK)
@@ -272,7 +303,7 @@ void soft_int_cmpxchg16b(struct soft_cpu *cpu, const struct soft_insn *in)
 		soft_int_cmpxchg8b(cpu, in);
 		return;
 	}
-	lin = soft_ea(cpu, in, d);
+	lin = int_ea(cpu, in, d);
 	if (lin & 15)
 		soft_raise(cpu, X86_VEC_GP, 0);
 	p = (in->flags & SOFT_INSN_LOCK) ? soft_translate_rmw(cpu, lin, 16) : NULL;
@@ -283,6 +314,8 @@ void soft_int_cmpxchg16b(struct soft_cpu *cpu, const struct soft_insn *in)
 
 		if (in->flags & SOFT_INSN_LOCK)
 			soft_lock_slow();
+		else
+			soft_probe_write(cpu, lin, 16);
 		soft_read(cpu, lin, buf, 16);
 		olo = buf[0];
 		ohi = buf[1];
@@ -319,7 +352,7 @@ void soft_int_xadd(struct soft_cpu *cpu, const struct soft_insn *in)
 		gpr_wr(r, in->op[1].reg, size, old);
 		gpr_wr(r, d->reg, size, sum);
 	} else {
-		uint64_t lin = soft_ea(cpu, in, d);
+		uint64_t lin = int_ea(cpu, in, d);
 
 		if (in->flags & SOFT_INSN_LOCK) {
 			void *p = soft_translate_rmw(cpu, lin, size);
@@ -335,6 +368,7 @@ void soft_int_xadd(struct soft_cpu *cpu, const struct soft_insn *in)
 				soft_unlock_slow();
 			}
 		} else {
+			soft_probe_write(cpu, lin, size);
 			old = mem_rd(cpu, lin, size);
 			mem_wr(cpu, lin, size, (old + src) & m);
 		}
@@ -367,7 +401,7 @@ INT_INLINE void setcc(struct soft_cpu *cpu, const struct soft_insn *in, unsigned
 	if (d->kind == SOFT_OP_GPR)
 		gpr_wr(r, d->reg, 1, v);
 	else
-		mem_wr(cpu, soft_ea(cpu, in, d), 1, v);
+		mem_wr(cpu, int_ea(cpu, in, d), 1, v);
 }
 
 #define INT_CMOV(m, cc)                                                                   \
@@ -629,4 +663,13 @@ void soft_int_aad(struct soft_cpu *cpu, const struct soft_insn *in)
 
 	gpr_wr(r, X86_RAX, 2, al);
 	soft_lf_set(int_lazy(cpu), SOFT_LF_LOGIC, 1, 0, 0, al);
+}
+
+/* SALC (undocumented, 16/32-bit modes): AL = CF ? 0xff : 0. */
+void soft_int_salc(struct soft_cpu *cpu, const struct soft_insn *in)
+{
+	struct x86_cpu_state *r = int_regs(cpu);
+
+	(void)in;
+	gpr_wr(r, X86_RAX, 1, soft_lf_cf(int_lazy(cpu), r->rflags) ? 0xff : 0);
 }

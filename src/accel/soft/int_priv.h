@@ -79,6 +79,34 @@ INT_INLINE void gpr_wr(struct x86_cpu_state *r, unsigned reg, unsigned size, uin
 	}
 }
 
+/*
+ * soft_ea() inline (mmu.c): offset from base + index * scale + disp
+ * masked to the address size, plus the segment base (only FS/GS in 64-bit
+ * mode; linear addresses wrap at 4 GiB outside it).
+ */
+INT_INLINE uint64_t int_ea(struct soft_cpu *cpu, const struct soft_insn *in,
+			   const struct soft_operand *op)
+{
+	uint64_t a = (uint64_t)op->imm;
+
+	if (op->base == SOFT_REG_RIP)
+		a += cpu->s.rip;
+	else if (op->base != SOFT_REG_NONE)
+		a += cpu->s.gpr[op->base & 15];
+	if (op->index != SOFT_REG_NONE)
+		a += cpu->s.gpr[op->index & 15] * op->scale;
+	if (cpu->code64) {
+		if (__builtin_expect(in->addrsize == 4, 0))
+			a &= 0xffffffffull;
+		if (op->seg == X86_FS || op->seg == X86_GS)
+			a += cpu->s.seg[op->seg].base;
+		return a;
+	}
+	if (in->addrsize == 2)
+		a &= 0xffff;
+	return (a + cpu->s.seg[op->seg < X86_NR_SREGS ? op->seg : X86_DS].base) & 0xffffffffull;
+}
+
 INT_INLINE uint64_t mem_rd(struct soft_cpu *cpu, uint64_t lin, unsigned size)
 {
 	uint64_t v = 0;
@@ -105,7 +133,7 @@ INT_INLINE uint64_t op_rd(struct soft_cpu *cpu, const struct x86_cpu_state *r,
 	case SOFT_OP_GPR:
 		return gpr_rd(r, o->reg, o->size);
 	case SOFT_OP_MEM:
-		return mem_rd(cpu, soft_ea(cpu, in, o), o->size);
+		return mem_rd(cpu, int_ea(cpu, in, o), o->size);
 	case SOFT_OP_IMM:
 	case SOFT_OP_REL:
 		return (uint64_t)o->imm;
@@ -124,7 +152,7 @@ INT_INLINE uint64_t op_rdn(struct soft_cpu *cpu, const struct x86_cpu_state *r,
 	case SOFT_OP_GPR:
 		return gpr_rd(r, o->reg, size);
 	case SOFT_OP_MEM:
-		return mem_rd(cpu, soft_ea(cpu, in, o), size);
+		return mem_rd(cpu, int_ea(cpu, in, o), size);
 	default:
 		return op_rd(cpu, r, in, i) & sz_mask(size);
 	}

@@ -16,7 +16,8 @@ INT_INLINE uint64_t dst_rd(struct soft_cpu *cpu, const struct x86_cpu_state *r,
 
 	if (d->kind == SOFT_OP_GPR)
 		return gpr_rd(r, d->reg, d->size);
-	*lin = soft_ea(cpu, in, d);
+	*lin = int_ea(cpu, in, d);
+	soft_probe_write(cpu, *lin, d->size); /* read with write intent */
 	return mem_rd(cpu, *lin, d->size);
 }
 

@@ -56,7 +56,7 @@ void soft_int_pop(struct soft_cpu *cpu, const struct soft_insn *in)
 
 		/* an RSP-based address uses the incremented stack pointer */
 		sp_set(r, ssz, nsp);
-		lin = soft_ea(cpu, in, o);
+		lin = int_ea(cpu, in, o);
 		r->gpr[X86_RSP] = sp;
 		mem_wr(cpu, lin, n, v);
 		sp_set(r, ssz, nsp);

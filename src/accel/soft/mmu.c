@@ -143,6 +143,8 @@ static void cpu_code_write(struct soft_cpu *cpu, _Atomic uint32_t *w)
 void soft_tlb_flush(struct soft_cpu *cpu, bool global_too)
 {
 	cpu->tlb_epoch++;
+	if (global_too)
+		cpu->tlb_epoch_g++;
 	for (unsigned a = 0; a < 3; a++)
 		for (unsigned i = 0; i < SOFT_TLB_SIZE; i++) {
 			struct soft_tlb_entry *e = &cpu->tlb[a][i];
@@ -151,21 +153,39 @@ void soft_tlb_flush(struct soft_cpu *cpu, bool global_too)
 				e->tag = SOFT_TLB_INVALID;
 		}
 	if (global_too)
-		cpu->tlb_has_large = false;
+		cpu->tlb_max_shift = 12;
 }
 
+/*
+ * INVLPG: the entries of the guest page that maps linear (all 4 KiB
+ * pieces of a large page), and the jump-cache entries that may have come
+ * through it; the epochs stay, so the rest of the jump cache survives.
+ */
 void soft_tlb_flush_page(struct soft_cpu *cpu, uint64_t linear)
 {
-	cpu->tlb_epoch++;
-	if (cpu->tlb_has_large) {
-		soft_tlb_flush(cpu, true);
-		return;
-	}
-	for (unsigned a = 0; a < 3; a++) {
-		struct soft_tlb_entry *e = &cpu->tlb[a][(linear >> 12) & (SOFT_TLB_SIZE - 1)];
+	unsigned shift = cpu->tlb_max_shift;
 
-		if ((e->tag & SOFT_PAGE_MASK) == (linear & SOFT_PAGE_MASK))
-			e->tag = SOFT_TLB_INVALID;
+	if (shift <= 12) {
+		for (unsigned a = 0; a < 3; a++) {
+			struct soft_tlb_entry *e = &cpu->tlb[a][(linear >> 12) & (SOFT_TLB_SIZE - 1)];
+
+			if ((e->tag & SOFT_PAGE_MASK) == (linear & SOFT_PAGE_MASK))
+				e->tag = SOFT_TLB_INVALID;
+		}
+	} else {
+		for (unsigned a = 0; a < 3; a++)
+			for (unsigned i = 0; i < SOFT_TLB_SIZE; i++) {
+				struct soft_tlb_entry *e = &cpu->tlb[a][i];
+
+				if (e->tag != SOFT_TLB_INVALID && ((e->tag ^ linear) >> e->shift) == 0)
+					e->tag = SOFT_TLB_INVALID;
+			}
+	}
+	for (unsigned i = 0; i < SOFT_JC_SIZE; i++) {
+		struct soft_jc_entry *j = &cpu->cc.jc[i];
+
+		if (j->key && ((j->lin ^ linear) >> shift) == 0)
+			j->key = 0;
 	}
 }
 
@@ -316,7 +336,6 @@ uint64_t soft_translate(struct soft_cpu *cpu, uint64_t linear, enum soft_access 
 			if (pae && (e & (pagesize - 1) & PTE_ADDR & ~0x1000ull))
 				page_fault(cpu, linear, acc, user, PF_P | PF_RSVD);
 			gpa = base | (linear & (pagesize - 1));
-			cpu->tlb_has_large = true;
 		} else {
 			gpa = (e & (pae ? PTE_ADDR : 0xfffff000ull)) | (linear & 0xfff);
 		}
@@ -359,6 +378,9 @@ uint64_t soft_translate(struct soft_cpu *cpu, uint64_t linear, enum soft_access 
 		t->gpa = gpage;
 		t->global = global;
 		t->codegen = soft_code_word(gpage);
+		t->shift = (uint8_t)__builtin_ctzll(pagesize);
+		if (t->shift > cpu->tlb_max_shift)
+			cpu->tlb_max_shift = t->shift;
 	}
 	return gpa;
 }
@@ -552,9 +574,11 @@ uint8_t *soft_fetch_page(struct soft_cpu *cpu, uint64_t linear, uint64_t *gpa)
 	if (SOFT_LIKELY(e)) {
 		*gpa = e->gpa | (linear & 0xfff);
 		cpu->fetch_codegen = e->codegen;
+		cpu->fetch_global = e->global;
 		return e->host + (linear & 0xfff);
 	}
 	cpu->fetch_codegen = NULL;
+	cpu->fetch_global = false;
 	linear = linear_fix(cpu, linear, 1);
 	*gpa = soft_translate(cpu, linear, SOFT_ACC_EXEC, u != 0);
 	uint8_t *host = guest_mem_ptr(cpu->env.mem, *gpa & SOFT_PAGE_MASK, 4096);

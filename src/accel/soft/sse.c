@@ -231,12 +231,13 @@ static long double lane_value(const uint8_t *v, unsigned esz, unsigned i, bool d
 }
 
 /*
- * The MXCSR flags of an operation that may underflow while UM is
- * unmasked, lane by lane: a tiny result signals UE, exact or not, and
- * PE then says whether the result rounded with an unbounded exponent is
- * inexact (the masked host run answers for the denormalised result).
+ * The MXCSR flags of an operation that may underflow or overflow while UM
+ * or OM is unmasked, lane by lane: with UM unmasked a tiny result signals
+ * UE, exact or not; then (and for an unmasked overflow) PE says whether
+ * the result rounded with an unbounded exponent is inexact, not whether
+ * the denormalised or infinite masked result is.
  */
-static uint32_t sse_unmasked_uf_flags(uint32_t mode, unsigned ufl, __m128i a, __m128i b)
+static uint32_t sse_unmasked_uf_flags(uint32_t mode, unsigned ufl, __m128i a, __m128i b, bool um, bool om)
 {
 	static const sse_op scalar[2][5] = {
 		{ op_addss, op_subss, op_mulss, op_divss, op_cvtsd2ss },
@@ -260,7 +261,10 @@ static uint32_t sse_unmasked_uf_flags(uint32_t mode, unsigned ufl, __m128i a, __
 		r = scalar[esz == 8][op - 1](la, lb);
 		asm volatile("" : "+x"(r));
 		flags = _mm_getcsr() & MXCSR_EXC;
-		if ((flags & 0x10) || sse_tiny(r, UFL(op, esz, 1))) {
+		bool uf = um && ((flags & 0x10) || sse_tiny(r, UFL(op, esz, 1)));
+		bool of = om && (flags & 0x08);
+
+		if (uf || of) {
 			long double x, y;
 
 			if (op == UF_CVT) {
@@ -270,8 +274,9 @@ static uint32_t sse_unmasked_uf_flags(uint32_t mode, unsigned ufl, __m128i a, __
 				x = lane_value(va, esz, i, daz);
 				y = lane_value(vb, esz, i, daz);
 			}
-			flags &= ~0x30u;
-			flags |= 0x10;
+			flags &= ~0x20u;
+			if (uf)
+				flags |= 0x10;
 			if (unbounded_inexact(op, esz == 4 || op == UF_CVT, x, y, (mode >> 13) & 3))
 				flags |= 0x20;
 		}
@@ -299,12 +304,14 @@ static __m128i sse_run(struct soft_cpu *cpu, sse_op fn, __m128i a, __m128i b, un
 	flags = _mm_getcsr() & MXCSR_EXC;
 	/*
 	 * With underflow unmasked, a tiny result signals it even when exact,
-	 * and precision is judged before denormalisation; the masked run
-	 * only reports tiny and inexact results. Redo those lane by lane.
+	 * and with underflow or overflow unmasked, precision is judged before
+	 * denormalisation or overflow; the masked run reports otherwise.
+	 * Redo those lane by lane.
 	 */
-	if (um_unmasked && ufl && !(flags & 0x7 & ~(guest >> 7)) &&
-	    ((flags & 0x10) || sse_tiny(r, ufl)))
-		flags = sse_unmasked_uf_flags(mode, ufl, a, b);
+	if (ufl && !(flags & 0x7 & ~(guest >> 7)) &&
+	    ((um_unmasked && ((flags & 0x10) || sse_tiny(r, ufl))) ||
+	     (!(guest & 0x0400) && (flags & 0x08))))
+		flags = sse_unmasked_uf_flags(mode, ufl, a, b, um_unmasked, !(guest & 0x0400));
 	_mm_setcsr(host);
 	sse_flags(cpu, flags);
 	return r;

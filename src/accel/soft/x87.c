@@ -33,6 +33,9 @@ struct x87_io {
 	uint8_t env[28];  /* guest control word and condition codes, empty stack */
 	uint16_t sw;	  /* host status word right after the instruction */
 	uint16_t hcw;	  /* the host's control word, restored at the end */
+	bool unmasked;	  /* run with the guest's exception masks, read back by FXSAVE */
+	/* Registers after an unmasked run (FXSAVE does not wait for the pending exception). */
+	uint8_t img[512] __attribute__((aligned(16)));
 };
 
 #define LD0 ""
@@ -42,15 +45,34 @@ struct x87_io {
 #define ST1 "fstpt %[s0]\n\t"
 #define ST2 "fstpt %[s0]\n\tfstpt %[s1]\n\t"
 
+/*
+ * Normally every exception is masked on the host and the results are
+ * popped into s[]. With io->unmasked (an unmasked overflow or underflow:
+ * hardware then delivers the result with a wrapped exponent) the guest's
+ * masks are loaded, the exception stays pending in the host FPU, and
+ * only non-waiting instructions follow: FNSTSW, FXSAVE, FNINIT.
+ */
 #define X87_FN(name, ld, body, st)                                                              \
 	static __attribute__((noinline)) void name(struct x87_io *io)                         \
 	{                                                                                     \
+		if (!io->unmasked) {                                                          \
+			asm volatile("fnstcw %[hcw]\n\t"                                      \
+				     "fldenv %[env]\n\t" ld body "\n\t"                       \
+				     "fnstsw %[sw]\n\t" st "fninit\n\t"                       \
+				     "fldcw %[hcw]"                                           \
+				     : [s0] "+m"(io->s[0]), [s1] "+m"(io->s[1]), [m] "+m"(io->m), \
+				       [sw] "=m"(io->sw), [hcw] "=m"(io->hcw)                 \
+				     : [env] "m"(io->env)                                     \
+				     : "st", "st(1)", "st(2)", "st(3)", "st(4)", "st(5)", "st(6)", \
+				       "st(7)");                                              \
+			return;                                                               \
+		}                                                                             \
 		asm volatile("fnstcw %[hcw]\n\t"                                              \
 			     "fldenv %[env]\n\t" ld body "\n\t"                               \
-			     "fnstsw %[sw]\n\t" st "fninit\n\t"                               \
+			     "fnstsw %[sw]\n\tfxsave %[img]\n\tfninit\n\t"                    \
 			     "fldcw %[hcw]"                                                   \
 			     : [s0] "+m"(io->s[0]), [s1] "+m"(io->s[1]), [m] "+m"(io->m),     \
-			       [sw] "=m"(io->sw), [hcw] "=m"(io->hcw)                         \
+			       [sw] "=m"(io->sw), [hcw] "=m"(io->hcw), [img] "=m"(io->img)    \
 			     : [env] "m"(io->env)                                             \
 			     : "st", "st(1)", "st(2)", "st(3)", "st(4)", "st(5)", "st(6)",    \
 			       "st(7)");                                                      \
@@ -226,18 +248,35 @@ static void update_es(struct x86_fxsave *fx)
 
 /*
  * Records exception flags exc and, under ccmask, the condition codes of
- * host status word sw. Returns false when an unmasked exception occurred
- * (the destination must then stay unchanged).
+ * host status word sw; ES and B when one is unmasked. Returns false when
+ * an unmasked invalid, denormal or divide-by-zero (or stack fault)
+ * stopped the instruction: the destination must then stay unchanged.
  */
-static bool x87_flags(struct x86_fxsave *fx, uint16_t exc, uint16_t sw, uint16_t ccmask)
+static bool x87_flags_cmp(struct x86_fxsave *fx, uint16_t exc, uint16_t sw, uint16_t ccmask,
+			  bool compare)
 {
 	exc &= FSW_EXC | FSW_SF;
+	/*
+	 * An unmasked invalid, denormal or divide-by-zero stops the operation
+	 * before it computes: no result flags, condition codes unchanged
+	 * (comparisons still set theirs).
+	 */
+	if (exc & ~fx->fcw & (FSW_IE | FSW_DE | FSW_ZE) && !(exc & FSW_SF) && !compare) {
+		exc &= FSW_IE | FSW_DE | FSW_ZE;
+		ccmask = 0;
+	}
 	fx->fsw = (uint16_t)((fx->fsw & ~ccmask) | (sw & ccmask) | exc);
 	if (exc & ~fx->fcw & FSW_EXC) {
 		fx->fsw |= FSW_ES | FSW_B;
-		return false;
+		/* Unmasked overflow, underflow, precision: the result is delivered. */
+		return !(exc & ~fx->fcw & (FSW_IE | FSW_DE | FSW_ZE));
 	}
 	return true;
+}
+
+static bool x87_flags(struct x86_fxsave *fx, uint16_t exc, uint16_t sw, uint16_t ccmask)
+{
+	return x87_flags_cmp(fx, exc, sw, ccmask, false);
 }
 
 /* Stack underflow (an empty register read): false when IE is unmasked. */
@@ -264,9 +303,9 @@ static void x87_push(struct x86_fxsave *fx, long double v, bool overflow)
 		st_set(fx, 0, v);
 }
 
-static void io_init(struct x86_fxsave *fx, struct x87_io *io)
+static void io_init(struct x86_fxsave *fx, struct x87_io *io, bool unmasked)
 {
-	uint16_t cw = fx->fcw | 0x3f, sw = fx->fsw & FSW_CC, tw = 0xffff;
+	uint16_t cw = unmasked ? fx->fcw : fx->fcw | 0x3f, sw = fx->fsw & FSW_CC, tw = 0xffff;
 
 	memset(io, 0, sizeof(*io));
 	memset(io->env, 0xff, sizeof(io->env));
@@ -278,13 +317,26 @@ static void io_init(struct x86_fxsave *fx, struct x87_io *io)
 /* Runs fn on the host with the guest's control word and condition codes. */
 static void x87_run(struct x86_fxsave *fx, x87_hostfn fn, struct x87_io *io)
 {
-	struct x87_io tmp = *io;
+	long double s0 = io->s[0], s1 = io->s[1];
+	uint64_t m[2] = { io->m[0], io->m[1] };
+	/*
+	 * With any exception unmasked, run under the guest's masks: the
+	 * host then shows exactly what hardware does (operands kept on an
+	 * invalid/denormal/zero-divide, a wrapped exponent on overflow and
+	 * underflow, underflow of exact tiny results).
+	 */
+	bool unmasked = (fx->fcw & FSW_EXC) != FSW_EXC;
 
-	io_init(fx, io);
-	io->s[0] = tmp.s[0];
-	io->s[1] = tmp.s[1];
-	memcpy(io->m, tmp.m, sizeof(io->m));
+	io_init(fx, io, unmasked);
+	io->unmasked = unmasked;
+	io->s[0] = s0;
+	io->s[1] = s1;
+	memcpy(io->m, m, sizeof(m));
 	fn(io);
+	if (unmasked) {
+		memcpy(&io->s[0], io->img + 32, 10);
+		memcpy(&io->s[1], io->img + 48, 10);
+	}
 }
 
 /* FIP/FOP/FDP of the last non-control instruction. */
@@ -332,6 +384,8 @@ static uint64_t read_m(struct soft_cpu *cpu, const struct soft_insn *in, int i, 
 	uint64_t ea = soft_ea(cpu, in, &in->op[i]);
 
 	*m = 0;
+	if (size > 8 || !size)
+		size = 8; /* the decoder gives 2, 4 or 8 here; never more than *m */
 	soft_read(cpu, ea, m, size);
 	return ea;
 }
@@ -352,7 +406,8 @@ static void x87_load(struct soft_cpu *cpu, x87_hostfn fn, uint64_t m)
 		return;
 	}
 	x87_run(fx, fn, &io);
-	if (!x87_flags(fx, io.sw, io.sw, FSW_CC))
+	/* An unmasked denormal operand still loads (the value is exact). */
+	if (!x87_flags(fx, io.sw, io.sw, FSW_CC) && (io.sw & ~fx->fcw & FSW_EXC) != FSW_DE)
 		return;
 	x87_push(fx, io.s[0], false);
 }
@@ -465,6 +520,8 @@ static void x87_store(struct soft_cpu *cpu, const struct soft_insn *in, bool pop
 		return;
 	}
 	unsigned size = in->op[mi].size;
+	if (size != 2 && size != 4 && size != 10)
+		size = 8;
 	ea = soft_ea(cpu, in, &in->op[mi]);
 	if (size == 10) {
 		memcpy(raw, empty ? indefinite : fx->st[phys(fx, 0)], 10);
@@ -506,10 +563,13 @@ static void x87_store(struct soft_cpu *cpu, const struct soft_insn *in, bool pop
 	} else {
 		io.s[0] = st_get(fx, 0);
 		x87_run(fx, fn, &io);
-		if (!(io.sw & ~fx->fcw & FSW_EXC))
+		if (!(io.sw & ~fx->fcw & FSW_EXC & ~FSW_PE))
 			soft_write(cpu, ea, io.m, size);
 		x87_note(cpu, in, ea, 0);
 		if (!x87_flags(fx, io.sw, io.sw, FSW_CC))
+			return;
+		/* A store with an unmasked overflow/underflow neither writes nor pops. */
+		if (io.sw & ~fx->fcw & (FSW_OE | FSW_UE))
 			return;
 	}
 	if (pop)
@@ -571,7 +631,7 @@ static void h_fbstp(struct soft_cpu *cpu, const struct soft_insn *in)
 	else
 		io.s[0] = st_get(fx, 0);
 	x87_run(fx, hx_fbstp, &io);
-	if (empty || !(io.sw & ~fx->fcw & FSW_EXC))
+	if (empty || !(io.sw & ~fx->fcw & FSW_EXC & ~FSW_PE))
 		soft_write(cpu, ea, io.m, 10);
 	x87_note(cpu, in, ea, 0);
 	if (empty)
@@ -839,7 +899,7 @@ static void x87_compare(struct soft_cpu *cpu, const struct soft_insn *in, bool u
 		}
 		x87_run(fx, fn, &io);
 		cc = io.sw & (FSW_C0 | FSW_C2 | FSW_C3);
-		ok = x87_flags(fx, io.sw, eflags ? 0 : io.sw, eflags ? FSW_C1 : FSW_CC);
+		ok = x87_flags_cmp(fx, io.sw, eflags ? 0 : io.sw, eflags ? FSW_C1 : FSW_CC, true);
 		if (!ok)
 			return;
 	}
@@ -877,7 +937,18 @@ CMP(fucomip, true, false, 1, true, false)
 
 static void h_ftst(struct soft_cpu *cpu, const struct soft_insn *in)
 {
-	x87_unary(cpu, in, hx_ftst, false);
+	struct x86_fxsave *fx = fpu_fx(cpu);
+	struct x87_io io = { 0 };
+
+	fpu_check_x87(cpu, true);
+	x87_note(cpu, in, 0, 0);
+	if (!st_valid(fx, 0)) {
+		x87_flags_cmp(fx, FSW_IE | FSW_SF, FSW_C0 | FSW_C2 | FSW_C3, FSW_CC, true);
+		return;
+	}
+	io.s[0] = st_get(fx, 0);
+	x87_run(fx, hx_ftst, &io);
+	x87_flags_cmp(fx, io.sw, io.sw, FSW_CC, true);
 }
 
 static void h_fxam(struct soft_cpu *cpu, const struct soft_insn *in)
@@ -1202,6 +1273,47 @@ static void x87_fxsave(struct soft_cpu *cpu, const struct soft_insn *in, bool re
 	mem_write(cpu, ea, b, 160 + nxmm * 16);
 }
 static void h_fxsave(struct soft_cpu *cpu, const struct soft_insn *in) { x87_fxsave(cpu, in, false); }
+
+void soft_fpu_to_fxsave_image(const struct x86_fxsave *fx, void *img)
+{
+	uint8_t *b = img;
+	unsigned t = (fx->fsw >> 11) & 7;
+
+	memset(b, 0, 416);
+	put16(b + 0, fx->fcw);
+	put16(b + 2, fx->fsw);
+	b[4] = fx->ftw;
+	put16(b + 6, fx->fop);
+	memcpy(b + 8, &fx->fip, 8);
+	memcpy(b + 16, &fx->fdp, 8);
+	put32(b + 24, fx->mxcsr);
+	put32(b + 28, MXCSR_MASK_SUPPORTED);
+	for (unsigned i = 0; i < 8; i++)
+		memcpy(b + 32 + i * 16, fx->st[(t + i) & 7], 10);
+	memcpy(b + 160, fx->xmm, sizeof(fx->xmm));
+}
+
+void soft_fpu_from_fxsave_image(struct x86_fxsave *fx, const void *img)
+{
+	const uint8_t *b = img;
+	unsigned t;
+
+	fx->fcw = get16(b + 0);
+	fx->fsw = get16(b + 2);
+	fx->ftw = b[4];
+	fx->fop = get16(b + 6) & 0x7ff;
+	memcpy(&fx->fip, b + 8, 8);
+	memcpy(&fx->fdp, b + 16, 8);
+	fx->mxcsr = get32(b + 24) & MXCSR_MASK_SUPPORTED;
+	fx->mxcsr_mask = MXCSR_MASK_SUPPORTED;
+	t = (fx->fsw >> 11) & 7;
+	for (unsigned i = 0; i < 8; i++) {
+		memcpy(fx->st[(t + i) & 7], b + 32 + i * 16, 10);
+		memset(fx->st[(t + i) & 7] + 10, 0, 6);
+	}
+	memcpy(fx->xmm, b + 160, sizeof(fx->xmm));
+}
+
 static void h_fxsave64(struct soft_cpu *cpu, const struct soft_insn *in) { x87_fxsave(cpu, in, true); }
 
 static void x87_fxrstor(struct soft_cpu *cpu, const struct soft_insn *in, bool rex_w)
