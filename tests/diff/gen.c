@@ -1389,7 +1389,11 @@ static bool gen_x87(struct gen *g)
 		op_reg(&r, (ZydisRegister)(ZYDIS_REGISTER_ST0 + below(g, g->x87_depth)));
 		if (!emit(g, &r))
 			return false;
-		flags_written(g, F_ALL, 0);
+		/*
+		 * With IM unmasked and an invalid operand, Intel leaves ZF PF CF
+		 * alone (SDM), AMD sets them to 111: not compared then.
+		 */
+		flags_written(g, F_ALL, (g->c->fx.fcw & 1) ? 0 : F_ZF | F_PF | F_CF);
 		break;
 	default: /* compares and FXAM setting C0-C3, then FNSTSW AX */
 		switch (below(g, 4)) {
@@ -1436,8 +1440,10 @@ static void init_state(struct gen *g)
 	c->fx.fcw = (uint16_t)(0x037f & ~0x0300u); /* all exceptions masked */
 	c->fx.fcw |= (uint16_t)(below(g, 4) << 10);		  /* rounding */
 	c->fx.fcw |= (uint16_t)((chance(g, 3) ? below(g, 4) : 3) << 8); /* precision */
-	if (c->fx.fcw >> 8 == 1)
+	if (((c->fx.fcw >> 8) & 3) == 1)
 		c->fx.fcw |= 3u << 8; /* reserved precision value */
+	if (chance(g, 6)) /* unmask some x87 exceptions: #MF at the next FP instruction */
+		c->fx.fcw &= (uint16_t)~(rnd(g) & 0x3f);
 	for (unsigned i = 0; i < 8; i++) { /* MMX values under an empty x87 stack */
 		uint64_t v = edge_value(g);
 
