@@ -52,6 +52,7 @@ static void gen_case(struct diff_case *c, uint64_t index, void *opaque)
 			unsigned n = diff_disasm(c->code, c->code_len, off, c->base, text, sizeof(text));
 
 			c->undef_before[c->ninsns] = 0;
+			c->fsw_before[c->ninsns] = 0xb8ff;
 			c->insn_off[c->ninsns++] = (uint16_t)off;
 			off += n ? n : 1;
 		}
@@ -99,6 +100,16 @@ static uint32_t undef_at(const struct diff_case *c, const struct diff_result *r)
 				return c->undef_before[i];
 	}
 	return c->flags_undef;
+}
+
+static uint16_t fsw_mask_at(const struct diff_case *c, const struct diff_result *r)
+{
+	if (r->status == DIFF_EXC) {
+		for (unsigned i = 0; i < c->ninsns; i++)
+			if (c->base + c->insn_off[i] == r->rip)
+				return c->fsw_before[i];
+	}
+	return c->fsw_mask;
 }
 
 static bool st_valid(const struct x86_fxsave *fx, unsigned i)
@@ -165,9 +176,10 @@ static bool compare(const struct diff_case *c, const struct diff_result *n,
 	if (c->cmp_x87) {
 		if (n->fx.fcw != s->fx.fcw)
 			ADD(" fcw native=%#x soft=%#x", n->fx.fcw, s->fx.fcw);
-		if ((n->fx.fsw & c->fsw_mask) != (s->fx.fsw & c->fsw_mask))
-			ADD(" fsw native=%#x soft=%#x (mask %#x)", n->fx.fsw & c->fsw_mask,
-			    s->fx.fsw & c->fsw_mask, c->fsw_mask);
+		uint16_t fm = fsw_mask_at(c, n);
+
+		if ((n->fx.fsw & fm) != (s->fx.fsw & fm))
+			ADD(" fsw native=%#x soft=%#x (mask %#x)", n->fx.fsw & fm, s->fx.fsw & fm, fm);
 		if (n->fx.ftw != s->fx.ftw)
 			ADD(" ftw native=%#x soft=%#x", n->fx.ftw, s->fx.ftw);
 		for (unsigned i = 0; i < 8; i++) {

@@ -51,6 +51,7 @@ struct diff_case {
 	unsigned ninsns;
 	uint16_t insn_off[DIFF_MAX_INSNS];
 	uint32_t undef_before[DIFF_MAX_INSNS]; /* flags undefined when insn i starts */
+	uint16_t fsw_before[DIFF_MAX_INSNS];   /* fsw_mask when insn i starts */
 	/* Initial state. fx.st[] in stack order ST(0)..ST(7), as FXSAVE writes it. */
 	uint64_t gpr[X86_NR_GPRS];
 	uint64_t rflags;

@@ -189,6 +189,7 @@ static bool emit_raw(struct gen *g, const uint8_t *b, unsigned n)
 		return false;
 	}
 	c->undef_before[c->ninsns] = g->undef;
+	c->fsw_before[c->ninsns] = c->fsw_mask;
 	c->insn_off[c->ninsns++] = (uint16_t)c->code_len;
 	memcpy(c->code + c->code_len, b, n);
 	c->code_len += n;
