@@ -106,6 +106,9 @@ $(BUILD)/fuzz/%: fuzz/%.c $(BUILD)/libosprey-fuzz.a $(wildcard fuzz/*.h)
 	$(CLANG) $(FUZZ_CFLAGS) -o $@ $< -Wl,--whole-archive $(BUILD)/libosprey-fuzz.a \
 		-Wl,--no-whole-archive $(LDLIBS)
 
+# The software CPU's differential tests (build/tests/difftest).
+include tests/diff/build.mk
+
 # osprey-ctl, the API client (src/ctl, docs/ctl.md): a separate program
 # on libcurl and jansson that uses only base/parse.c of the library.
 CTL_SRCS := $(wildcard src/ctl/*.c)

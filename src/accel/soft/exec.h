@@ -62,6 +62,34 @@ struct soft_operand {
 #define SOFT_INSN_REPNE (1u << 2) /* F2 on a string instruction */
 #define SOFT_INSN_ENDS_BLOCK (1u << 3) /* branch, system, mode change: block ends here */
 
+/*
+ * What op[] holds (decode.c): op[] = Zydis' VISIBLE operands in Zydis
+ * order (Intel order, destination first); nops = their count (at most 4).
+ * Implicit operands are not listed. Examples:
+ *   ADD r/m, r      op[0] = r/m, op[1] = r
+ *   PUSH r / POP r  op[0] = the register or memory (RSP is implicit)
+ *   PUSH imm        op[0] = IMM (sign-extended; size = operand size)
+ *   MUL/DIV r/m     op[0] = r/m only (rAX/rDX implicit)
+ *   IMUL r, r/m, i  op[0..2]
+ *   IN AL, DX       op[0] = AL, op[1] = DX;  OUT imm8, AL: op[0] = IMM, op[1] = AL
+ *   Jcc/JMP/CALL rel op[0] = SOFT_OP_REL;  RET imm16: op[0] = IMM
+ *   LEA r, m        op[1] = MEM (use soft_ea_offset: no segment base)
+ * String instructions (MOVS, CMPS, STOS, LODS, SCAS, INS, OUTS) have no
+ * visible operands in Zydis; for them op[] holds Zydis' MEMORY operands
+ * (explicit_op = 0) so the segment after overrides is known:
+ *   MOVS: op[0] = ES:[rDI], op[1] = seg:[rSI]   CMPS: op[0] = seg:[rSI], op[1] = ES:[rDI]
+ *   STOS, SCAS, INS: op[0] = ES:[rDI]           LODS, OUTS: op[0] = seg:[rSI]
+ *   XLAT: op[0] = seg:[rBX] (size 1)
+ * with size = element size; opsize = element size too, addrsize = the
+ * address size (rSI/rDI/rCX width).
+ * Routed by the decoder to the system family, whatever the mnemonic
+ * table says: far JMP/CALL/RET (branch type far), MOV to/from CRn, DRn
+ * and segment registers, PUSH/POP of segment registers. The integer
+ * handlers of MOV/PUSH/POP/JMP/CALL/RET never see those forms. A mnemonic
+ * in soft_handlers_system wins over the other tables (PUSHF/POPF, CLI/STI,
+ * IN/OUT...) and ends its block.
+ * SOFT_OP_MEM operands with more than 255 bytes (FXSAVE, 512) have size 0.
+ */
 struct soft_insn;
 typedef void (*soft_handler)(struct soft_cpu *cpu, const struct soft_insn *in);
 
@@ -122,6 +150,16 @@ void soft_probe_write(struct soft_cpu *cpu, uint64_t linear, unsigned len);
 uint64_t soft_op_read(struct soft_cpu *cpu, const struct soft_insn *in, unsigned i);
 /* Writes op i (GPR: 32-bit writes zero the upper half as in 64-bit mode; 8/16-bit merge). */
 void soft_op_write(struct soft_cpu *cpu, const struct soft_insn *in, unsigned i, uint64_t v);
+
+/* The offset part of a SOFT_OP_MEM operand (no segment base; for LEA). */
+uint64_t soft_ea_offset(struct soft_cpu *cpu, const struct soft_insn *in, const struct soft_operand *op);
+
+/*
+ * Loads segment register sreg (not CS) with selector sel: real-mode
+ * base = sel << 4, protected-mode descriptor checks (#GP/#NP/#SS). Faults
+ * raise before anything changes.
+ */
+void soft_load_seg(struct soft_cpu *cpu, unsigned sreg, uint16_t sel);
 
 /* Current privilege level and mode. */
 unsigned soft_cpl(const struct soft_cpu *cpu);

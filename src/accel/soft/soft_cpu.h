@@ -76,6 +76,9 @@ void soft_cpu_free(struct soft_cpu *cpu);
  * The register file. Read or change it only while soft_cpu_run() is not
  * running on another thread; call soft_cpu_state_changed() after a change
  * of control registers, segments or mode (flushes the TLB and mode caches).
+ * state->tsc: soft_cpu_state() fills it with the TSC now; a value it
+ * handed out since the last run is taken back unchanged (the TSC goes on),
+ * any other value sets this CPU's TSC (snapshot restore).
  */
 struct x86_cpu_state *soft_cpu_state(struct soft_cpu *cpu);
 void soft_cpu_state_changed(struct soft_cpu *cpu);
