@@ -65,8 +65,8 @@ def timed(cmd):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("-n", type=int, default=3, help="runs per figure (default 3)")
-    ap.add_argument("--small", type=int, default=200000)
-    ap.add_argument("--large", type=int, default=5000000)
+    ap.add_argument("--small", type=int, default=1000000)
+    ap.add_argument("--large", type=int, default=30000000)
     ap.add_argument("--no-qemu", action="store_true")
     ap.add_argument("--osprey-args", nargs=argparse.REMAINDER, default=["--accel", "soft"])
     a = ap.parse_args()
