@@ -17,6 +17,9 @@ on a tap (QEMU without vhost: /dev/vhost-net may be missing, and osprey's
 back ends are user space too). Prints every figure, the osprey/QEMU and
 guest/host ratios. A benchmark, not a test: it never fails on slow numbers.
 
+With --soft both VMMs run their software CPUs (osprey --accel soft,
+QEMU -accel tcg -cpu max); otherwise both use KVM.
+
 On hosts where KVM emulates guest kernel code (kvm_pvm), every guest
 system call and interrupt runs in KVM's instruction emulator, so these
 figures measure mostly the emulator; bench/virtio_user.sh measures the
@@ -151,6 +154,8 @@ def main():
     ap.add_argument("--memory", default="256")
     ap.add_argument("--timeout", type=float, default=900)
     ap.add_argument("--no-qemu", action="store_true")
+    ap.add_argument("--soft", action="store_true",
+                    help="software CPUs: osprey --accel soft vs QEMU TCG (-cpu max)")
     args = ap.parse_args()
     if os.geteuid() != 0:
         sys.exit("needs root (network namespace, tap)")
@@ -193,10 +198,13 @@ def main():
         runs = {"osprey": [osprey, "run", "--kernel", vmlinux, "--initrd", initramfs,
                            "--memory", args.memory, "--no-default-cmdline",
                            "--cmdline", full, "--disk", f"{img},cache=writeback",
-                           "--net", f"tap={TAP},mac={mac}"]}
+                           "--net", f"tap={TAP},mac={mac}",
+                           "--accel", "soft" if args.soft else "kvm"]}
+        accel = ["-accel", "tcg", "-cpu", "max"] if args.soft else \
+            ["-enable-kvm", "-cpu", "host,-arch-capabilities"]
         if not args.no_qemu:
-            runs["qemu"] = ["qemu-system-x86_64", "-M", "microvm,acpi=off", "-enable-kvm",
-                            "-cpu", "host,-arch-capabilities", "-m", args.memory,
+            runs["qemu"] = ["qemu-system-x86_64", "-M", "microvm,acpi=off"] + accel + [
+                            "-m", args.memory,
                             "-nodefaults", "-no-user-config", "-nographic", "-serial",
                             "stdio", "-no-reboot", "-kernel", vmlinux, "-initrd", initramfs,
                             "-append", full,
