@@ -8,7 +8,7 @@
  *
  *   difftest [--cases N] [--seed S] [--start I] [--family int|sse|x87|all]
  *            [--verbose] [--details K] [--native-only] [--code HEX]
- *            [--no-riprel]
+ *            [--no-riprel] [--compat]
  *
  * One line per failing case, then "difftest: N passed, N failed"; exit
  * status 1 on any failure. Case I of seed S regenerates exactly with
@@ -49,7 +49,8 @@ static void gen_case(struct diff_case *c, uint64_t index, void *opaque)
 		c->code_len = o->code_len;
 		c->ninsns = 0;
 		while (off < c->code_len && c->ninsns < DIFF_MAX_INSNS) {
-			unsigned n = diff_disasm(c->code, c->code_len, off, c->base, text, sizeof(text));
+			unsigned n = diff_disasm(c->code, c->code_len, off, c->base, c->compat,
+						 text, sizeof(text));
 
 			c->undef_before[c->ninsns] = 0;
 			c->fsw_before[c->ninsns] = 0xb8ff;
@@ -152,7 +153,7 @@ static bool compare(const struct diff_case *c, const struct diff_result *n,
 	if (n->rip != s->rip)
 		ADD(" rip native=%#" PRIx64 " soft=%#" PRIx64, n->rip, s->rip);
 	for (unsigned i = 0; i < 16; i++)
-		if (n->gpr[i] != s->gpr[i])
+		if ((n->gpr[i] ^ s->gpr[i]) & (c->compat ? 0xffffffffULL : ~0ULL))
 			ADD(" %s native=%#" PRIx64 " soft=%#" PRIx64, gpr_names[i], n->gpr[i],
 			    s->gpr[i]);
 	{
@@ -222,7 +223,8 @@ static void print_code(const struct diff_case *c)
 		unsigned off = c->insn_off[i];
 		unsigned end = i + 1 < c->ninsns ? c->insn_off[i + 1] : c->code_len;
 
-		diff_disasm(c->code, c->code_len, off, c->base, text, sizeof(text));
+		diff_disasm(c->code, c->code_len, off, c->base, c->compat, text,
+			    sizeof(text));
 		printf("    %#llx: ", (unsigned long long)(c->base + off));
 		for (unsigned k = off; k < end; k++)
 			printf("%02x", c->code[k]);
@@ -289,7 +291,7 @@ static void usage(void)
 {
 	fprintf(stderr, "usage: difftest [--cases N] [--seed S] [--start I] "
 			"[--family int|sse|x87|all] [--verbose] [--details K] [--native-only]\n"
-			"                [--code HEX] [--no-riprel]\n");
+			"                [--code HEX] [--no-riprel] [--compat]\n");
 	exit(2);
 }
 
@@ -313,6 +315,10 @@ static void parse(struct opts *o, int argc, char **argv)
 
 		if (!strcmp(a, "--verbose")) {
 			o->verbose = true;
+			continue;
+		}
+		if (!strcmp(a, "--compat")) {
+			o->families |= DIFF_GEN_COMPAT;
 			continue;
 		}
 		if (!strcmp(a, "--no-riprel")) {
@@ -418,16 +424,18 @@ int main(int argc, char **argv)
 
 				diff_disasm(c->code, c->code_len,
 					    c->ninsns ? c->insn_off[c->ninsns - 1] : 0, c->base,
-					    first, sizeof(first));
+					    c->compat, first, sizeof(first));
 				printf("FAIL case %" PRIu64 " (--seed %" PRIu64 " --start %" PRIu64
-				       " --cases 1 --family %s%s) last: %s;%s\n",
+				       " --cases 1 --family %s%s%s) last: %s;%s\n",
 				       idx, o.seed, idx, family_name(o.families),
-				       (o.families & DIFF_GEN_NO_RIPREL) ? " --no-riprel" : "", first, msg);
+				       (o.families & DIFF_GEN_NO_RIPREL) ? " --no-riprel" : "",
+				       (o.families & DIFF_GEN_COMPAT) ? " --compat" : "", first, msg);
 			}
 			if (o.verbose || (!ok && shown < o.details)) {
 				shown += !ok;
-				printf("  case %" PRIu64 " seed %#" PRIx64 " family %s, %u insns:\n", idx,
-				       c->seed, family_name(c->family), c->ninsns);
+				printf("  case %" PRIu64 " seed %#" PRIx64 " family %s, %u insns%s:\n",
+				       idx, c->seed, family_name(c->family), c->ninsns,
+				       c->compat ? ", 32-bit compatibility mode (upper halves not compared)" : "");
 				print_code(c);
 				print_regs("input", c->gpr, c->rflags, &c->fx, c->cmp_x87);
 				print_result("native", &nat[i], c->cmp_x87);

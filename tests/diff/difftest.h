@@ -40,12 +40,14 @@ enum diff_family {
 	DIFF_FAM_ALL = 7,
 	/* generator options, or'ed into the families argument */
 	DIFF_GEN_NO_RIPREL = 1 << 8, /* no RIP-relative memory operands */
+	DIFF_GEN_COMPAT = 1 << 9,    /* one case in 6 in compatibility mode (32-bit code) */
 };
 
 struct diff_case {
 	uint64_t seed; /* the case's own seed: regenerates it exactly */
 	unsigned family;
 	uint64_t base; /* virtual address of code[0]: DIFF_CODE_VA, or near the page end */
+	bool compat;   /* 32-bit code, compatibility mode (CS.L=0, CS.D=1) */
 	uint8_t code[DIFF_CODE_MAX];
 	unsigned code_len;
 	unsigned ninsns;
@@ -88,8 +90,8 @@ struct diff_result {
 void diff_generate(struct diff_case *c, uint64_t seed, unsigned families);
 uint64_t diff_case_seed(uint64_t seed, uint64_t index);
 /* Formats one instruction at code offset off; returns its length (0: none). */
-unsigned diff_disasm(const uint8_t *code, unsigned len, unsigned off, uint64_t base, char *buf,
-		     size_t size);
+unsigned diff_disasm(const uint8_t *code, unsigned len, unsigned off, uint64_t base, bool compat,
+		     char *buf, size_t size);
 
 /* native.c: runs cases [0, n) of gen(seed) in a child; fills res[]. */
 typedef void (*diff_gen_fn)(struct diff_case *c, uint64_t index, void *opaque);

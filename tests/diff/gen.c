@@ -32,6 +32,7 @@ struct gen {
 	bool failed;
 	bool no_riprel;
 	bool lock_next; /* put a LOCK prefix on the next encoded instruction (#UD tests) */
+	bool compat;	/* 32-bit code in compatibility mode */
 };
 
 /* ---- randomness ---------------------------------------------------------- */
@@ -214,6 +215,8 @@ static bool emit(struct gen *g, ZydisEncoderRequest *r)
 		g->failed = true;
 		return false;
 	}
+	if (g->compat)
+		r->machine_mode = ZYDIS_MACHINE_MODE_LONG_COMPAT_32;
 	if (g->lock_next) {
 		g->lock_next = false;
 		buf[0] = 0xf0;
@@ -271,10 +274,10 @@ static ZydisRegister gpr(unsigned size, unsigned n, bool high8)
 	}
 }
 
-/* Any GPR but RSP. */
+/* Any GPR but RSP (compatibility mode: only the first eight). */
 static unsigned pick_n(struct gen *g)
 {
-	unsigned n = below(g, 15);
+	unsigned n = below(g, g->compat ? 7 : 15);
 
 	return n >= X86_RSP ? n + 1 : n;
 }
@@ -296,14 +299,25 @@ static bool emit_mov_imm(struct gen *g, unsigned n, uint64_t v)
 	ZydisEncoderRequest r;
 
 	req_init(&r, ZYDIS_MNEMONIC_MOV);
-	op_reg(&r, gpr(8, n, false));
-	op_imm(&r, v);
+	op_reg(&r, gpr(g->compat ? 4 : 8, n, false));
+	op_imm(&r, g->compat ? (uint32_t)v : v);
 	return emit(g, &r);
 }
 
 /* Registers usable as address base/index: never an implicit operand of a form here. */
 static const uint8_t addr_regs[] = { X86_RBX, X86_RBP, X86_R8, X86_R9, X86_R10, X86_R11,
 				     X86_R12, X86_R13, X86_R14, X86_R15 };
+
+static unsigned pick_addr_reg(struct gen *g)
+{
+	return addr_regs[below(g, g->compat ? 2 : sizeof(addr_regs))];
+}
+
+/* The register of an address: 64-bit, or 32-bit in compatibility mode. */
+static ZydisRegister areg(const struct gen *g, unsigned n)
+{
+	return gpr(g->compat ? 4 : 8, n, false);
+}
 
 /*
  * A memory operand of size bytes inside the data buffer; align: required
@@ -331,7 +345,7 @@ static bool op_mem(struct gen *g, ZydisEncoderRequest *r, unsigned size, unsigne
 	m.mem.index = ZYDIS_REGISTER_NONE;
 	switch (below(g, 4)) {
 	case 0:
-		if (!g->no_riprel) {
+		if (!g->no_riprel && !g->compat) {
 			m.mem.base = ZYDIS_REGISTER_RIP;
 			m.mem.displacement = (ZyanI64)addr;
 			break;
@@ -341,18 +355,18 @@ static bool op_mem(struct gen *g, ZydisEncoderRequest *r, unsigned size, unsigne
 		m.mem.displacement = (ZyanI64)addr;
 		break;
 	case 2: {
-		unsigned b = addr_regs[below(g, sizeof(addr_regs))];
+		unsigned b = pick_addr_reg(g);
 		int64_t disp = chance(g, 2) ? (int64_t)below(g, 256) - 128 : (int64_t)below(g, 1 << 20) - (1 << 19);
 
 		if (!emit_mov_imm(g, b, addr - (uint64_t)disp))
 			return false;
-		m.mem.base = gpr(8, b, false);
+		m.mem.base = areg(g, b);
 		m.mem.displacement = disp;
 		break;
 	}
 	default: {
-		unsigned b = addr_regs[below(g, sizeof(addr_regs))];
-		unsigned x = addr_regs[below(g, sizeof(addr_regs))];
+		unsigned b = pick_addr_reg(g);
+		unsigned x = pick_addr_reg(g);
 		unsigned scale = 1u << below(g, 4);
 		int64_t idx = (int64_t)below(g, 64) - 32;
 		int64_t disp = (int64_t)below(g, 256) - 128;
@@ -370,8 +384,8 @@ static bool op_mem(struct gen *g, ZydisEncoderRequest *r, unsigned size, unsigne
 			if (!emit_mov_imm(g, b, addr - (uint64_t)disp - (uint64_t)idx * scale))
 				return false;
 		}
-		m.mem.base = gpr(8, b, false);
-		m.mem.index = gpr(8, x, false);
+		m.mem.base = areg(g, b);
+		m.mem.index = areg(g, x);
 		m.mem.scale = (ZyanU8)scale;
 		m.mem.displacement = disp;
 		break;
@@ -406,8 +420,8 @@ static void flags_read(struct gen *g, uint32_t reads)
 	if (!(g->undef & reads))
 		return;
 	req_init(&r, ZYDIS_MNEMONIC_CMP);
-	op_reg(&r, gpr(8, pick_n(g), false));
-	op_reg(&r, gpr(8, pick_n(g), false));
+	op_reg(&r, areg(g, pick_n(g)));
+	op_reg(&r, areg(g, pick_n(g)));
 	if (emit(g, &r))
 		flags_written(g, F_ALL, 0);
 }
@@ -489,6 +503,10 @@ static const ZydisMnemonic setcc_mn[16] = {
 
 static unsigned pick_size(struct gen *g, unsigned mask)
 {
+	if (g->compat)
+		mask &= 0x7;
+	if (!mask)
+		return 0;
 	for (;;) {
 		unsigned i = below(g, 4);
 
@@ -692,6 +710,9 @@ static bool gen_misc(struct gen *g)
 	unsigned n = forms[k][1] ? 2 : 1;
 	uint8_t op = forms[k][n - 1];
 
+	if (g->compat && forms[k][0] == 0x48)
+		return false; /* a REX prefix is DEC EAX there */
+
 	if (op == 0x9f)
 		flags_read(g, F_SF | F_ZF | F_AF | F_PF | F_CF);
 	if (op == 0xf5)
@@ -764,6 +785,9 @@ static bool gen_int(struct gen *g)
 	unsigned size = pick_size(g, t->sizes);
 	ZydisEncoderRequest r;
 	bool mem;
+
+	if (!size)
+		return false;
 
 	if (chance(g, 24))
 		return gen_flow(g);
@@ -838,11 +862,11 @@ static bool gen_int(struct gen *g)
 			op_imm(&r, below(g, 256));
 		} else if (mem) {
 			/* Bit offset register: keep the access near the operand. */
-			unsigned n = addr_regs[below(g, sizeof(addr_regs))];
+			unsigned n = pick_addr_reg(g);
 			ZydisEncoderRequest m;
 
-			if (r.operands[0].mem.base == gpr(8, n, false) ||
-			    r.operands[0].mem.index == gpr(8, n, false))
+			if (r.operands[0].mem.base == areg(g, n) ||
+			    r.operands[0].mem.index == areg(g, n))
 				return false;
 			if (!emit_mov_imm(g, n, (uint64_t)((int64_t)below(g, 512) - 256)))
 				return false;
@@ -915,8 +939,8 @@ static bool gen_int(struct gen *g)
 		op_reg(&r, pick_gpr(g, size));
 		o = opnd(&r);
 		o->type = ZYDIS_OPERAND_TYPE_MEMORY;
-		o->mem.base = chance(g, 8) ? ZYDIS_REGISTER_NONE : gpr(8, below(g, 16), false);
-		o->mem.index = chance(g, 3) ? ZYDIS_REGISTER_NONE : gpr(8, pick_n(g), false);
+		o->mem.base = chance(g, 8) ? ZYDIS_REGISTER_NONE : areg(g, below(g, g->compat ? 8 : 16));
+		o->mem.index = chance(g, 3) ? ZYDIS_REGISTER_NONE : areg(g, pick_n(g));
 		o->mem.scale = o->mem.index == ZYDIS_REGISTER_NONE ? 0 : (ZyanU8)(1u << below(g, 4));
 		o->mem.displacement = (ZyanI64)sext(edge_value(g), 32);
 		o->mem.size = (ZyanU16)size;
@@ -1487,6 +1511,8 @@ void diff_generate(struct diff_case *c, uint64_t seed, unsigned families)
 		fams[nf++] = DIFF_FAM_INT;
 	fam = fams[below(&g, nf)];
 	c->family = fam;
+	/* With --compat, one case in 6 runs as 32-bit code in compatibility mode. */
+	c->compat = g.compat = (families & DIFF_GEN_COMPAT) && chance(&g, 6);
 	/* Now and then across the boundary of the two code pages. */
 	c->base = chance(&g, 8) ? DIFF_CODE_VA + 4096 - 1 - below(&g, 48) : DIFF_CODE_VA;
 	c->cmp_x87 = fam == DIFF_FAM_X87;
@@ -1506,13 +1532,15 @@ void diff_generate(struct diff_case *c, uint64_t seed, unsigned families)
 	c->flags_undef = g.undef;
 }
 
-unsigned diff_disasm(const uint8_t *code, unsigned len, unsigned off, uint64_t base, char *buf,
-		     size_t size)
+unsigned diff_disasm(const uint8_t *code, unsigned len, unsigned off, uint64_t base, bool compat,
+		     char *buf, size_t size)
 {
 	ZydisDisassembledInstruction in;
 
 	if (off >= len ||
-	    ZYAN_FAILED(ZydisDisassembleIntel(ZYDIS_MACHINE_MODE_LONG_64, base + off,
+	    ZYAN_FAILED(ZydisDisassembleIntel(compat ? ZYDIS_MACHINE_MODE_LONG_COMPAT_32 :
+								ZYDIS_MACHINE_MODE_LONG_64,
+					      base + off,
 					      code + off, len - off, &in))) {
 		snprintf(buf, size, "(bad)");
 		return off < len ? 1 : 0;

@@ -29,7 +29,9 @@ struct native_ctx {
 	uint64_t rflags;   /* 128 */
 	uint64_t entry;	   /* 136 */
 	uint64_t host_rsp; /* 144 */
-	uint64_t pad;	   /* 152 */
+	uint32_t far_off;  /* 152: far pointer of the entry (m16:32) */
+	uint16_t far_sel;  /* 156: 0x33 64-bit code, 0x23 compatibility mode */
+	uint16_t pad;
 	struct x86_fxsave fx; /* 160 */
 };
 _Static_assert(__builtin_offsetof(struct native_ctx, fx) == 160, "asm offsets");
@@ -66,7 +68,7 @@ __asm__(".text\n"
 	"	mov diff_nctx+112(%rip), %r14\n"
 	"	mov diff_nctx+120(%rip), %r15\n"
 	"	mov diff_nctx+32(%rip), %rsp\n"
-	"	jmp *diff_nctx+136(%rip)\n"
+	"	ljmpl *diff_nctx+152(%rip)\n"
 	".size diff_native_enter, .-diff_native_enter\n"
 	".globl diff_native_exit\n"
 	".type diff_native_exit, @function\n"
@@ -113,6 +115,10 @@ __asm__(".text\n"
 	"diff_mxcsr_default: .long 0x1f80\n"
 	".text\n");
 
+/* Linux's user code segments (arch/x86/include/asm/segment.h). */
+#define LINUX_USER32_CS 0x23
+#define LINUX_USER_CS 0x33
+
 /* Registers caught at a fault. */
 static struct {
 	uint32_t vector;
@@ -153,6 +159,7 @@ static void on_fault(int sig, siginfo_t *si, void *ucv)
 		uc->uc_mcontext.fpregs->mxcsr = 0x1f80;
 	}
 	g[REG_RIP] = (greg_t)(uintptr_t)diff_native_resume;
+	g[REG_CSGSFS] = (g[REG_CSGSFS] & ~(greg_t)0xffff) | LINUX_USER_CS; /* from compat mode too */
 	g[REG_RSP] = (greg_t)diff_nctx.host_rsp;
 	g[REG_EFL] &= ~(greg_t)(X86_FLAGS_DF | X86_FLAGS_TF | X86_FLAGS_AC);
 }
@@ -194,11 +201,22 @@ static void run_one(const struct diff_case *c, struct diff_result *r)
 	unsigned n = c->code_len;
 
 	memcpy(code, c->code, n);
+	if (c->compat) {
+		/* jmp far 0x33:next (back to 64-bit mode) */
+		uint32_t next = (uint32_t)(c->base + n + 7);
+
+		code[n] = 0xea;
+		memcpy(code + n + 1, &next, 4);
+		code[n + 5] = LINUX_USER_CS;
+		code[n + 6] = 0;
+		n += 7;
+	}
 	/* jmp qword [rip+0]; dq diff_native_exit */
 	code[n] = 0xff;
 	code[n + 1] = 0x25;
 	memset(code + n + 2, 0, 4);
 	memcpy(code + n + 6, &exit_addr, 8);
+	n = c->code_len;
 	memcpy((void *)DIFF_DATA_VA, c->data, DIFF_DATA_SIZE);
 	memset((void *)DIFF_STACK_VA, 0, 4096);
 
@@ -206,6 +224,8 @@ static void run_one(const struct diff_case *c, struct diff_result *r)
 	diff_nctx.gpr[X86_RSP] = DIFF_STACK_TOP;
 	diff_nctx.rflags = (c->rflags & DIFF_CMP_FLAGS) | X86_FLAGS_FIXED;
 	diff_nctx.entry = c->base;
+	diff_nctx.far_off = (uint32_t)c->base;
+	diff_nctx.far_sel = c->compat ? LINUX_USER32_CS : LINUX_USER_CS;
 	diff_nctx.fx = c->fx;
 
 	memset(r, 0, sizeof(*r));

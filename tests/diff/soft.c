@@ -39,6 +39,7 @@
 #define SEL_UDATA 0x1b
 #define SEL_UCODE 0x23
 #define SEL_TSS 0x28
+#define SEL_UCODE32 0x3b
 
 #define PTE_P 0x1ULL
 #define PTE_W 0x2ULL
@@ -73,6 +74,7 @@ static void build_machine(struct diff_soft *s)
 	tss_hi = GPA_TSS >> 32;
 	put64(s, GPA_GDT + 0x28, tss_lo);
 	put64(s, GPA_GDT + 0x30, tss_hi);
+	put64(s, GPA_GDT + 0x38, 0x00cffb000000ffffULL); /* 32-bit user code */
 	/* TSS: RSP0, no I/O bitmap */
 	put64(s, GPA_TSS + 4, KSTACK_TOP);
 	memcpy(gp(s, GPA_TSS + 0x66, 2), &(uint16_t){ 0x68 }, 2);
@@ -167,6 +169,10 @@ static void load_state(struct diff_soft *s, const struct diff_case *c)
 	st->rip = c->base;
 	st->rflags = (c->rflags & DIFF_CMP_FLAGS) | X86_FLAGS_FIXED | X86_FLAGS_IF;
 	st->seg[X86_CS] = seg(SEL_UCODE, 0xb, 3, true);
+	if (c->compat) {
+		st->seg[X86_CS] = seg(SEL_UCODE32, 0xb, 3, false);
+		st->seg[X86_CS].db = 1;
+	}
 	st->seg[X86_SS] = seg(SEL_UDATA, 0x3, 3, false);
 	st->seg[X86_DS] = seg(SEL_UDATA, 0x3, 3, false);
 	st->seg[X86_ES] = seg(SEL_UDATA, 0x3, 3, false);
@@ -176,7 +182,7 @@ static void load_state(struct diff_soft *s, const struct diff_case *c)
 	st->seg[X86_TR] = (struct x86_segment){
 		.base = GPA_TSS, .limit = 0x67, .selector = SEL_TSS, .type = 0xb, .present = 1,
 	};
-	st->gdt = (struct x86_dtable){ .base = GPA_GDT, .limit = 0x37 };
+	st->gdt = (struct x86_dtable){ .base = GPA_GDT, .limit = 0x3f };
 	st->idt = (struct x86_dtable){ .base = GPA_IDT, .limit = 32 * 16 - 1 };
 	st->cr0 = 0x80010033; /* PG WP NE ET MP PE */
 	st->cr3 = GPA_PML4;
