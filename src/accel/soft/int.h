@@ -4,11 +4,15 @@
  * of (Zydis mnemonic, handler) from which int_table.c builds
  * soft_handlers_int and this header declares the handlers.
  *
- * Forms that belong to the system family are forwarded to the handler
- * soft_handlers_system has for the same mnemonic: MOV to/from CRn/DRn and
- * MOV to a segment register, POP of a segment register, far JMP/CALL/RET
- * (ptr16:xx, m16:xx, opcodes CA/CB). MOVSD and CMPSD with opmap != 0 are
- * the SSE instructions and go to soft_handlers_sse.
+ * The decoder (decode.c) routes the system forms of shared mnemonics
+ * (far JMP/CALL/RET, MOV with CRn/DRn/segment registers, PUSH/POP of
+ * segment registers) to the system family; should one reach these
+ * handlers anyway, they hand it to soft_handlers_system's handler. MOVSD
+ * and CMPSD with opmap != 0 are SSE2's and go to soft_handlers_sse.
+ *
+ * The handlers read struct soft_cpu directly (cpu_internal.h: registers,
+ * lazy flags, mode, soft_translate for the REP fast path) for speed; see
+ * int_priv.h.
  */
 #ifndef OSPREY_ACCEL_SOFT_INT_H
 #define OSPREY_ACCEL_SOFT_INT_H

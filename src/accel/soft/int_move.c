@@ -8,16 +8,22 @@
  */
 #include "accel/soft/int_priv.h"
 
+soft_handler int_lookup(const struct soft_handler_table *t, unsigned mnemonic)
+{
+	for (unsigned i = 0; i < t->n; i++)
+		if (t->entries[i].mnemonic == mnemonic && t->entries[i].fn)
+			return t->entries[i].fn;
+	return NULL;
+}
+
 void int_forward(struct soft_cpu *cpu, const struct soft_insn *in,
 		 const struct soft_handler_table *t)
 {
-	for (unsigned i = 0; i < t->n; i++) {
-		if (t->entries[i].mnemonic == in->mnemonic && t->entries[i].fn) {
-			t->entries[i].fn(cpu, in);
-			return;
-		}
-	}
-	soft_unimplemented(cpu, in);
+	soft_handler h = int_lookup(t, in->mnemonic);
+
+	if (!h)
+		soft_unimplemented(cpu, in);
+	h(cpu, in);
 }
 
 static bool is_sys_kind(unsigned k)

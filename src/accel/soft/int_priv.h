@@ -111,13 +111,14 @@ INT_INLINE uint64_t mem_rd(struct soft_cpu *cpu, uint64_t lin, unsigned size)
 {
 	uint64_t v = 0;
 
-	soft_read(cpu, lin, &v, size);
+	/* soft_read() without the hop: CPL 3 accesses are user accesses */
+	soft_read_as(cpu, lin, &v, size, cpu->cpl == 3);
 	return v;
 }
 
 INT_INLINE void mem_wr(struct soft_cpu *cpu, uint64_t lin, unsigned size, uint64_t v)
 {
-	soft_write(cpu, lin, &v, size);
+	soft_write_as(cpu, lin, &v, size, cpu->cpl == 3);
 }
 
 /*
@@ -315,6 +316,9 @@ INT_INLINE bool int_locked(struct soft_cpu *cpu, const struct soft_insn *in,
 		int_ud(cpu);
 	return true;
 }
+
+/* The handler table t has for mnemonic, or NULL. */
+soft_handler int_lookup(const struct soft_handler_table *t, unsigned mnemonic);
 
 /* Runs the handler the table `t` has for in->mnemonic (far and system forms). */
 void int_forward(struct soft_cpu *cpu, const struct soft_insn *in,
