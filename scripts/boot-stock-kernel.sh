@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Boots Debian's stock cloud kernel (linux-image-cloud-amd64, unmodified
 # bzImage) under osprey with the default initramfs, and reports how far it
-# got. On hardware hosts it reaches the shell in about a second. On hosts
+# got. On hardware hosts it reaches the shell in about a second; on osprey's
+# software CPU (no /dev/kvm, or --accel soft) in about 40 s. On hosts
 # that emulate guest kernel code (kvm_pvm) it takes many minutes and stops
 # at the first user-mode system call, because an unpatched kernel cannot
 # handle SYSCALL there (see docs/emulated-hosts.md).
