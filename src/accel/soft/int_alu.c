@@ -126,6 +126,25 @@ INT_INLINE uint64_t un_calc(unsigned k, uint64_t a)
 	}
 }
 
+/* Records the flags of INC, DEC and NEG (NOT writes none). */
+INT_INLINE void un_flags(const struct x86_cpu_state *r, struct soft_lazy_flags *lf, unsigned k,
+			 unsigned size, uint64_t a, uint64_t res)
+{
+	switch (k) {
+	case U_INC:
+		soft_lf_set(lf, SOFT_LF_INC, size, a, soft_lf_cf(lf, r->rflags), res);
+		break;
+	case U_DEC:
+		soft_lf_set(lf, SOFT_LF_DEC, size, a, soft_lf_cf(lf, r->rflags), res);
+		break;
+	case U_NEG:
+		soft_lf_set(lf, SOFT_LF_SUB, size, 0, a, res);
+		break;
+	default:
+		break;
+	}
+}
+
 static __attribute__((noinline)) void unary_mem(struct soft_cpu *cpu, const struct soft_insn *in,
 						unsigned k)
 {
@@ -147,19 +166,7 @@ static __attribute__((noinline)) void unary_mem(struct soft_cpu *cpu, const stru
 
 		INT_RMW(cpu, lin, size, in->flags & SOFT_INSN_LOCK, a, res, un_calc(k, a) & m);
 	}
-	switch (k) {
-	case U_INC:
-		soft_lf_set(lf, SOFT_LF_INC, size, a, soft_lf_cf(lf, r->rflags), res);
-		break;
-	case U_DEC:
-		soft_lf_set(lf, SOFT_LF_DEC, size, a, soft_lf_cf(lf, r->rflags), res);
-		break;
-	case U_NEG:
-		soft_lf_set(lf, SOFT_LF_SUB, size, 0, a, res);
-		break;
-	default:
-		break;
-	}
+	un_flags(r, lf, k, size, a, res);
 }
 
 INT_INLINE void unary(struct soft_cpu *cpu, const struct soft_insn *in, unsigned k)
@@ -177,19 +184,7 @@ INT_INLINE void unary(struct soft_cpu *cpu, const struct soft_insn *in, unsigned
 	a = gpr_rd(r, d->reg, size);
 	res = un_calc(k, a) & sz_mask(size);
 	gpr_wr(r, d->reg, size, res);
-	switch (k) {
-	case U_INC:
-		soft_lf_set(lf, SOFT_LF_INC, size, a, soft_lf_cf(lf, r->rflags), res);
-		break;
-	case U_DEC:
-		soft_lf_set(lf, SOFT_LF_DEC, size, a, soft_lf_cf(lf, r->rflags), res);
-		break;
-	case U_NEG:
-		soft_lf_set(lf, SOFT_LF_SUB, size, 0, a, res);
-		break;
-	default:
-		break;
-	}
+	un_flags(r, lf, k, size, a, res);
 }
 
 void soft_int_inc(struct soft_cpu *cpu, const struct soft_insn *in) { unary(cpu, in, U_INC); }
