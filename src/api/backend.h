@@ -51,6 +51,8 @@ struct api_backend {
 				size_t errlen);
 	int (*init_metrics)(void *opaque, const char *path, char *err, size_t errlen);
 	int (*flush_metrics)(void *opaque, char *err, size_t errlen);
+	/* The accelerator the started machine runs on ("kvm", "soft"); may be NULL. */
+	const char *(*accel_name)(void *opaque);
 };
 
 #endif

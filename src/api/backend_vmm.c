@@ -224,6 +224,18 @@ static int be_flush_metrics(void *opaque, char *err, size_t errlen)
 	return ret;
 }
 
+static const char *be_accel_name(void *opaque)
+{
+	struct api_vmm *v = opaque;
+	const char *name = NULL;
+
+	pthread_mutex_lock(&v->lock);
+	if (v->started && v->vm && v->vm->accel)
+		name = v->vm->accel->name;
+	pthread_mutex_unlock(&v->lock);
+	return name;
+}
+
 const struct api_backend api_vmm_backend = {
 	.start = be_start,
 	.pause = be_pause,
@@ -236,4 +248,5 @@ const struct api_backend api_vmm_backend = {
 	.configure_logger = be_configure_logger,
 	.init_metrics = be_init_metrics,
 	.flush_metrics = be_flush_metrics,
+	.accel_name = be_accel_name,
 };

@@ -39,6 +39,7 @@ void api_boot_config_free(struct vm_config *b)
 	api_str_free(&b->initrd_path);
 	api_str_free(&b->cmdline);
 	api_str_free(&b->cpu_template);
+	api_str_free(&b->accel);
 	api_str_free(&b->console_path);
 	for (unsigned i = 0; i < VM_MAX_DISKS; i++) {
 		api_str_free(&b->disks[i].path);
@@ -70,6 +71,7 @@ int api_boot_config(const struct api_ctx *ctx, struct vm_config **out, char *err
 	b->initrd_path = dup_str(c->initrd_path, &failed);
 	b->cmdline = NULL;
 	b->cpu_template = dup_str(c->cpu_template, &failed);
+	b->accel = dup_str(c->accel, &failed);
 	b->console_path = dup_str(c->console_path, &failed);
 	b->vsock.uds = dup_str(c->vsock.uds, &failed);
 	for (unsigned i = 0; i < c->ndisks; i++)

@@ -36,13 +36,28 @@ static const char *state_name(enum api_state s)
 	return "Not started";
 }
 
+/*
+ * osprey's extension "accel": the accelerator the machine runs on once
+ * started ("kvm" or "soft"), before that the one configured ("auto", ...).
+ */
+static const char *instance_accel(const struct api_ctx *ctx)
+{
+	const char *name = NULL;
+
+	if (ctx->state != API_NOT_STARTED && ctx->be && ctx->be->accel_name)
+		name = ctx->be->accel_name(ctx->opaque);
+	if (!name)
+		name = ctx->cfg.accel ? ctx->cfg.accel : "auto";
+	return name;
+}
+
 void api_get_instance(struct api_ctx *ctx, const struct api_req *req, struct api_response *resp)
 {
 	(void)req;
-	api_reply_json(resp, json_pack("{s:s, s:s, s:s, s:s}", "id",
+	api_reply_json(resp, json_pack("{s:s, s:s, s:s, s:s, s:s}", "id",
 				       ctx->instance_id ? ctx->instance_id : "anonymous-instance",
 				       "state", state_name(ctx->state), "vmm_version", OSPREY_VERSION,
-				       "app_name", "osprey"));
+				       "app_name", "osprey", "accel", instance_accel(ctx)));
 }
 
 void api_get_version(struct api_ctx *ctx, const struct api_req *req, struct api_response *resp)
@@ -68,6 +83,9 @@ json_t *api_machine_config_json(const struct api_ctx *ctx)
 
 	if (o && ctx->cpu_template)
 		json_object_set_new(o, "cpu_template", json_string(ctx->cpu_template));
+	/* osprey's extension, shown when not the default. */
+	if (o && ctx->cfg.accel && strcmp(ctx->cfg.accel, "auto") != 0)
+		json_object_set_new(o, "accel", json_string(ctx->cfg.accel));
 	return o;
 }
 
@@ -133,7 +151,8 @@ static const char *map_cpu_template(const char *name)
 {
 	if (strcmp(name, "None") == 0)
 		return "auto";
-	if (strcmp(name, "host") == 0 || strcmp(name, "emulated") == 0)
+	if (strcmp(name, "host") == 0 || strcmp(name, "emulated") == 0 ||
+	    strcmp(name, "soft") == 0)
 		return name; /* osprey's own templates (an extension) */
 	return NULL;
 }
@@ -143,7 +162,7 @@ static void machine_config(struct api_ctx *ctx, const struct api_req *req,
 {
 	json_int_t vcpus = ctx->cfg.ncpus, mib = (json_int_t)(ctx->cfg.mem_size >> 20);
 	int smt = ctx->smt, dirty = ctx->track_dirty_pages;
-	const char *tmpl = NULL, *huge = NULL, *mapped;
+	const char *tmpl = NULL, *huge = NULL, *mapped, *accel = NULL;
 	struct vm_config trial;
 	char err[256];
 	int ret;
@@ -153,15 +172,15 @@ static void machine_config(struct api_ctx *ctx, const struct api_req *req,
 	if (put) {
 		smt = 0;
 		dirty = 0;
-		ret = api_unpack(req, resp, req->body, "{s:I, s:I, s?b, s?b, s?s, s?s}",
+		ret = api_unpack(req, resp, req->body, "{s:I, s:I, s?b, s?b, s?s, s?s, s?s}",
 				 "vcpu_count", &vcpus, "mem_size_mib", &mib, "smt", &smt,
 				 "track_dirty_pages", &dirty, "cpu_template", &tmpl, "huge_pages",
-				 &huge);
+				 &huge, "accel", &accel);
 	} else {
-		ret = api_unpack(req, resp, req->body, "{s?I, s?I, s?b, s?b, s?s, s?s}",
+		ret = api_unpack(req, resp, req->body, "{s?I, s?I, s?b, s?b, s?s, s?s, s?s}",
 				 "vcpu_count", &vcpus, "mem_size_mib", &mib, "smt", &smt,
 				 "track_dirty_pages", &dirty, "cpu_template", &tmpl, "huge_pages",
-				 &huge);
+				 &huge, "accel", &accel);
 	}
 	if (ret)
 		return;
@@ -193,7 +212,8 @@ static void machine_config(struct api_ctx *ctx, const struct api_req *req,
 		if (!mapped) {
 			api_reply_fault(resp, 400,
 					"%s /machine-config: osprey has no CPU template '%s' (None picks "
-					"host or emulated for this host; host and emulated may be named)",
+					"host, emulated or soft for this host and accelerator; host, "
+					"emulated and soft may be named)",
 					req->method, tmpl);
 			return;
 		}
@@ -203,6 +223,9 @@ static void machine_config(struct api_ctx *ctx, const struct api_req *req,
 	trial.ncpus = (unsigned)vcpus;
 	trial.mem_size = (uint64_t)mib << 20;
 	trial.cpu_template = mapped;
+	/* PUT replaces the whole configuration: no "accel" means auto. */
+	if (accel || put)
+		trial.accel = accel ? accel : "auto";
 	if (!trial.kernel_path)
 		trial.kernel_path = "(not yet given)";
 	if (vm_config_validate(&trial, host_ram(), err, sizeof(err))) {
@@ -210,6 +233,10 @@ static void machine_config(struct api_ctx *ctx, const struct api_req *req,
 		return;
 	}
 	if (mapped != ctx->cfg.cpu_template && api_str_set(&ctx->cfg.cpu_template, mapped)) {
+		api_reply_fault(resp, 500, "out of memory");
+		return;
+	}
+	if (trial.accel != ctx->cfg.accel && api_str_set(&ctx->cfg.accel, trial.accel)) {
 		api_reply_fault(resp, 500, "out of memory");
 		return;
 	}

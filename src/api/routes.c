@@ -105,8 +105,10 @@ struct api_ctx *api_ctx_create(const struct api_backend *backend, void *opaque)
 	vm_config_init(&ctx->cfg);
 	ctx->cfg.mem_size = (uint64_t)API_DEFAULT_MEM_MIB << 20;
 	ctx->cfg.cpu_template = NULL;
+	ctx->cfg.accel = NULL;
 	ctx->mmds = json_object();
-	if (api_str_set(&ctx->cfg.cpu_template, "auto") || !ctx->mmds) {
+	if (api_str_set(&ctx->cfg.cpu_template, "auto") || api_str_set(&ctx->cfg.accel, "auto") ||
+	    !ctx->mmds) {
 		api_ctx_destroy(ctx);
 		return NULL;
 	}
@@ -124,6 +126,7 @@ void api_ctx_destroy(struct api_ctx *ctx)
 	api_str_free(&c->initrd_path);
 	api_str_free(&c->cmdline);
 	api_str_free(&c->cpu_template);
+	api_str_free(&c->accel);
 	api_str_free(&c->console_path);
 	for (unsigned i = 0; i < VM_MAX_DISKS; i++) {
 		api_str_free(&c->disks[i].path);

@@ -33,6 +33,7 @@ enum {
 	OPT_VSOCK,
 	OPT_BALLOON,
 	OPT_METRICS,
+	OPT_ACCEL,
 };
 
 static const struct option run_options[] = {
@@ -43,6 +44,7 @@ static const struct option run_options[] = {
 	{ "memory", required_argument, NULL, OPT_MEMORY },
 	{ "cpus", required_argument, NULL, OPT_CPUS },
 	{ "cpu-template", required_argument, NULL, OPT_CPU_TEMPLATE },
+	{ "accel", required_argument, NULL, OPT_ACCEL },
 	{ "console", required_argument, NULL, OPT_CONSOLE },
 	{ "on-reboot", required_argument, NULL, OPT_ON_REBOOT },
 	{ "log-level", required_argument, NULL, OPT_LOG_LEVEL },
@@ -60,7 +62,7 @@ void cli_run_usage(void)
 {
 	printf("usage: osprey run --kernel PATH [options]\n"
 	       "\n"
-	       "Boots a virtual machine on KVM.\n"
+	       "Boots a virtual machine on KVM or on osprey's software CPU.\n"
 	       "\n"
 	       "  -k, --kernel PATH         bzImage (64-bit boot protocol) or ELF vmlinux (PVH note)\n"
 	       "  -i, --initrd PATH         initial ramdisk (cpio, optionally compressed)\n"
@@ -68,7 +70,8 @@ void cli_run_usage(void)
 	       "      --no-default-cmdline  use only --cmdline, without osprey's defaults\n"
 	       "  -m, --memory SIZE         guest RAM; suffixes K, M, G (default unit MiB; default %d)\n"
 	       "  -n, --cpus N              vCPUs (default 1)\n"
-	       "      --cpu-template NAME   auto (default), host or emulated\n"
+	       "      --accel NAME          auto (default: kvm when /dev/kvm opens, else soft), kvm or soft\n"
+	       "      --cpu-template NAME   auto (default), host, emulated or soft\n"
 	       "      --console MODE        stdio (default), file:PATH, none, or virtio (hvc0 on stdio)\n"
 	       "      --on-reboot ACTION    exit (default, status 2) or restart\n"
 	       "      --disk PATH[,ro][,cache=none|writeback][,id=NAME][,bw=RATE][,ops=RATE]\n"
@@ -156,6 +159,9 @@ int cli_parse_run(int argc, char **argv, struct vm_config *cfg, char *err, size_
 			break;
 		case OPT_CPU_TEMPLATE:
 			cfg->cpu_template = optarg;
+			break;
+		case OPT_ACCEL:
+			cfg->accel = optarg;
 			break;
 		case OPT_CONSOLE:
 			if (parse_console(optarg, cfg)) {

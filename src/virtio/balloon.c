@@ -77,6 +77,8 @@ void virtio_balloon_parse_pfns(const struct guest_mem *mem, const struct virtq_e
 			continue;
 		}
 		res->good++;
+		/* Discarded pages read back as zeros: decoded code of them goes. */
+		guest_mem_written(mem, gpa, VIRTIO_BALLOON_PAGE_SIZE);
 		if (run && host == run + run_len) {
 			run_len += VIRTIO_BALLOON_PAGE_SIZE;
 			continue;

@@ -7,7 +7,6 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
-#include <sys/ioctl.h>
 #include <sys/timerfd.h>
 #include <unistd.h>
 
@@ -26,6 +25,21 @@ static uint64_t virtio_device_features(struct virtio_dev *d)
 	return TRANSPORT_FEATURES | (d->ops->features ? d->ops->features(d) : 0);
 }
 
+/*
+ * The interrupt line follows the interrupt status (level semantics): up
+ * while a bit is set, down when the driver acknowledged the last one.
+ * With an irqfd (KVM) a raise is a pulse and nothing is lowered.
+ */
+static void virtio_update_irq(struct virtio_dev *d)
+{
+	bool level = d->interrupt_status != 0;
+
+	if (d->irq_fd >= 0 || !d->vm || level == d->irq_level)
+		return;
+	d->irq_level = level;
+	vm_irq_line(d->vm, d->irq, level);
+}
+
 static void virtio_raise(struct virtio_dev *d, uint32_t bits)
 {
 	uint64_t one = 1;
@@ -33,6 +47,8 @@ static void virtio_raise(struct virtio_dev *d, uint32_t bits)
 	d->interrupt_status |= bits;
 	if (d->irq_fd >= 0)
 		(void)!write(d->irq_fd, &one, sizeof(one));
+	else
+		virtio_update_irq(d);
 }
 
 void virtio_dev_notify_used(struct virtio_dev *d, unsigned q)
@@ -170,6 +186,7 @@ static void virtio_reset(struct virtio_dev *d)
 	d->device_features_sel = d->driver_features_sel = d->queue_sel = 0;
 	d->driver_features = 0;
 	d->interrupt_status = 0;
+	virtio_update_irq(d);
 	for (unsigned i = 0; i < VIRTIO_MMIO_MAX_QUEUES; i++) {
 		d->qcfg[i].num = 0;
 		d->qcfg[i].ready = false;
@@ -371,6 +388,7 @@ void virtio_mmio_write(struct virtio_dev *d, uint64_t off, const uint8_t *data, 
 		break;
 	case VIRTIO_MMIO_INTERRUPT_ACK:
 		d->interrupt_status &= ~v;
+		virtio_update_irq(d);
 		break;
 	case VIRTIO_MMIO_STATUS:
 		virtio_set_status(d, v);
@@ -398,7 +416,7 @@ void virtio_mmio_write(struct virtio_dev *d, uint64_t off, const uint8_t *data, 
 	pthread_mutex_unlock(&d->lock);
 }
 
-/* ---- KVM and thread glue ---- */
+/* ---- accelerator and thread glue ---- */
 
 struct virtio_kick {
 	struct virtio_dev *d;
@@ -487,34 +505,36 @@ static void virtio_mmio_destroy(void *opaque)
 	free(d);
 }
 
-static int virtio_mmio_setup_kvm(struct virtio_dev *d, struct virtio_kick *kicks)
+/*
+ * Interrupt and queue kicks: an irqfd and ioeventfds where the
+ * accelerator has them (KVM); otherwise the line is set through
+ * vm_irq_line() and a QueueNotify write reaches virtio_queue_kick(),
+ * which signals the queue's eventfd itself.
+ */
+static int virtio_mmio_setup_accel(struct virtio_dev *d, struct virtio_kick *kicks)
 {
-	struct kvm_irqfd irqfd = { .gsi = d->irq };
+	const struct accel_ops *accel = d->vm->accel;
 	int ret;
 
 	d->irq_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (d->irq_fd < 0)
 		return -errno;
-	irqfd.fd = (uint32_t)d->irq_fd;
-	if (ioctl(d->vm->vm_fd, KVM_IRQFD, &irqfd) < 0) {
-		log_err(d->ops->name, "KVM_IRQFD for IRQ %u", d->irq);
-		return -errno;
+	ret = accel->irqfd(d->vm, d->irq, d->irq_fd);
+	if (ret == -ENOTSUP) {
+		close(d->irq_fd);
+		d->irq_fd = -1;
+	} else if (ret) {
+		return ret;
 	}
 	d->kernel_ioeventfd = true;
 	for (unsigned i = 0; i < d->ops->nqueues; i++) {
-		struct kvm_ioeventfd io = {
-			.datamatch = i,
-			.addr = d->base + VIRTIO_MMIO_QUEUE_NOTIFY,
-			.len = 4,
-			.flags = KVM_IOEVENTFD_FLAG_DATAMATCH,
-		};
-
 		d->qcfg[i].notify_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 		if (d->qcfg[i].notify_fd < 0)
 			return -errno;
-		io.fd = d->qcfg[i].notify_fd;
-		if (d->kernel_ioeventfd && ioctl(d->vm->vm_fd, KVM_IOEVENTFD, &io) < 0) {
-			log_debug(d->ops->name, "no KVM ioeventfd; queue kicks exit to osprey");
+		if (d->kernel_ioeventfd &&
+		    accel->notify_fd(d->vm, d->base + VIRTIO_MMIO_QUEUE_NOTIFY, i,
+				     d->qcfg[i].notify_fd) < 0) {
+			log_debug(d->ops->name, "no ioeventfd; queue kicks exit to osprey");
 			d->kernel_ioeventfd = false;
 		}
 		kicks[i] = (struct virtio_kick){ .d = d, .q = i };
@@ -572,7 +592,7 @@ int virtio_mmio_create(struct vm *vm, const struct virtio_dev_ops *ops, void *pr
 	if (!ret)
 		ret = event_loop_add(d->loop, d->throttle_fd, EPOLLIN, virtio_on_throttle_timer, d);
 	if (!ret)
-		ret = virtio_mmio_setup_kvm(d, kicks);
+		ret = virtio_mmio_setup_accel(d, kicks);
 	if (!ret)
 		ret = bus_register(&vm->mmio, d->base, VIRTIO_MMIO_SIZE, ops->name,
 				   &virtio_mmio_bus_ops, d);

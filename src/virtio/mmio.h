@@ -5,7 +5,9 @@
  * Each device gets a 4 KiB register window in the MMIO hole and an ISA
  * interrupt line, and is announced to Linux on the kernel command line
  * (virtio_mmio.device=4K@ADDR:IRQ). Queue notifications arrive through
- * ioeventfds, interrupts leave through an irqfd, and the device's queue
+ * ioeventfds, interrupts leave through an irqfd (under KVM; otherwise the
+ * MMIO write signals the queue's eventfd and the interrupt line follows
+ * the interrupt status, level-triggered), and the device's queue
  * work runs on its own I/O thread, never on a vCPU thread: a slow or
  * misbehaving device stalls nothing else.
  *
@@ -112,7 +114,8 @@ struct virtio_dev {
 	struct virtio_queue_cfg qcfg[VIRTIO_MMIO_MAX_QUEUES];
 	struct virtq vqs[VIRTIO_MMIO_MAX_QUEUES];
 
-	int irq_fd;		 /* irqfd into the in-kernel IO-APIC */
+	int irq_fd;		 /* irqfd into the in-kernel IO-APIC, or -1 */
+	bool irq_level;		 /* without irqfd: the line's level (vm_irq_line) */
 	bool kernel_ioeventfd;	 /* KVM signals notify_fd itself */
 	struct event_loop *loop; /* the device's I/O thread loop */
 	int stop_fd;

@@ -212,6 +212,8 @@ static int chain_add(struct chain *c, const struct vdesc *d)
 		e->in[e->nin].iov_base = p;
 		e->in[e->nin].iov_len = d->len;
 		e->nin++;
+		/* The device will write it (the software CPU drops code decoded there). */
+		guest_mem_written(c->q->mem, d->addr, d->len);
 		e->in_len += d->len;
 	} else {
 		if (e->nout == VIRTQ_MAX_SEGS)

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "accel/accel.h"
 #include "arch/x86/cpu_template.h"
 #include "arch/x86/mptable.h"
 #include "base/parse.h"
@@ -15,6 +16,7 @@ void vm_config_init(struct vm_config *cfg)
 	cfg->mem_size = (uint64_t)VM_DEFAULT_MEM_MIB << 20;
 	cfg->ncpus = 1;
 	cfg->cpu_template = "auto";
+	cfg->accel = "auto";
 	cfg->console = CONSOLE_STDIO;
 	cfg->on_reboot = REBOOT_EXIT;
 }
@@ -58,6 +60,11 @@ int vm_config_validate(const struct vm_config *cfg, uint64_t host_ram, char *err
 	if (strcmp(cfg->cpu_template, "auto") != 0 && !cpu_template_find(cfg->cpu_template)) {
 		snprintf(err, errlen, "--cpu-template: unknown CPU template '%s' (known: %s)",
 			 cfg->cpu_template, cpu_template_names());
+		return -EINVAL;
+	}
+	if (cfg->accel && strcmp(cfg->accel, "auto") != 0 && !accel_find(cfg->accel)) {
+		snprintf(err, errlen, "--accel: unknown accelerator '%s' (known: %s)", cfg->accel,
+			 ACCEL_NAMES);
 		return -EINVAL;
 	}
 	if (cfg->console == CONSOLE_FILE && (!cfg->console_path || !*cfg->console_path)) {

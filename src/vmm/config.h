@@ -92,7 +92,8 @@ struct vm_config {
 	bool keep_template_cmdline;
 	uint64_t mem_size;	/* bytes */
 	unsigned ncpus;
-	const char *cpu_template; /* "auto", "host", "emulated" */
+	const char *cpu_template; /* "auto", "host", "emulated", "soft" */
+	const char *accel;	  /* "auto", "kvm", "soft" (accel/accel.h) */
 	enum console_mode console;
 	const char *console_path;
 	enum reboot_action on_reboot;

@@ -95,6 +95,7 @@ int guest_mem_write(const struct guest_mem *mem, gpa_t gpa, const void *src, uin
 	if (!p)
 		return -EFAULT;
 	memcpy(p, src, len);
+	guest_mem_written(mem, gpa, len);
 	return 0;
 }
 

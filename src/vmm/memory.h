@@ -36,6 +36,14 @@ struct guest_mem {
 	uint64_t ram_size; /* total bytes of RAM */
 	uint8_t *mapping;  /* one host mapping backing all regions */
 	size_t mapping_size;
+	/*
+	 * Told after host code (device DMA, the balloon, the loader) wrote
+	 * guest RAM, through guest_mem_written(); NULL when nobody needs to
+	 * know. The software CPU's backend sets it to drop decoded code of
+	 * the written pages. Devices never call a backend directly.
+	 */
+	void (*written)(void *opaque, gpa_t gpa, uint64_t len);
+	void *written_opaque;
 };
 
 /* Maps ram_size bytes of anonymous memory and splits it around the hole. */
@@ -54,6 +62,16 @@ void *guest_mem_ptr(const struct guest_mem *mem, gpa_t gpa, uint64_t len);
 /* Copies with the same check; return 0 or -EFAULT. */
 int guest_mem_read(const struct guest_mem *mem, gpa_t gpa, void *dst, uint64_t len);
 int guest_mem_write(const struct guest_mem *mem, gpa_t gpa, const void *src, uint64_t len);
+
+/*
+ * Host code wrote [gpa, gpa+len) of guest RAM through a pointer from
+ * guest_mem_ptr() (guest_mem_write() reports its own writes).
+ */
+static inline void guest_mem_written(const struct guest_mem *mem, gpa_t gpa, uint64_t len)
+{
+	if (mem->written && len)
+		mem->written(mem->written_opaque, gpa, len);
+}
 
 /* End of RAM below the MMIO hole (exclusive). */
 gpa_t guest_mem_low_end(const struct guest_mem *mem);

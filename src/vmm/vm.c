@@ -13,10 +13,10 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
-#include <sys/ioctl.h>
 #include <sys/signalfd.h>
 #include <unistd.h>
 
+#include "accel/accel.h"
 #include "arch/x86/boot.h"
 #include "arch/x86/cpuid.h"
 #include "arch/x86/layout.h"
@@ -28,106 +28,6 @@
 #include "loader/loader.h"
 #include "vmm/vmm_metrics.h"
 
-#define KVM_DEVICE "/dev/kvm"
-
-static int kvm_open(struct vm *vm)
-{
-	int version;
-
-	vm->kvm_fd = open(KVM_DEVICE, O_RDWR | O_CLOEXEC);
-	if (vm->kvm_fd < 0) {
-		int err = -errno;
-
-		if (errno == ENOENT)
-			log_errx("kvm", "cannot open " KVM_DEVICE
-					": no such device (is the kvm module loaded and "
-					"hardware virtualization enabled?)");
-		else if (errno == EACCES || errno == EPERM)
-			log_errx("kvm", "cannot open " KVM_DEVICE
-					": permission denied (run as root or join the kvm group)");
-		else
-			log_err("kvm", "cannot open " KVM_DEVICE);
-		return err;
-	}
-	version = ioctl(vm->kvm_fd, KVM_GET_API_VERSION, 0);
-	if (version != KVM_API_VERSION) {
-		log_errx("kvm", "unsupported KVM API version %d (need %d)", version, KVM_API_VERSION);
-		return -ENOTSUP;
-	}
-	return 0;
-}
-
-static int kvm_check_caps(struct vm *vm)
-{
-	static const struct {
-		int cap;
-		const char *name;
-	} required[] = {
-		{ KVM_CAP_IRQCHIP, "KVM_CAP_IRQCHIP" },
-		{ KVM_CAP_USER_MEMORY, "KVM_CAP_USER_MEMORY" },
-		{ KVM_CAP_SET_TSS_ADDR, "KVM_CAP_SET_TSS_ADDR" },
-		{ KVM_CAP_PIT2, "KVM_CAP_PIT2" },
-		{ KVM_CAP_EXT_CPUID, "KVM_CAP_EXT_CPUID" },
-		{ KVM_CAP_IMMEDIATE_EXIT, "KVM_CAP_IMMEDIATE_EXIT" },
-	};
-	int max_vcpus;
-
-	for (size_t i = 0; i < ARRAY_SIZE(required); i++) {
-		if (ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, required[i].cap) <= 0) {
-			log_errx("kvm", "this host's KVM lacks %s", required[i].name);
-			return -ENOTSUP;
-		}
-	}
-	max_vcpus = ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_MAX_VCPUS);
-	if (max_vcpus <= 0)
-		max_vcpus = ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_NR_VCPUS);
-	if (max_vcpus <= 0)
-		max_vcpus = 4;
-	if (vm->cfg->ncpus > (unsigned)max_vcpus) {
-		log_errx("kvm", "--cpus %u is above this host's KVM limit of %d vCPUs",
-			 vm->cfg->ncpus, max_vcpus);
-		return -EINVAL;
-	}
-	vm->run_mmap_size = ioctl(vm->kvm_fd, KVM_GET_VCPU_MMAP_SIZE, 0);
-	if (vm->run_mmap_size <= 0) {
-		log_err("kvm", "KVM_GET_VCPU_MMAP_SIZE");
-		return -ENOTSUP;
-	}
-	return 0;
-}
-
-static int vm_setup_kvm(struct vm *vm)
-{
-	struct kvm_pit_config pit = { .flags = 0 };
-	const char *step;
-
-	vm->vm_fd = ioctl(vm->kvm_fd, KVM_CREATE_VM, 0);
-	if (vm->vm_fd < 0) {
-		step = "KVM_CREATE_VM";
-		goto fail;
-	}
-	step = "KVM_SET_TSS_ADDR";
-	if (ioctl(vm->vm_fd, KVM_SET_TSS_ADDR, (unsigned long)X86_KVM_TSS_ADDR) < 0)
-		goto fail;
-	step = "KVM_SET_IDENTITY_MAP_ADDR";
-	{
-		uint64_t addr = X86_KVM_IDENTITY_MAP_ADDR;
-
-		if (ioctl(vm->vm_fd, KVM_SET_IDENTITY_MAP_ADDR, &addr) < 0)
-			goto fail;
-	}
-	step = "KVM_CREATE_IRQCHIP";
-	if (ioctl(vm->vm_fd, KVM_CREATE_IRQCHIP, 0) < 0)
-		goto fail;
-	step = "KVM_CREATE_PIT2";
-	if (ioctl(vm->vm_fd, KVM_CREATE_PIT2, &pit) < 0)
-		goto fail;
-	return 0;
-fail:
-	log_err("kvm", "%s failed", step);
-	return -errno;
-}
-
 static int vm_setup_memory(struct vm *vm)
 {
 	int ret = guest_mem_init(&vm->mem, vm->cfg->mem_size);
@@ -137,21 +37,6 @@ static int vm_setup_memory(struct vm *vm)
 		log_err("memory", "cannot allocate %llu MiB of guest RAM",
 			(unsigned long long)(vm->cfg->mem_size >> 20));
 		return ret;
-	}
-	for (unsigned i = 0; i < vm->mem.nregions; i++) {
-		const struct guest_region *r = &vm->mem.regions[i];
-		struct kvm_userspace_memory_region slot = {
-			.slot = i,
-			.guest_phys_addr = r->gpa,
-			.memory_size = r->size,
-			.userspace_addr = (uint64_t)(uintptr_t)r->host,
-		};
-
-		if (ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &slot) < 0) {
-			ret = -errno;
-			log_err("memory", "KVM_SET_USER_MEMORY_REGION slot %u", i);
-			return ret;
-		}
 	}
 	return 0;
 }
@@ -172,47 +57,64 @@ static int vm_create_devices(struct vm *vm)
 	return 0;
 }
 
-/* Loads kernel and initrd, writes boot structures, sets up the boot vCPU. */
-static int vm_load_guest(struct vm *vm, const struct kvm_cpuid2 *cpuid)
+/* Where the kernel and initrd went (vm_load_images), for the boot structures. */
+struct vm_boot_files {
+	struct boot_image img;
+	gpa_t initrd_addr;
+	uint64_t initrd_size;
+};
+
+/*
+ * Loads kernel and initrd into guest RAM. Runs before any accelerator is
+ * opened, so a bad boot file is the error a user sees first.
+ */
+static int vm_load_images(struct vm *vm, struct vm_boot_files *f)
 {
 	const struct vm_config *cfg = vm->cfg;
-	struct boot_image img;
 	char err[LOADER_ERR_MAX] = "";
-	char *cmdline = NULL;
-	const char *parts[5];
-	gpa_t initrd_addr = 0, limit, low_end = guest_mem_low_end(&vm->mem);
-	uint64_t initrd_size = 0, param = 0;
-	struct kvm_cpuid2 *tmp;
-	struct kvm_cpuid_entry2 *leaf1;
-	struct x86_boot_setup setup;
+	gpa_t limit, low_end = guest_mem_low_end(&vm->mem);
 	int ret;
 
-	ret = kernel_load_file(&vm->mem, cfg->kernel_path, &img, err, sizeof(err));
+	ret = kernel_load_file(&vm->mem, cfg->kernel_path, &f->img, err, sizeof(err));
 	if (ret) {
 		log_errx("loader", "kernel: %s", err);
 		return ret;
 	}
-	if (img.kernel_start < X86_HIMEM_START || img.kernel_end > low_end) {
+	if (f->img.kernel_start < X86_HIMEM_START || f->img.kernel_end > low_end) {
 		log_errx("loader",
 			 "kernel: %s occupies 0x%llx-0x%llx, outside RAM from 1 MiB to 0x%llx (more --memory?)",
-			 cfg->kernel_path, (unsigned long long)img.kernel_start,
-			 (unsigned long long)img.kernel_end, (unsigned long long)low_end);
+			 cfg->kernel_path, (unsigned long long)f->img.kernel_start,
+			 (unsigned long long)f->img.kernel_end, (unsigned long long)low_end);
 		return -ENOSPC;
 	}
-	log_info("loader", "kernel %s: %s, entry 0x%llx", cfg->kernel_path, img.format,
-		 (unsigned long long)img.entry);
+	log_info("loader", "kernel %s: %s, entry 0x%llx", cfg->kernel_path, f->img.format,
+		 (unsigned long long)f->img.entry);
 
 	if (cfg->initrd_path) {
 		limit = low_end;
-		if (img.initrd_addr_max && img.initrd_addr_max + 1 < limit)
-			limit = img.initrd_addr_max + 1;
-		ret = initrd_load_file(&vm->mem, cfg->initrd_path, ALIGN_UP(img.kernel_end, 4096),
-				       limit, &initrd_addr, &initrd_size, err, sizeof(err));
+		if (f->img.initrd_addr_max && f->img.initrd_addr_max + 1 < limit)
+			limit = f->img.initrd_addr_max + 1;
+		ret = initrd_load_file(&vm->mem, cfg->initrd_path, ALIGN_UP(f->img.kernel_end, 4096),
+				       limit, &f->initrd_addr, &f->initrd_size, err, sizeof(err));
 		if (ret) {
 			log_errx("loader", "initrd: %s", err);
 			return ret;
 		}
 	}
+	return 0;
+}
+
+/* Writes the command line and boot structures, sets up the boot vCPU. */
+static int vm_setup_boot(struct vm *vm, struct cpuid_table *cpuid, const struct vm_boot_files *f)
+{
+	const struct vm_config *cfg = vm->cfg;
+	char err[LOADER_ERR_MAX] = "";
+	char *cmdline = NULL;
+	const char *parts[5];
+	uint64_t param = 0;
+	struct cpuid_entry *leaf1;
+	struct x86_boot_setup setup;
+	int ret;
 
 	cmdline = malloc(VM_CMDLINE_MAX);
 	if (!cmdline)
@@ -231,73 +133,85 @@ static int vm_load_guest(struct vm *vm, const struct kvm_cpuid2 *cpuid)
 	}
 	log_info("loader", "command line: %s", cmdline);
 
-	tmp = cpuid_dup(cpuid);
-	if (!tmp) {
-		ret = -ENOMEM;
-		goto out;
-	}
-	leaf1 = cpuid_find(tmp, 1, 0);
+	leaf1 = cpuid_find(cpuid, 1, 0);
 	setup = (struct x86_boot_setup){
-		.img = &img,
+		.img = &f->img,
 		.cmdline = cmdline,
-		.initrd_addr = initrd_addr,
-		.initrd_size = initrd_size,
+		.initrd_addr = f->initrd_addr,
+		.initrd_size = f->initrd_size,
 		.ncpus = vm->ncpus,
 		.cpu_signature = leaf1 ? leaf1->eax : 0,
 		.cpu_features = leaf1 ? leaf1->edx : 0,
 	};
-	free(tmp);
 	ret = x86_boot_setup(&vm->mem, &setup, &param, err, sizeof(err));
 	if (ret) {
 		log_errx("loader", "%s", err);
 		goto out;
 	}
-	ret = vcpu_setup_boot(&vm->vcpus[0], img.entry_mode, img.entry, param);
+	ret = vcpu_setup_boot(&vm->vcpus[0], f->img.entry_mode, f->img.entry, param);
 out:
 	free(cmdline);
 	return ret;
 }
 
-static int vm_setup_cpus(struct vm *vm, struct kvm_cpuid2 **cpuid_out)
+static int vm_setup_cpus(struct vm *vm, struct cpuid_table **cpuid_out)
 {
-	struct kvm_cpuid2 *cpuid = NULL;
+	struct cpuid_table *cpuid = NULL;
 	int ret;
 
-	ret = cpuid_get_supported(vm->kvm_fd, &cpuid);
-	if (ret) {
-		errno = -ret;
-		log_err("cpuid", "KVM_GET_SUPPORTED_CPUID");
+	ret = vm->accel->cpuid(vm, &cpuid);
+	if (ret)
 		return ret;
-	}
 	cpu_template_apply(vm->tmpl, cpuid);
+	*cpuid_out = cpuid;
 	vm->vcpus = calloc(vm->ncpus, sizeof(*vm->vcpus));
-	if (!vm->vcpus) {
-		free(cpuid);
+	if (!vm->vcpus)
 		return -ENOMEM;
-	}
-	for (unsigned i = 0; i < vm->ncpus; i++)
-		vm->vcpus[i].fd = -1;
 	for (unsigned i = 0; i < vm->ncpus; i++) {
 		ret = vcpu_create(vm, &vm->vcpus[i], i, cpuid);
-		if (ret) {
-			free(cpuid);
+		if (ret)
 			return ret;
-		}
 	}
-	*cpuid_out = cpuid;
+	return 0;
+}
+
+/* The backend and the CPU template for cfg (no device is opened yet). */
+static int vm_choose_accel(struct vm *vm)
+{
+	const struct vm_config *cfg = vm->cfg;
+	char err[160];
+	int ret = accel_select(cfg->accel, &vm->accel, err, sizeof(err));
+
+	if (ret) {
+		log_errx("vm", "%s", err);
+		return ret;
+	}
+	if (strcmp(cfg->cpu_template, "auto") == 0)
+		vm->tmpl = cpu_template_find(vm->accel->auto_template());
+	else
+		vm->tmpl = cpu_template_find(cfg->cpu_template);
+	if (!vm->tmpl) {
+		log_errx("vm", "unknown CPU template %s", cfg->cpu_template);
+		return -EINVAL;
+	}
+	if (vm->tmpl->soft_only && vm->accel != &accel_soft_ops) {
+		log_errx("vm", "CPU template %s needs --accel soft", vm->tmpl->name);
+		return -EINVAL;
+	}
 	return 0;
 }
 
 int vm_create(const struct vm_config *cfg, struct vm **out)
 {
 	struct vm *vm = calloc(1, sizeof(*vm));
-	struct kvm_cpuid2 *cpuid = NULL;
+	struct cpuid_table *cpuid = NULL;
+	struct vm_boot_files *files = NULL;
 	int ret;
 
 	if (!vm)
 		return -ENOMEM;
 	vm->cfg = cfg;
-	vm->kvm_fd = vm->vm_fd = vm->exit_efd = -1;
+	vm->exit_efd = -1;
 	vm->ncpus = cfg->ncpus;
 	pthread_mutex_init(&vm->exit_lock, NULL);
 	pthread_mutex_init(&vm->pause_lock, NULL);
@@ -313,19 +227,22 @@ int vm_create(const struct vm_config *cfg, struct vm **out)
 		ret = -ENOMEM;
 		goto fail;
 	}
-	if (strcmp(cfg->cpu_template, "auto") == 0)
-		vm->tmpl = cpu_template_for_host(x86_host_kvm_is_emulated());
-	else
-		vm->tmpl = cpu_template_find(cfg->cpu_template);
-	log_info("vm", "CPU template: %s (%s)", vm->tmpl->name, vm->tmpl->description);
-
-	ret = kvm_open(vm);
-	if (!ret)
-		ret = kvm_check_caps(vm);
-	if (!ret)
-		ret = vm_setup_kvm(vm);
+	files = calloc(1, sizeof(*files));
+	if (!files) {
+		ret = -ENOMEM;
+		goto fail;
+	}
+	/* Boot files first: their errors come before any accelerator's. */
+	ret = vm_choose_accel(vm);
 	if (!ret)
 		ret = vm_setup_memory(vm);
+	if (!ret)
+		ret = vm_load_images(vm, files);
+	if (ret)
+		goto fail;
+	log_info("vm", "accelerator: %s; CPU template: %s (%s)", vm->accel->name, vm->tmpl->name,
+		 vm->tmpl->description);
+	ret = vm->accel->vm_init(vm);
 	if (!ret)
 		ret = console_open(&vm->console, vm, cfg->console, cfg->console_path);
 	if (!ret)
@@ -333,14 +250,19 @@ int vm_create(const struct vm_config *cfg, struct vm **out)
 	if (!ret)
 		ret = vm_setup_cpus(vm, &cpuid);
 	if (!ret)
-		ret = vm_load_guest(vm, cpuid);
+		ret = vm_setup_boot(vm, cpuid, files);
 	free(cpuid);
+	cpuid = NULL;
 	if (ret)
 		goto fail;
+	free(files);
 	metrics_inc(&vmm_metrics.vm_creates);
+	vmm_metrics_accel(vm->accel->name);
 	*out = vm;
 	return 0;
 fail:
+	free(cpuid);
+	free(files);
 	metrics_inc(&vmm_metrics.vm_create_fails);
 	vm_destroy(vm);
 	return ret;
@@ -365,13 +287,10 @@ void vm_request_exit(struct vm *vm, int status)
 
 int vm_irq_line(struct vm *vm, unsigned irq, int level)
 {
-	struct kvm_irq_level l = { .irq = irq, .level = (uint32_t)level };
-
-	if (ioctl(vm->vm_fd, KVM_IRQ_LINE, &l) < 0) {
-		log_warn("irq", "KVM_IRQ_LINE %u", irq);
-		return -errno;
-	}
-	return 0;
+	/* A machine without a backend (device unit tests) has no lines. */
+	if (!vm->accel || !vm->accel_priv)
+		return -ENODEV;
+	return vm->accel->irq_line(vm, irq, level);
 }
 
 int vm_alloc_mmio(struct vm *vm, uint64_t size, uint64_t *base)
@@ -436,6 +355,7 @@ static void vm_on_exit_event(void *opaque, uint32_t events)
 struct vm_signal_ctx {
 	struct vm *vm;
 	int fd;
+	int signo; /* the stop signal read, 0 if none */
 };
 
 static void vm_on_signal(void *opaque, uint32_t events)
@@ -446,6 +366,7 @@ static void vm_on_signal(void *opaque, uint32_t events)
 	(void)events;
 	if (read(ctx->fd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
 		log_info("vm", "stopping on signal %u", si.ssi_signo);
+		ctx->signo = (int)si.ssi_signo;
 		vm_request_exit(ctx->vm, VM_EXIT_SIGNAL + (int)si.ssi_signo);
 	}
 }
@@ -497,6 +418,12 @@ int vm_run(struct vm *vm)
 		event_loop_remove(vm->loop, sfd);
 		close(sfd);
 	}
+	/*
+	 * A stop signal read in the same loop turn as a guest reboot must
+	 * not be lost (--on-reboot restart would go on forever).
+	 */
+	if (sctx.signo && vm->exit_status == VM_EXIT_REBOOT)
+		return VM_EXIT_SIGNAL + sctx.signo;
 	return vm->exit_status;
 }
 
@@ -515,11 +442,9 @@ void vm_destroy(struct vm *vm)
 		vm->cleanups[vm->ncleanups].fn(vm->cleanups[vm->ncleanups].opaque);
 	}
 	console_close(&vm->console);
+	if (vm->accel)
+		vm->accel->vm_destroy(vm);
 	guest_mem_destroy(&vm->mem);
-	if (vm->vm_fd >= 0)
-		close(vm->vm_fd);
-	if (vm->kvm_fd >= 0)
-		close(vm->kvm_fd);
 	if (vm->exit_efd >= 0)
 		close(vm->exit_efd);
 	event_loop_free(vm->loop);

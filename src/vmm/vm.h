@@ -1,13 +1,16 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* The machine: KVM VM, guest memory, buses, vCPUs, devices, lifecycle. */
+/*
+ * The machine: guest memory, buses, vCPUs, devices, lifecycle. Which
+ * accelerator runs the vCPUs (accel/accel.h) is hidden behind vm->accel.
+ */
 #ifndef OSPREY_VMM_VM_H
 #define OSPREY_VMM_VM_H
 
-#include <linux/kvm.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "accel/accel.h"
 #include "arch/x86/cpu_template.h"
 #include "arch/x86/regs.h"
 #include "vmm/bus.h"
@@ -27,28 +30,21 @@ enum vm_exit {
 	VM_EXIT_SIGNAL = 128, /* + signal number */
 };
 
-#define VCPU_EXIT_REASONS 64
-
 struct vcpu {
 	struct vm *vm;
 	unsigned id;
-	int fd;
-	struct kvm_run *run;
 	pthread_t thread;
 	bool thread_started;
-	struct kvm_cpuid2 *cpuid;
-	/* Exits by KVM exit reason (statistics; read after the thread ends). */
-	uint64_t exits[VCPU_EXIT_REASONS];
-	uint64_t emulated_insns; /* instructions osprey completed for KVM */
+	struct cpuid_table *cpuid; /* this vCPU's CPUID (topology set) */
+	void *accel_priv;	   /* the backend's vCPU */
 };
 
 #define VM_MAX_CLEANUPS 32
 
 struct vm {
 	const struct vm_config *cfg;
-	int kvm_fd;
-	int vm_fd;
-	int run_mmap_size;
+	const struct accel_ops *accel; /* the backend running the vCPUs */
+	void *accel_priv;	       /* its per-VM state */
 	struct guest_mem mem;
 	struct bus pio;
 	struct bus mmio;
@@ -102,7 +98,11 @@ struct vm {
 	char dev_cmdline[VM_CMDLINE_MAX]; /* parameters devices add (virtio_mmio.device=...) */
 };
 
-/* Builds the whole machine from cfg; logs one error line on failure. */
+/*
+ * Builds the whole machine from cfg; logs one error line on failure.
+ * Boot files are loaded into guest RAM before any accelerator is opened,
+ * so their errors come first.
+ */
 int vm_create(const struct vm_config *cfg, struct vm **out);
 /* Runs until the guest or the user ends it; returns the exit status. */
 int vm_run(struct vm *vm);
@@ -112,7 +112,7 @@ void vm_destroy(struct vm *vm);
 void vm_request_exit(struct vm *vm, int status);
 
 /*
- * Parks every vCPU outside KVM_RUN (kick with immediate_exit + SIGUSR1)
+ * Parks every vCPU outside guest execution (kick through the backend)
  * and returns once all are parked; devices and the event loop go on.
  * vm_resume() lets them run again and returns once none is parked.
  * Thread-safe, from any thread but a vCPU's. -EALREADY when already
@@ -121,7 +121,7 @@ void vm_request_exit(struct vm *vm, int status);
 int vm_pause(struct vm *vm);
 int vm_resume(struct vm *vm);
 
-/* Level-triggered ISA interrupt line through the in-kernel irqchip. */
+/* Sets the level of interrupt line irq (GSI) through the backend. */
 int vm_irq_line(struct vm *vm, unsigned irq, int level);
 
 /* A free, aligned MMIO window for a device. -ENOSPC when the hole is full. */
@@ -148,7 +148,7 @@ int vm_update_net(struct vm *vm, const char *id, const struct rate_limiter_confi
 int vm_add_cleanup(struct vm *vm, void (*fn)(void *opaque), void *opaque);
 
 /* vcpu.c */
-int vcpu_create(struct vm *vm, struct vcpu *vcpu, unsigned id, const struct kvm_cpuid2 *base);
+int vcpu_create(struct vm *vm, struct vcpu *vcpu, unsigned id, const struct cpuid_table *base);
 int vcpu_setup_boot(struct vcpu *vcpu, enum x86_entry_mode mode, uint64_t entry,
 		    uint64_t param);
 int vcpu_start(struct vcpu *vcpu);

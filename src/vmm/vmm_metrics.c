@@ -2,7 +2,7 @@
 /* The "vcpu" and "vmm" metrics groups (vmm_metrics.h). */
 #include "vmm/vmm_metrics.h"
 
-#include <linux/kvm.h>
+#include <string.h>
 
 #include "base/log.h"
 #include "base/metrics.h"
@@ -23,6 +23,7 @@ static const struct metrics_field vcpu_fields[] = {
 static const struct metrics_field vmm_fields[] = {
 	VMM_FIELD(boot_marker_us),    VMM_FIELD(boot_markers), VMM_FIELD(instance_start_us),
 	VMM_FIELD(boot_since_start_us), VMM_FIELD(vm_creates), VMM_FIELD(vm_create_fails),
+	VMM_FIELD(accel_kvm), VMM_FIELD(accel_soft),
 };
 
 /* A boot's instance start counts once; a boot marker after it ends the boot. */
@@ -33,34 +34,42 @@ void vmm_metrics_exit(unsigned reason, int is_write)
 	struct vcpu_exit_metrics *m = &vcpu_exit_metrics;
 
 	switch (reason) {
-	case KVM_EXIT_IO:
+	case VCPU_EXIT_IO:
 		metrics_inc(is_write ? &m->io_out : &m->io_in);
 		break;
-	case KVM_EXIT_MMIO:
+	case VCPU_EXIT_MMIO:
 		metrics_inc(is_write ? &m->mmio_write : &m->mmio_read);
 		break;
-	case KVM_EXIT_HLT:
+	case VCPU_EXIT_HLT:
 		metrics_inc(&m->hlt);
 		break;
-	case KVM_EXIT_INTR:
+	case VCPU_EXIT_INTR:
 		metrics_inc(&m->intr);
 		break;
-	case KVM_EXIT_SHUTDOWN:
+	case VCPU_EXIT_SHUTDOWN:
 		metrics_inc(&m->shutdown);
 		break;
-	case KVM_EXIT_INTERNAL_ERROR:
+	case VCPU_EXIT_INTERNAL_ERROR:
 		metrics_inc(&m->internal_error);
 		break;
-	case KVM_EXIT_FAIL_ENTRY:
+	case VCPU_EXIT_FAIL_ENTRY:
 		metrics_inc(&m->fail_entry);
 		break;
-	case KVM_EXIT_SYSTEM_EVENT:
+	case VCPU_EXIT_SYSTEM_EVENT:
 		metrics_inc(&m->system_event);
 		break;
 	default:
 		metrics_inc(&m->other);
 		break;
 	}
+}
+
+void vmm_metrics_accel(const char *name)
+{
+	if (strcmp(name, "kvm") == 0)
+		metrics_inc(&vmm_metrics.accel_kvm);
+	else if (strcmp(name, "soft") == 0)
+		metrics_inc(&vmm_metrics.accel_soft);
 }
 
 static uint64_t us_since_start(void)

@@ -2,14 +2,16 @@
 /*
  * Process-wide metrics groups of the machine core (base/metrics.h):
  *
- * "vcpu": KVM exits by reason, summed over all vCPUs (and over restarts
- * with --on-reboot restart), counted by the vCPU threads as they run.
+ * "vcpu": vCPU exits by reason (KVM's exits; the software CPU counts its
+ * port I/O, MMIO and HLT the same way), summed over all vCPUs (and over
+ * restarts with --on-reboot restart), counted by the vCPU threads.
  *
  * "vmm": boot timing, in microseconds since osprey's process start:
  * boot_marker_us is the time of the guest's first boot marker
  * (devices/boot_marker.c), instance_start_us the time the machine was
  * started (vm_run, or InstanceStart through the API), and
- * boot_since_start_us the difference. Plus machine counters.
+ * boot_since_start_us the difference. Plus machine counters, and
+ * accel_kvm / accel_soft: machines created on each accelerator.
  */
 #ifndef OSPREY_VMM_VMM_METRICS_H
 #define OSPREY_VMM_VMM_METRICS_H
@@ -34,13 +36,30 @@ struct vmm_metrics {
 	uint64_t instance_start_us;
 	uint64_t boot_since_start_us; /* boot_marker_us - instance_start_us */
 	uint64_t vm_creates, vm_create_fails;
+	uint64_t accel_kvm, accel_soft;
+};
+
+/* Backend-neutral exit reasons for vmm_metrics_exit(). */
+enum vcpu_exit_reason {
+	VCPU_EXIT_OTHER = 0,
+	VCPU_EXIT_IO,
+	VCPU_EXIT_MMIO,
+	VCPU_EXIT_HLT,
+	VCPU_EXIT_INTR,
+	VCPU_EXIT_SHUTDOWN,
+	VCPU_EXIT_INTERNAL_ERROR,
+	VCPU_EXIT_FAIL_ENTRY,
+	VCPU_EXIT_SYSTEM_EVENT,
 };
 
 extern struct vcpu_exit_metrics vcpu_exit_metrics;
 extern struct vmm_metrics vmm_metrics;
 
-/* Counts one exit (vCPU thread). is_write: the I/O or MMIO direction. */
+/* Counts one exit (vCPU thread): enum vcpu_exit_reason; is_write: the I/O or MMIO direction. */
 void vmm_metrics_exit(unsigned reason, int is_write);
+
+/* A machine was created on accelerator `name` ("kvm", "soft"). */
+void vmm_metrics_accel(const char *name);
 
 /*
  * The machine starts running now (vm_run calls it; the API's

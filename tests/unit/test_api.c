@@ -120,6 +120,32 @@ static void test_instance_and_version(void **state)
 	assert_string_equal(json_string_value(get("/", "id")), "vm7");
 }
 
+/* osprey's "accel" extension: PUT/PATCH /machine-config, GET / and GET /machine-config. */
+static void test_accel_extension(void **state)
+{
+	json_t *mc;
+
+	(void)state;
+	assert_string_equal(json_string_value(get("/", "accel")), "auto");
+	mc = get("/machine-config", NULL);
+	assert_null(json_object_get(mc, "accel")); /* the default is not shown */
+	expect_ok("PATCH", "/machine-config", "{\"accel\": \"soft\"}");
+	assert_string_equal(ctx->cfg.accel, "soft");
+	assert_string_equal(json_string_value(get("/", "accel")), "soft");
+	assert_string_equal(json_string_value(get("/machine-config", "accel")), "soft");
+	expect_ok("PATCH", "/machine-config", "{\"cpu_template\": \"soft\"}");
+	assert_string_equal(ctx->cfg.cpu_template, "soft");
+	expect_fault("PATCH", "/machine-config", "{\"accel\": \"tcg\"}", "unknown accelerator");
+	expect_fault("PATCH", "/machine-config", "{\"accel\": 1}", "Expected string");
+	assert_string_equal(ctx->cfg.accel, "soft");
+	/* PUT replaces the whole configuration: back to auto. */
+	expect_ok("PUT", "/machine-config", "{\"vcpu_count\": 1, \"mem_size_mib\": 64}");
+	assert_string_equal(ctx->cfg.accel, "auto");
+	expect_ok("PUT", "/machine-config",
+		  "{\"vcpu_count\": 1, \"mem_size_mib\": 64, \"accel\": \"kvm\"}");
+	assert_string_equal(ctx->cfg.accel, "kvm");
+}
+
 /* ---- bad input classes ---- */
 
 static void test_unknown_path_and_method(void **state)
@@ -899,6 +925,7 @@ int main(void)
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 	const struct CMUnitTest tests[] = {
 		T(test_instance_and_version),
+		T(test_accel_extension),
 		T(test_fault_message_non_utf8),
 		T(test_unknown_path_and_method),
 		T(test_malformed_json),

@@ -139,6 +139,17 @@ static void test_cpus(void **state)
 	assert_int_equal(cfg.ncpus, 0);
 }
 
+static void test_accel(void **state)
+{
+	(void)state;
+	assert_int_equal(parse("--kernel", "/k", NULL), 0);
+	assert_string_equal(cfg.accel, "auto");
+	assert_int_equal(parse("--accel", "soft", NULL), 0);
+	assert_string_equal(cfg.accel, "soft");
+	assert_int_equal(parse("--accel", "kvm", NULL), 0);
+	assert_string_equal(cfg.accel, "kvm");
+}
+
 static void test_cpu_template(void **state)
 {
 	(void)state;
@@ -375,6 +386,7 @@ int main(void)
 		T(test_memory),
 		T(test_cpus),
 		T(test_cpu_template),
+		T(test_accel),
 		T(test_console),
 		T(test_on_reboot),
 		T(test_log_level),

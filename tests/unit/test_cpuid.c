@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-/* arch/x86/cpuid and cpu_template on a synthetic KVM CPUID table. */
+/* arch/x86/cpuid and cpu_template on a synthetic CPUID table, and the soft CPU's table. */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -14,9 +14,9 @@
 #include "arch/x86/cpuid.h"
 
 #define BIT(n) (1u << (n))
-#define SIG KVM_CPUID_FLAG_SIGNIFCANT_INDEX
+#define SIG CPUID_FLAG_INDEX
 
-static const struct kvm_cpuid_entry2 fake_entries[] = {
+static const struct cpuid_entry fake_entries[] = {
 	{ .function = 0, .eax = 0xd, .ebx = 0x756e6547 },
 	/* leaf 1: stepping etc. in EAX, CLFLUSH size 8 in EBX[15:8]; every feature bit. */
 	{ .function = 1, .eax = 0x806f8, .ebx = 0x00000800, .ecx = 0x7ffafbff, .edx = 0x078bfbff },
@@ -39,7 +39,7 @@ static const struct kvm_cpuid_entry2 fake_entries[] = {
 static int table_setup(void **state)
 {
 	size_t n = sizeof(fake_entries) / sizeof(fake_entries[0]);
-	struct kvm_cpuid2 *c = cpuid_alloc((unsigned)n);
+	struct cpuid_table *c = cpuid_alloc((unsigned)n);
 
 	if (!c)
 		return -1;
@@ -56,8 +56,8 @@ static int table_teardown(void **state)
 
 static void test_find(void **state)
 {
-	struct kvm_cpuid2 *c = *state;
-	struct kvm_cpuid_entry2 *e;
+	struct cpuid_table *c = *state;
+	struct cpuid_entry *e;
 
 	e = cpuid_find(c, 0xb, 1);
 	assert_non_null(e);
@@ -79,8 +79,8 @@ static void test_find(void **state)
 
 static void test_dup(void **state)
 {
-	struct kvm_cpuid2 *c = *state;
-	struct kvm_cpuid2 *d = cpuid_dup(c);
+	struct cpuid_table *c = *state;
+	struct cpuid_table *d = cpuid_dup(c);
 
 	assert_non_null(d);
 	assert_int_equal(d->nent, c->nent);
@@ -92,8 +92,8 @@ static void test_dup(void **state)
 
 static void test_topology_apic_ids(void **state)
 {
-	struct kvm_cpuid2 *c = *state;
-	struct kvm_cpuid_entry2 *e;
+	struct cpuid_table *c = *state;
+	struct cpuid_entry *e;
 
 	cpuid_set_topology(c, 2, 4);
 	e = cpuid_find(c, 1, 0);
@@ -110,8 +110,8 @@ static void test_topology_apic_ids(void **state)
 
 static void test_topology_leaf_b(void **state)
 {
-	struct kvm_cpuid2 *c = *state;
-	struct kvm_cpuid_entry2 *e;
+	struct cpuid_table *c = *state;
+	struct cpuid_entry *e;
 
 	cpuid_set_topology(c, 3, 6);
 	e = cpuid_find(c, 0xb, 0); /* SMT: one thread */
@@ -130,8 +130,8 @@ static void test_topology_leaf_b(void **state)
 
 static void test_topology_counts(void **state)
 {
-	struct kvm_cpuid2 *c = *state;
-	struct kvm_cpuid_entry2 *e;
+	struct cpuid_table *c = *state;
+	struct cpuid_entry *e;
 
 	cpuid_set_topology(c, 0, 8);
 	for (unsigned i = 0; i < 4; i++) {
@@ -151,8 +151,8 @@ static void test_topology_counts(void **state)
 
 static void test_topology_single_cpu(void **state)
 {
-	struct kvm_cpuid2 *c = *state;
-	struct kvm_cpuid_entry2 *e = cpuid_find(c, 1, 0);
+	struct cpuid_table *c = *state;
+	struct cpuid_entry *e = cpuid_find(c, 1, 0);
 
 	e->edx &= ~BIT(28);
 	e->ecx &= ~BIT(31);
@@ -168,9 +168,9 @@ static void test_topology_single_cpu(void **state)
 
 static void test_template_emulated(void **state)
 {
-	struct kvm_cpuid2 *c = *state;
+	struct cpuid_table *c = *state;
 	const struct cpu_template *t = cpu_template_find("emulated");
-	struct kvm_cpuid_entry2 *e;
+	struct cpuid_entry *e;
 
 	assert_non_null(t);
 	assert_string_equal(t->name, "emulated");
@@ -212,7 +212,7 @@ static void test_template_emulated(void **state)
 
 static void test_template_host(void **state)
 {
-	struct kvm_cpuid2 *c = *state;
+	struct cpuid_table *c = *state;
 	const struct cpu_template *t = cpu_template_find("host");
 
 	assert_non_null(t);
@@ -223,11 +223,11 @@ static void test_template_host(void **state)
 
 static void test_template_missing_leaves(void **state)
 {
-	struct kvm_cpuid2 *c = cpuid_alloc(1);
+	struct cpuid_table *c = cpuid_alloc(1);
 
 	(void)state;
 	assert_non_null(c);
-	c->entries[0] = (struct kvm_cpuid_entry2){ .function = 0, .eax = 1 };
+	c->entries[0] = (struct cpuid_entry){ .function = 0, .eax = 1 };
 	cpu_template_apply(cpu_template_find("emulated"), c);
 	assert_int_equal(c->entries[0].eax, 1);
 	cpuid_set_topology(c, 0, 2);
@@ -249,6 +249,97 @@ static void test_template_find(void **state)
 	assert_non_null(strstr(cpu_template_names(), "emulated"));
 }
 
+/* The software CPU's table: exactly the features it implements. */
+static void test_soft_table(void **state)
+{
+	struct cpuid_table *c = cpuid_soft_table();
+	uint32_t r[4];
+	char vendor[13];
+
+	(void)state;
+	assert_non_null(c);
+	cpuid_lookup(c, 0, 0, r);
+	memcpy(vendor, &r[1], 4);
+	memcpy(vendor + 4, &r[3], 4);
+	memcpy(vendor + 8, &r[2], 4);
+	vendor[12] = '\0';
+	assert_string_equal(vendor, "GenuineIntel");
+	cpuid_lookup(c, 1, 0, r);
+	assert_int_equal((r[0] >> 8) & 0xf, 6); /* family 6 */
+	/* EDX: FPU PSE TSC MSR PAE CX8 APIC SEP PGE CMOV PAT CLFSH MMX FXSR SSE SSE2. */
+	for (unsigned b = 0; b < 32; b++) {
+		static const unsigned on[] = { 0, 3, 4, 5, 6, 8, 9, 11, 13, 15, 16, 17, 19, 23, 24, 25, 26 };
+		bool want = false;
+
+		for (unsigned i = 0; i < sizeof(on) / sizeof(on[0]); i++)
+			want |= on[i] == b;
+		assert_int_equal(!!(r[3] & BIT(b)), want);
+	}
+	assert_false(r[3] & BIT(7));  /* MCE */
+	assert_false(r[3] & BIT(14)); /* MCA */
+	assert_false(r[2] & BIT(0));  /* SSE3 */
+	assert_true(r[2] & BIT(13));  /* CX16 */
+	assert_true(r[2] & BIT(21));  /* x2APIC */
+	assert_true(r[2] & BIT(24));  /* TSC deadline */
+	assert_true(r[2] & BIT(31));  /* hypervisor */
+	assert_false(r[2] & (BIT(26) | BIT(27) | BIT(28))); /* no XSAVE, OSXSAVE, AVX */
+	cpuid_lookup(c, 7, 0, r);
+	assert_int_equal(r[0] | r[1] | r[2] | r[3], 0);
+	cpuid_lookup(c, 0xd, 0, r);
+	assert_int_equal(r[0] | r[1] | r[2] | r[3], 0);
+	cpuid_lookup(c, 0x80000001, 0, r);
+	assert_true(r[3] & BIT(29)); /* LM */
+	assert_true(r[3] & BIT(20)); /* NX */
+	assert_true(r[3] & BIT(11)); /* SYSCALL */
+	assert_true(r[3] & BIT(27)); /* RDTSCP */
+	assert_true(r[2] & BIT(0));  /* LAHF_LM */
+	cpuid_lookup(c, 0x80000007, 0, r);
+	assert_true(r[3] & BIT(8)); /* invariant TSC */
+	cpuid_lookup(c, 0x80000008, 0, r);
+	assert_int_equal(r[0] & 0xff, 40);
+	assert_int_equal((r[0] >> 8) & 0xff, 48);
+	/* KVM leaves: signature, kvmclock, frequencies. */
+	cpuid_lookup(c, 0x40000000, 0, r);
+	assert_int_equal(r[0], 0x40000010);
+	assert_memory_equal(&r[1], "KVMKVMKVM\0\0\0", 12);
+	cpuid_lookup(c, 0x40000001, 0, r);
+	assert_true(r[0] & BIT(3)); /* CLOCKSOURCE2 */
+	assert_false(r[0] & BIT(5)); /* no steal time */
+	assert_false(r[0] & BIT(6)); /* no PV EOI */
+	cpuid_lookup(c, 0x40000010, 0, r);
+	assert_int_equal(r[0], CPUID_SOFT_TSC_KHZ);
+	assert_int_equal(r[0], 1000000);
+	assert_int_equal(r[1], CPUID_SOFT_APIC_BUS_KHZ);
+	/* Leaf 0x15: TSC = crystal * EBX / EAX = 1 GHz. */
+	cpuid_lookup(c, 0x15, 0, r);
+	assert_int_equal((uint64_t)r[2] * r[1] / r[0], 1000000000ULL);
+	/* Above the highest basic leaf: the highest basic leaf (Intel). */
+	cpuid_lookup(c, 0x30, 0, r);
+	assert_int_equal(r[0], 1000);
+	/* Hypervisor leaves beyond the range read zeros. */
+	cpuid_lookup(c, 0x40000020, 0, r);
+	assert_int_equal(r[0] | r[1] | r[2] | r[3], 0);
+	/* Topology fills per vCPU; the soft template changes nothing. */
+	cpuid_set_topology(c, 3, 4);
+	cpuid_lookup(c, 1, 0, r);
+	assert_int_equal(r[1] >> 24, 3);
+	assert_true(r[3] & BIT(28));
+	cpuid_lookup(c, 0xb, 1, r);
+	assert_int_equal(r[1], 4);
+	assert_int_equal(r[3], 3);
+	assert_non_null(cpu_template_find("soft"));
+	assert_true(cpu_template_find("soft")->soft_only);
+	{
+		struct cpuid_table *d = cpuid_dup(c);
+
+		assert_non_null(d);
+		cpu_template_apply(cpu_template_find("soft"), d);
+		assert_memory_equal(d->entries, c->entries, c->nent * sizeof(c->entries[0]));
+		free(d);
+	}
+	free(c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -263,6 +354,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_template_host, table_setup, table_teardown),
 		cmocka_unit_test(test_template_missing_leaves),
 		cmocka_unit_test(test_template_find),
+		cmocka_unit_test(test_soft_table),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

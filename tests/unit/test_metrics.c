@@ -24,7 +24,6 @@
 #include "base/metrics.h"
 #include "vmm/vmm_metrics.h"
 
-#include <linux/kvm.h>
 
 struct dev_metrics {
 	uint64_t reads, writes, bytes;
@@ -214,14 +213,14 @@ static void test_vcpu_and_vmm_groups(void **state)
 	struct timespec ts = { 0, 2 * 1000 * 1000 };
 
 	(void)state;
-	vmm_metrics_exit(KVM_EXIT_IO, 1);
-	vmm_metrics_exit(KVM_EXIT_IO, 1);
-	vmm_metrics_exit(KVM_EXIT_IO, 0);
-	vmm_metrics_exit(KVM_EXIT_MMIO, 0);
-	vmm_metrics_exit(KVM_EXIT_MMIO, 1);
-	vmm_metrics_exit(KVM_EXIT_HLT, 0);
-	vmm_metrics_exit(KVM_EXIT_SHUTDOWN, 0);
-	vmm_metrics_exit(KVM_EXIT_INTERNAL_ERROR, 0);
+	vmm_metrics_exit(VCPU_EXIT_IO, 1);
+	vmm_metrics_exit(VCPU_EXIT_IO, 1);
+	vmm_metrics_exit(VCPU_EXIT_IO, 0);
+	vmm_metrics_exit(VCPU_EXIT_MMIO, 0);
+	vmm_metrics_exit(VCPU_EXIT_MMIO, 1);
+	vmm_metrics_exit(VCPU_EXIT_HLT, 0);
+	vmm_metrics_exit(VCPU_EXIT_SHUTDOWN, 0);
+	vmm_metrics_exit(VCPU_EXIT_INTERNAL_ERROR, 0);
 	vmm_metrics_exit(1000, 0);
 	vmm_metrics_boot_marker(); /* before any start: counted, not timed */
 	vmm_metrics_instance_start();

@@ -81,7 +81,7 @@ static void test_gdt_entry_encoding(void **state)
 
 static void test_gdt_round_trip(void **state)
 {
-	struct kvm_segment seg;
+	struct x86_segment seg;
 
 	(void)state;
 	x86_segment_from_gdt(x86_gdt_entry(0xa09b, 0, 0xfffff), 0x10, &seg);
@@ -132,7 +132,7 @@ static void test_gdt_in_memory(void **state)
 
 static void test_sregs_linux64(void **state)
 {
-	struct kvm_sregs s;
+	struct x86_cpu_state s;
 
 	(void)state;
 	memset(&s, 0xff, sizeof(s));
@@ -142,21 +142,21 @@ static void test_sregs_linux64(void **state)
 	assert_true(s.cr4 & X86_CR4_PAE);
 	assert_int_equal(s.efer & (X86_EFER_LME | X86_EFER_LMA), X86_EFER_LME | X86_EFER_LMA);
 	assert_int_equal(s.cr3, X86_PML4_ADDR);
-	assert_int_equal(s.cs.l, 1);
-	assert_int_equal(s.cs.db, 0);
-	assert_int_equal(s.cs.selector, X86_GDT_CODE_SEL);
-	assert_int_equal(s.ds.selector, X86_GDT_DATA_SEL);
-	assert_int_equal(s.ss.selector, X86_GDT_DATA_SEL);
-	assert_int_equal(s.es.selector, X86_GDT_DATA_SEL);
-	assert_int_equal(s.tr.selector, X86_GDT_TSS_SEL);
-	assert_int_equal(s.tr.type, 0xb);
+	assert_int_equal(s.seg[X86_CS].l, 1);
+	assert_int_equal(s.seg[X86_CS].db, 0);
+	assert_int_equal(s.seg[X86_CS].selector, X86_GDT_CODE_SEL);
+	assert_int_equal(s.seg[X86_DS].selector, X86_GDT_DATA_SEL);
+	assert_int_equal(s.seg[X86_SS].selector, X86_GDT_DATA_SEL);
+	assert_int_equal(s.seg[X86_ES].selector, X86_GDT_DATA_SEL);
+	assert_int_equal(s.seg[X86_TR].selector, X86_GDT_TSS_SEL);
+	assert_int_equal(s.seg[X86_TR].type, 0xb);
 	assert_int_equal(s.gdt.base, X86_GDT_ADDR);
 	assert_int_equal(s.gdt.limit, 5 * 8 - 1);
 }
 
 static void test_sregs_pvh(void **state)
 {
-	struct kvm_sregs s;
+	struct x86_cpu_state s;
 
 	(void)state;
 	memset(&s, 0xff, sizeof(s));
@@ -166,29 +166,29 @@ static void test_sregs_pvh(void **state)
 	assert_int_equal(s.cr4, 0);
 	assert_int_equal(s.efer, 0);
 	assert_int_equal(s.cr3, 0);
-	assert_int_equal(s.cs.l, 0);
-	assert_int_equal(s.cs.db, 1);
-	assert_int_equal(s.cs.limit, 0xffffffffu);
-	assert_int_equal(s.cs.base, 0);
-	assert_int_equal(s.ds.db, 1);
-	assert_int_equal(s.cs.selector, X86_GDT_CODE_SEL);
+	assert_int_equal(s.seg[X86_CS].l, 0);
+	assert_int_equal(s.seg[X86_CS].db, 1);
+	assert_int_equal(s.seg[X86_CS].limit, 0xffffffffu);
+	assert_int_equal(s.seg[X86_CS].base, 0);
+	assert_int_equal(s.seg[X86_DS].db, 1);
+	assert_int_equal(s.seg[X86_CS].selector, X86_GDT_CODE_SEL);
 }
 
 static void test_regs(void **state)
 {
-	struct kvm_regs r;
+	struct x86_cpu_state r;
 
 	(void)state;
 	memset(&r, 0xff, sizeof(r));
 	x86_boot_regs(&r, X86_ENTRY_LINUX64, 0x100200, 0x7000);
 	assert_int_equal(r.rip, 0x100200);
-	assert_int_equal(r.rsi, 0x7000);
-	assert_int_equal(r.rbx, 0);
+	assert_int_equal(r.gpr[X86_RSI], 0x7000);
+	assert_int_equal(r.gpr[X86_RBX], 0);
 	assert_int_equal(r.rflags, 0x2);
 	x86_boot_regs(&r, X86_ENTRY_PVH, 0x1000000, 0x6000);
 	assert_int_equal(r.rip, 0x1000000);
-	assert_int_equal(r.rbx, 0x6000);
-	assert_int_equal(r.rsi, 0);
+	assert_int_equal(r.gpr[X86_RBX], 0x6000);
+	assert_int_equal(r.gpr[X86_RSI], 0);
 }
 
 int main(void)

@@ -793,6 +793,132 @@ static void test_tsc(void **state)
 	ctx_free(e);
 }
 
+/* More decoded blocks than the code cache holds: it is flushed and refilled. */
+static void test_code_cache_full(void **state)
+{
+	(void)state;
+	struct env_ctx *e = long_mode();
+	enum { N = 40000 };
+	uint8_t *code = malloc(2 * N + 1);
+	struct soft_cpu_stats st;
+
+	for (unsigned i = 0; i < N; i++) {
+		code[2 * i] = 0xeb; /* jmp +0: one block per instruction */
+		code[2 * i + 1] = 0x00;
+	}
+	code[2 * N] = 0xf4;
+	put(e, 0x100000, code, 2 * N + 1);
+	for (unsigned pass = 0; pass < 2; pass++) {
+		struct x86_cpu_state *s = soft_cpu_state(e->cpu);
+
+		s->rip = 0x100000;
+		s->mp_state = X86_MP_RUNNABLE;
+		soft_cpu_state_changed(e->cpu);
+		assert_int_equal(soft_cpu_run(e->cpu), SOFT_EXIT_HLT);
+		assert_int_equal(soft_cpu_state(e->cpu)->rip, 0x100000 + 2 * N + 1);
+	}
+	soft_cpu_get_stats(e->cpu, &st);
+	assert_true(st.blocks_decoded >= 2 * N);
+	free(code);
+	ctx_free(e);
+}
+
+/* Another CPU's store into decoded code: the first CPU runs the new bytes. */
+static void test_cross_cpu_code_write(void **state)
+{
+	(void)state;
+	struct env_ctx *e = long_mode();
+	static const uint8_t code_a[] = { 0xb0, 0x01, 0xf4 };				/* mov al, 1; hlt */
+	static const uint8_t code_b[] = { 0xc6, 0x04, 0x25, 0x01, 0x00, 0x01, 0x00, 0x02, 0xf4 }; /* mov byte [CODE+1], 2 */
+	struct soft_env env = { .mem = &e->mem, .opaque = e, .pio = t_pio };
+	struct soft_cpu *b = soft_cpu_new(&env, 0);
+	struct x86_cpu_state *sa, *sb;
+
+	assert_non_null(b);
+	run_code(e, code_a, sizeof(code_a));
+	put(e, 0x11000, code_b, sizeof(code_b));
+	assert_int_equal(soft_cpu_run(e->cpu), SOFT_EXIT_HLT);
+	assert_int_equal(soft_cpu_state(e->cpu)->gpr[X86_RAX] & 0xff, 1);
+
+	/* CPU b: the same long-mode state, running code_b. */
+	sa = soft_cpu_state(e->cpu);
+	sb = soft_cpu_state(b);
+	*sb = *sa;
+	sb->rip = 0x11000;
+	sb->mp_state = X86_MP_RUNNABLE;
+	soft_cpu_state_changed(b);
+	assert_int_equal(soft_cpu_run(b), SOFT_EXIT_HLT);
+
+	sa = soft_cpu_state(e->cpu);
+	sa->rip = CODE;
+	sa->mp_state = X86_MP_RUNNABLE;
+	soft_cpu_state_changed(e->cpu);
+	assert_int_equal(soft_cpu_run(e->cpu), SOFT_EXIT_HLT);
+	assert_int_equal(soft_cpu_state(e->cpu)->gpr[X86_RAX] & 0xff, 2);
+	soft_cpu_free(b);
+	ctx_free(e);
+}
+
+/* An external interrupt through a not-present gate: #NP with IDT and EXT bits. */
+static void test_np_ext(void **state)
+{
+	(void)state;
+	struct env_ctx *e = long_mode();
+	static const uint8_t code[] = { 0xfb, 0x90, 0xf4 }; /* sti; nop; hlt */
+
+	put64(e, IDT + 16 * 0x21, get64(e, IDT + 16 * 0x21) & ~(1ull << 47)); /* P = 0 */
+	run_code(e, code, sizeof(code));
+	e->irq_vector = 0x21;
+	soft_cpu_post(e->cpu, SOFT_EVENT_IRQ);
+	assert_int_equal(soft_cpu_run(e->cpu), SOFT_EXIT_HLT);
+	assert_in_handler(e, X86_VEC_NP);
+	assert_int_equal(get64(e, KSTACK - 48), 0x21 * 8 + 2 + 1);
+	ctx_free(e);
+}
+
+static void test_smep_smap(void **state)
+{
+	(void)state;
+	struct env_ctx *e = long_mode();
+	static const uint8_t jmp_user[] = { 0xe9, 0xfb, 0x2f, 0x2f, 0x00 };		       /* jmp 0x303000 */
+	static const uint8_t read_user[] = { 0x48, 0x8b, 0x04, 0x25, 0x00, 0x40, 0x30, 0x00 }; /* mov rax, [0x304000] */
+	static const uint8_t stac_read[] = { 0x0f, 0x01, 0xcb, 0x48, 0x8b, 0x04, 0x25, 0x00, 0x40, 0x30, 0x00,
+					     0x0f, 0x01, 0xca, 0xf4 }; /* stac; mov rax, [0x304000]; clac; hlt */
+	struct x86_cpu_state *s = soft_cpu_state(e->cpu);
+
+	put64(e, PD, 0x83); /* the kernel's 2 MiB page: supervisor */
+	put64(e, 0x304000, 0x5a5a);
+	s->cr4 |= (1u << 20) | (1u << 21); /* SMEP, SMAP */
+	soft_cpu_state_changed(e->cpu);
+	run_code(e, jmp_user, sizeof(jmp_user));
+	assert_int_equal(soft_cpu_run(e->cpu), SOFT_EXIT_HLT);
+	assert_in_handler(e, 14);
+	assert_int_equal(get64(e, KSTACK - 48), 0x11); /* P | I/D */
+
+	s = soft_cpu_state(e->cpu);
+	s->rip = CODE;
+	s->gpr[X86_RSP] = KSTACK;
+	s->mp_state = X86_MP_RUNNABLE;
+	soft_cpu_state_changed(e->cpu);
+	run_code(e, read_user, sizeof(read_user));
+	assert_int_equal(soft_cpu_run(e->cpu), SOFT_EXIT_HLT);
+	assert_in_handler(e, 14);
+	assert_int_equal(get64(e, KSTACK - 48), 0x1); /* P: SMAP */
+
+	s = soft_cpu_state(e->cpu);
+	s->rip = CODE;
+	s->gpr[X86_RSP] = KSTACK;
+	s->mp_state = X86_MP_RUNNABLE;
+	soft_cpu_state_changed(e->cpu);
+	run_code(e, stac_read, sizeof(stac_read));
+	assert_int_equal(soft_cpu_run(e->cpu), SOFT_EXIT_HLT);
+	s = soft_cpu_state(e->cpu);
+	assert_int_equal(s->rip, CODE + sizeof(stac_read));
+	assert_int_equal(s->gpr[X86_RAX], 0x5a5a);
+	assert_int_equal(s->rflags & X86_FLAGS_AC, 0);
+	ctx_free(e);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -817,6 +943,10 @@ int main(void)
 		cmocka_unit_test(test_init_sipi),
 		cmocka_unit_test(test_single_step),
 		cmocka_unit_test(test_tsc),
+		cmocka_unit_test(test_code_cache_full),
+		cmocka_unit_test(test_cross_cpu_code_write),
+		cmocka_unit_test(test_np_ext),
+		cmocka_unit_test(test_smep_smap),
 		cmocka_unit_test(test_protected_mode_idt_paging),
 	};
 

@@ -101,6 +101,18 @@ void soft_write(struct soft_cpu *cpu, uint64_t linear, const void *src, unsigned
 	memcpy(p, src, len);
 }
 
+void soft_read_as(struct soft_cpu *cpu, uint64_t linear, void *dst, unsigned len, bool user)
+{
+	(void)user;
+	soft_read(cpu, linear, dst, len);
+}
+
+void soft_write_as(struct soft_cpu *cpu, uint64_t linear, const void *src, unsigned len, bool user)
+{
+	(void)user;
+	soft_write(cpu, linear, src, len);
+}
+
 void soft_probe_write(struct soft_cpu *cpu, uint64_t linear, unsigned len)
 {
 	if (!mem_at(linear, len))

@@ -6,6 +6,7 @@
  * overlapping copies, checked against an element-by-element model; and a
  * short throughput figure for an integer loop.
  */
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -257,6 +258,57 @@ static void test_rep_fault(void **state)
 	assert_int_equal(s->gpr[X86_RCX], 1000 - 2);
 }
 
+static void *run_thread(void *arg)
+{
+	struct soft_cpu *c = arg;
+
+	return (void *)(uintptr_t)soft_cpu_run_bounded(c, 50000000);
+}
+
+/* LOCK'ed read-modify-writes from two CPUs on two threads lose no update. */
+static void test_lock_two_cpus(void **state)
+{
+	static const uint8_t code[] = {
+		0xb9, 0x40, 0x0d, 0x03, 0x00,		    /* mov ecx, 200000 */
+		0xb8, 0x01, 0x00, 0x00, 0x00,		    /* mov eax, 1 */
+		0xf0, 0x48, 0xff, 0x04, 0x25, 0x00, 0x70, 0x00, 0x00, /* lock inc qword [0x7000] */
+		0xf0, 0x48, 0x0f, 0xc1, 0x04, 0x25, 0x08, 0x70, 0x00, 0x00, /* lock xadd [0x7008], rax */
+		0x48, 0x89, 0xc2,			    /* mov rdx, rax */
+		0xb8, 0x01, 0x00, 0x00, 0x00,		    /* mov eax, 1 */
+		0xf0, 0x0f, 0xab, 0x04, 0x25, 0x10, 0x70, 0x00, 0x00, /* lock bts [0x7010], eax */
+		0xf0, 0x0f, 0xb3, 0x04, 0x25, 0x10, 0x70, 0x00, 0x00, /* lock btr [0x7010], eax */
+		0xff, 0xc9,				    /* dec ecx */
+		0x75, 0xca,				    /* jnz (to the first mov eax, 1) */
+		0xf4,
+	};
+	struct soft_env env = { 0 };
+	struct soft_cpu *cpu1;
+	struct x86_cpu_state *s0 = soft_cpu_state(cpu), *s1;
+	pthread_t t0, t1;
+	void *r0, *r1;
+	uint64_t v[2];
+
+	(void)state;
+	env.mem = &mem;
+	cpu1 = soft_cpu_new(&env, 1);
+	assert_non_null(cpu1);
+	s1 = soft_cpu_state(cpu1);
+	put(CODE, code, sizeof(code));
+	*s1 = *s0;
+	s1->mp_state = X86_MP_RUNNABLE;
+	soft_cpu_state_changed(cpu1);
+	assert_int_equal(pthread_create(&t0, NULL, run_thread, cpu), 0);
+	assert_int_equal(pthread_create(&t1, NULL, run_thread, cpu1), 0);
+	pthread_join(t0, &r0);
+	pthread_join(t1, &r1);
+	assert_int_equal((uintptr_t)r0, SOFT_EXIT_HLT);
+	assert_int_equal((uintptr_t)r1, SOFT_EXIT_HLT);
+	assert_int_equal(guest_mem_read(&mem, 0x7000, v, sizeof(v)), 0);
+	assert_int_equal(v[0], 400000);
+	assert_int_equal(v[1], 400000);
+	soft_cpu_free(cpu1);
+}
+
 /* Integer loop throughput (informative; sanitizer build). */
 static void test_throughput(void **state)
 {
@@ -297,6 +349,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_rep_fast, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rep_fault, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_lock_two_cpus, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_throughput, setup, teardown),
 	};
 

@@ -117,6 +117,7 @@ struct soft_cpu {
 	bool pend_soft;	   /* INT n / INT3 / INTO: rip is the next instruction */
 	bool pend_ext;	   /* external interrupt or NMI */
 	int delivering;	   /* vector being delivered, -1 when none */
+	bool delivering_soft; /* ... by INT n / INT3 / INTO (no EXT bit in nested error codes) */
 
 	/* TSC */
 	int64_t tsc_offset;

@@ -379,6 +379,8 @@ static const struct soft_block *decode_crossing(struct soft_cpu *cpu, uint64_t l
 	uint64_t next = cpu->code64 ? lin + avail : (uint32_t)(lin + avail);
 	uint8_t *h2 = soft_fetch_page(cpu, next, &gpa2);
 
+	if (avail > sizeof(buf))
+		avail = sizeof(buf);
 	memcpy(buf, host, avail);
 	if (h2)
 		memcpy(buf + avail, h2, sizeof(buf) - avail);

@@ -16,6 +16,10 @@
 __attribute__((noreturn)) void soft_raise(struct soft_cpu *cpu, unsigned vector, int64_t error)
 {
 	cpu->stats.exceptions++;
+	/* EXT: a selector error while delivering an event the program did not raise itself. */
+	if (cpu->delivering >= 0 && !cpu->delivering_soft && error >= 0 &&
+	    (vector == X86_VEC_TS || vector == X86_VEC_NP || vector == X86_VEC_SS || vector == X86_VEC_GP))
+		error |= 1;
 	cpu->pend_vector = (int)vector;
 	cpu->pend_error = error;
 	cpu->pend_soft = false;
@@ -308,6 +312,7 @@ void soft_deliver_pending(struct soft_cpu *cpu)
 		}
 	}
 	cpu->delivering = vector;
+	cpu->delivering_soft = soft_int;
 	deliver(cpu, (unsigned)vector, error, soft_int);
 	cpu->delivering = -1;
 }
@@ -316,6 +321,7 @@ void soft_deliver_external(struct soft_cpu *cpu, unsigned vector)
 {
 	cpu->insn_rip = cpu->s.rip;
 	cpu->delivering = (int)vector;
+	cpu->delivering_soft = false;
 	cpu->stats.interrupts++;
 	deliver(cpu, vector, -1, false);
 	cpu->delivering = -1;

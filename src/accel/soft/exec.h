@@ -79,12 +79,15 @@ struct soft_operand {
  * (explicit_op = 0) so the segment after overrides is known:
  *   MOVS: op[0] = ES:[rDI], op[1] = seg:[rSI]   CMPS: op[0] = seg:[rSI], op[1] = ES:[rDI]
  *   STOS, SCAS, INS: op[0] = ES:[rDI]           LODS, OUTS: op[0] = seg:[rSI]
+ *   XLAT: op[0] = seg:[rBX] (size 1)
  * with size = element size; opsize = element size too, addrsize = the
  * address size (rSI/rDI/rCX width).
  * Routed by the decoder to the system family, whatever the mnemonic
  * table says: far JMP/CALL/RET (branch type far), MOV to/from CRn, DRn
  * and segment registers, PUSH/POP of segment registers. The integer
- * handlers of MOV/PUSH/POP/JMP/CALL/RET never see those forms.
+ * handlers of MOV/PUSH/POP/JMP/CALL/RET never see those forms. A mnemonic
+ * in soft_handlers_system wins over the other tables (PUSHF/POPF, CLI/STI,
+ * IN/OUT...) and ends its block.
  * SOFT_OP_MEM operands with more than 255 bytes (FXSAVE, 512) have size 0.
  */
 struct soft_insn;

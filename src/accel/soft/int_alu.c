@@ -81,31 +81,14 @@ static __attribute__((noinline)) void alu_mem(struct soft_cpu *cpu, const struct
 		lin = int_ea(cpu, in, d);
 		if (k == K_ADC || k == K_SBB)
 			cf = soft_lf_cf(lf, r->rflags);
-		if (in->flags & SOFT_INSN_LOCK) {
-			void *p;
-
-			if (!writes)
-				int_ud(cpu);
-			p = soft_translate_rmw(cpu, lin, size);
-			if (p) {
-				a = atomic_ld(p, size);
-				do
-					res = alu_calc(k, a, b, cf) & m;
-				while (!atomic_cas(p, &a, res, size));
-			} else {
-				soft_lock_slow();
-				a = mem_rd(cpu, lin, size);
-				res = alu_calc(k, a, b, cf) & m;
-				mem_wr(cpu, lin, size, res);
-				soft_unlock_slow();
-			}
+		if (writes) {
+			INT_RMW(cpu, lin, size, in->flags & SOFT_INSN_LOCK, a, res,
+				alu_calc(k, a, b, cf) & m);
 		} else {
-			if (writes) /* the read of a read-modify-write faults as a write */
-				soft_probe_write(cpu, lin, size);
+			if (in->flags & SOFT_INSN_LOCK)
+				int_ud(cpu);
 			a = mem_rd(cpu, lin, size);
 			res = alu_calc(k, a, b, cf) & m;
-			if (writes)
-				mem_wr(cpu, lin, size, res);
 		}
 	}
 	soft_lf_set(lf, alu_lf(k), size, a, b, res);
@@ -162,27 +145,7 @@ static __attribute__((noinline)) void unary_mem(struct soft_cpu *cpu, const stru
 	} else {
 		uint64_t lin = int_ea(cpu, in, d);
 
-		if (in->flags & SOFT_INSN_LOCK) {
-			void *p = soft_translate_rmw(cpu, lin, size);
-
-			if (p) {
-				a = atomic_ld(p, size);
-				do
-					res = un_calc(k, a) & m;
-				while (!atomic_cas(p, &a, res, size));
-			} else {
-				soft_lock_slow();
-				a = mem_rd(cpu, lin, size);
-				res = un_calc(k, a) & m;
-				mem_wr(cpu, lin, size, res);
-				soft_unlock_slow();
-			}
-		} else {
-			soft_probe_write(cpu, lin, size);
-			a = mem_rd(cpu, lin, size);
-			res = un_calc(k, a) & m;
-			mem_wr(cpu, lin, size, res);
-		}
+		INT_RMW(cpu, lin, size, in->flags & SOFT_INSN_LOCK, a, res, un_calc(k, a) & m);
 	}
 	switch (k) {
 	case U_INC:

@@ -53,27 +53,14 @@ INT_INLINE void bt(struct soft_cpu *cpu, const struct soft_insn *in, unsigned k)
 				lin &= 0xffffffffull;
 		}
 		bit = 1ull << (off & (bits - 1));
-		if (k != B_T && (in->flags & SOFT_INSN_LOCK)) {
-			void *p = soft_translate_rmw(cpu, lin, size);
-
-			if (p) {
-				v = atomic_ld(p, size);
-				while (!atomic_cas(p, &v, bt_calc(k, v, bit), size))
-					;
-			} else {
-				soft_lock_slow();
-				v = mem_rd(cpu, lin, size);
-				mem_wr(cpu, lin, size, bt_calc(k, v, bit));
-				soft_unlock_slow();
-			}
-		} else {
+		if (k == B_T) {
 			if (in->flags & SOFT_INSN_LOCK)
 				int_ud(cpu);
-			if (k != B_T)
-				soft_probe_write(cpu, lin, size);
 			v = mem_rd(cpu, lin, size);
-			if (k != B_T)
-				mem_wr(cpu, lin, size, bt_calc(k, v, bit));
+		} else {
+			uint64_t nv;
+
+			INT_RMW(cpu, lin, size, in->flags & SOFT_INSN_LOCK, v, nv, bt_calc(k, v, bit));
 		}
 	}
 	put_flags(r, int_lazy(cpu), X86_FLAGS_CF, (v & bit) ? X86_FLAGS_CF : 0);

@@ -8,16 +8,22 @@
  */
 #include "accel/soft/int_priv.h"
 
+soft_handler int_lookup(const struct soft_handler_table *t, unsigned mnemonic)
+{
+	for (unsigned i = 0; i < t->n; i++)
+		if (t->entries[i].mnemonic == mnemonic && t->entries[i].fn)
+			return t->entries[i].fn;
+	return NULL;
+}
+
 void int_forward(struct soft_cpu *cpu, const struct soft_insn *in,
 		 const struct soft_handler_table *t)
 {
-	for (unsigned i = 0; i < t->n; i++) {
-		if (t->entries[i].mnemonic == in->mnemonic && t->entries[i].fn) {
-			t->entries[i].fn(cpu, in);
-			return;
-		}
-	}
-	soft_unimplemented(cpu, in);
+	soft_handler h = int_lookup(t, in->mnemonic);
+
+	if (!h)
+		soft_unimplemented(cpu, in);
+	h(cpu, in);
 }
 
 static bool is_sys_kind(unsigned k)
@@ -354,25 +360,7 @@ void soft_int_xadd(struct soft_cpu *cpu, const struct soft_insn *in)
 	} else {
 		uint64_t lin = int_ea(cpu, in, d);
 
-		if (in->flags & SOFT_INSN_LOCK) {
-			void *p = soft_translate_rmw(cpu, lin, size);
-
-			if (p) {
-				old = atomic_ld(p, size);
-				while (!atomic_cas(p, &old, (old + src) & m, size))
-					;
-			} else {
-				soft_lock_slow();
-				old = mem_rd(cpu, lin, size);
-				mem_wr(cpu, lin, size, (old + src) & m);
-				soft_unlock_slow();
-			}
-		} else {
-			soft_probe_write(cpu, lin, size);
-			old = mem_rd(cpu, lin, size);
-			mem_wr(cpu, lin, size, (old + src) & m);
-		}
-		sum = (old + src) & m;
+		INT_RMW(cpu, lin, size, in->flags & SOFT_INSN_LOCK, old, sum, (old + src) & m);
 		gpr_wr(r, in->op[1].reg, size, old);
 	}
 	soft_lf_set(int_lazy(cpu), SOFT_LF_ADD, size, old, src, sum);

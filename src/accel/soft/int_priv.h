@@ -111,13 +111,14 @@ INT_INLINE uint64_t mem_rd(struct soft_cpu *cpu, uint64_t lin, unsigned size)
 {
 	uint64_t v = 0;
 
-	soft_read(cpu, lin, &v, size);
+	/* soft_read() without the hop: CPL 3 accesses are user accesses */
+	soft_read_as(cpu, lin, &v, size, cpu->cpl == 3);
 	return v;
 }
 
 INT_INLINE void mem_wr(struct soft_cpu *cpu, uint64_t lin, unsigned size, uint64_t v)
 {
-	soft_write(cpu, lin, &v, size);
+	soft_write_as(cpu, lin, &v, size, cpu->cpl == 3);
 }
 
 /*
@@ -216,6 +217,20 @@ INT_INLINE uint64_t stack_read_at(struct soft_cpu *cpu, const struct x86_cpu_sta
 
 /* ---- Locked read-modify-write -------------------------------------------- */
 
+/* Plain (non-atomic) access to a host pointer from soft_translate_rmw. */
+INT_INLINE uint64_t host_ld(const void *p, unsigned size)
+{
+	uint64_t v = 0;
+
+	__builtin_memcpy(&v, p, size);
+	return v;
+}
+
+INT_INLINE void host_st(void *p, unsigned size, uint64_t v)
+{
+	__builtin_memcpy(p, &v, size);
+}
+
 INT_INLINE uint64_t atomic_ld(void *p, unsigned size)
 {
 	switch (size) {
@@ -261,6 +276,36 @@ INT_INLINE bool atomic_cas(void *p, uint64_t *old, uint64_t nv, unsigned size)
 	return ok;
 }
 
+
+/*
+ * Read-modify-write of size bytes at lin with one translation for writing
+ * (so the read faults as a write, as on hardware): a holds the old value,
+ * res = EXPR (of a). LOCK: an atomic compare-and-swap loop, or the slow
+ * lock for MMIO and split accesses (soft_translate_rmw probed them).
+ */
+#define INT_RMW(cpu, lin, size, lock, a, res, EXPR)                                      \
+	do {                                                                              \
+		void *p_ = soft_translate_rmw((cpu), (lin), (size));                      \
+		if (p_ && (lock)) {                                                       \
+			(a) = atomic_ld(p_, (size));                                      \
+			do                                                                \
+				(res) = (EXPR);                                           \
+			while (!atomic_cas(p_, &(a), (res), (size)));                     \
+		} else if (p_) {                                                          \
+			(a) = host_ld(p_, (size));                                        \
+			(res) = (EXPR);                                                   \
+			host_st(p_, (size), (res));                                       \
+		} else {                                                                  \
+			if (lock)                                                         \
+				soft_lock_slow();                                         \
+			(a) = mem_rd((cpu), (lin), (size));                               \
+			(res) = (EXPR);                                                   \
+			mem_wr((cpu), (lin), (size), (res));                              \
+			if (lock)                                                         \
+				soft_unlock_slow();                                       \
+		}                                                                         \
+	} while (0)
+
 /* True when the instruction has LOCK; #UD unless `dest` is memory. */
 INT_INLINE bool int_locked(struct soft_cpu *cpu, const struct soft_insn *in,
 			   const struct soft_operand *dest)
@@ -271,6 +316,9 @@ INT_INLINE bool int_locked(struct soft_cpu *cpu, const struct soft_insn *in,
 		int_ud(cpu);
 	return true;
 }
+
+/* The handler table t has for mnemonic, or NULL. */
+soft_handler int_lookup(const struct soft_handler_table *t, unsigned mnemonic);
 
 /* Runs the handler the table `t` has for in->mnemonic (far and system forms). */
 void int_forward(struct soft_cpu *cpu, const struct soft_insn *in,

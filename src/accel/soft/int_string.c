@@ -205,10 +205,31 @@ INT_INLINE void str_op(struct soft_cpu *cpu, const struct soft_insn *in, unsigne
 	}
 }
 
+/*
+ * MOVSD / CMPSD outside the one-byte map are SSE2's: the SSE family's
+ * handler, looked up once (the decoder gives one handler per mnemonic).
+ */
+static void sse_twin(struct soft_cpu *cpu, const struct soft_insn *in, soft_handler *cache)
+{
+	soft_handler h = __atomic_load_n(cache, __ATOMIC_RELAXED);
+
+	if (!h) {
+		h = int_lookup(&soft_handlers_sse, in->mnemonic);
+		if (!h) {
+			soft_unimplemented(cpu, in);
+			return;
+		}
+		__atomic_store_n(cache, h, __ATOMIC_RELAXED);
+	}
+	h(cpu, in);
+}
+
 void soft_int_movs(struct soft_cpu *cpu, const struct soft_insn *in)
 {
+	static soft_handler sse_movsd;
+
 	if (in->opmap != 0) {
-		int_forward(cpu, in, &soft_handlers_sse);
+		sse_twin(cpu, in, &sse_movsd);
 		return;
 	}
 	str_op(cpu, in, ST_MOVS);
@@ -216,8 +237,10 @@ void soft_int_movs(struct soft_cpu *cpu, const struct soft_insn *in)
 
 void soft_int_cmps(struct soft_cpu *cpu, const struct soft_insn *in)
 {
+	static soft_handler sse_cmpsd;
+
 	if (in->opmap != 0) {
-		int_forward(cpu, in, &soft_handlers_sse);
+		sse_twin(cpu, in, &sse_cmpsd);
 		return;
 	}
 	str_op(cpu, in, ST_CMPS);

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
+/* CPU templates (cpu_template.h) and the host detection behind "auto". */
 #include "arch/x86/cpu_template.h"
 
 #include <cpuid.h>
@@ -90,6 +91,13 @@ static const struct cpu_template templates[] = {
 		.zero_leaves = emulated_zero_leaves,
 		.nzero_leaves = ARRAY_SIZE(emulated_zero_leaves),
 	},
+	{
+		/* The table itself (cpuid_soft.c) is the model: nothing to edit. */
+		.name = "soft",
+		.description = "exactly what osprey's software CPU implements",
+		.kernel_params = "",
+		.soft_only = true,
+	},
 };
 
 const struct cpu_template *cpu_template_find(const char *name)
@@ -107,14 +115,14 @@ const struct cpu_template *cpu_template_for_host(int host_is_emulated)
 
 const char *cpu_template_names(void)
 {
-	return "auto, host, emulated";
+	return "auto, host, emulated, soft";
 }
 
-void cpu_template_apply(const struct cpu_template *t, struct kvm_cpuid2 *c)
+void cpu_template_apply(const struct cpu_template *t, struct cpuid_table *c)
 {
 	for (size_t i = 0; i < t->nedits; i++) {
 		const struct cpuid_edit *ed = &t->edits[i];
-		struct kvm_cpuid_entry2 *e = cpuid_find(c, ed->function, ed->index);
+		struct cpuid_entry *e = cpuid_find(c, ed->function, ed->index);
 		uint32_t *r;
 
 		if (!e)
@@ -124,7 +132,7 @@ void cpu_template_apply(const struct cpu_template *t, struct kvm_cpuid2 *c)
 	}
 	for (size_t i = 0; i < t->nzero_leaves; i++) {
 		for (unsigned j = 0; j < c->nent; j++) {
-			struct kvm_cpuid_entry2 *e = &c->entries[j];
+			struct cpuid_entry *e = &c->entries[j];
 
 			if (e->function == t->zero_leaves[i])
 				e->eax = e->ebx = e->ecx = e->edx = 0;

@@ -7,11 +7,15 @@
  *   emulated  for hosts whose KVM runs guest kernel code in its
  *             instruction emulator (kvm_pvm): hides features whose
  *             instructions that emulator cannot execute
- *   auto      emulated when such a host is detected, otherwise host
+ *   soft      the software CPU's own model (cpuid_soft_table), nothing
+ *             hidden or added; only with the software CPU
+ *   auto      soft under the software CPU; under KVM emulated when such a
+ *             host is detected, otherwise host
  */
 #ifndef OSPREY_ARCH_X86_CPU_TEMPLATE_H
 #define OSPREY_ARCH_X86_CPU_TEMPLATE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -35,6 +39,8 @@ struct cpu_template {
 	/* Zero every subleaf of these leaves (e.g. 0xD with XSAVE hidden). */
 	const uint32_t *zero_leaves;
 	size_t nzero_leaves;
+	/* Only for the software CPU (its table is the template). */
+	bool soft_only;
 };
 
 /* NULL if no template has that name ("auto" is resolved by the caller). */
@@ -43,7 +49,7 @@ const struct cpu_template *cpu_template_for_host(int host_is_emulated);
 /* Comma-separated list of names for help and error messages. */
 const char *cpu_template_names(void);
 
-void cpu_template_apply(const struct cpu_template *t, struct kvm_cpuid2 *c);
+void cpu_template_apply(const struct cpu_template *t, struct cpuid_table *c);
 
 /*
  * Heuristic: KVM is present but the host CPU exposes neither VMX nor SVM

@@ -1,62 +1,81 @@
 // SPDX-License-Identifier: Apache-2.0
+/* CPUID tables: allocation, lookup, per-vCPU topology (cpuid.h). */
 #include "arch/x86/cpuid.h"
 
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 
 #include "base/util.h"
 
-struct kvm_cpuid2 *cpuid_alloc(unsigned nent)
+struct cpuid_table *cpuid_alloc(unsigned nent)
 {
-	struct kvm_cpuid2 *c = calloc(1, sizeof(*c) + nent * sizeof(c->entries[0]));
+	struct cpuid_table *c = calloc(1, sizeof(*c) + nent * sizeof(c->entries[0]));
 
 	if (c)
 		c->nent = nent;
 	return c;
 }
 
-struct kvm_cpuid2 *cpuid_dup(const struct kvm_cpuid2 *c)
+struct cpuid_table *cpuid_dup(const struct cpuid_table *c)
 {
-	struct kvm_cpuid2 *d = cpuid_alloc(c->nent);
+	struct cpuid_table *d = cpuid_alloc(c->nent);
 
 	if (d)
 		memcpy(d->entries, c->entries, c->nent * sizeof(c->entries[0]));
 	return d;
 }
 
-int cpuid_get_supported(int kvm_fd, struct kvm_cpuid2 **out)
-{
-	struct kvm_cpuid2 *c = cpuid_alloc(CPUID_MAX_ENTRIES);
-
-	if (!c)
-		return -ENOMEM;
-	if (ioctl(kvm_fd, KVM_GET_SUPPORTED_CPUID, c) < 0) {
-		int err = -errno;
-
-		free(c);
-		return err;
-	}
-	*out = c;
-	return 0;
-}
-
-struct kvm_cpuid_entry2 *cpuid_find(struct kvm_cpuid2 *c, uint32_t function, uint32_t index)
+struct cpuid_entry *cpuid_find(struct cpuid_table *c, uint32_t function, uint32_t index)
 {
 	for (unsigned i = 0; i < c->nent; i++) {
-		struct kvm_cpuid_entry2 *e = &c->entries[i];
+		struct cpuid_entry *e = &c->entries[i];
 
 		if (e->function != function)
 			continue;
-		if ((e->flags & KVM_CPUID_FLAG_SIGNIFCANT_INDEX) && e->index != index)
+		if ((e->flags & CPUID_FLAG_INDEX) && e->index != index)
 			continue;
 		return e;
 	}
 	return NULL;
 }
 
-uint32_t *cpuid_reg(struct kvm_cpuid_entry2 *e, enum cpuid_reg reg)
+static const struct cpuid_entry *cpuid_find_const(const struct cpuid_table *c, uint32_t function,
+						  uint32_t index)
+{
+	return cpuid_find((struct cpuid_table *)(uintptr_t)c, function, index);
+}
+
+void cpuid_lookup(const struct cpuid_table *c, uint32_t leaf, uint32_t subleaf, uint32_t out[4])
+{
+	const struct cpuid_entry *e, *max_basic = cpuid_find_const(c, 0, 0);
+	uint32_t max;
+
+	out[0] = out[1] = out[2] = out[3] = 0;
+	if (leaf >= 0x80000000u) {
+		e = cpuid_find_const(c, 0x80000000u, 0);
+		max = e ? e->eax : 0;
+	} else if (leaf >= 0x40000000u) {
+		e = cpuid_find_const(c, 0x40000000u, 0);
+		max = e ? e->eax : 0;
+		if (leaf > max)
+			return;
+	} else {
+		max = max_basic ? max_basic->eax : 0;
+	}
+	if (leaf > max) {
+		/* Intel: an invalid leaf answers as the highest basic leaf. */
+		leaf = max_basic ? max_basic->eax : 0;
+	}
+	e = cpuid_find_const(c, leaf, subleaf);
+	if (!e)
+		return;
+	out[0] = e->eax;
+	out[1] = e->ebx;
+	out[2] = e->ecx;
+	out[3] = e->edx;
+}
+
+uint32_t *cpuid_reg(struct cpuid_entry *e, enum cpuid_reg reg)
 {
 	switch (reg) {
 	case CPUID_EAX:
@@ -80,11 +99,11 @@ static unsigned order_base2(unsigned n)
 	return shift;
 }
 
-static void cpuid_set_ext_topology(struct kvm_cpuid2 *c, uint32_t leaf, unsigned cpu,
+static void cpuid_set_ext_topology(struct cpuid_table *c, uint32_t leaf, unsigned cpu,
 				   unsigned ncpus)
 {
 	for (unsigned i = 0; i < c->nent; i++) {
-		struct kvm_cpuid_entry2 *e = &c->entries[i];
+		struct cpuid_entry *e = &c->entries[i];
 
 		if (e->function != leaf)
 			continue;
@@ -109,9 +128,9 @@ static void cpuid_set_ext_topology(struct kvm_cpuid2 *c, uint32_t leaf, unsigned
 	}
 }
 
-void cpuid_set_topology(struct kvm_cpuid2 *c, unsigned cpu, unsigned ncpus)
+void cpuid_set_topology(struct cpuid_table *c, unsigned cpu, unsigned ncpus)
 {
-	struct kvm_cpuid_entry2 *e;
+	struct cpuid_entry *e;
 
 	e = cpuid_find(c, 1, 0);
 	if (e) {
@@ -123,7 +142,7 @@ void cpuid_set_topology(struct kvm_cpuid2 *c, unsigned cpu, unsigned ncpus)
 		e->ecx |= 1u << 31;	    /* running under a hypervisor */
 	}
 	for (unsigned i = 0; i < c->nent; i++) {
-		struct kvm_cpuid_entry2 *d = &c->entries[i];
+		struct cpuid_entry *d = &c->entries[i];
 		unsigned level;
 
 		if (d->function != 4)

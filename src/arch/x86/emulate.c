@@ -1,14 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
+/* Which KVM emulation failures osprey can complete (emulate.h). */
 #include "arch/x86/emulate.h"
-
-#include <errno.h>
-#include <linux/kvm.h>
-#include <string.h>
-#include <sys/ioctl.h>
-
-#define X86_VEC_BP 3
-#define X86_VEC_MF 16
-#define X87_FSW_ES 0x0080 /* error summary: an unmasked exception is pending */
 
 enum x86_emulated x86_emulate_classify(const uint8_t *insn, size_t len)
 {
@@ -19,54 +11,4 @@ enum x86_emulated x86_emulate_classify(const uint8_t *insn, size_t len)
 	if (insn[0] == 0x9b)
 		return X86_EMULATED_FWAIT;
 	return X86_EMULATED_NONE;
-}
-
-static int inject_exception(int fd, unsigned vector)
-{
-	struct kvm_vcpu_events ev;
-
-	if (ioctl(fd, KVM_GET_VCPU_EVENTS, &ev) < 0)
-		return -errno;
-	ev.exception.injected = 1;
-	ev.exception.nr = (uint8_t)vector;
-	ev.exception.has_error_code = 0;
-	ev.exception.error_code = 0;
-	ev.flags = 0;
-	if (ioctl(fd, KVM_SET_VCPU_EVENTS, &ev) < 0)
-		return -errno;
-	return 0;
-}
-
-static int skip_insn(int fd, unsigned len)
-{
-	struct kvm_regs regs;
-
-	if (ioctl(fd, KVM_GET_REGS, &regs) < 0)
-		return -errno;
-	regs.rip += len;
-	if (ioctl(fd, KVM_SET_REGS, &regs) < 0)
-		return -errno;
-	return 0;
-}
-
-int x86_emulate_complete(int vcpu_fd, enum x86_emulated what)
-{
-	struct kvm_fpu fpu;
-	int ret;
-
-	switch (what) {
-	case X86_EMULATED_INT3:
-		/* A trap: the handler sees RIP after the int3 byte. */
-		ret = skip_insn(vcpu_fd, 1);
-		return ret ? ret : inject_exception(vcpu_fd, X86_VEC_BP);
-	case X86_EMULATED_FWAIT:
-		if (ioctl(vcpu_fd, KVM_GET_FPU, &fpu) < 0)
-			return -errno;
-		if (fpu.fsw & X87_FSW_ES)
-			return inject_exception(vcpu_fd, X86_VEC_MF); /* a fault: RIP stays */
-		return skip_insn(vcpu_fd, 1);
-	case X86_EMULATED_NONE:
-		break;
-	}
-	return -ENOTSUP;
 }

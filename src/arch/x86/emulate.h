@@ -27,7 +27,6 @@ enum x86_emulated {
 /* Which fallback applies to these instruction bytes (pure; unit tested). */
 enum x86_emulated x86_emulate_classify(const uint8_t *insn, size_t len);
 
-/* Completes the instruction on the vCPU. 0 or -errno. */
-int x86_emulate_complete(int vcpu_fd, enum x86_emulated what);
+/* The KVM backend completes them (accel/kvm/emulate.c). */
 
 #endif

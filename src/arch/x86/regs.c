@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
+/* Identity page tables, the boot GDT and the entry register state (regs.h). */
 #include "arch/x86/regs.h"
 
 #include <errno.h>
@@ -31,7 +32,7 @@ uint64_t x86_gdt_entry(uint16_t flags, uint32_t base, uint32_t limit)
 	       (uint64_t)(limit & 0x0000ffffu);
 }
 
-void x86_segment_from_gdt(uint64_t desc, uint16_t selector, struct kvm_segment *seg)
+void x86_segment_from_gdt(uint64_t desc, uint16_t selector, struct x86_segment *seg)
 {
 	uint32_t limit = (uint32_t)((desc & 0xffff) | ((desc >> 32) & 0xf0000));
 
@@ -68,15 +69,16 @@ int x86_build_gdt(const struct guest_mem *mem, enum x86_entry_mode mode)
 	return guest_mem_write(mem, X86_GDT_ADDR, gdt, sizeof(gdt));
 }
 
-void x86_boot_sregs(struct kvm_sregs *sregs, enum x86_entry_mode mode)
+void x86_boot_sregs(struct x86_cpu_state *sregs, enum x86_entry_mode mode)
 {
 	uint64_t gdt[5];
 
 	x86_boot_gdt(mode, gdt);
-	x86_segment_from_gdt(gdt[2], X86_GDT_CODE_SEL, &sregs->cs);
-	x86_segment_from_gdt(gdt[3], X86_GDT_DATA_SEL, &sregs->ds);
-	sregs->es = sregs->fs = sregs->gs = sregs->ss = sregs->ds;
-	x86_segment_from_gdt(gdt[4], X86_GDT_TSS_SEL, &sregs->tr);
+	x86_segment_from_gdt(gdt[2], X86_GDT_CODE_SEL, &sregs->seg[X86_CS]);
+	x86_segment_from_gdt(gdt[3], X86_GDT_DATA_SEL, &sregs->seg[X86_DS]);
+	sregs->seg[X86_ES] = sregs->seg[X86_FS] = sregs->seg[X86_GS] = sregs->seg[X86_SS] =
+		sregs->seg[X86_DS];
+	x86_segment_from_gdt(gdt[4], X86_GDT_TSS_SEL, &sregs->seg[X86_TR]);
 	sregs->gdt.base = X86_GDT_ADDR;
 	sregs->gdt.limit = sizeof(gdt) - 1;
 	sregs->idt.base = 0;
@@ -93,14 +95,14 @@ void x86_boot_sregs(struct kvm_sregs *sregs, enum x86_entry_mode mode)
 	}
 }
 
-void x86_boot_regs(struct kvm_regs *regs, enum x86_entry_mode mode, uint64_t entry,
+void x86_boot_regs(struct x86_cpu_state *regs, enum x86_entry_mode mode, uint64_t entry,
 		   uint64_t param)
 {
-	memset(regs, 0, sizeof(*regs));
+	memset(regs->gpr, 0, sizeof(regs->gpr));
 	regs->rflags = 0x2; /* reserved bit 1; interrupts off */
 	regs->rip = entry;
 	if (mode == X86_ENTRY_LINUX64)
-		regs->rsi = param;
+		regs->gpr[X86_RSI] = param;
 	else
-		regs->rbx = param;
+		regs->gpr[X86_RBX] = param;
 }

@@ -6,9 +6,9 @@
 #ifndef OSPREY_ARCH_X86_REGS_H
 #define OSPREY_ARCH_X86_REGS_H
 
-#include <linux/kvm.h>
 #include <stdint.h>
 
+#include "arch/x86/cpu_state.h"
 #include "vmm/memory.h"
 
 enum x86_entry_mode {
@@ -36,12 +36,17 @@ int x86_build_gdt(const struct guest_mem *mem, enum x86_entry_mode mode);
 /* Encodes one GDT descriptor (kernel's GDT_ENTRY layout). */
 uint64_t x86_gdt_entry(uint16_t flags, uint32_t base, uint32_t limit);
 
-/* Turns a GDT descriptor into the segment register form KVM wants. */
-void x86_segment_from_gdt(uint64_t desc, uint16_t selector, struct kvm_segment *seg);
+/* Turns a GDT descriptor into a segment register with its hidden part. */
+void x86_segment_from_gdt(uint64_t desc, uint16_t selector, struct x86_segment *seg);
 
-/* Fills sregs/regs for the chosen entry. param is RSI (zero page) or EBX. */
-void x86_boot_sregs(struct kvm_sregs *sregs, enum x86_entry_mode mode);
-void x86_boot_regs(struct kvm_regs *regs, enum x86_entry_mode mode, uint64_t entry,
+/*
+ * The entry state in the neutral vCPU state: x86_boot_sregs sets the
+ * segments, descriptor tables, control registers and EFER; x86_boot_regs
+ * the general registers, RIP and RFLAGS (param is RSI, the zero page, or
+ * EBX, start_info). Everything else in *s is left alone.
+ */
+void x86_boot_sregs(struct x86_cpu_state *s, enum x86_entry_mode mode);
+void x86_boot_regs(struct x86_cpu_state *s, enum x86_entry_mode mode, uint64_t entry,
 		   uint64_t param);
 
 #endif

@@ -1,0 +1,108 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The accelerator interface: what runs the vCPUs of a machine and
+ * delivers its interrupts. One const ops table per backend:
+ *
+ *   kvm   (accel/kvm/)  KVM: in-kernel irqchip + PIT, irqfd, ioeventfd
+ *   soft  (accel/soft/) osprey's software CPU, one host thread per vCPU,
+ *         user-space LAPIC/IOAPIC/PIC/PIT (irqchip/)
+ *
+ * The machine model (guest memory, buses, loader, boot structures,
+ * devices, virtio, API, pause/resume, exit statuses) is shared and lives
+ * in vmm/; it reaches the backend only through these ops. A backend keeps
+ * its state behind vm->accel_priv and vcpu->accel_priv.
+ *
+ * Run protocol: vmm/vcpu.c runs one thread per vCPU that calls
+ * vcpu_run() in a loop, parking at the pause point between calls.
+ * vcpu_run() dispatches port I/O and MMIO to vm->pio / vm->mmio itself
+ * and returns ACCEL_RUN_AGAIN whenever the loop should look at its pause
+ * and exit flags (after a kick at the latest), or how the run ends.
+ */
+#ifndef OSPREY_ACCEL_ACCEL_H
+#define OSPREY_ACCEL_ACCEL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "arch/x86/cpu_state.h"
+#include "arch/x86/cpuid.h"
+
+struct vm;
+struct vcpu;
+
+/* What vcpu_run() asks of the vCPU loop. */
+enum accel_run {
+	ACCEL_RUN_AGAIN,    /* look at pause/exit, then call vcpu_run again */
+	ACCEL_RUN_POWEROFF, /* the guest powered off */
+	ACCEL_RUN_REBOOT,   /* the guest reset the machine */
+	ACCEL_RUN_CRASH,    /* triple fault, emulation failure (registers dumped) */
+	ACCEL_RUN_ERROR,    /* host-side failure (logged) */
+};
+
+struct accel_ops {
+	const char *name;
+
+	/*
+	 * Opens the backend for vm (after guest RAM exists; before devices):
+	 * the VM, its platform (interrupt controllers, PIT) and the memory
+	 * regions of vm->mem. -errno, logged once.
+	 */
+	int (*vm_init)(struct vm *vm);
+	/* Releases what vm_init made; safe after a failed vm_init. */
+	void (*vm_destroy)(struct vm *vm);
+	/*
+	 * The CPUID table the guest may see before the CPU template: KVM's
+	 * supported CPUID, or the software CPU's model. Malloc'ed, -errno.
+	 */
+	int (*cpuid)(struct vm *vm, struct cpuid_table **out);
+	/* The CPU template "auto" means under this backend. */
+	const char *(*auto_template)(void);
+
+	/* vCPU id of vm->ncpus, with its (template-applied, topology-set) CPUID. */
+	int (*vcpu_create)(struct vcpu *vcpu, const struct cpuid_table *cpuid);
+	/* On the vCPU's thread: runs guest code (see the run protocol above). */
+	enum accel_run (*vcpu_run)(struct vcpu *vcpu);
+	/* Any thread: makes vcpu_run return ACCEL_RUN_AGAIN soon. */
+	void (*vcpu_kick)(struct vcpu *vcpu);
+	void (*vcpu_destroy)(struct vcpu *vcpu);
+	/*
+	 * The neutral state. KVM converts what it has (registers, segments,
+	 * control registers, EFER, APIC base); the software CPU copies its
+	 * register file. Only while the vCPU does not run. 0 or -errno.
+	 */
+	int (*vcpu_get_state)(struct vcpu *vcpu, struct x86_cpu_state *s);
+	int (*vcpu_set_state)(struct vcpu *vcpu, const struct x86_cpu_state *s);
+	/* Prints the registers to stderr (crash reports). */
+	void (*vcpu_dump)(struct vcpu *vcpu);
+	/* Logs per-vCPU statistics at info level when the run ends. */
+	void (*vcpu_log_stats)(const struct vcpu *vcpu);
+
+	/* Level of interrupt line gsi (ISA IRQ 0-15 also to the PIC). */
+	int (*irq_line)(struct vm *vm, unsigned gsi, int level);
+	/*
+	 * Optional fast paths; -ENOTSUP when the backend has none:
+	 * irqfd: a write to eventfd fd pulses gsi (edge);
+	 * notify_fd: a 4-byte guest write of `datamatch` at MMIO address
+	 * addr signals eventfd fd without reaching the bus (the MMIO write
+	 * path then signals it itself).
+	 */
+	int (*irqfd)(struct vm *vm, unsigned gsi, int fd);
+	int (*notify_fd)(struct vm *vm, uint64_t addr, uint32_t datamatch, int fd);
+};
+
+extern const struct accel_ops accel_kvm_ops;
+extern const struct accel_ops accel_soft_ops;
+
+/* "kvm", "soft" or NULL for an unknown name. */
+const struct accel_ops *accel_find(const char *name);
+/* Whether /dev/kvm opens (for --accel auto). */
+bool accel_kvm_available(void);
+/*
+ * Resolves cfg's accelerator name ("auto": kvm when /dev/kvm opens,
+ * otherwise soft). -errno with a message in err.
+ */
+int accel_select(const char *name, const struct accel_ops **out, char *err, unsigned errlen);
+/* Names for help and error messages. */
+#define ACCEL_NAMES "auto, kvm, soft"
+
+#endif

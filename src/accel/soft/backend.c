@@ -1,0 +1,799 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * The software CPU's backend (accel_soft_ops, backend.h): the glue
+ * between the machine and osprey's software CPU (soft_cpu.h) with the
+ * user-space interrupt controllers of irqchip/.
+ *
+ *   vCPUs      one struct soft_cpu per vCPU, run by the vCPU thread of
+ *              vmm/vcpu.c through soft_vcpu_run(); its struct soft_env
+ *              sends port I/O and MMIO to the machine's buses, CPUID to
+ *              the vCPU's table, the LAPIC page, x2APIC/TSC-deadline MSRs
+ *              to its LAPIC and the kvmclock MSRs to pvclock writers.
+ *   platform   irqchip/irqchip.h: a LAPIC per vCPU, the IOAPIC (MMIO
+ *              0xfec00000), the 8259 pair (ports 0x20, 0xa0, ELCR 0x4d0)
+ *              and the 8254 PIT (0x40-0x43, 0x61), asked before the buses.
+ *   lines      vm_irq_line(gsi): ISA lines 0-15 to the PIC and the
+ *              IOAPIC, 16-23 to the IOAPIC (irqchip_set_irq). Something
+ *              for a CPU (interrupt, NMI, INIT, SIPI) posts SOFT_EVENT_*
+ *              and wakes a halted vCPU thread. The PIC reaches vCPU 0
+ *              through LINT0 (virtual wire, set up as KVM does).
+ *   time       one timer thread per machine sleeps until the next LAPIC
+ *              or PIT deadline (CLOCK_MONOTONIC ns, the clock the soft
+ *              CPU's TSC counts) and fires them.
+ *   HLT        the vCPU thread waits on its condition variable until an
+ *              interrupt, an IPI or a kick wakes it; application
+ *              processors start in wait-for-SIPI the same way.
+ *   DMA        guest_mem's write hook drops decoded code of pages that
+ *              devices wrote (soft_code_invalidate).
+ *
+ * Guest code never blocks the host: every guest-physical access of the
+ * glue goes through guest_mem_ptr() (pvclock writers included).
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "accel/soft/backend.h"
+#include "accel/soft/soft_cpu.h"
+#include "accel/soft/soft_debug.h"
+#include "arch/x86/layout.h"
+#include "base/log.h"
+#include "irqchip/irqchip.h"
+#include "irqchip/pvclock.h"
+#include "vmm/vm.h"
+#include "vmm/vmm_metrics.h"
+
+/* Old kvmclock MSRs (KVM_FEATURE_CLOCKSOURCE). */
+#define MSR_KVM_WALL_CLOCK 0x11
+#define MSR_KVM_SYSTEM_TIME 0x12
+#define MSR_IA32_PLATFORM_ID 0x17
+#define MSR_IA32_UCODE_REV 0x8b
+#define MSR_IA32_MISC_ENABLE 0x1a0
+
+/* A halted vCPU looks again this often even if nobody wakes it (ns). */
+#define SOFT_HLT_MAX_WAIT_NS 1000000000ULL
+
+struct soft_vm;
+
+struct soft_vcpu {
+	struct soft_vm *sv;
+	struct vcpu *vcpu;
+	struct soft_cpu *cpu; /* NULL before create and after destroy */
+	struct soft_env env;
+	struct lapic *lapic; /* sv->ic.lapic[id] */
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	bool wake;	  /* something for a halted / waiting vCPU */
+	bool kicked;	  /* vcpu_kick: back to the vCPU loop */
+	int sipi_vector;  /* a start-up IPI waiting (-1: none) */
+	bool init_pending;	/* an INIT IPI for the CPU (lock) */
+	bool init_in_flight;	/* INIT posted, not yet seen done (vCPU thread only) */
+	uint64_t system_time_msr, wall_clock_msr;
+	uint64_t got_tsc; /* the TSC the last vcpu_get_state returned */
+	/* Statistics (this vCPU's thread only). */
+	uint64_t pio, mmio, hlt;
+};
+
+struct soft_vm {
+	struct vm *vm;
+	unsigned ncpus;
+	struct soft_vcpu *cpus;
+	struct irqchip ic;
+	bool chips_ready;
+	uint64_t clock_base_ns; /* CLOCK_MONOTONIC when the machine was built: kvmclock 0 */
+
+	/* The timer thread. */
+	pthread_t timer_thread;
+	bool timer_started;
+	pthread_mutex_t timer_lock;
+	pthread_cond_t timer_cond;
+	bool timer_stop;
+	bool timer_dirty; /* a deadline changed: compute the next one again */
+};
+
+static struct soft_vm *sv_of(const struct vm *vm)
+{
+	return vm->accel_priv;
+}
+
+static struct soft_vcpu *sc_of(const struct vcpu *vcpu)
+{
+	return vcpu->accel_priv;
+}
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+static uint64_t real_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+static uint64_t chip_now(void *opaque)
+{
+	(void)opaque;
+	return mono_ns();
+}
+
+/* ---- waking vCPUs and the timer thread ---- */
+
+/* Posts events to the CPU (if it exists) and wakes its thread. Any thread. */
+static void soft_vcpu_wake(struct soft_vcpu *sc, unsigned events)
+{
+	pthread_mutex_lock(&sc->lock);
+	if (sc->cpu && events)
+		soft_cpu_post(sc->cpu, events);
+	sc->wake = true;
+	pthread_cond_signal(&sc->cond);
+	pthread_mutex_unlock(&sc->lock);
+}
+
+static void timer_poke(struct soft_vm *sv)
+{
+	pthread_mutex_lock(&sv->timer_lock);
+	sv->timer_dirty = true;
+	pthread_cond_signal(&sv->timer_cond);
+	pthread_mutex_unlock(&sv->timer_lock);
+}
+
+static void *timer_thread(void *arg)
+{
+	struct soft_vm *sv = arg;
+
+	pthread_setname_np(pthread_self(), "soft-timer");
+	pthread_mutex_lock(&sv->timer_lock);
+	while (!sv->timer_stop) {
+		uint64_t now, next = UINT64_MAX;
+
+		sv->timer_dirty = false;
+		pthread_mutex_unlock(&sv->timer_lock);
+		now = mono_ns();
+		/* Fire what is due (callbacks run without our lock), then find the next. */
+		irqchip_advance(&sv->ic, now);
+		next = irqchip_next_event_ns(&sv->ic);
+		pthread_mutex_lock(&sv->timer_lock);
+		if (sv->timer_stop || sv->timer_dirty)
+			continue;
+		if (next == UINT64_MAX) {
+			pthread_cond_wait(&sv->timer_cond, &sv->timer_lock);
+		} else if (next > mono_ns()) {
+			struct timespec ts = {
+				.tv_sec = (time_t)(next / 1000000000ULL),
+				.tv_nsec = (long)(next % 1000000000ULL),
+			};
+
+			pthread_cond_timedwait(&sv->timer_cond, &sv->timer_lock, &ts);
+		}
+	}
+	pthread_mutex_unlock(&sv->timer_lock);
+	return NULL;
+}
+
+/* ---- interrupt controllers ---- */
+
+/* What the irqchip has for vCPU cpu (called with irqchip locks held: post and wake only). */
+static void irqchip_cpu_event(void *opaque, unsigned cpu, enum lapic_event ev, uint8_t vector)
+{
+	struct soft_vm *sv = opaque;
+	struct soft_vcpu *sc;
+
+	if (cpu >= sv->ncpus)
+		return;
+	sc = &sv->cpus[cpu];
+	switch (ev) {
+	case LAPIC_EV_IRQ:
+	case LAPIC_EV_EXTINT:
+		soft_vcpu_wake(sc, SOFT_EVENT_IRQ);
+		break;
+	case LAPIC_EV_NMI:
+		soft_vcpu_wake(sc, SOFT_EVENT_NMI);
+		break;
+	case LAPIC_EV_INIT:
+		/*
+		 * Handed over by the vCPU's own thread, before any SIPI: the
+		 * CPU's INIT reset clears the SIPI vector, so the two must
+		 * not reach it in one batch (a slow AP thread would start at
+		 * vector 0).
+		 */
+		pthread_mutex_lock(&sc->lock);
+		sc->init_pending = true;
+		sc->sipi_vector = -1; /* a SIPI before the INIT is void */
+		if (sc->cpu)
+			soft_cpu_post(sc->cpu, SOFT_EVENT_KICK);
+		sc->wake = true;
+		pthread_cond_signal(&sc->cond);
+		pthread_mutex_unlock(&sc->lock);
+		break;
+	case LAPIC_EV_SIPI:
+		/* The vCPU's own thread hands the vector to the CPU (soft_vcpu_run). */
+		pthread_mutex_lock(&sc->lock);
+		sc->sipi_vector = vector;
+		sc->wake = true;
+		pthread_cond_signal(&sc->cond);
+		pthread_mutex_unlock(&sc->lock);
+		break;
+	case LAPIC_EV_TIMER:
+		timer_poke(sv);
+		break;
+	}
+}
+
+static int soft_irq_line(struct vm *vm, unsigned gsi, int level)
+{
+	struct soft_vm *sv = sv_of(vm);
+
+	if (!sv || !sv->chips_ready)
+		return -ENODEV;
+	if (gsi >= IOAPIC_NUM_PINS)
+		return -EINVAL;
+	irqchip_set_irq(&sv->ic, gsi, level != 0);
+	return 0;
+}
+
+/* ---- the CPU's environment ---- */
+
+static void env_pio(void *opaque, uint16_t port, bool is_write, uint8_t *data, unsigned len)
+{
+	struct soft_vcpu *sc = opaque;
+
+	sc->pio++;
+	vmm_metrics_exit(VCPU_EXIT_IO, is_write);
+	if (irqchip_pio(&sc->sv->ic, port, is_write, data, len)) {
+		/* The PIT may have a new deadline. */
+		if (is_write && ((port >= PIT_PORT_CH0 && port <= PIT_PORT_CMD) || port == PIT_PORT_61))
+			timer_poke(sc->sv);
+		return;
+	}
+	if (!bus_dispatch(&sc->sv->vm->pio, port, is_write, data, len))
+		log_debug("pio", "vcpu%u: unclaimed %s port 0x%x size %u", sc->vcpu->id,
+			  is_write ? "write to" : "read from", port, len);
+}
+
+static void env_mmio(void *opaque, uint64_t gpa, bool is_write, uint8_t *data, unsigned len)
+{
+	struct soft_vcpu *sc = opaque;
+
+	sc->mmio++;
+	vmm_metrics_exit(VCPU_EXIT_MMIO, is_write);
+	if (irqchip_mmio(&sc->sv->ic, sc->vcpu->id, gpa, is_write, data, len)) {
+		/* A LAPIC timer register may have changed. */
+		if (is_write)
+			timer_poke(sc->sv);
+		return;
+	}
+	if (!bus_dispatch(&sc->sv->vm->mmio, gpa, is_write, data, len))
+		log_debug("mmio", "vcpu%u: unclaimed %s 0x%llx size %u", sc->vcpu->id,
+			  is_write ? "write to" : "read from", (unsigned long long)gpa, len);
+}
+
+static void env_cpuid(void *opaque, uint32_t leaf, uint32_t subleaf, uint32_t out[4])
+{
+	struct soft_vcpu *sc = opaque;
+
+	cpuid_lookup(sc->vcpu->cpuid, leaf, subleaf, out);
+}
+
+/* kvmclock: the guest reads mono_ns() - clock_base_ns at its TSC. */
+static void kvmclock_publish(struct soft_vcpu *sc)
+{
+	uint64_t v = sc->system_time_msr, tsc, now;
+
+	if (!(v & MSR_KVM_SYSTEM_TIME_ENABLE) || !sc->cpu)
+		return;
+	now = mono_ns();
+	tsc = soft_cpu_tsc(sc->cpu);
+	if (pvclock_write_time_info(&sc->sv->vm->mem, v & ~MSR_KVM_SYSTEM_TIME_ENABLE, tsc,
+				    now - sc->sv->clock_base_ns, PVCLOCK_TSC_STABLE_BIT))
+		log_debug("soft", "vcpu%u: kvmclock area 0x%llx is not RAM", sc->vcpu->id,
+			  (unsigned long long)v);
+}
+
+static bool env_rdmsr(void *opaque, uint32_t index, uint64_t *value)
+{
+	struct soft_vcpu *sc = opaque;
+	struct x86_cpu_state *s = sc->cpu ? soft_cpu_state(sc->cpu) : NULL;
+
+	switch (index) {
+	case LAPIC_MSR_APIC_BASE:
+	case LAPIC_MSR_TSC_DEADLINE:
+		return lapic_msr_read(sc->lapic, index, value);
+	case MSR_KVM_SYSTEM_TIME_NEW:
+	case MSR_KVM_SYSTEM_TIME:
+		*value = sc->system_time_msr;
+		return true;
+	case MSR_KVM_WALL_CLOCK_NEW:
+	case MSR_KVM_WALL_CLOCK:
+		*value = sc->wall_clock_msr;
+		return true;
+	case MSR_IA32_PLATFORM_ID:
+	case MSR_IA32_UCODE_REV:
+		*value = 0;
+		return true;
+	case MSR_IA32_MISC_ENABLE:
+		*value = s ? s->msr.misc_enable : 1;
+		return true;
+	default:
+		if (index >= LAPIC_MSR_X2APIC_FIRST && index <= LAPIC_MSR_X2APIC_LAST)
+			return lapic_msr_read(sc->lapic, index, value);
+		return false;
+	}
+}
+
+static bool env_wrmsr(void *opaque, uint32_t index, uint64_t value)
+{
+	struct soft_vcpu *sc = opaque;
+	struct x86_cpu_state *s = sc->cpu ? soft_cpu_state(sc->cpu) : NULL;
+	bool ok;
+
+	switch (index) {
+	case LAPIC_MSR_APIC_BASE:
+		ok = lapic_msr_write(sc->lapic, index, value);
+		if (ok && s)
+			s->msr.apic_base = value;
+		return ok;
+	case LAPIC_MSR_TSC_DEADLINE:
+		ok = lapic_msr_write(sc->lapic, index, value);
+		if (ok && s)
+			s->msr.tsc_deadline = value;
+		timer_poke(sc->sv);
+		return ok;
+	case MSR_KVM_SYSTEM_TIME_NEW:
+	case MSR_KVM_SYSTEM_TIME:
+		sc->system_time_msr = value;
+		if (s)
+			s->msr.kvm_system_time = value;
+		kvmclock_publish(sc);
+		return true;
+	case MSR_KVM_WALL_CLOCK_NEW:
+	case MSR_KVM_WALL_CLOCK:
+		sc->wall_clock_msr = value;
+		if (s)
+			s->msr.kvm_wall_clock = value;
+		/* The real time at which the guest's kvmclock read 0. */
+		if (pvclock_write_wall_clock(&sc->sv->vm->mem, value,
+					     real_ns() - (mono_ns() - sc->sv->clock_base_ns)))
+			log_debug("soft", "vcpu%u: wall clock area 0x%llx is not RAM",
+				  sc->vcpu->id, (unsigned long long)value);
+		return true;
+	case MSR_IA32_UCODE_REV:
+		return true; /* Linux writes 0 before reading the revision */
+	case MSR_IA32_MISC_ENABLE:
+		if (s)
+			s->msr.misc_enable = value;
+		return true;
+	default:
+		if (index >= LAPIC_MSR_X2APIC_FIRST && index <= LAPIC_MSR_X2APIC_LAST) {
+			ok = lapic_msr_write(sc->lapic, index, value);
+			/* The timer registers may have changed. */
+			timer_poke(sc->sv);
+			return ok;
+		}
+		return false;
+	}
+}
+
+static int env_irq_ack(void *opaque)
+{
+	struct soft_vcpu *sc = opaque;
+
+	return irqchip_irq_ack(&sc->sv->ic, sc->vcpu->id);
+}
+
+/* The CPU reports CR8 (the task priority class, 0-15). */
+static void env_tpr_write(void *opaque, uint8_t tpr)
+{
+	struct soft_vcpu *sc = opaque;
+
+	lapic_set_tpr(sc->lapic, (uint8_t)((tpr & 0xf) << 4));
+}
+
+static void soft_mem_written(void *opaque, gpa_t gpa, uint64_t len)
+{
+	(void)opaque;
+	soft_code_invalidate(gpa, len);
+}
+
+/* ---- the machine ---- */
+
+static void soft_vm_destroy(struct vm *vm)
+{
+	struct soft_vm *sv = sv_of(vm);
+
+	if (!sv)
+		return;
+	if (sv->timer_started) {
+		pthread_mutex_lock(&sv->timer_lock);
+		sv->timer_stop = true;
+		pthread_cond_signal(&sv->timer_cond);
+		pthread_mutex_unlock(&sv->timer_lock);
+		pthread_join(sv->timer_thread, NULL);
+	}
+	vm->mem.written = NULL;
+	if (sv->chips_ready)
+		irqchip_destroy(&sv->ic);
+	for (unsigned i = 0; sv->cpus && i < sv->ncpus; i++) {
+		pthread_cond_destroy(&sv->cpus[i].cond);
+		pthread_mutex_destroy(&sv->cpus[i].lock);
+	}
+	pthread_cond_destroy(&sv->timer_cond);
+	pthread_mutex_destroy(&sv->timer_lock);
+	free(sv->cpus);
+	free(sv);
+	vm->accel_priv = NULL;
+}
+
+static int soft_vm_init(struct vm *vm)
+{
+	struct soft_vm *sv = calloc(1, sizeof(*sv));
+	pthread_condattr_t ca;
+	int ret;
+
+	if (!sv)
+		return -ENOMEM;
+	vm->accel_priv = sv;
+	sv->vm = vm;
+	sv->ncpus = vm->ncpus;
+	sv->clock_base_ns = mono_ns();
+	pthread_mutex_init(&sv->timer_lock, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&sv->timer_cond, &ca);
+	sv->cpus = calloc(sv->ncpus, sizeof(*sv->cpus));
+	if (!sv->cpus) {
+		pthread_condattr_destroy(&ca);
+		return -ENOMEM;
+	}
+	for (unsigned i = 0; i < sv->ncpus; i++) {
+		struct soft_vcpu *sc = &sv->cpus[i];
+
+		sc->sv = sv;
+		sc->sipi_vector = -1;
+		pthread_mutex_init(&sc->lock, NULL);
+		pthread_cond_init(&sc->cond, &ca);
+	}
+	pthread_condattr_destroy(&ca);
+	{
+		const struct irqchip_ops iops = {
+			.opaque = sv,
+			.now_ns = chip_now,
+			.cpu_event = irqchip_cpu_event,
+		};
+
+		/* The soft CPU's table always advertises x2APIC. */
+		ret = irqchip_init(&sv->ic, sv->ncpus, true, &iops);
+		if (ret) {
+			errno = -ret;
+			log_err("soft", "cannot create the interrupt controllers");
+			return ret;
+		}
+	}
+	for (unsigned i = 0; i < sv->ncpus; i++)
+		sv->cpus[i].lapic = &sv->ic.lapic[i];
+	sv->chips_ready = true;
+	vm->mem.written = soft_mem_written;
+	vm->mem.written_opaque = sv;
+	ret = -pthread_create(&sv->timer_thread, NULL, timer_thread, sv);
+	if (ret) {
+		errno = -ret;
+		log_err("soft", "cannot start the timer thread");
+		return ret;
+	}
+	sv->timer_started = true;
+	return 0;
+}
+
+static int soft_cpuid(struct vm *vm, struct cpuid_table **out)
+{
+	(void)vm;
+	*out = cpuid_soft_table();
+	return *out ? 0 : -ENOMEM;
+}
+
+static const char *soft_auto_template(void)
+{
+	return "soft";
+}
+
+/* ---- vCPUs ---- */
+
+/*
+ * Virtual-wire mode on the boot CPU, as KVM sets it up at reset (and a
+ * BIOS would): LINT0 ExtINT and LINT1 NMI, unmasked, so the PIC reaches
+ * the CPU before the guest programs its APIC. Written into the register
+ * page directly: a software-disabled APIC would keep LVT writes masked.
+ */
+static void soft_lapic_virtual_wire(struct lapic *l)
+{
+	struct x86_cpu_state *s = calloc(1, sizeof(*s));
+	struct lapic_snap snap;
+	uint32_t lint0 = LAPIC_DM_EXTINT << APIC_DM_SHIFT, lint1 = LAPIC_DM_NMI << APIC_DM_SHIFT;
+
+	if (!s)
+		return;
+	lapic_save(l, s, &snap);
+	memcpy(&s->lapic[APIC_LVT_LINT0], &lint0, 4);
+	memcpy(&s->lapic[APIC_LVT_LINT1], &lint1, 4);
+	lapic_restore(l, s, &snap);
+	free(s);
+}
+
+/* guest TSC = mono_ns() + offset, for the LAPIC's TSC-deadline mode. */
+static void soft_vcpu_sync_tsc(struct soft_vcpu *sc)
+{
+	lapic_set_tsc_offset(sc->lapic, (int64_t)(soft_cpu_tsc(sc->cpu) - mono_ns()));
+}
+
+static int soft_vcpu_create(struct vcpu *vcpu, const struct cpuid_table *cpuid)
+{
+	struct soft_vm *sv = sv_of(vcpu->vm);
+	struct soft_vcpu *sc = &sv->cpus[vcpu->id];
+	struct soft_cpu *cpu;
+	struct x86_cpu_state *s;
+
+	(void)cpuid; /* the vCPU's table is vcpu->cpuid (env_cpuid) */
+	sc->vcpu = vcpu;
+	sc->env = (struct soft_env){
+		.mem = &vcpu->vm->mem,
+		.opaque = sc,
+		.pio = env_pio,
+		.mmio = env_mmio,
+		.cpuid = env_cpuid,
+		.rdmsr = env_rdmsr,
+		.wrmsr = env_wrmsr,
+		.irq_ack = env_irq_ack,
+		.tpr_write = env_tpr_write,
+	};
+	cpu = soft_cpu_new(&sc->env, vcpu->id);
+	if (!cpu) {
+		log_errx("soft", "vcpu%u: cannot create the software CPU", vcpu->id);
+		return -ENOMEM;
+	}
+	s = soft_cpu_state(cpu);
+	s->apic_id = vcpu->id;
+	/* One TSC for the machine: every vCPU counts from the machine's birth. */
+	s->tsc = mono_ns() - sv->clock_base_ns;
+	s->msr.apic_base = LAPIC_DEFAULT_BASE | LAPIC_BASE_EN | (vcpu->id == 0 ? LAPIC_BASE_BSP : 0);
+	s->msr.misc_enable = 1;			     /* fast string operations */
+	s->msr.mtrr_def_type = (1 << 11) | 6;	     /* MTRRs on, default write-back */
+	s->msr.pat = 0x0007040600070406ULL;	     /* the power-on PAT */
+	if (vcpu->id != 0)
+		s->mp_state = X86_MP_WAIT_SIPI; /* application processors wait for INIT/SIPI */
+	soft_cpu_state_changed(cpu);
+	if (vcpu->id == 0)
+		soft_lapic_virtual_wire(sc->lapic);
+	pthread_mutex_lock(&sc->lock);
+	sc->cpu = cpu;
+	pthread_mutex_unlock(&sc->lock);
+	vcpu->accel_priv = sc;
+	soft_vcpu_sync_tsc(sc);
+	return 0;
+}
+
+/* The register dump of crash reports: KVM's layout, then the soft CPU's own. */
+static void soft_vcpu_dump(struct vcpu *vcpu)
+{
+	struct soft_vcpu *sc = sc_of(vcpu);
+	const struct x86_cpu_state *s;
+
+	if (!sc || !sc->cpu)
+		return;
+	s = soft_cpu_state(sc->cpu);
+	fprintf(stderr,
+		"osprey: vcpu%u registers:\n"
+		"  rip 0x%016llx rsp 0x%016llx rflags 0x%08llx\n"
+		"  rax 0x%016llx rbx 0x%016llx rcx 0x%016llx rdx 0x%016llx\n"
+		"  rsi 0x%016llx rdi 0x%016llx rbp 0x%016llx\n"
+		"  cr0 0x%016llx cr2 0x%016llx cr3 0x%016llx cr4 0x%016llx\n"
+		"  efer 0x%llx apic_base 0x%llx gdt 0x%llx/%u idt 0x%llx/%u\n",
+		vcpu->id, (unsigned long long)s->rip, (unsigned long long)s->gpr[X86_RSP],
+		(unsigned long long)s->rflags, (unsigned long long)s->gpr[X86_RAX],
+		(unsigned long long)s->gpr[X86_RBX], (unsigned long long)s->gpr[X86_RCX],
+		(unsigned long long)s->gpr[X86_RDX], (unsigned long long)s->gpr[X86_RSI],
+		(unsigned long long)s->gpr[X86_RDI], (unsigned long long)s->gpr[X86_RBP],
+		(unsigned long long)s->cr0, (unsigned long long)s->cr2, (unsigned long long)s->cr3,
+		(unsigned long long)s->cr4, (unsigned long long)s->efer,
+		(unsigned long long)s->msr.apic_base, (unsigned long long)s->gdt.base,
+		s->gdt.limit, (unsigned long long)s->idt.base, s->idt.limit);
+	soft_cpu_dump(sc->cpu, stderr);
+}
+
+/*
+ * HLT or wait-for-SIPI: sleeps until an interrupt, an IPI or a kick
+ * wakes the vCPU (or a second passed: the loop looks at its flags).
+ */
+static void soft_vcpu_wait(struct soft_vcpu *sc)
+{
+	struct timespec ts;
+	uint64_t until = mono_ns() + SOFT_HLT_MAX_WAIT_NS;
+
+	ts.tv_sec = (time_t)(until / 1000000000ULL);
+	ts.tv_nsec = (long)(until % 1000000000ULL);
+	pthread_mutex_lock(&sc->lock);
+	while (!sc->wake && !sc->kicked) {
+		if (pthread_cond_timedwait(&sc->cond, &sc->lock, &ts) == ETIMEDOUT)
+			break;
+	}
+	sc->wake = false;
+	sc->kicked = false;
+	pthread_mutex_unlock(&sc->lock);
+}
+
+static enum accel_run soft_vcpu_run(struct vcpu *vcpu)
+{
+	struct soft_vcpu *sc = sc_of(vcpu);
+	enum soft_exit r;
+	int sipi;
+
+	/*
+	 * INIT first, alone; a SIPI only once the CPU has taken the INIT
+	 * (it then reports wait-for-SIPI).
+	 */
+	pthread_mutex_lock(&sc->lock);
+	if (sc->init_pending) {
+		sc->init_pending = false;
+		sc->init_in_flight = true;
+		soft_cpu_post(sc->cpu, SOFT_EVENT_INIT);
+	}
+	sipi = -1;
+	if (!sc->init_in_flight) {
+		sipi = sc->sipi_vector;
+		sc->sipi_vector = -1;
+	}
+	pthread_mutex_unlock(&sc->lock);
+	if (sipi >= 0) {
+		soft_cpu_state(sc->cpu)->events.sipi_vector = (uint8_t)sipi;
+		soft_cpu_post(sc->cpu, SOFT_EVENT_SIPI);
+	}
+	r = soft_cpu_run(sc->cpu);
+	if (r == SOFT_EXIT_WAIT_SIPI || r == SOFT_EXIT_SHUTDOWN)
+		sc->init_in_flight = false;
+	switch (r) {
+	case SOFT_EXIT_KICK:
+		return ACCEL_RUN_AGAIN;
+	case SOFT_EXIT_HLT:
+		sc->hlt++;
+		vmm_metrics_exit(VCPU_EXIT_HLT, 0);
+		soft_vcpu_wait(sc);
+		return ACCEL_RUN_AGAIN;
+	case SOFT_EXIT_WAIT_SIPI:
+		/* A SIPI that came while the INIT was being taken: no waiting. */
+		pthread_mutex_lock(&sc->lock);
+		if (sc->sipi_vector >= 0 || sc->init_pending)
+			sc->wake = true;
+		pthread_mutex_unlock(&sc->lock);
+		soft_vcpu_wait(sc);
+		return ACCEL_RUN_AGAIN;
+	case SOFT_EXIT_SHUTDOWN:
+		vmm_metrics_exit(VCPU_EXIT_SHUTDOWN, 0);
+		log_errx("vcpu", "vcpu%u: guest triple fault (software CPU shutdown)", vcpu->id);
+		soft_vcpu_dump(vcpu);
+		return ACCEL_RUN_CRASH;
+	}
+	return ACCEL_RUN_ERROR;
+}
+
+static void soft_vcpu_kick(struct vcpu *vcpu)
+{
+	struct soft_vcpu *sc = sc_of(vcpu);
+
+	if (!sc)
+		return;
+	pthread_mutex_lock(&sc->lock);
+	if (sc->cpu)
+		soft_cpu_post(sc->cpu, SOFT_EVENT_KICK);
+	sc->kicked = true;
+	pthread_cond_signal(&sc->cond);
+	pthread_mutex_unlock(&sc->lock);
+}
+
+static void soft_vcpu_destroy(struct vcpu *vcpu)
+{
+	struct soft_vcpu *sc = sc_of(vcpu);
+	struct soft_cpu *cpu;
+
+	if (!sc)
+		return;
+	pthread_mutex_lock(&sc->lock);
+	cpu = sc->cpu;
+	sc->cpu = NULL; /* late interrupts (device threads, timers) post nothing */
+	pthread_mutex_unlock(&sc->lock);
+	if (cpu)
+		soft_cpu_free(cpu);
+	vcpu->accel_priv = NULL;
+}
+
+static int soft_vcpu_get_state(struct vcpu *vcpu, struct x86_cpu_state *s)
+{
+	struct soft_vcpu *sc = sc_of(vcpu);
+
+	if (!sc || !sc->cpu)
+		return -ENODEV;
+	*s = *soft_cpu_state(sc->cpu);
+	sc->got_tsc = s->tsc;
+	return 0;
+}
+
+static int soft_vcpu_set_state(struct vcpu *vcpu, const struct x86_cpu_state *s)
+{
+	struct soft_vcpu *sc = sc_of(vcpu);
+
+	struct x86_cpu_state *cur;
+	uint64_t now_tsc;
+
+	if (!sc || !sc->cpu)
+		return -ENODEV;
+	cur = soft_cpu_state(sc->cpu);
+	now_tsc = cur->tsc;
+	*cur = *s;
+	/* A state read and written back (boot setup) leaves the TSC running. */
+	if (s->tsc == sc->got_tsc)
+		cur->tsc = now_tsc;
+	soft_cpu_state_changed(sc->cpu);
+	soft_vcpu_sync_tsc(sc);
+	return 0;
+}
+
+static void soft_vcpu_log_stats(const struct vcpu *vcpu)
+{
+	const struct soft_vcpu *sc = sc_of(vcpu);
+	struct soft_cpu_stats st;
+
+	if (!sc || !sc->cpu || log_get_level() < LOG_LEVEL_INFO)
+		return;
+	soft_cpu_get_stats(sc->cpu, &st);
+	log_info("vcpu",
+		 "vcpu%u: %llu instructions, %llu blocks decoded, %llu code invalidations, "
+		 "%llu interrupts, %llu exceptions; io %llu mmio %llu hlt %llu; rip 0x%llx mp_state %u",
+		 vcpu->id, (unsigned long long)st.insns, (unsigned long long)st.blocks_decoded,
+		 (unsigned long long)st.code_invalidations, (unsigned long long)st.interrupts,
+		 (unsigned long long)st.exceptions, (unsigned long long)sc->pio,
+		 (unsigned long long)sc->mmio, (unsigned long long)sc->hlt,
+		 (unsigned long long)soft_cpu_state(sc->cpu)->rip, soft_cpu_state(sc->cpu)->mp_state);
+}
+
+static int soft_no_irqfd(struct vm *vm, unsigned gsi, int fd)
+{
+	(void)vm;
+	(void)gsi;
+	(void)fd;
+	return -ENOTSUP;
+}
+
+static int soft_no_notify_fd(struct vm *vm, uint64_t addr, uint32_t datamatch, int fd)
+{
+	(void)vm;
+	(void)addr;
+	(void)datamatch;
+	(void)fd;
+	return -ENOTSUP;
+}
+
+const struct accel_ops accel_soft_ops = {
+	.name = "soft",
+	.vm_init = soft_vm_init,
+	.vm_destroy = soft_vm_destroy,
+	.cpuid = soft_cpuid,
+	.auto_template = soft_auto_template,
+	.vcpu_create = soft_vcpu_create,
+	.vcpu_run = soft_vcpu_run,
+	.vcpu_kick = soft_vcpu_kick,
+	.vcpu_destroy = soft_vcpu_destroy,
+	.vcpu_get_state = soft_vcpu_get_state,
+	.vcpu_set_state = soft_vcpu_set_state,
+	.vcpu_dump = soft_vcpu_dump,
+	.vcpu_log_stats = soft_vcpu_log_stats,
+	.irq_line = soft_irq_line,
+	.irqfd = soft_no_irqfd,
+	.notify_fd = soft_no_notify_fd,
+};
