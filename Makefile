@@ -128,7 +128,8 @@ OCI_LIBS := -l:libjansson.a -lseccomp
 OCI_REL_OBJS := $(patsubst src/%.c,$(BUILD)/obj/release/%.o,$(OCI_SRCS))
 OCI_ASAN_OBJS := $(patsubst src/%.c,$(BUILD)/obj/asan/%.o,$(OCI_SRCS))
 OCI_LIB_ASAN_OBJS := $(filter-out $(BUILD)/obj/asan/oci/main.o,$(OCI_ASAN_OBJS))
-OCI_FUZZ_OBJS := $(patsubst src/%.c,$(BUILD)/obj/fuzz/%.o,$(filter-out src/oci/main.c,$(OCI_SRCS)))
+# the fuzz target needs only the parser and what it calls
+OCI_FUZZ_OBJS := $(patsubst src/%.c,$(BUILD)/obj/fuzz/%.o,src/oci/config.c $(wildcard src/sandbox/*.c))
 OCI_UNIT_BINS := $(filter $(BUILD)/tests/unit/test_oci_%,$(UNIT_BINS))
 .PHONY: oci oci-asan
 all: $(BUILD)/osprey-oci

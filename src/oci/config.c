@@ -590,7 +590,7 @@ static int parse_idmaps(json_t *l, const char *key, struct sb_idmap **out, size_
 	}
 	char buf[8192];
 	if (*n && sb_idmap_format(*out, *n, buf, sizeof(buf), e) < 0)
-		return sb_fail(e, EINVAL, "config: %s: %s", field, e->msg);
+		return sb_fail(e, EINVAL, "config: %s: %s", field, e->msg + (strncmp(e->msg, "config: ", 8) ? 0 : 8));
 	return 0;
 }
 

@@ -557,29 +557,51 @@ static int cmd_spec(int argc, char **argv)
 	return 0;
 }
 
+static json_t *str_list(const char *const *v, size_t n)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; i < n; i++)
+		json_array_append_new(a, json_string(v[i]));
+	return a;
+}
+
+#define STR_LIST(v) str_list(v, sizeof(v) / sizeof(v[0]))
+
 static int cmd_features(void)
 {
-	json_t *caps = json_array(), *j;
+	static const char *const hooks[] = { "prestart", "createRuntime", "createContainer", "startContainer",
+					     "poststart", "poststop" };
+	static const char *const mopts[] = {
+		"async", "atime", "bind", "defaults", "dev", "diratime", "dirsync", "exec", "loud", "mand",
+		"noatime", "nodev", "nodiratime", "noexec", "nomand", "norelatime", "nostrictatime", "nosuid",
+		"private", "rbind", "relatime", "remount", "ro", "rprivate", "rshared", "rslave", "runbindable",
+		"rw", "shared", "silent", "slave", "strictatime", "suid", "sync", "tmpcopyup", "unbindable",
+	};
+	static const char *const nss[] = { "cgroup", "ipc", "mount", "network", "pid", "user", "uts" };
+	static const char *const actions[] = { "SCMP_ACT_ALLOW", "SCMP_ACT_ERRNO", "SCMP_ACT_KILL",
+					       "SCMP_ACT_KILL_PROCESS", "SCMP_ACT_KILL_THREAD", "SCMP_ACT_LOG",
+					       "SCMP_ACT_TRAP", "SCMP_ACT_TRACE" };
+	static const char *const ops[] = { "SCMP_CMP_EQ", "SCMP_CMP_GE", "SCMP_CMP_GT", "SCMP_CMP_LE",
+					   "SCMP_CMP_LT", "SCMP_CMP_MASKED_EQ", "SCMP_CMP_NE" };
+	static const char *const archs[] = { "SCMP_ARCH_X86_64", "SCMP_ARCH_X86", "SCMP_ARCH_X32" };
+	json_t *caps = json_array(), *j, *lin;
 	char *s;
 
 	for (int c = 0; c <= sb_cap_last(); c++)
 		json_array_append_new(caps, json_string(sb_cap_name(c)));
-	j = json_pack("{s:s, s:s, s:[s,s,s,s,s,s], s:[s,s,s,s,s,s,s,s,s,s,s,s,s,s,s,s,s,s,s,s,s,s,s,s,s,s,s,s,s,s,s,s,s,s],"
-		      " s:{s:[s,s,s,s,s,s,s], s:o, s:{s:b, s:b, s:b, s:b}, s:{s:b, s:[s,s,s,s,s,s,s,s], s:[s,s,s,s,s,s,s],"
-		      " s:[s,s]}, s:{s:b}, s:{s:b}}}",
-		      "ociVersionMin", "1.0.0", "ociVersionMax", OCI_VERSION, "hooks", "prestart", "createRuntime",
-		      "createContainer", "startContainer", "poststart", "poststop", "mountOptions", "async", "atime",
-		      "bind", "defaults", "dev", "diratime", "dirsync", "exec", "mand", "noatime", "nodev",
-		      "nodiratime", "noexec", "nomand", "norelatime", "nostrictatime", "nosuid", "private", "rbind",
-		      "relatime", "remount", "ro", "rprivate", "rshared", "rslave", "runbindable", "rw", "shared",
-		      "slave", "strictatime", "suid", "sync", "unbindable", "silent", "loud", "tmpcopyup", "linux",
-		      "namespaces", "cgroup", "ipc", "mount", "network", "pid", "user", "uts", "capabilities", caps,
-		      "cgroup", "v1", 1, "v2", 1, "systemd", 0, "systemdUser", 0, "seccomp", "enabled", 1, "actions",
-		      "SCMP_ACT_ALLOW", "SCMP_ACT_ERRNO", "SCMP_ACT_KILL", "SCMP_ACT_KILL_PROCESS",
-		      "SCMP_ACT_KILL_THREAD", "SCMP_ACT_LOG", "SCMP_ACT_TRAP", "SCMP_ACT_TRACE", "operators",
-		      "SCMP_CMP_EQ", "SCMP_CMP_GE", "SCMP_CMP_GT", "SCMP_CMP_LE", "SCMP_CMP_LT", "SCMP_CMP_MASKED_EQ",
-		      "SCMP_CMP_NE", "archs", "SCMP_ARCH_X86_64", "SCMP_ARCH_X86", "apparmor", "enabled", 0, "selinux",
-		      "enabled", 0);
+	lin = json_object();
+	json_object_set_new(lin, "namespaces", STR_LIST(nss));
+	json_object_set_new(lin, "capabilities", caps);
+	json_object_set_new(lin, "cgroup", json_pack("{s:b, s:b, s:b, s:b}", "v1", 1, "v2", 1, "systemd", 0,
+						     "systemdUser", 0));
+	json_object_set_new(lin, "seccomp", json_pack("{s:b, s:o, s:o, s:o}", "enabled", 1, "actions",
+						      STR_LIST(actions), "operators", STR_LIST(ops), "archs",
+						      STR_LIST(archs)));
+	json_object_set_new(lin, "apparmor", json_pack("{s:b}", "enabled", 0));
+	json_object_set_new(lin, "selinux", json_pack("{s:b}", "enabled", 0));
+	j = json_pack("{s:s, s:s, s:o, s:o, s:o}", "ociVersionMin", "1.0.0", "ociVersionMax", OCI_VERSION, "hooks",
+		      STR_LIST(hooks), "mountOptions", STR_LIST(mopts), "linux", lin);
 	if (!j)
 		return 1;
 	s = json_dumps(j, JSON_INDENT(2));

@@ -140,11 +140,11 @@ int sb_cg_resolve_path(const char *cgroups_path, const char *own, const char *id
 	/* no trailing slashes, no doubled ones */
 	char *w = out;
 	for (const char *r = out; *r; r++)
-		if (!(r[0] == '/' && (r[1] == '/' || r[1] == '\0')) || w == out)
+		if (!(*r == '/' && w > out && w[-1] == '/'))
 			*w++ = *r;
-	*w = '\0';
 	if (w > out + 1 && w[-1] == '/')
-		w[-1] = '\0';
+		w--;
+	*w = '\0';
 	if (!strcmp(out, "/") || !*out)
 		return sb_fail(e, EINVAL, "cgroupsPath must not be the root cgroup");
 	return 0;

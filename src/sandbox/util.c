@@ -18,9 +18,12 @@ int sb_fail(struct sb_err *e, int errnum, const char *fmt, ...)
 	if (errnum <= 0)
 		errnum = EINVAL;
 	if (e) {
+		/* via a copy: callers may pass e->msg itself as an argument */
+		char tmp[sizeof(e->msg)];
 		va_start(ap, fmt);
-		vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
+		vsnprintf(tmp, sizeof(tmp), fmt, ap);
 		va_end(ap);
+		memcpy(e->msg, tmp, sizeof(tmp));
 	}
 	return -errnum;
 }
