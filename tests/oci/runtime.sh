@@ -475,3 +475,71 @@ test_runtime_killed_during_create() {
 	[[ -s "$TEST_TMP/hook.pid" ]] && kill "$(cat "$TEST_TMP/hook.pid")" 2>/dev/null || true
 	expect_clean c1
 }
+
+# console_receiver SOCK OUT: a --console-socket peer (python3) that takes
+# the pty master and copies what the container writes to OUT.
+console_receiver() {
+	python3 - "$1" "$2" <<'PY' &
+import array, os, socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.bind(sys.argv[1])
+s.listen(1)
+c, _ = s.accept()
+_, anc, _, _ = c.recvmsg(1, socket.CMSG_LEN(4))
+fd = array.array("i", anc[0][2][:4])[0]
+with open(sys.argv[2], "wb") as out:
+    while True:
+        try:
+            d = os.read(fd, 4096)
+        except OSError:
+            break
+        if not d:
+            break
+        out.write(d)
+        out.flush()
+PY
+	for _ in $(seq 50); do
+		[[ -S "$1" ]] && return 0
+		sleep 0.05
+	done
+	fail "console receiver did not start"
+}
+
+test_console_socket_terminal() {
+	oci_needs_root
+	command -v python3 >/dev/null || skip "python3 is not installed"
+	CMD='tty; echo hello-from-tty' make_bundle '.process.terminal = true
+		| .process.consoleSize = {height: 30, width: 100}
+		| .mounts += [{destination: "/dev/pts", type: "devpts", source: "devpts",
+			options: ["nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620"]}]'
+	ln -sf busybox "$TEST_TMP/b/rootfs/bin/tty"
+	console_receiver "$TEST_TMP/console.sock" "$TEST_TMP/console.out"
+	local rx=$!
+	oci create --bundle "$TEST_TMP/b" --console-socket "$TEST_TMP/console.sock" c1
+	expect_status 0 "$status" "create with a console socket"
+	oci start c1
+	expect_status 0 "$status" "start"
+	wait $rx || true
+	expect_grep '^/dev/pts/0' "$TEST_TMP/console.out"
+	expect_grep 'hello-from-tty' "$TEST_TMP/console.out"
+	oci delete --force c1
+	expect_clean c1
+}
+
+test_preserve_fds() {
+	oci_needs_root
+	CMD='echo through-fd-3 >&3 || exit 9' make_bundle
+	exec 3>"$TEST_TMP/fd3"
+	oci run --preserve-fds 1 --bundle "$TEST_TMP/b" c1
+	exec 3>&-
+	expect_status 0 "$status" "run --preserve-fds 1"
+	expect_grep '^through-fd-3$' "$TEST_TMP/fd3"
+	# without it, fd 3 is closed in the container
+	exec 3>"$TEST_TMP/fd3b"
+	oci run --bundle "$TEST_TMP/b" c2
+	exec 3>&-
+	expect_status 9 "$status" "fd 3 closed in the container"
+	[[ ! -s "$TEST_TMP/fd3b" ]] || fail "wrote through a leaked fd"
+	expect_clean c1
+	expect_clean c2
+}
