@@ -121,6 +121,37 @@ static int connect_console(const char *path, struct sb_err *e)
 	return fd;
 }
 
+/* The device cgroup rules of the config, then what every container may
+ * use (as runc and crun allow it): mknod of anything, the default device
+ * set, ptys, and the config's own linux.devices. */
+static void add_default_device_rules(struct oci_config *c)
+{
+	static const struct sb_dev_rule defaults[] = {
+		{ true, 'c', -1, -1, "m" }, { true, 'b', -1, -1, "m" },	  { true, 'c', 1, 3, "rwm" },
+		{ true, 'c', 1, 5, "rwm" }, { true, 'c', 1, 7, "rwm" },	  { true, 'c', 1, 8, "rwm" },
+		{ true, 'c', 1, 9, "rwm" }, { true, 'c', 5, 0, "rwm" },	  { true, 'c', 5, 1, "rwm" },
+		{ true, 'c', 5, 2, "rwm" }, { true, 'c', 136, -1, "rwm" }, { true, 'c', 10, 200, "rwm" },
+	};
+	size_t nd = sizeof(defaults) / sizeof(defaults[0]);
+	struct sb_resources *r = &c->resources;
+	struct sb_dev_rule *n;
+
+	if (!r->n_devices)
+		return;
+	n = realloc(r->devices, (r->n_devices + nd + c->n_devices) * sizeof(*n));
+	if (!n)
+		abort();
+	r->devices = n;
+	for (size_t i = 0; i < nd; i++)
+		r->devices[r->n_devices++] = defaults[i];
+	for (size_t i = 0; i < c->n_devices; i++) {
+		struct sb_dev_rule d = { true, c->devices[i].type == 'b' ? 'b' : 'c', c->devices[i].major,
+					 c->devices[i].minor, "rwm" };
+		if (c->devices[i].type != 'p')
+			r->devices[r->n_devices++] = d;
+	}
+}
+
 static int check_new_id(const char *root, const char *id, struct sb_err *e)
 {
 	char dir[4096];
@@ -292,6 +323,7 @@ int oci_create(const struct oci_create_opts *o, pid_t *pidp, struct sb_err *e)
 			goto out;
 		}
 	}
+	add_default_device_rules(&cfg);
 	r = sb_cgroup_create(&st.cgroup, cfg.has_resources ? &cfg.resources : NULL, e);
 	if (r < 0)
 		goto out;

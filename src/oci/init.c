@@ -139,6 +139,24 @@ int oci_find_program(const struct oci_process *p, char *out, size_t cap)
 	return -ENOENT;
 }
 
+int oci_apply_rlimits(const struct oci_process *p, struct sb_err *e)
+{
+	static const char *const names[] = { "CPU", "FSIZE", "DATA", "STACK", "CORE", "RSS", "NPROC", "NOFILE",
+					     "MEMLOCK", "AS", "LOCKS", "SIGPENDING", "MSGQUEUE", "NICE", "RTPRIO",
+					     "RTTIME" };
+
+	for (size_t i = 0; i < p->n_rlimits; i++) {
+		const struct oci_rlimit *l = &p->rlimits[i];
+		struct rlimit rl = { .rlim_cur = l->soft, .rlim_max = l->hard };
+		if (setrlimit(l->resource, &rl) < 0)
+			return sb_fail(e, errno, "setrlimit RLIMIT_%s to %llu/%llu: %s%s",
+				       l->resource < 16 ? names[l->resource] : "?", (unsigned long long)l->soft,
+				       (unsigned long long)l->hard, strerror(errno),
+				       errno == EPERM ? " (raising a hard limit needs CAP_SYS_RESOURCE)" : "");
+	}
+	return 0;
+}
+
 int oci_exec_process(const struct oci_process *p, const struct oci_config *cfg, int preserve_fds,
 		     int listen_fds, int err_fd, struct sb_err *e)
 {
@@ -146,11 +164,9 @@ int oci_exec_process(const struct oci_process *p, const struct oci_config *cfg, 
 	char **envp;
 	int r;
 
-	for (size_t i = 0; i < p->n_rlimits; i++) {
-		struct rlimit rl = { .rlim_cur = p->rlimits[i].soft, .rlim_max = p->rlimits[i].hard };
-		if (setrlimit(p->rlimits[i].resource, &rl) < 0)
-			return sb_fail(e, errno, "setrlimit %d: %s", p->rlimits[i].resource, strerror(errno));
-	}
+	r = oci_apply_rlimits(p, e);
+	if (r < 0)
+		return r;
 	if (p->umask >= 0)
 		umask((mode_t)p->umask);
 	else
@@ -246,6 +262,20 @@ static int bind_target(int rootfd, const char *dest, bool is_file, char *path, s
 	return 0;
 }
 
+/* After a mount on path, its fd still names the mount below: open it
+ * again to reach the new one (for remounts and propagation changes). */
+static int reopen(int rootfd, const char *dest, char *path, size_t cap, int *fdp, struct sb_err *e)
+{
+	int fd = sb_open_in_root(rootfd, dest, false, false, e);
+
+	if (fd < 0)
+		return fd;
+	close(*fdp);
+	*fdp = fd;
+	sb_fd_path(fd, path, cap);
+	return 0;
+}
+
 static int mount_cgroup(int rootfd, const struct oci_mount *m, const char *target, struct sb_err *e)
 {
 	unsigned long fl = m->flags.flags & ~(MS_BIND | MS_REC);
@@ -279,8 +309,17 @@ static int mount_cgroup(int rootfd, const struct oci_mount *m, const char *targe
 			if (r < 0)
 				return sb_fail(e, errno, "mount cgroup %s on %s: %s", ctls[i], sub, strerror(errno));
 		}
-		if (fl & MS_RDONLY)
-			mount(NULL, target, NULL, MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=755");
+		if (fl & MS_RDONLY) {
+			int tfd = sb_open_in_root(rootfd, m->destination, false, false, e);
+			if (tfd < 0)
+				return tfd;
+			sb_fd_path(tfd, sub, sizeof(sub));
+			int r = mount(NULL, sub, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
+				      NULL);
+			close(tfd);
+			if (r < 0)
+				return sb_fail(e, errno, "remount %s read-only: %s", m->destination, strerror(errno));
+		}
 		return 0;
 	}
 	/* in a user namespace without a cgroup one: the host's, bound */
@@ -317,7 +356,8 @@ static int do_mount(int rootfd, const char *bundle, const struct oci_mount *m, s
 	} else if (bind) {
 		if (mount(source, target, NULL, f->flags & (MS_BIND | MS_REC), NULL) < 0) {
 			r = sb_fail(e, errno, "bind %s on %s: %s", source, m->destination, strerror(errno));
-		} else if (f->flags & ~(MS_BIND | MS_REC | MS_REMOUNT)) {
+		} else if ((f->flags & ~(MS_BIND | MS_REC | MS_REMOUNT)) &&
+			   (r = reopen(rootfd, m->destination, target, sizeof(target), &fd, e)) == 0) {
 			/* the other flags only apply through a remount */
 			unsigned long fl = (f->flags & ~MS_REC) | MS_REMOUNT | MS_BIND;
 			if (in_userns) /* locked flags cannot be cleared there */
@@ -354,8 +394,12 @@ static int do_mount(int rootfd, const char *bundle, const struct oci_mount *m, s
 		}
 	}
 ok:
-	if (r == 0 && f->propagation && mount(NULL, target, NULL, f->propagation, NULL) < 0)
-		r = sb_fail(e, errno, "set propagation of %s: %s", m->destination, strerror(errno));
+	if (r == 0 && f->propagation) {
+		/* the fd names the mount point's old mount: reopen for the new one */
+		r = reopen(rootfd, m->destination, target, sizeof(target), &fd, e);
+		if (r == 0 && mount(NULL, target, NULL, f->propagation, NULL) < 0)
+			r = sb_fail(e, errno, "set propagation of %s: %s", m->destination, strerror(errno));
+	}
 	close(fd);
 	return r;
 }
@@ -643,6 +687,8 @@ void oci_init_main(struct oci_init_args *a)
 		snprintf(name, sizeof(name), "_ses.%s", a->opts->id);
 		syscall(SYS_keyctl, 1 /* KEYCTL_JOIN_SESSION_KEYRING */, name, 0, 0, 0);
 	}
+	if (oci_apply_rlimits(&c->process, &err) < 0)
+		die(&err);
 	/* a missing program is a create error, not a start one */
 	{
 		char prog[4096];
