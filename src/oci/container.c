@@ -601,7 +601,7 @@ int oci_delete(const char *root, const char *id, bool force, struct sb_err *e)
 		if (!strncmp(st.cgroup.path, "/osprey-oci/", 12)) {
 			struct sb_cgroup parent = st.cgroup;
 			snprintf(parent.path, sizeof(parent.path), "/osprey-oci");
-			sb_cgroup_destroy(&parent, false, NULL);
+			sb_cgroup_remove_if_empty(&parent);
 		}
 	}
 	if (strcmp(status, "creating") && load_cfg_for(&st, &cfg) == 0) {

@@ -270,7 +270,10 @@ int sb_cgroup_create(struct sb_cgroup *cg, const struct sb_resources *r, struct 
 	int ret;
 
 	if (cg->version == SB_CG_V2) {
-		ret = mkdir_levels(cg->root, cg->path, false, true);
+		/* on a hybrid host the unified mount must keep no controllers
+		 * (they are v1's; other runtimes refuse to run otherwise) */
+		bool hybrid = sb_cgroup_detect("/sys/fs/cgroup") != SB_CG_V2;
+		ret = mkdir_levels(cg->root, cg->path, false, !hybrid);
 		if (ret < 0)
 			return sb_fail(e, -ret, "create cgroup %s%s: %s", cg->root, cg->path, strerror(-ret));
 	} else {
@@ -543,9 +546,9 @@ static void kill_all(const char *dir)
 	}
 }
 
-static int rmdir_retry(const char *dir, bool kill)
+static int rmdir_retry(const char *dir, bool kill, int tries)
 {
-	for (int i = 0; i < 200; i++) {
+	for (int i = 0; i < tries; i++) {
 		if (rmdir(dir) == 0 || errno == ENOENT)
 			return 0;
 		if (errno != EBUSY)
@@ -573,7 +576,7 @@ int sb_cgroup_destroy(const struct sb_cgroup *cg, bool kill, struct sb_err *e)
 			else
 				kill_all(dir);
 		}
-		ret = rmdir_retry(dir, kill);
+		ret = rmdir_retry(dir, kill, 200);
 		if (ret < 0)
 			return sb_fail(e, -ret, "remove cgroup %s: %s", dir, strerror(-ret));
 		return 0;
@@ -586,13 +589,28 @@ int sb_cgroup_destroy(const struct sb_cgroup *cg, bool kill, struct sb_err *e)
 	}
 	for (size_t i = 0; i < N_V1; i++) {
 		dir_of(cg, v1_ctls[i], dir, sizeof(dir));
-		ret = rmdir_retry(dir, kill);
+		ret = rmdir_retry(dir, kill, 200);
 		if (ret < 0 && !first) {
 			first = ret;
 			sb_fail(e, -ret, "remove cgroup %s: %s", dir, strerror(-ret));
 		}
 	}
 	return first;
+}
+
+void sb_cgroup_remove_if_empty(const struct sb_cgroup *cg)
+{
+	char dir[1024];
+
+	if (cg->version == SB_CG_V2) {
+		dir_of(cg, NULL, dir, sizeof(dir));
+		rmdir(dir);
+		return;
+	}
+	for (size_t i = 0; i < N_V1; i++) {
+		dir_of(cg, v1_ctls[i], dir, sizeof(dir));
+		rmdir(dir);
+	}
 }
 
 int sb_cgroup_frozen(const struct sb_cgroup *cg)

@@ -220,6 +220,8 @@ int sb_cgroup_set(const struct sb_cgroup *cg, const struct sb_resources *r, stru
 int sb_cgroup_add_pid(const struct sb_cgroup *cg, pid_t pid, struct sb_err *e);
 /* Removes the cgroup directories (kills what is left when kill is set). */
 int sb_cgroup_destroy(const struct sb_cgroup *cg, bool kill, struct sb_err *e);
+/* One rmdir attempt per hierarchy (a parent that may still be in use). */
+void sb_cgroup_remove_if_empty(const struct sb_cgroup *cg);
 int sb_cgroup_freeze(const struct sb_cgroup *cg, bool freeze, struct sb_err *e);
 /* 1 frozen, 0 not, -errno */
 int sb_cgroup_frozen(const struct sb_cgroup *cg);
