@@ -325,8 +325,11 @@ int oci_create(const struct oci_create_opts *o, pid_t *pidp, struct sb_err *e)
 	}
 	add_default_device_rules(&cfg);
 	r = sb_cgroup_create(&st.cgroup, cfg.has_resources ? &cfg.resources : NULL, e);
-	if (r < 0)
+	if (r < 0) {
+		if ((r == -EACCES || r == -EPERM) && geteuid() != 0)
+			sb_fail(e, -r, "%s (rootless containers are not supported: run as root)", e->msg);
 		goto out;
+	}
 	cg_made = true;
 
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {

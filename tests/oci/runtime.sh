@@ -543,3 +543,18 @@ test_preserve_fds() {
 	expect_clean c1
 	expect_clean c2
 }
+
+test_rootless_gives_clear_error() {
+	oci_needs_root
+	command -v setpriv >/dev/null || skip "setpriv is not installed"
+	CMD=true make_bundle
+	chmod 755 "$TEST_TMP"
+	chmod -R a+rX "$TEST_TMP/b"
+	mkdir -m 1777 "$TEST_TMP/nstate"
+	status=0
+	setpriv --reuid 65534 --regid 65534 --clear-groups "$OSPREY_OCI" --root "$TEST_TMP/nstate/r" \
+		run --bundle "$TEST_TMP/b" c1 >"$TEST_TMP/out" 2>"$TEST_TMP/err" </dev/null || status=$?
+	expect_error "rootless containers are not supported"
+	[[ ! -e "$TEST_TMP/nstate/r/c1" ]] || fail "state left behind"
+	expect_clean c1
+}
