@@ -25,6 +25,8 @@ podman_needs() {
 # pm ARGS...: podman with osprey-oci; output in $TEST_TMP/out, err.
 pm() {
 	status=0
+	# conmon leaves an "oom" marker in its working directory after an OOM kill
+	cd "$TEST_TMP"
 	timeout --kill-after=5 60 podman --runtime "$OSPREY_OCI" --cgroup-manager cgroupfs "$@" \
 		>"$TEST_TMP/out" 2>"$TEST_TMP/err" </dev/null || status=$?
 }
