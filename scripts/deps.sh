@@ -12,6 +12,7 @@ pkgs=(
 	linux-source-6.1 flex bison bc libelf-dev libssl-dev xz-utils
 	python3
 	libcurl4-openssl-dev libjansson-dev
+	libseccomp-dev uidmap jq crun runc podman
 )
 if [[ "${1:-}" == "--bench" ]]; then
 	pkgs+=(qemu-system-x86)
