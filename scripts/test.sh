@@ -6,14 +6,15 @@
 # tiny test guests (release and sanitizer builds) on every accelerator the
 # host has (the software CPU always, KVM where /dev/kvm opens), the
 # software CPU's differential tests against this host's CPU, short
-# fuzzing runs, and the end-to-end Linux boots (on KVM where it exists,
+# fuzzing runs, the container runtime's tests (osprey-oci, also driven by
+# podman), and the end-to-end Linux boots (on KVM where it exists,
 # else on the software CPU). Ends with "N passed, N failed, N skipped".
 #
 #   OSPREY_FUZZ_SECONDS=N   seconds per fuzz target (default 10)
 #   OSPREY_DIFF_CASES=N     differential test cases (default 20000)
 #   OSPREY_DIFF_SEED=N      their seed (default 1: CI runs the same cases)
 #   OSPREY_TEST_ONLY=LIST   comma-separated subset:
-#                           unit,cli,api,guests,diff,ctl,fuzz,e2e
+#                           unit,cli,api,guests,diff,ctl,oci,fuzz,e2e
 set -uo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
@@ -23,7 +24,7 @@ OSPREY_TEST_COUNTS=$(mktemp)
 trap 'rm -f "$OSPREY_TEST_COUNTS"' EXIT
 source tests/lib/testlib.sh
 
-only=",${OSPREY_TEST_ONLY:-unit,cli,api,guests,diff,ctl,fuzz,e2e},"
+only=",${OSPREY_TEST_ONLY:-unit,cli,api,guests,diff,ctl,oci,fuzz,e2e},"
 want() { [[ "$only" == *",$1,"* ]]; }
 section() { printf '\n=== %s\n' "$*"; }
 
@@ -119,6 +120,16 @@ fi
 if want ctl; then
 	section "osprey-ctl against the API server (ASan+UBSan server)"
 	OSPREY="$ROOT/build/asan/osprey" OSPREY_CTL="$ROOT/build/osprey-ctl" run_suite ctl tests/ctl/ctl.sh
+fi
+
+if want oci; then
+	section "containers: osprey-oci (ASan+UBSan build) and podman driving it (release build)"
+	if make -j"$(nproc)" -s build/osprey-oci build/asan/osprey-oci; then
+		OSPREY_OCI="$ROOT/build/asan/osprey-oci" run_suite oci tests/oci/runtime.sh
+		OSPREY_OCI="$ROOT/build/osprey-oci" run_suite podman tests/oci/podman.sh
+	else
+		record_result fail "oci/build"
+	fi
 fi
 
 if want fuzz; then

@@ -816,7 +816,7 @@ static void test_exceptions(void **state)
 
 	/*
 	 * Unmasked underflow is signalled for a tiny result even when it is
-	 * exact (difftest BUGS.md #4): subss 0x800000 - 0x400000 with only
+	 * exact (tests/diff/BUGS.md #4): subss 0x800000 - 0x400000 with only
 	 * UM unmasked: #XM, destination unchanged, MXCSR UE|DE.
 	 */
 	static const uint8_t subss12[] = { 0xf3, 0x0f, 0x5c, 0xca }; /* subss xmm1, xmm2 */

@@ -4,7 +4,7 @@
 # prints the median and the ratio to crun, then the same for `run`
 # (create, start, wait and delete in one invocation) and the runtimes'
 # peak RSS during create.
-#   tests/oci/bench.sh [N]        (root; OSPREY_OCI: the runtime binary)
+#   bench/oci.sh [N]        (root; OSPREY_OCI: the runtime binary)
 set -euo pipefail
 
 n=${1:-30}
@@ -17,7 +17,7 @@ if [[ -z ${OSPREY_BENCH_NS:-} && -n $(cat $u 2>/dev/null) && $(stat -f -c %T /sy
 	exec unshare -m --propagation private bash -c \
 		'e=$(mktemp); mount --bind "$e" '"$u"' && exec "$0" "$@"' "$0" "$@"
 fi
-here=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 osprey=${OSPREY_OCI:-$here/build/osprey-oci}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
