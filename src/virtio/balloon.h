@@ -20,7 +20,7 @@
 
 #include "virtio/mmio.h"
 #include "vmm/config.h"
-#include "vmm/memory.h"
+#include "hw/memory.h"
 
 struct vm;
 

@@ -13,10 +13,10 @@
 #include "accel/accel.h"
 #include "arch/x86/cpu_template.h"
 #include "arch/x86/regs.h"
-#include "vmm/bus.h"
+#include "hw/bus.h"
 #include "vmm/config.h"
 #include "vmm/console.h"
-#include "vmm/memory.h"
+#include "hw/memory.h"
 
 struct event_loop;
 struct virtio_dev;

@@ -21,7 +21,7 @@
 #include "arch/x86/boot.h"
 #include "loader/loader.h"
 #include "osprey_pv.h"
-#include "vmm/memory.h"
+#include "hw/memory.h"
 
 #define MEM_SIZE (64u << 20)
 #define START_INFO 0x6000

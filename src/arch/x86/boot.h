@@ -10,7 +10,7 @@
 #include <stdint.h>
 
 #include "loader/loader.h"
-#include "vmm/memory.h"
+#include "hw/memory.h"
 
 #define HVM_START_MAGIC 0x336ec578
 
