@@ -26,7 +26,7 @@
 #include "base/util.h"
 #include "devices/device.h"
 #include "loader/loader.h"
-#include "vmm/vmm_metrics.h"
+#include "hw/vmm_metrics.h"
 
 static int vm_setup_memory(struct vm *vm)
 {
@@ -41,11 +41,135 @@ static int vm_setup_memory(struct vm *vm)
 	return 0;
 }
 
+_Static_assert(DEVICE_EXIT_POWEROFF == (int)VM_EXIT_POWEROFF, "device_exit != vm_exit");
+_Static_assert(DEVICE_EXIT_REBOOT == (int)VM_EXIT_REBOOT, "device_exit != vm_exit");
+
+/* The device_env callbacks: the machine behind env->machine is a struct vm. */
+static int env_irq_line(void *machine, unsigned gsi, int level)
+{
+	return vm_irq_line(machine, gsi, level);
+}
+
+static int env_irqfd(void *machine, unsigned gsi, int fd)
+{
+	struct vm *vm = machine;
+
+	if (!vm->accel || !vm->accel_priv)
+		return -ENOTSUP;
+	return vm->accel->irqfd(vm, gsi, fd);
+}
+
+static int env_notify_fd(void *machine, uint64_t addr, uint32_t datamatch, int fd)
+{
+	struct vm *vm = machine;
+
+	if (!vm->accel || !vm->accel_priv)
+		return -ENOTSUP;
+	return vm->accel->notify_fd(vm, addr, datamatch, fd);
+}
+
+static int env_alloc_mmio(void *machine, uint64_t size, uint64_t *base)
+{
+	return vm_alloc_mmio(machine, size, base);
+}
+
+static int env_alloc_irq(void *machine, unsigned *gsi)
+{
+	return vm_alloc_irq(machine, gsi);
+}
+
+static int env_cmdline_append(void *machine, const char *param)
+{
+	return vm_cmdline_append(machine, param);
+}
+
+static int env_add_cleanup(void *machine, void (*fn)(void *opaque), void *opaque)
+{
+	return vm_add_cleanup(machine, fn, opaque);
+}
+
+static void env_request_exit(void *machine, int status)
+{
+	vm_request_exit(machine, status);
+}
+
+static void env_set_ctrl_alt_del(void *machine, void (*fn)(void *opaque), void *opaque)
+{
+	struct vm *vm = machine;
+
+	vm->ctrl_alt_del = fn;
+	vm->ctrl_alt_del_opaque = opaque;
+}
+
+static void env_set_balloon(void *machine, struct virtio_dev *d,
+			    void (*report)(struct virtio_dev *d))
+{
+	struct vm *vm = machine;
+
+	vm->balloon = d;
+	vm->balloon_report = report;
+}
+
+static void env_set_disk(void *machine, unsigned index, struct virtio_dev *d)
+{
+	struct vm *vm = machine;
+
+	if (index < VM_MAX_DISKS)
+		vm->disk_devs[index] = d;
+}
+
+static void env_set_net(void *machine, unsigned index, struct virtio_dev *d)
+{
+	struct vm *vm = machine;
+
+	if (index < VM_MAX_NETS)
+		vm->net_devs[index] = d;
+}
+
+/* vm->dev_env: what every device's create() is given. */
+static void vm_init_device_env(struct vm *vm)
+{
+	const struct vm_config *cfg = vm->cfg;
+	struct device_env *env = &vm->dev_env;
+
+	*env = (struct device_env){
+		.machine = vm,
+		.mem = &vm->mem,
+		.pio = &vm->pio,
+		.mmio = &vm->mmio,
+		.cfg = {
+			.disks = cfg->disks,
+			.ndisks = cfg->ndisks,
+			.nets = cfg->nets,
+			.nnets = cfg->nnets,
+			.rng = cfg->rng,
+			.rng_rate_limit = &cfg->rng_rate_limit,
+			.vsock = &cfg->vsock,
+			.balloon = &cfg->balloon,
+			.console_virtio = cfg->console_virtio,
+		},
+		.irq_line = env_irq_line,
+		.irqfd = env_irqfd,
+		.notify_fd = env_notify_fd,
+		.alloc_mmio = env_alloc_mmio,
+		.alloc_irq = env_alloc_irq,
+		.cmdline_append = env_cmdline_append,
+		.add_cleanup = env_add_cleanup,
+		.request_exit = env_request_exit,
+		.set_ctrl_alt_del = env_set_ctrl_alt_del,
+		.set_balloon = env_set_balloon,
+		.set_disk = env_set_disk,
+		.set_net = env_set_net,
+	};
+	console_device_port(&vm->console, &env->console);
+}
+
 static int vm_create_devices(struct vm *vm)
 {
+	vm_init_device_env(vm);
 	for (const struct device_desc *const *d = __start_osprey_devices;
 	     d < __stop_osprey_devices; d++) {
-		int ret = (*d)->create(vm);
+		int ret = (*d)->create(&vm->dev_env);
 
 		if (ret) {
 			errno = -ret;

@@ -14,6 +14,7 @@
 #include "arch/x86/cpu_template.h"
 #include "arch/x86/regs.h"
 #include "hw/bus.h"
+#include "hw/device_env.h"
 #include "vmm/config.h"
 #include "vmm/console.h"
 #include "hw/memory.h"
@@ -53,6 +54,7 @@ struct vm {
 	const struct cpu_template *tmpl;
 	struct event_loop *loop;
 	struct console console;
+	struct device_env dev_env; /* what every device is given (vm.c) */
 
 	/* Set once by the first vCPU or device that ends the run. */
 	int exit_status;
@@ -79,7 +81,7 @@ struct vm {
 	 * Ctrl-A b prints.
 	 */
 	struct virtio_dev *balloon;
-	void (*balloon_report)(struct vm *vm);
+	void (*balloon_report)(struct virtio_dev *d);
 
 	/* The virtio-blk and virtio-net devices, in cfg->disks/nets order
 	 * (for run-time updates from the API: vm_update_disk/net). */

@@ -111,6 +111,12 @@ static const struct virtio_dev_ops echo_ops = {
 	.queue_notify = echo_notify,
 };
 
+/* The device's line goes through the machine, as vm.c's device_env does. */
+static int env_irq_line(void *machine, unsigned gsi, int level)
+{
+	return vm_irq_line(machine, gsi, level);
+}
+
 static int dev_setup(void **state)
 {
 	struct vdrv *v = vd_new(&echo_ops, NULL, 1 << 20);
@@ -120,6 +126,7 @@ static int dev_setup(void **state)
 	rec_ops = (struct accel_ops){ .name = "rec", .irq_line = rec_irq_line };
 	v->vm->accel = &rec_ops;
 	v->vm->accel_priv = &rec_ops; /* any non-NULL: the backend is "open" */
+	v->vm->dev_env.irq_line = env_irq_line;
 	v->d.irq = 7;
 	memset(line_level, 0, sizeof(line_level));
 	line_calls = 0;

@@ -23,7 +23,7 @@
 #include "base/log.h"
 #include "base/metrics.h"
 #include "vmm/vm.h"
-#include "vmm/vmm_metrics.h"
+#include "hw/vmm_metrics.h"
 
 #define MSR_IA32_SYSENTER_CS 0x174
 #define MSR_IA32_SYSENTER_ESP 0x175

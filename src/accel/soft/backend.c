@@ -44,7 +44,7 @@
 #include "irqchip/irqchip.h"
 #include "irqchip/pvclock.h"
 #include "vmm/vm.h"
-#include "vmm/vmm_metrics.h"
+#include "hw/vmm_metrics.h"
 
 /* Old kvmclock MSRs (KVM_FEATURE_CLOCKSOURCE). */
 #define MSR_KVM_WALL_CLOCK 0x11
