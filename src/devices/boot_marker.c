@@ -6,10 +6,10 @@
 #include <unistd.h>
 
 #include "base/log.h"
-#include "devices/device.h"
-#include "osprey_pv.h"
+#include "hw/device.h"
 #include "hw/device_env.h"
 #include "hw/vmm_metrics.h"
+#include "osprey_pv.h"
 
 void boot_marker_record(const char *source, uint64_t value)
 {

@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "base/log.h"
-#include "devices/device.h"
+#include "hw/device.h"
 #include "hw/device_env.h"
 
 #define I8042_DATA 0x60

@@ -11,9 +11,9 @@
 
 #include "base/log.h"
 #include "devices/boot_marker.h"
-#include "devices/device.h"
-#include "osprey_pv.h"
+#include "hw/device.h"
 #include "hw/device_env.h"
+#include "osprey_pv.h"
 
 static void pv_port_write(void *opaque, uint64_t offset, const uint8_t *data, unsigned len)
 {

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "devices/device.h"
+#include "hw/device.h"
 #include "hw/device_env.h"
 
 #define RTC_PORT_INDEX 0x70

@@ -13,7 +13,7 @@
 
 #include "base/log.h"
 #include "base/metrics.h"
-#include "devices/device.h"
+#include "hw/device.h"
 #include "hw/device_env.h"
 
 #define BALLOON_QUEUE_SIZE 256

@@ -18,9 +18,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "virtio/mmio.h"
 #include "hw/device_config.h"
 #include "hw/memory.h"
+#include "virtio/mmio.h"
 
 #define VIRTIO_ID_BALLOON 5
 

@@ -12,9 +12,9 @@
 #include "base/log.h"
 #include "base/metrics.h"
 #include "base/rate_limiter.h"
-#include "devices/device.h"
-#include "virtio/mmio.h"
+#include "hw/device.h"
 #include "hw/device_env.h"
+#include "virtio/mmio.h"
 
 #define BLK_QUEUE_SIZE 256
 /*

@@ -10,7 +10,7 @@
 #include <unistd.h>
 
 #include "base/log.h"
-#include "devices/device.h"
+#include "hw/device.h"
 #include "hw/device_env.h"
 
 #define CONSOLE_QUEUE_SIZE 256

@@ -13,7 +13,7 @@
 #include "base/log.h"
 #include "base/metrics.h"
 #include "base/rate_limiter.h"
-#include "devices/device.h"
+#include "hw/device.h"
 #include "hw/device_env.h"
 
 #define RNG_QUEUE_SIZE 256

@@ -25,9 +25,9 @@
 
 #include "base/log.h"
 #include "base/metrics.h"
-#include "devices/device.h"
-#include "virtio/mmio.h"
+#include "hw/device.h"
 #include "hw/device_env.h"
+#include "virtio/mmio.h"
 
 #define VSOCK_QUEUE_SIZE 256
 #define VSOCK_RXQ 0

@@ -24,9 +24,9 @@
 #include "base/log.h"
 #include "base/metrics.h"
 #include "base/util.h"
-#include "devices/device.h"
-#include "loader/loader.h"
+#include "hw/device.h"
 #include "hw/vmm_metrics.h"
+#include "loader/loader.h"
 
 static int vm_setup_memory(struct vm *vm)
 {
@@ -54,18 +54,18 @@ static int env_irqfd(void *machine, unsigned gsi, int fd)
 {
 	struct vm *vm = machine;
 
-	if (!vm->accel || !vm->accel_priv)
+	if (!vm->accel || !vm->machine.priv)
 		return -ENOTSUP;
-	return vm->accel->irqfd(vm, gsi, fd);
+	return vm->accel->irqfd(&vm->machine, gsi, fd);
 }
 
 static int env_notify_fd(void *machine, uint64_t addr, uint32_t datamatch, int fd)
 {
 	struct vm *vm = machine;
 
-	if (!vm->accel || !vm->accel_priv)
+	if (!vm->accel || !vm->machine.priv)
 		return -ENOTSUP;
-	return vm->accel->notify_fd(vm, addr, datamatch, fd);
+	return vm->accel->notify_fd(&vm->machine, addr, datamatch, fd);
 }
 
 static int env_alloc_mmio(void *machine, uint64_t size, uint64_t *base)
@@ -283,7 +283,7 @@ static int vm_setup_cpus(struct vm *vm, struct cpuid_table **cpuid_out)
 	struct cpuid_table *cpuid = NULL;
 	int ret;
 
-	ret = vm->accel->cpuid(vm, &cpuid);
+	ret = vm->accel->cpuid(&vm->machine, &cpuid);
 	if (ret)
 		return ret;
 	cpu_template_apply(vm->tmpl, cpuid);
@@ -342,6 +342,12 @@ int vm_create(const struct vm_config *cfg, struct vm **out)
 	pthread_cond_init(&vm->pause_cond, NULL);
 	bus_init(&vm->pio, "pio");
 	bus_init(&vm->mmio, "mmio");
+	vm->machine = (struct accel_machine){
+		.mem = &vm->mem,
+		.pio = &vm->pio,
+		.mmio = &vm->mmio,
+		.ncpus = vm->ncpus,
+	};
 	vm->console.out_fd = vm->console.in_fd = vm->console.ready_efd = -1;
 
 	vm->exit_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
@@ -366,7 +372,8 @@ int vm_create(const struct vm_config *cfg, struct vm **out)
 		goto fail;
 	log_info("vm", "accelerator: %s; CPU template: %s (%s)", vm->accel->name, vm->tmpl->name,
 		 vm->tmpl->description);
-	ret = vm->accel->vm_init(vm);
+	vm->machine.cpu_template = vm->tmpl->name;
+	ret = vm->accel->vm_init(&vm->machine);
 	if (!ret)
 		ret = console_open(&vm->console, vm, cfg->console, cfg->console_path);
 	if (!ret)
@@ -412,9 +419,9 @@ void vm_request_exit(struct vm *vm, int status)
 int vm_irq_line(struct vm *vm, unsigned irq, int level)
 {
 	/* A machine without a backend (device unit tests) has no lines. */
-	if (!vm->accel || !vm->accel_priv)
+	if (!vm->accel || !vm->machine.priv)
 		return -ENODEV;
-	return vm->accel->irq_line(vm, irq, level);
+	return vm->accel->irq_line(&vm->machine, irq, level);
 }
 
 int vm_alloc_mmio(struct vm *vm, uint64_t size, uint64_t *base)
@@ -532,9 +539,9 @@ int vm_run(struct vm *vm)
 	for (unsigned i = 0; i < vm->ncpus; i++)
 		vcpu_kick(&vm->vcpus[i]);
 	for (unsigned i = 0; i < vm->ncpus; i++) {
-		if (vm->vcpus[i].thread_started) {
-			pthread_join(vm->vcpus[i].thread, NULL);
-			vm->vcpus[i].thread_started = false;
+		if (vm->vcpus[i].acc.thread_started) {
+			pthread_join(vm->vcpus[i].acc.thread, NULL);
+			vm->vcpus[i].acc.thread_started = false;
 		}
 		vcpu_log_exit_stats(&vm->vcpus[i]);
 	}
@@ -567,7 +574,7 @@ void vm_destroy(struct vm *vm)
 	}
 	console_close(&vm->console);
 	if (vm->accel)
-		vm->accel->vm_destroy(vm);
+		vm->accel->vm_destroy(&vm->machine);
 	guest_mem_destroy(&vm->mem);
 	if (vm->exit_efd >= 0)
 		close(vm->exit_efd);

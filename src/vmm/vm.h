@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The machine: guest memory, buses, vCPUs, devices, lifecycle. Which
- * accelerator runs the vCPUs (accel/accel.h) is hidden behind vm->accel.
+ * accelerator runs the vCPUs (accel/accel.h) is hidden behind vm->accel;
+ * it sees the machine as vm->machine and each vCPU as vcpu->acc.
  */
 #ifndef OSPREY_VMM_VM_H
 #define OSPREY_VMM_VM_H
@@ -15,9 +16,9 @@
 #include "arch/x86/regs.h"
 #include "hw/bus.h"
 #include "hw/device_env.h"
+#include "hw/memory.h"
 #include "vmm/config.h"
 #include "vmm/console.h"
-#include "hw/memory.h"
 
 struct event_loop;
 struct virtio_dev;
@@ -33,11 +34,8 @@ enum vm_exit {
 
 struct vcpu {
 	struct vm *vm;
-	unsigned id;
-	pthread_t thread;
-	bool thread_started;
-	struct cpuid_table *cpuid; /* this vCPU's CPUID (topology set) */
-	void *accel_priv;	   /* the backend's vCPU */
+	/* id, thread, CPUID and the backend's vCPU: what the backend sees. */
+	struct accel_vcpu acc;
 };
 
 #define VM_MAX_CLEANUPS 32
@@ -45,7 +43,7 @@ struct vcpu {
 struct vm {
 	const struct vm_config *cfg;
 	const struct accel_ops *accel; /* the backend running the vCPUs */
-	void *accel_priv;	       /* its per-VM state */
+	struct accel_machine machine;  /* what the backend sees (its state: machine.priv) */
 	struct guest_mem mem;
 	struct bus pio;
 	struct bus mmio;

@@ -9,8 +9,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "loader/loader.h"
 #include "hw/memory.h"
+#include "loader/loader.h"
 
 #define HVM_START_MAGIC 0x336ec578
 

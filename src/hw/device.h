@@ -6,8 +6,8 @@
  * machine's device_env (hw/device_env.h). Adding a device never edits a
  * central list.
  */
-#ifndef OSPREY_DEVICES_DEVICE_H
-#define OSPREY_DEVICES_DEVICE_H
+#ifndef OSPREY_HW_DEVICE_H
+#define OSPREY_HW_DEVICE_H
 
 struct device_env;
 
