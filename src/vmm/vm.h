@@ -69,12 +69,12 @@ struct vm {
 	bool pause_requested;
 	unsigned vcpus_parked, vcpus_exited;
 
-	/* Hook the i8042 installs so the console can send Ctrl-Alt-Del. */
+	/* Hook the i8042 installs (env->set_ctrl_alt_del) so the console can send Ctrl-Alt-Del. */
 	void (*ctrl_alt_del)(void *opaque);
 	void *ctrl_alt_del_opaque;
 
 	/*
-	 * Set by the virtio-balloon device (virtio/balloon.c): the device,
+	 * Set by the virtio-balloon device (env->set_balloon): the device,
 	 * for virtio_balloon_set_target()/get_stats(), and the report that
 	 * Ctrl-A b prints.
 	 */
@@ -82,7 +82,8 @@ struct vm {
 	void (*balloon_report)(struct virtio_dev *d);
 
 	/* The virtio-blk and virtio-net devices, in cfg->disks/nets order
-	 * (for run-time updates from the API: vm_update_disk/net). */
+	 * (env->set_disk/set_net; for run-time updates from the API:
+	 * vm_update_disk/net). */
 	struct virtio_dev *disk_devs[VM_MAX_DISKS];
 	struct virtio_dev *net_devs[VM_MAX_NETS];
 
