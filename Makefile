@@ -5,7 +5,7 @@ CC ?= gcc
 CLANG ?= clang
 BUILD := build
 
-SRC_DIRS := src/base src/vmm src/arch/x86 src/loader src/devices src/cli src/virtio src/api \
+SRC_DIRS := src/base src/hw src/vmm src/arch/x86 src/loader src/devices src/cli src/virtio src/api \
 	src/irqchip src/accel src/accel/kvm src/accel/soft
 LIB_SRCS := $(foreach d,$(SRC_DIRS),$(wildcard $(d)/*.c))
 MAIN_SRC := src/main.c

@@ -54,6 +54,7 @@ static const uint16_t regs[] = {
 
 struct fx {
 	struct console con;
+	struct device_console port; /* the device side of con */
 	struct vdrv *v;
 	unsigned kind;
 };
@@ -83,7 +84,8 @@ static bool fx_init(struct fx *f, unsigned kind)
 		f->con.ready_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 		if (f->con.out_fd < 0 || f->con.ready_efd < 0)
 			abort();
-		priv = virtio_console_alloc(&f->con);
+		console_device_port(&f->con, &f->port);
+		priv = virtio_console_alloc(&f->port);
 		ops = &virtio_console_ops;
 		break;
 	default:

@@ -162,12 +162,26 @@ static const struct virtio_dev_ops fake_ops = {
 	.reset = fk_reset,
 };
 
+/* The fuzzed machine has no interrupt lines. */
+static int no_irq_line(void *machine, unsigned gsi, int level)
+{
+	(void)machine;
+	(void)gsi;
+	(void)level;
+	return -ENODEV;
+}
+
 static void dev_init(void)
 {
 	pthread_mutex_destroy(&dev.lock);
 	memset(&dev, 0, sizeof(dev));
 	dev.ops = &fake_ops;
-	dev.vm = &vm;
+	vm.dev_env = (struct device_env){
+		.machine = &vm,
+		.mem = &vm.mem,
+		.irq_line = no_irq_line,
+	};
+	dev.env = &vm.dev_env;
 	dev.irq_fd = dev.stop_fd = -1;
 	for (unsigned i = 0; i < VIRTIO_MMIO_MAX_QUEUES; i++)
 		dev.qcfg[i].notify_fd = -1;

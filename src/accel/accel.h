@@ -9,26 +9,50 @@
  *
  * The machine model (guest memory, buses, loader, boot structures,
  * devices, virtio, API, pause/resume, exit statuses) is shared and lives
- * in vmm/; it reaches the backend only through these ops. A backend keeps
- * its state behind vm->accel_priv and vcpu->accel_priv.
+ * in vmm/; it reaches the backend only through these ops, and the backend
+ * sees of it only a struct accel_machine (RAM, buses, vCPU count, CPU
+ * template) and a struct accel_vcpu per vCPU, both filled by vmm/. A
+ * backend keeps its state behind machine->priv and vcpu->priv. Backends
+ * import hw/, arch/, base/ (and soft: irqchip/), never vmm/, devices/,
+ * virtio/ or api/.
  *
  * Run protocol: vmm/vcpu.c runs one thread per vCPU that calls
  * vcpu_run() in a loop, parking at the pause point between calls.
- * vcpu_run() dispatches port I/O and MMIO to vm->pio / vm->mmio itself
+ * vcpu_run() dispatches port I/O and MMIO to machine->pio / ->mmio itself
  * and returns ACCEL_RUN_AGAIN whenever the loop should look at its pause
  * and exit flags (after a kick at the latest), or how the run ends.
  */
 #ifndef OSPREY_ACCEL_ACCEL_H
 #define OSPREY_ACCEL_ACCEL_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 
 #include "arch/x86/cpu_state.h"
 #include "arch/x86/cpuid.h"
+#include "hw/bus.h"
+#include "hw/memory.h"
 
-struct vm;
-struct vcpu;
+/* What a backend sees of the machine; vmm/vm.c fills it before vm_init. */
+struct accel_machine {
+	struct guest_mem *mem;
+	struct bus *pio;
+	struct bus *mmio;
+	unsigned ncpus;
+	const char *cpu_template; /* the CPU template's name (crash hints) */
+	void *priv;		  /* the backend's per-VM state (vm_init sets it) */
+};
+
+/* One vCPU as a backend sees it; vmm/vcpu.c fills it and owns the thread. */
+struct accel_vcpu {
+	struct accel_machine *machine;
+	unsigned id;
+	struct cpuid_table *cpuid; /* this vCPU's CPUID (template applied, topology set) */
+	pthread_t thread;	   /* valid once thread_started */
+	bool thread_started;
+	void *priv; /* the backend's vCPU */
+};
 
 /* What vcpu_run() asks of the vCPU loop. */
 enum accel_run {
@@ -43,42 +67,42 @@ struct accel_ops {
 	const char *name;
 
 	/*
-	 * Opens the backend for vm (after guest RAM exists; before devices):
+	 * Opens the backend for m (after guest RAM exists; before devices):
 	 * the VM, its platform (interrupt controllers, PIT) and the memory
-	 * regions of vm->mem. -errno, logged once.
+	 * regions of m->mem. -errno, logged once.
 	 */
-	int (*vm_init)(struct vm *vm);
+	int (*vm_init)(struct accel_machine *m);
 	/* Releases what vm_init made; safe after a failed vm_init. */
-	void (*vm_destroy)(struct vm *vm);
+	void (*vm_destroy)(struct accel_machine *m);
 	/*
 	 * The CPUID table the guest may see before the CPU template: KVM's
 	 * supported CPUID, or the software CPU's model. Malloc'ed, -errno.
 	 */
-	int (*cpuid)(struct vm *vm, struct cpuid_table **out);
+	int (*cpuid)(struct accel_machine *m, struct cpuid_table **out);
 	/* The CPU template "auto" means under this backend. */
 	const char *(*auto_template)(void);
 
-	/* vCPU id of vm->ncpus, with its (template-applied, topology-set) CPUID. */
-	int (*vcpu_create)(struct vcpu *vcpu, const struct cpuid_table *cpuid);
+	/* vCPU vcpu->id of machine->ncpus, with its (template-applied, topology-set) CPUID. */
+	int (*vcpu_create)(struct accel_vcpu *vcpu, const struct cpuid_table *cpuid);
 	/* On the vCPU's thread: runs guest code (see the run protocol above). */
-	enum accel_run (*vcpu_run)(struct vcpu *vcpu);
+	enum accel_run (*vcpu_run)(struct accel_vcpu *vcpu);
 	/* Any thread: makes vcpu_run return ACCEL_RUN_AGAIN soon. */
-	void (*vcpu_kick)(struct vcpu *vcpu);
-	void (*vcpu_destroy)(struct vcpu *vcpu);
+	void (*vcpu_kick)(struct accel_vcpu *vcpu);
+	void (*vcpu_destroy)(struct accel_vcpu *vcpu);
 	/*
 	 * The neutral state. KVM converts what it has (registers, segments,
 	 * control registers, EFER, APIC base); the software CPU copies its
 	 * register file. Only while the vCPU does not run. 0 or -errno.
 	 */
-	int (*vcpu_get_state)(struct vcpu *vcpu, struct x86_cpu_state *s);
-	int (*vcpu_set_state)(struct vcpu *vcpu, const struct x86_cpu_state *s);
+	int (*vcpu_get_state)(struct accel_vcpu *vcpu, struct x86_cpu_state *s);
+	int (*vcpu_set_state)(struct accel_vcpu *vcpu, const struct x86_cpu_state *s);
 	/* Prints the registers to stderr (crash reports). */
-	void (*vcpu_dump)(struct vcpu *vcpu);
+	void (*vcpu_dump)(struct accel_vcpu *vcpu);
 	/* Logs per-vCPU statistics at info level when the run ends. */
-	void (*vcpu_log_stats)(const struct vcpu *vcpu);
+	void (*vcpu_log_stats)(const struct accel_vcpu *vcpu);
 
 	/* Level of interrupt line gsi (ISA IRQ 0-15 also to the PIC). */
-	int (*irq_line)(struct vm *vm, unsigned gsi, int level);
+	int (*irq_line)(struct accel_machine *m, unsigned gsi, int level);
 	/*
 	 * Optional fast paths; -ENOTSUP when the backend has none:
 	 * irqfd: a write to eventfd fd pulses gsi (edge);
@@ -86,8 +110,8 @@ struct accel_ops {
 	 * addr signals eventfd fd without reaching the bus (the MMIO write
 	 * path then signals it itself).
 	 */
-	int (*irqfd)(struct vm *vm, unsigned gsi, int fd);
-	int (*notify_fd)(struct vm *vm, uint64_t addr, uint32_t datamatch, int fd);
+	int (*irqfd)(struct accel_machine *m, unsigned gsi, int fd);
+	int (*notify_fd)(struct accel_machine *m, uint64_t addr, uint32_t datamatch, int fd);
 };
 
 extern const struct accel_ops accel_kvm_ops;

@@ -157,7 +157,7 @@ static int be_ctrl_alt_del(void *opaque, char *err, size_t errlen)
 static int be_balloon_set_target(void *opaque, uint64_t bytes, char *err, size_t errlen)
 {
 	struct api_vmm *v = opaque;
-	int ret = virtio_balloon_set_target(v->vm, bytes);
+	int ret = virtio_balloon_set_target(v->vm->balloon, bytes);
 
 	if (ret == -ENODEV)
 		snprintf(err, errlen, "the machine has no balloon device");
@@ -170,7 +170,7 @@ static int be_balloon_get_stats(void *opaque, struct virtio_balloon_stats *out, 
 				size_t errlen)
 {
 	struct api_vmm *v = opaque;
-	int ret = virtio_balloon_get_stats(v->vm, out);
+	int ret = virtio_balloon_get_stats(v->vm->balloon, out);
 
 	if (ret)
 		snprintf(err, errlen, "cannot read the balloon statistics: %s", strerror(-ret));

@@ -6,10 +6,10 @@
 #include <unistd.h>
 
 #include "base/log.h"
-#include "devices/device.h"
+#include "hw/device.h"
+#include "hw/device_env.h"
+#include "hw/vmm_metrics.h"
 #include "osprey_pv.h"
-#include "vmm/vm.h"
-#include "vmm/vmm_metrics.h"
 
 void boot_marker_record(const char *source, uint64_t value)
 {
@@ -39,9 +39,9 @@ static const struct bus_ops boot_marker_ops = {
 	.write = boot_marker_mmio_write,
 };
 
-static int boot_marker_create(struct vm *vm)
+static int boot_marker_create(const struct device_env *env)
 {
-	return bus_register(&vm->mmio, OSPREY_BOOT_MARKER_MMIO_BASE, OSPREY_BOOT_MARKER_MMIO_SIZE,
+	return bus_register(env->mmio, OSPREY_BOOT_MARKER_MMIO_BASE, OSPREY_BOOT_MARKER_MMIO_SIZE,
 			    "boot-marker", &boot_marker_ops, NULL);
 }
 

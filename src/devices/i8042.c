@@ -6,8 +6,8 @@
 #include <string.h>
 
 #include "base/log.h"
-#include "devices/device.h"
-#include "vmm/vm.h"
+#include "hw/device.h"
+#include "hw/device_env.h"
 
 #define I8042_DATA 0x60
 #define I8042_CMD 0x64
@@ -192,14 +192,14 @@ void i8042_ctrl_alt_del(struct i8042 *k)
 
 struct i8042_dev {
 	struct i8042 kbc;
-	struct vm *vm;
+	const struct device_env *env;
 };
 
 static void i8042_dev_irq(void *opaque, bool level)
 {
 	struct i8042_dev *d = opaque;
 
-	vm_irq_line(d->vm, I8042_IRQ, level);
+	d->env->irq_line(d->env->machine, I8042_IRQ, level);
 }
 
 static void i8042_dev_reset(void *opaque)
@@ -207,7 +207,7 @@ static void i8042_dev_reset(void *opaque)
 	struct i8042_dev *d = opaque;
 
 	log_info("i8042", "guest reset the CPU through the keyboard controller");
-	vm_request_exit(d->vm, VM_EXIT_REBOOT);
+	d->env->request_exit(d->env->machine, DEVICE_EXIT_REBOOT);
 }
 
 static void i8042_dev_cad(void *opaque)
@@ -243,7 +243,7 @@ static void i8042_dev_cad(void *opaque)
 I8042_PIO_HANDLERS(data, I8042_DATA);
 I8042_PIO_HANDLERS(cmd, I8042_CMD);
 
-static int i8042_create(struct vm *vm)
+static int i8042_create(const struct device_env *env)
 {
 	struct i8042_dev *d = calloc(1, sizeof(*d));
 	int ret;
@@ -251,21 +251,21 @@ static int i8042_create(struct vm *vm)
 	if (!d)
 		return -ENOMEM;
 	i8042_init(&d->kbc);
-	d->vm = vm;
+	d->env = env;
 	d->kbc.set_irq = i8042_dev_irq;
 	d->kbc.reset = i8042_dev_reset;
 	d->kbc.opaque = d;
 	/* 0x60 data and 0x64 command/status: two one-byte ranges. */
-	ret = bus_register(&vm->pio, I8042_DATA, 1, "i8042-data", &i8042_data_ops, d);
+	ret = bus_register(env->pio, I8042_DATA, 1, "i8042-data", &i8042_data_ops, d);
 	if (!ret)
-		ret = bus_register(&vm->pio, I8042_CMD, 1, "i8042-cmd", &i8042_cmd_ops, d);
+		ret = bus_register(env->pio, I8042_CMD, 1, "i8042-cmd", &i8042_cmd_ops, d);
 	if (ret) {
 		free(d);
 		return ret;
 	}
-	vm->ctrl_alt_del = i8042_dev_cad;
-	vm->ctrl_alt_del_opaque = d;
-	return vm_add_cleanup(vm, free, d);
+	if (env->set_ctrl_alt_del)
+		env->set_ctrl_alt_del(env->machine, i8042_dev_cad, d);
+	return env->add_cleanup(env->machine, free, d);
 }
 
 static const struct device_desc i8042_device = {

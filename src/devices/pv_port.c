@@ -11,13 +11,13 @@
 
 #include "base/log.h"
 #include "devices/boot_marker.h"
-#include "devices/device.h"
+#include "hw/device.h"
+#include "hw/device_env.h"
 #include "osprey_pv.h"
-#include "vmm/vm.h"
 
 static void pv_port_write(void *opaque, uint64_t offset, const uint8_t *data, unsigned len)
 {
-	struct vm *vm = opaque;
+	const struct device_env *env = opaque;
 	uint32_t cmd;
 
 	if (offset != 0 || len != 4) {
@@ -29,11 +29,11 @@ static void pv_port_write(void *opaque, uint64_t offset, const uint8_t *data, un
 	switch (cmd) {
 	case OSPREY_PV_POWEROFF:
 		log_info("pv", "guest powered off");
-		vm_request_exit(vm, VM_EXIT_POWEROFF);
+		env->request_exit(env->machine, DEVICE_EXIT_POWEROFF);
 		break;
 	case OSPREY_PV_REBOOT:
 		log_info("pv", "guest requested a reboot");
-		vm_request_exit(vm, VM_EXIT_REBOOT);
+		env->request_exit(env->machine, DEVICE_EXIT_REBOOT);
 		break;
 	case OSPREY_PV_BOOT_MARKER:
 		boot_marker_record("pv-port", cmd);
@@ -48,10 +48,11 @@ static const struct bus_ops pv_port_ops = {
 	.write = pv_port_write,
 };
 
-static int pv_port_create(struct vm *vm)
+static int pv_port_create(const struct device_env *env)
 {
-	return bus_register(&vm->pio, OSPREY_PV_PORT, OSPREY_PV_PORT_SIZE, "osprey-pv", &pv_port_ops,
-			    vm);
+	/* The bus handlers only read env: the cast drops const for bus_register. */
+	return bus_register(env->pio, OSPREY_PV_PORT, OSPREY_PV_PORT_SIZE, "osprey-pv", &pv_port_ops,
+			    (void *)(uintptr_t)env);
 }
 
 static const struct device_desc pv_port_device = {

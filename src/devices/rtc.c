@@ -6,8 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "devices/device.h"
-#include "vmm/vm.h"
+#include "hw/device.h"
+#include "hw/device_env.h"
 
 #define RTC_PORT_INDEX 0x70
 #define RTC_PORT_DATA 0x71
@@ -175,7 +175,7 @@ static const struct bus_ops rtc_ops = {
 	.write = rtc_pio_write,
 };
 
-static int rtc_create(struct vm *vm)
+static int rtc_create(const struct device_env *env)
 {
 	struct rtc *r = calloc(1, sizeof(*r));
 	int ret;
@@ -183,12 +183,12 @@ static int rtc_create(struct vm *vm)
 	if (!r)
 		return -ENOMEM;
 	rtc_init(r);
-	ret = bus_register(&vm->pio, RTC_PORT_INDEX, 2, "rtc", &rtc_ops, r);
+	ret = bus_register(env->pio, RTC_PORT_INDEX, 2, "rtc", &rtc_ops, r);
 	if (ret) {
 		free(r);
 		return ret;
 	}
-	return vm_add_cleanup(vm, free, r);
+	return env->add_cleanup(env->machine, free, r);
 }
 
 static const struct device_desc rtc_device = {

@@ -6,8 +6,8 @@
 #include <string.h>
 
 #include "base/log.h"
-#include "devices/device.h"
-#include "vmm/vm.h"
+#include "hw/device.h"
+#include "hw/device_env.h"
 
 #define COM1_PORT 0x3f8
 #define COM1_IRQ 4
@@ -196,7 +196,7 @@ size_t serial_receive(struct serial *s, const uint8_t *buf, size_t len)
 
 struct serial_dev {
 	struct serial uart;
-	struct vm *vm;
+	const struct device_env *env;
 };
 
 static void com1_tx(void *opaque, uint8_t byte)
@@ -204,22 +204,22 @@ static void com1_tx(void *opaque, uint8_t byte)
 	struct serial_dev *d = opaque;
 
 	/* With --console virtio the console belongs to hvc0: COM1 goes nowhere. */
-	if (!d->vm->cfg->console_virtio)
-		console_write(&d->vm->console, &byte, 1);
+	if (!d->env->cfg.console_virtio)
+		d->env->console.write(d->env->console.opaque, &byte, 1);
 }
 
 static void com1_set_irq(void *opaque, bool level)
 {
 	struct serial_dev *d = opaque;
 
-	vm_irq_line(d->vm, COM1_IRQ, level);
+	d->env->irq_line(d->env->machine, COM1_IRQ, level);
 }
 
 static void com1_rx_space(void *opaque)
 {
 	struct serial_dev *d = opaque;
 
-	console_sink_ready(&d->vm->console);
+	d->env->console.sink_ready(d->env->console.opaque);
 }
 
 static size_t com1_sink(void *opaque, const uint8_t *buf, size_t len)
@@ -250,7 +250,7 @@ static const struct bus_ops com1_ops = {
 	.write = com1_pio_write,
 };
 
-static int com1_create(struct vm *vm)
+static int com1_create(const struct device_env *env)
 {
 	struct serial_dev *d = calloc(1, sizeof(*d));
 	int ret;
@@ -258,19 +258,19 @@ static int com1_create(struct vm *vm)
 	if (!d)
 		return -ENOMEM;
 	serial_init(&d->uart);
-	d->vm = vm;
+	d->env = env;
 	d->uart.tx = com1_tx;
 	d->uart.set_irq = com1_set_irq;
 	d->uart.rx_space = com1_rx_space;
 	d->uart.opaque = d;
-	ret = bus_register(&vm->pio, COM1_PORT, 8, "serial-com1", &com1_ops, d);
+	ret = bus_register(env->pio, COM1_PORT, 8, "serial-com1", &com1_ops, d);
 	if (ret) {
 		free(d);
 		return ret;
 	}
-	if (!vm->cfg->console_virtio)
-		console_set_sink(&vm->console, com1_sink, d);
-	return vm_add_cleanup(vm, free, d);
+	if (!env->cfg.console_virtio)
+		env->console.set_sink(env->console.opaque, com1_sink, d);
+	return env->add_cleanup(env->machine, free, d);
 }
 
 static const struct device_desc serial_com1_device = {

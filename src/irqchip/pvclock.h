@@ -25,7 +25,7 @@
 
 #include <stdint.h>
 
-#include "vmm/memory.h"
+#include "hw/memory.h"
 
 #define MSR_KVM_WALL_CLOCK_NEW 0x4b564d00
 #define MSR_KVM_SYSTEM_TIME_NEW 0x4b564d01

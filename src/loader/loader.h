@@ -15,7 +15,7 @@
 #include <stdint.h>
 
 #include "arch/x86/regs.h"
-#include "vmm/memory.h"
+#include "hw/memory.h"
 
 #define LOADER_ERR_MAX 256
 

@@ -13,8 +13,8 @@
 
 #include "base/log.h"
 #include "base/metrics.h"
-#include "devices/device.h"
-#include "vmm/vm.h"
+#include "hw/device.h"
+#include "hw/device_env.h"
 
 #define BALLOON_QUEUE_SIZE 256
 #define STAT_ENTRY_BYTES 10 /* le16 tag, le64 val, packed */
@@ -29,6 +29,7 @@ struct virtio_balloon {
 	uint32_t pfns[VIRTIO_BALLOON_MAX_PFNS];
 	struct virtq_elem elem;
 	struct metrics_group *mg; /* "balloon" */
+	bool registered; /* the machine's balloon (env->set_balloon) */
 };
 
 #define BALLOON_FIELD(m) METRICS_FIELD(struct virtio_balloon_stats, m)
@@ -161,7 +162,7 @@ static void balloon_pages(struct virtio_dev *d, unsigned q)
 			return;
 		}
 		d->requests++;
-		virtio_balloon_parse_pfns(&d->vm->mem, &b->elem, inflate ? balloon_discard : NULL,
+		virtio_balloon_parse_pfns(d->env->mem, &b->elem, inflate ? balloon_discard : NULL,
 					  b, &res);
 		/* Atomic updates: the metrics writer reads these without the lock. */
 		if (inflate) {
@@ -336,10 +337,9 @@ static void balloon_destroy(struct virtio_dev *d)
 
 	if (!b)
 		return;
-	if (d->vm && d->vm->balloon == d) {
+	if (b->registered) {
 		balloon_log_summary(b);
-		d->vm->balloon = NULL;
-		d->vm->balloon_report = NULL;
+		d->env->set_balloon(d->env->machine, NULL, NULL);
 	}
 	metrics_unregister(b->mg);
 	if (b->stats_fd >= 0)
@@ -380,15 +380,14 @@ void *virtio_balloon_alloc(const struct vm_balloon_config *cfg)
 
 /* ---- runtime control ---- */
 
-int virtio_balloon_set_target(struct vm *vm, uint64_t bytes)
+int virtio_balloon_set_target(struct virtio_dev *d, uint64_t bytes)
 {
-	struct virtio_dev *d = vm->balloon;
 	struct virtio_balloon *b;
 	uint32_t pages;
 
 	if (!d)
 		return -ENODEV;
-	if (bytes > vm->mem.ram_size || bytes >> VIRTIO_BALLOON_PFN_SHIFT > UINT32_MAX)
+	if (bytes > d->env->mem->ram_size || bytes >> VIRTIO_BALLOON_PFN_SHIFT > UINT32_MAX)
 		return -EINVAL;
 	pages = (uint32_t)(bytes >> VIRTIO_BALLOON_PFN_SHIFT);
 	b = d->priv;
@@ -404,9 +403,8 @@ int virtio_balloon_set_target(struct vm *vm, uint64_t bytes)
 	return 0;
 }
 
-int virtio_balloon_get_stats(struct vm *vm, struct virtio_balloon_stats *out)
+int virtio_balloon_get_stats(struct virtio_dev *d, struct virtio_balloon_stats *out)
 {
-	struct virtio_dev *d = vm->balloon;
 	struct virtio_balloon *b;
 
 	if (!d)
@@ -424,7 +422,7 @@ static double mib(uint64_t bytes)
 }
 
 /* Ctrl-A b: the balloon's state on stderr (the terminal is in raw mode). */
-static void balloon_report(struct vm *vm)
+static void balloon_report(struct virtio_dev *d)
 {
 	static const struct {
 		unsigned tag;
@@ -434,12 +432,14 @@ static void balloon_report(struct vm *vm)
 		{ VIRTIO_BALLOON_S_AVAIL, "available" }, { VIRTIO_BALLOON_S_CACHES, "caches" },
 		{ VIRTIO_BALLOON_S_SWAP_IN, "swap-in" }, { VIRTIO_BALLOON_S_SWAP_OUT, "swap-out" },
 	};
+	const struct virtio_balloon *b;
 	struct virtio_balloon_stats s;
 	char line[512];
 	int n;
 
-	if (virtio_balloon_get_stats(vm, &s))
+	if (virtio_balloon_get_stats(d, &s))
 		return;
+	b = d->priv;
 	n = snprintf(line, sizeof(line),
 		     "\r\nosprey: balloon: target %.1f MiB (%u pages), guest holds %.1f MiB (%u), "
 		     "returned to host %.1f MiB, %llu bad PFNs\r\n",
@@ -450,7 +450,7 @@ static void balloon_report(struct vm *vm)
 		(void)!write(STDERR_FILENO, line, (size_t)n);
 	if (!s.stats_updates) {
 		n = snprintf(line, sizeof(line), "osprey: balloon: no guest statistics yet%s\r\n",
-			     vm->cfg->balloon.stats_interval ? "" : " (--balloon stats=SECONDS)");
+			     b->cfg.stats_interval ? "" : " (--balloon stats=SECONDS)");
 	} else {
 		n = snprintf(line, sizeof(line), "osprey: balloon: guest statistics %.1f s old:",
 			     (log_ms_since_start() - s.stats_ms) / 1000.0);
@@ -468,9 +468,9 @@ static void balloon_report(struct vm *vm)
 		(void)!write(STDERR_FILENO, line, (size_t)n);
 }
 
-static int virtio_balloon_create(struct vm *vm)
+static int virtio_balloon_create(const struct device_env *env)
 {
-	const struct vm_balloon_config *cfg = &vm->cfg->balloon;
+	const struct vm_balloon_config *cfg = env->cfg.balloon;
 	struct virtio_balloon *b;
 	struct virtio_dev *d;
 	int ret;
@@ -489,11 +489,13 @@ static int virtio_balloon_create(struct vm *vm)
 			return ret;
 		}
 	}
-	ret = virtio_mmio_create(vm, &virtio_balloon_ops, b, &d);
+	ret = virtio_mmio_create(env, &virtio_balloon_ops, b, &d);
 	if (ret)
 		return ret; /* destroy ran */
-	vm->balloon = d;
-	vm->balloon_report = balloon_report;
+	if (env->set_balloon) {
+		env->set_balloon(env->machine, d, balloon_report);
+		b->registered = true;
+	}
 	if (b->stats_fd >= 0) {
 		struct itimerspec its = {
 			.it_interval = { .tv_sec = cfg->stats_interval },

@@ -18,11 +18,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "hw/device_config.h"
+#include "hw/memory.h"
 #include "virtio/mmio.h"
-#include "vmm/config.h"
-#include "vmm/memory.h"
-
-struct vm;
 
 #define VIRTIO_ID_BALLOON 5
 
@@ -72,12 +70,13 @@ struct virtio_balloon_stats {
 };
 
 /*
- * The upcoming runtime control. Both return -ENODEV without a balloon.
+ * The runtime control, on the machine's balloon device d (NULL: none, then
+ * both return -ENODEV).
  * set_target: bytes (rounded down to 4 KiB pages), at most guest RAM
  * (-EINVAL); raises the config-change interrupt when it changes.
  */
-int virtio_balloon_set_target(struct vm *vm, uint64_t bytes);
-int virtio_balloon_get_stats(struct vm *vm, struct virtio_balloon_stats *out);
+int virtio_balloon_set_target(struct virtio_dev *d, uint64_t bytes);
+int virtio_balloon_get_stats(struct virtio_dev *d, struct virtio_balloon_stats *out);
 
 /* ---- pieces exposed for unit tests and fuzzing ---- */
 

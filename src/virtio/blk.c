@@ -12,9 +12,9 @@
 #include "base/log.h"
 #include "base/metrics.h"
 #include "base/rate_limiter.h"
-#include "devices/device.h"
+#include "hw/device.h"
+#include "hw/device_env.h"
 #include "virtio/mmio.h"
-#include "vmm/vm.h"
 
 #define BLK_QUEUE_SIZE 256
 /*
@@ -479,23 +479,26 @@ int virtio_blk_update(struct virtio_dev *d, const char *path,
 	return 0;
 }
 
-static int virtio_blk_create_one(struct vm *vm, const struct vm_disk_config *cfg,
+static int virtio_blk_create_one(const struct device_env *env, const struct vm_disk_config *cfg,
 				 struct virtio_dev **out)
 {
 	void *b = virtio_blk_alloc(cfg);
 
 	if (!b)
 		return -EINVAL; /* logged */
-	return virtio_mmio_create(vm, &virtio_blk_ops, b, out);
+	return virtio_mmio_create(env, &virtio_blk_ops, b, out);
 }
 
-static int virtio_blk_create(struct vm *vm)
+static int virtio_blk_create(const struct device_env *env)
 {
-	for (unsigned i = 0; i < vm->cfg->ndisks; i++) {
-		int ret = virtio_blk_create_one(vm, &vm->cfg->disks[i], &vm->disk_devs[i]);
+	for (unsigned i = 0; i < env->cfg.ndisks; i++) {
+		struct virtio_dev *d;
+		int ret = virtio_blk_create_one(env, &env->cfg.disks[i], &d);
 
 		if (ret)
 			return ret;
+		if (env->set_disk)
+			env->set_disk(env->machine, i, d);
 	}
 	return 0;
 }

@@ -10,8 +10,8 @@
 #include <unistd.h>
 
 #include "base/log.h"
-#include "devices/device.h"
-#include "vmm/vm.h"
+#include "hw/device.h"
+#include "hw/device_env.h"
 
 #define CONSOLE_QUEUE_SIZE 256
 
@@ -73,7 +73,7 @@ static void vcon_rx_deliver(struct virtio_dev *d)
 	if (pushed)
 		virtio_dev_notify_used(d, VIRTIO_CONSOLE_RXQ);
 	if (wake_host && c->con)
-		console_sink_ready(c->con);
+		c->con->sink_ready(c->con->opaque);
 }
 
 /* Guest output to the host console (lock held). */
@@ -101,7 +101,7 @@ static void vcon_tx(struct virtio_dev *d)
 			size_t n = c->elem.out[i].iov_len < left ? c->elem.out[i].iov_len : left;
 
 			if (c->con)
-				console_write(c->con, c->elem.out[i].iov_base, n);
+				c->con->write(c->con->opaque, c->elem.out[i].iov_base, n);
 			left -= n;
 			c->tx_bytes += n;
 		}
@@ -221,7 +221,7 @@ const struct virtio_dev_ops virtio_console_ops = {
 	.destroy = vcon_destroy,
 };
 
-struct virtio_console *virtio_console_alloc(struct console *con)
+struct virtio_console *virtio_console_alloc(const struct device_console *con)
 {
 	struct virtio_console *c = calloc(1, sizeof(*c));
 
@@ -235,16 +235,16 @@ struct virtio_console *virtio_console_alloc(struct console *con)
 	return c;
 }
 
-static int virtio_console_create(struct vm *vm)
+static int virtio_console_create(const struct device_env *env)
 {
 	struct virtio_console *c;
 	struct virtio_dev *d;
 	struct winsize ws;
 	int ret;
 
-	if (!vm->cfg->console_virtio)
+	if (!env->cfg.console_virtio)
 		return 0;
-	c = virtio_console_alloc(&vm->console);
+	c = virtio_console_alloc(&env->console);
 	if (!c)
 		return -ENOMEM;
 	if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col && ws.ws_row) {
@@ -258,7 +258,7 @@ static int virtio_console_create(struct vm *vm)
 		free(c);
 		return ret;
 	}
-	ret = virtio_mmio_create(vm, &virtio_console_ops, c, &d);
+	ret = virtio_mmio_create(env, &virtio_console_ops, c, &d);
 	if (ret)
 		return ret; /* destroy ran */
 	c->d = d;
@@ -267,7 +267,7 @@ static int virtio_console_create(struct vm *vm)
 		log_errx("virtio-console", "cannot watch console input");
 		return ret; /* the device goes with the VM's cleanups */
 	}
-	console_set_sink(&vm->console, virtio_console_sink, d);
+	env->console.set_sink(env->console.opaque, virtio_console_sink, d);
 	log_info("virtio-console", "guest console hvc0 on the host console (%ux%u)", c->cols,
 		 c->rows);
 	return 0;

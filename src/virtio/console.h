@@ -22,7 +22,7 @@
 
 #include "virtio/mmio.h"
 
-struct console;
+struct device_console;
 
 #define VIRTIO_ID_CONSOLE 3
 #define VIRTIO_CONSOLE_F_SIZE 0
@@ -33,7 +33,7 @@ struct console;
 
 struct virtio_console {
 	struct virtio_dev *d;
-	struct console *con; /* host console: output, input back-pressure */
+	const struct device_console *con; /* host console: output, input back-pressure */
 	uint16_t cols, rows;
 	/*
 	 * Host input not yet in a guest buffer: a ring under rx_lock (not
@@ -56,7 +56,7 @@ struct virtio_console {
  * and the console sink (opaque: the struct virtio_dev).
  */
 extern const struct virtio_dev_ops virtio_console_ops;
-struct virtio_console *virtio_console_alloc(struct console *con);
+struct virtio_console *virtio_console_alloc(const struct device_console *con);
 size_t virtio_console_sink(void *opaque, const uint8_t *buf, size_t len);
 
 #endif

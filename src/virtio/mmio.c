@@ -14,7 +14,7 @@
 #include "base/log.h"
 #include "base/metrics.h"
 #include "base/rate_limiter.h"
-#include "vmm/vm.h"
+#include "hw/device_env.h"
 
 #define TRANSPORT_FEATURES                                                           \
 	((1ULL << VIRTIO_F_VERSION_1) | (1ULL << VIRTIO_F_EVENT_IDX) |                \
@@ -34,10 +34,10 @@ static void virtio_update_irq(struct virtio_dev *d)
 {
 	bool level = d->interrupt_status != 0;
 
-	if (d->irq_fd >= 0 || !d->vm || level == d->irq_level)
+	if (d->irq_fd >= 0 || !d->env || level == d->irq_level)
 		return;
 	d->irq_level = level;
-	vm_irq_line(d->vm, d->irq, level);
+	d->env->irq_line(d->env->machine, d->irq, level);
 }
 
 static void virtio_raise(struct virtio_dev *d, uint32_t bits)
@@ -213,7 +213,7 @@ static void virtio_set_queue_ready(struct virtio_dev *d, uint32_t v)
 		virtq_reset(&d->vqs[idx]);
 		return;
 	}
-	ret = virtq_init(&d->vqs[idx], &d->vm->mem, q->num, q->desc, q->avail, q->used,
+	ret = virtq_init(&d->vqs[idx], d->env->mem, q->num, q->desc, q->avail, q->used,
 			 d->driver_features & (1ULL << VIRTIO_F_EVENT_IDX),
 			 d->driver_features & (1ULL << VIRTIO_F_INDIRECT_DESC));
 	if (ret) {
@@ -508,18 +508,18 @@ static void virtio_mmio_destroy(void *opaque)
 /*
  * Interrupt and queue kicks: an irqfd and ioeventfds where the
  * accelerator has them (KVM); otherwise the line is set through
- * vm_irq_line() and a QueueNotify write reaches virtio_queue_kick(),
+ * env->irq_line() and a QueueNotify write reaches virtio_queue_kick(),
  * which signals the queue's eventfd itself.
  */
 static int virtio_mmio_setup_accel(struct virtio_dev *d, struct virtio_kick *kicks)
 {
-	const struct accel_ops *accel = d->vm->accel;
+	const struct device_env *env = d->env;
 	int ret;
 
 	d->irq_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (d->irq_fd < 0)
 		return -errno;
-	ret = accel->irqfd(d->vm, d->irq, d->irq_fd);
+	ret = env->irqfd(env->machine, d->irq, d->irq_fd);
 	if (ret == -ENOTSUP) {
 		close(d->irq_fd);
 		d->irq_fd = -1;
@@ -532,7 +532,7 @@ static int virtio_mmio_setup_accel(struct virtio_dev *d, struct virtio_kick *kic
 		if (d->qcfg[i].notify_fd < 0)
 			return -errno;
 		if (d->kernel_ioeventfd &&
-		    accel->notify_fd(d->vm, d->base + VIRTIO_MMIO_QUEUE_NOTIFY, i,
+		    env->notify_fd(env->machine, d->base + VIRTIO_MMIO_QUEUE_NOTIFY, i,
 				     d->qcfg[i].notify_fd) < 0) {
 			log_debug(d->ops->name, "no ioeventfd; queue kicks exit to osprey");
 			d->kernel_ioeventfd = false;
@@ -546,7 +546,7 @@ static int virtio_mmio_setup_accel(struct virtio_dev *d, struct virtio_kick *kic
 	return 0;
 }
 
-int virtio_mmio_create(struct vm *vm, const struct virtio_dev_ops *ops, void *priv,
+int virtio_mmio_create(const struct device_env *env, const struct virtio_dev_ops *ops, void *priv,
 		       struct virtio_dev **out)
 {
 	struct virtio_dev *d;
@@ -566,16 +566,16 @@ int virtio_mmio_create(struct vm *vm, const struct virtio_dev_ops *ops, void *pr
 	kicks = (struct virtio_kick *)(d + 1);
 	d->ops = ops;
 	d->priv = priv;
-	d->vm = vm;
+	d->env = env;
 	d->irq_fd = d->stop_fd = -1;
 	for (unsigned i = 0; i < VIRTIO_MMIO_MAX_QUEUES; i++)
 		d->qcfg[i].notify_fd = -1;
 	pthread_mutex_init(&d->lock, NULL);
 	ret = ops->nqueues > VIRTIO_MMIO_MAX_QUEUES ? -EINVAL : 0;
 	if (!ret)
-		ret = vm_alloc_mmio(vm, VIRTIO_MMIO_SIZE, &d->base);
+		ret = env->alloc_mmio(env->machine, VIRTIO_MMIO_SIZE, &d->base);
 	if (!ret)
-		ret = vm_alloc_irq(vm, &d->irq);
+		ret = env->alloc_irq(env->machine, &d->irq);
 	if (ret) {
 		log_errx(ops->name, "no MMIO space or interrupt line left for another device");
 		goto fail;
@@ -594,13 +594,13 @@ int virtio_mmio_create(struct vm *vm, const struct virtio_dev_ops *ops, void *pr
 	if (!ret)
 		ret = virtio_mmio_setup_accel(d, kicks);
 	if (!ret)
-		ret = bus_register(&vm->mmio, d->base, VIRTIO_MMIO_SIZE, ops->name,
+		ret = bus_register(env->mmio, d->base, VIRTIO_MMIO_SIZE, ops->name,
 				   &virtio_mmio_bus_ops, d);
 	if (ret)
 		goto fail;
 	snprintf(param, sizeof(param), "virtio_mmio.device=4K@0x%llx:%u",
 		 (unsigned long long)d->base, d->irq);
-	ret = vm_cmdline_append(vm, param);
+	ret = env->cmdline_append(env->machine, param);
 	if (ret) {
 		log_errx(ops->name, "kernel command line full");
 		goto fail;
@@ -611,7 +611,7 @@ int virtio_mmio_create(struct vm *vm, const struct virtio_dev_ops *ops, void *pr
 		goto fail;
 	}
 	d->thread_started = true;
-	ret = vm_add_cleanup(vm, virtio_mmio_destroy, d);
+	ret = env->add_cleanup(env->machine, virtio_mmio_destroy, d);
 	if (ret)
 		return ret; /* the cleanup ran already */
 	log_info(ops->name, "virtio-mmio at 0x%llx, IRQ %u", (unsigned long long)d->base, d->irq);

@@ -24,7 +24,7 @@
 
 #include "virtio/queue.h"
 
-struct vm;
+struct device_env;
 struct virtio_dev;
 
 #define VIRTIO_MMIO_SIZE 0x1000
@@ -101,7 +101,7 @@ struct virtio_queue_cfg {
 struct virtio_dev {
 	const struct virtio_dev_ops *ops;
 	void *priv;
-	struct vm *vm;
+	const struct device_env *env; /* NULL: no machine (unit tests) */
 	uint64_t base;
 	unsigned irq;
 	pthread_mutex_t lock;
@@ -134,7 +134,7 @@ struct virtio_dev {
  * it to the guest command line. Returns 0 or -errno (logged). Takes
  * ownership of priv: on failure ops->destroy has already run.
  */
-int virtio_mmio_create(struct vm *vm, const struct virtio_dev_ops *ops, void *priv,
+int virtio_mmio_create(const struct device_env *env, const struct virtio_dev_ops *ops, void *priv,
 		       struct virtio_dev **out);
 
 /* On the I/O thread (lock held): raise the used-buffer interrupt if wanted. */

@@ -52,9 +52,9 @@
 #include "base/log.h"
 #include "base/metrics.h"
 #include "base/rate_limiter.h"
-#include "devices/device.h"
+#include "hw/device.h"
+#include "hw/device_env.h"
 #include "virtio/mmio.h"
-#include "vmm/vm.h"
 
 #define TAG "virtio-net"
 
@@ -760,7 +760,7 @@ void virtio_net_update(struct virtio_dev *d, const struct rate_limiter_config *r
 	pthread_mutex_unlock(&d->lock);
 }
 
-static int virtio_net_create_one(struct vm *vm, const struct vm_net_config *cfg,
+static int virtio_net_create_one(const struct device_env *env, const struct vm_net_config *cfg,
 				 struct virtio_dev **out)
 {
 	struct virtio_net *n;
@@ -776,7 +776,7 @@ static int virtio_net_create_one(struct vm *vm, const struct vm_net_config *cfg,
 		close(tap);
 		return -ENOMEM;
 	}
-	ret = virtio_mmio_create(vm, &virtio_net_ops, n, &d);
+	ret = virtio_mmio_create(env, &virtio_net_ops, n, &d);
 	if (ret)
 		return ret; /* n is freed */
 	/* Not watched (events 0) until the driver is ready. */
@@ -793,13 +793,16 @@ static int virtio_net_create_one(struct vm *vm, const struct vm_net_config *cfg,
 	return 0;
 }
 
-static int virtio_net_create(struct vm *vm)
+static int virtio_net_create(const struct device_env *env)
 {
-	for (unsigned i = 0; i < vm->cfg->nnets; i++) {
-		int ret = virtio_net_create_one(vm, &vm->cfg->nets[i], &vm->net_devs[i]);
+	for (unsigned i = 0; i < env->cfg.nnets; i++) {
+		struct virtio_dev *d;
+		int ret = virtio_net_create_one(env, &env->cfg.nets[i], &d);
 
 		if (ret)
 			return ret;
+		if (env->set_net)
+			env->set_net(env->machine, i, d);
 	}
 	return 0;
 }

@@ -19,7 +19,7 @@
 #include <stdint.h>
 #include <sys/uio.h>
 
-#include "vmm/memory.h"
+#include "hw/memory.h"
 
 #define VIRTQ_MAX_SIZE 32768 /* spec maximum for split queues */
 

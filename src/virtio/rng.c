@@ -13,8 +13,8 @@
 #include "base/log.h"
 #include "base/metrics.h"
 #include "base/rate_limiter.h"
-#include "devices/device.h"
-#include "vmm/vm.h"
+#include "hw/device.h"
+#include "hw/device_env.h"
 
 #define RNG_QUEUE_SIZE 256
 
@@ -143,17 +143,17 @@ const struct virtio_rng_metrics *virtio_rng_get_metrics(struct virtio_dev *d)
 	return &r->m;
 }
 
-static int virtio_rng_create(struct vm *vm)
+static int virtio_rng_create(const struct device_env *env)
 {
 	struct virtio_dev *d;
 	void *r;
 
-	if (!vm->cfg->rng)
+	if (!env->cfg.rng)
 		return 0;
-	r = virtio_rng_alloc(&vm->cfg->rng_rate_limit);
+	r = virtio_rng_alloc(env->cfg.rng_rate_limit);
 	if (!r)
 		return -ENOMEM;
-	return virtio_mmio_create(vm, &virtio_rng_ops, r, &d);
+	return virtio_mmio_create(env, &virtio_rng_ops, r, &d);
 }
 
 static const struct device_desc virtio_rng_device = {

@@ -25,9 +25,9 @@
 
 #include "base/log.h"
 #include "base/metrics.h"
-#include "devices/device.h"
+#include "hw/device.h"
+#include "hw/device_env.h"
 #include "virtio/mmio.h"
-#include "vmm/vm.h"
 
 #define VSOCK_QUEUE_SIZE 256
 #define VSOCK_RXQ 0
@@ -428,9 +428,9 @@ static int vsock_listen(struct virtio_vsock *v)
 	return 0;
 }
 
-static int virtio_vsock_create(struct vm *vm)
+static int virtio_vsock_create(const struct device_env *env)
 {
-	const struct vm_vsock_config *cfg = &vm->cfg->vsock;
+	const struct vm_vsock_config *cfg = env->cfg.vsock;
 	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = LISTEN_TAG };
 	struct virtio_vsock *v;
 	struct virtio_dev *d;
@@ -461,7 +461,7 @@ static int virtio_vsock_create(struct vm *vm)
 		ret = -errno;
 		goto fail;
 	}
-	ret = virtio_mmio_create(vm, &virtio_vsock_ops, v, &d);
+	ret = virtio_mmio_create(env, &virtio_vsock_ops, v, &d);
 	if (ret)
 		return ret; /* destroy ran */
 	v->d = d;

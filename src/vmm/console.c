@@ -161,6 +161,31 @@ void console_sink_ready(struct console *c)
 		(void)!write(c->ready_efd, &one, sizeof(one));
 }
 
+static void port_write(void *opaque, const uint8_t *buf, size_t len)
+{
+	console_write(opaque, buf, len);
+}
+
+static void port_set_sink(void *opaque, console_sink_fn sink, void *sink_opaque)
+{
+	console_set_sink(opaque, sink, sink_opaque);
+}
+
+static void port_sink_ready(void *opaque)
+{
+	console_sink_ready(opaque);
+}
+
+void console_device_port(struct console *c, struct device_console *out)
+{
+	*out = (struct device_console){
+		.opaque = c,
+		.write = port_write,
+		.set_sink = port_set_sink,
+		.sink_ready = port_sink_ready,
+	};
+}
+
 static void console_help(struct console *c)
 {
 	static const char help[] = "\r\nosprey console escapes: Ctrl-A x quit, Ctrl-A d send "
@@ -231,7 +256,7 @@ static void console_on_input(void *opaque, uint32_t events)
 		break;
 	case CONSOLE_ACT_BALLOON:
 		if (c->vm->balloon_report) {
-			c->vm->balloon_report(c->vm);
+			c->vm->balloon_report(c->vm->balloon);
 		} else {
 			static const char none[] = "\r\nosprey: no balloon device (--balloon)\r\n";
 

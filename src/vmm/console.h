@@ -14,15 +14,13 @@
 #include <stdint.h>
 #include <termios.h>
 
+#include "hw/device_env.h"
 #include "vmm/config.h"
 
 struct vm;
 
 #define CONSOLE_ESCAPE 0x01 /* Ctrl-A */
 #define CONSOLE_PENDING_MAX 512
-
-/* Receives input bytes; returns how many it accepted. */
-typedef size_t (*console_sink_fn)(void *opaque, const uint8_t *buf, size_t len);
 
 struct console {
 	struct vm *vm;
@@ -54,6 +52,8 @@ void console_write(struct console *c, const uint8_t *buf, size_t len);
 void console_set_sink(struct console *c, console_sink_fn sink, void *opaque);
 /* The sink calls this when it has room again. */
 void console_sink_ready(struct console *c);
+/* The device side of c (hw/device_env.h): callbacks on c. */
+void console_device_port(struct console *c, struct device_console *out);
 /* Registers stdin with the VM's event loop. */
 int console_attach(struct console *c);
 

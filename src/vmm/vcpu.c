@@ -20,14 +20,15 @@ int vcpu_create(struct vm *vm, struct vcpu *vcpu, unsigned id, const struct cpui
 {
 	memset(vcpu, 0, sizeof(*vcpu));
 	vcpu->vm = vm;
-	vcpu->id = id;
-	vcpu->cpuid = cpuid_dup(base);
-	if (!vcpu->cpuid) {
+	vcpu->acc.machine = &vm->machine;
+	vcpu->acc.id = id;
+	vcpu->acc.cpuid = cpuid_dup(base);
+	if (!vcpu->acc.cpuid) {
 		log_errx("vcpu", "vcpu%u: out of memory for the CPUID table", id);
 		return -ENOMEM;
 	}
-	cpuid_set_topology(vcpu->cpuid, id, vm->ncpus);
-	return vm->accel->vcpu_create(vcpu, vcpu->cpuid);
+	cpuid_set_topology(vcpu->acc.cpuid, id, vm->ncpus);
+	return vm->accel->vcpu_create(&vcpu->acc, vcpu->acc.cpuid);
 }
 
 int vcpu_setup_boot(struct vcpu *vcpu, enum x86_entry_mode mode, uint64_t entry,
@@ -39,15 +40,15 @@ int vcpu_setup_boot(struct vcpu *vcpu, enum x86_entry_mode mode, uint64_t entry,
 
 	if (!s)
 		return -ENOMEM;
-	ret = ops->vcpu_get_state(vcpu, s);
+	ret = ops->vcpu_get_state(&vcpu->acc, s);
 	if (!ret) {
 		x86_boot_sregs(s, mode);
 		x86_boot_regs(s, mode, entry, param);
-		ret = ops->vcpu_set_state(vcpu, s);
+		ret = ops->vcpu_set_state(&vcpu->acc, s);
 	}
 	if (ret) {
 		errno = -ret;
-		log_err("vcpu", "vcpu%u: cannot set the boot CPU state", vcpu->id);
+		log_err("vcpu", "vcpu%u: cannot set the boot CPU state", vcpu->acc.id);
 	}
 	free(s);
 	return ret;
@@ -55,7 +56,7 @@ int vcpu_setup_boot(struct vcpu *vcpu, enum x86_entry_mode mode, uint64_t entry,
 
 void vcpu_dump_registers(struct vcpu *vcpu)
 {
-	vcpu->vm->accel->vcpu_dump(vcpu);
+	vcpu->vm->accel->vcpu_dump(&vcpu->acc);
 }
 
 static void *vcpu_thread(void *arg)
@@ -66,7 +67,7 @@ static void *vcpu_thread(void *arg)
 	char name[16];
 	sigset_t set;
 
-	snprintf(name, sizeof(name), "vcpu%u", vcpu->id);
+	snprintf(name, sizeof(name), "vcpu%u", vcpu->acc.id);
 	pthread_setname_np(pthread_self(), name);
 	sigemptyset(&set);
 	sigaddset(&set, SIGUSR1);
@@ -78,7 +79,7 @@ static void *vcpu_thread(void *arg)
 		vcpu_pause_point(vcpu);
 		if (__atomic_load_n(&vm->exit_requested, __ATOMIC_ACQUIRE))
 			break;
-		r = ops->vcpu_run(vcpu);
+		r = ops->vcpu_run(&vcpu->acc);
 		if (r == ACCEL_RUN_AGAIN)
 			continue;
 		vm_request_exit(vm, r == ACCEL_RUN_POWEROFF ? VM_EXIT_POWEROFF :
@@ -94,37 +95,37 @@ static void *vcpu_thread(void *arg)
 void vcpu_log_exit_stats(const struct vcpu *vcpu)
 {
 	if (vcpu->vm->accel->vcpu_log_stats)
-		vcpu->vm->accel->vcpu_log_stats(vcpu);
+		vcpu->vm->accel->vcpu_log_stats(&vcpu->acc);
 }
 
 int vcpu_start(struct vcpu *vcpu)
 {
-	int ret = pthread_create(&vcpu->thread, NULL, vcpu_thread, vcpu);
+	int ret = pthread_create(&vcpu->acc.thread, NULL, vcpu_thread, vcpu);
 
 	if (ret) {
 		errno = ret;
-		log_err("vcpu", "cannot start the thread of vcpu%u", vcpu->id);
+		log_err("vcpu", "cannot start the thread of vcpu%u", vcpu->acc.id);
 		return -ret;
 	}
-	vcpu->thread_started = true;
+	vcpu->acc.thread_started = true;
 	return 0;
 }
 
 void vcpu_kick(struct vcpu *vcpu)
 {
-	if (!vcpu->thread_started)
+	if (!vcpu->acc.thread_started)
 		return;
-	vcpu->vm->accel->vcpu_kick(vcpu);
+	vcpu->vm->accel->vcpu_kick(&vcpu->acc);
 }
 
 void vcpu_destroy(struct vcpu *vcpu)
 {
-	if (vcpu->thread_started) {
-		pthread_join(vcpu->thread, NULL);
-		vcpu->thread_started = false;
+	if (vcpu->acc.thread_started) {
+		pthread_join(vcpu->acc.thread, NULL);
+		vcpu->acc.thread_started = false;
 	}
 	if (vcpu->vm && vcpu->vm->accel)
-		vcpu->vm->accel->vcpu_destroy(vcpu);
-	free(vcpu->cpuid);
-	vcpu->cpuid = NULL;
+		vcpu->vm->accel->vcpu_destroy(&vcpu->acc);
+	free(vcpu->acc.cpuid);
+	vcpu->acc.cpuid = NULL;
 }

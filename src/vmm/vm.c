@@ -24,9 +24,9 @@
 #include "base/log.h"
 #include "base/metrics.h"
 #include "base/util.h"
-#include "devices/device.h"
+#include "hw/device.h"
+#include "hw/vmm_metrics.h"
 #include "loader/loader.h"
-#include "vmm/vmm_metrics.h"
 
 static int vm_setup_memory(struct vm *vm)
 {
@@ -41,11 +41,135 @@ static int vm_setup_memory(struct vm *vm)
 	return 0;
 }
 
+_Static_assert(DEVICE_EXIT_POWEROFF == (int)VM_EXIT_POWEROFF, "device_exit != vm_exit");
+_Static_assert(DEVICE_EXIT_REBOOT == (int)VM_EXIT_REBOOT, "device_exit != vm_exit");
+
+/* The device_env callbacks: the machine behind env->machine is a struct vm. */
+static int env_irq_line(void *machine, unsigned gsi, int level)
+{
+	return vm_irq_line(machine, gsi, level);
+}
+
+static int env_irqfd(void *machine, unsigned gsi, int fd)
+{
+	struct vm *vm = machine;
+
+	if (!vm->accel || !vm->machine.priv)
+		return -ENOTSUP;
+	return vm->accel->irqfd(&vm->machine, gsi, fd);
+}
+
+static int env_notify_fd(void *machine, uint64_t addr, uint32_t datamatch, int fd)
+{
+	struct vm *vm = machine;
+
+	if (!vm->accel || !vm->machine.priv)
+		return -ENOTSUP;
+	return vm->accel->notify_fd(&vm->machine, addr, datamatch, fd);
+}
+
+static int env_alloc_mmio(void *machine, uint64_t size, uint64_t *base)
+{
+	return vm_alloc_mmio(machine, size, base);
+}
+
+static int env_alloc_irq(void *machine, unsigned *gsi)
+{
+	return vm_alloc_irq(machine, gsi);
+}
+
+static int env_cmdline_append(void *machine, const char *param)
+{
+	return vm_cmdline_append(machine, param);
+}
+
+static int env_add_cleanup(void *machine, void (*fn)(void *opaque), void *opaque)
+{
+	return vm_add_cleanup(machine, fn, opaque);
+}
+
+static void env_request_exit(void *machine, int status)
+{
+	vm_request_exit(machine, status);
+}
+
+static void env_set_ctrl_alt_del(void *machine, void (*fn)(void *opaque), void *opaque)
+{
+	struct vm *vm = machine;
+
+	vm->ctrl_alt_del = fn;
+	vm->ctrl_alt_del_opaque = opaque;
+}
+
+static void env_set_balloon(void *machine, struct virtio_dev *d,
+			    void (*report)(struct virtio_dev *d))
+{
+	struct vm *vm = machine;
+
+	vm->balloon = d;
+	vm->balloon_report = report;
+}
+
+static void env_set_disk(void *machine, unsigned index, struct virtio_dev *d)
+{
+	struct vm *vm = machine;
+
+	if (index < VM_MAX_DISKS)
+		vm->disk_devs[index] = d;
+}
+
+static void env_set_net(void *machine, unsigned index, struct virtio_dev *d)
+{
+	struct vm *vm = machine;
+
+	if (index < VM_MAX_NETS)
+		vm->net_devs[index] = d;
+}
+
+/* vm->dev_env: what every device's create() is given. */
+static void vm_init_device_env(struct vm *vm)
+{
+	const struct vm_config *cfg = vm->cfg;
+	struct device_env *env = &vm->dev_env;
+
+	*env = (struct device_env){
+		.machine = vm,
+		.mem = &vm->mem,
+		.pio = &vm->pio,
+		.mmio = &vm->mmio,
+		.cfg = {
+			.disks = cfg->disks,
+			.ndisks = cfg->ndisks,
+			.nets = cfg->nets,
+			.nnets = cfg->nnets,
+			.rng = cfg->rng,
+			.rng_rate_limit = &cfg->rng_rate_limit,
+			.vsock = &cfg->vsock,
+			.balloon = &cfg->balloon,
+			.console_virtio = cfg->console_virtio,
+		},
+		.irq_line = env_irq_line,
+		.irqfd = env_irqfd,
+		.notify_fd = env_notify_fd,
+		.alloc_mmio = env_alloc_mmio,
+		.alloc_irq = env_alloc_irq,
+		.cmdline_append = env_cmdline_append,
+		.add_cleanup = env_add_cleanup,
+		.request_exit = env_request_exit,
+		.set_ctrl_alt_del = env_set_ctrl_alt_del,
+		.set_balloon = env_set_balloon,
+		.set_disk = env_set_disk,
+		.set_net = env_set_net,
+	};
+	console_device_port(&vm->console, &env->console);
+}
+
 static int vm_create_devices(struct vm *vm)
 {
+	vm_init_device_env(vm);
 	for (const struct device_desc *const *d = __start_osprey_devices;
 	     d < __stop_osprey_devices; d++) {
-		int ret = (*d)->create(vm);
+		int ret = (*d)->create(&vm->dev_env);
 
 		if (ret) {
 			errno = -ret;
@@ -159,7 +283,7 @@ static int vm_setup_cpus(struct vm *vm, struct cpuid_table **cpuid_out)
 	struct cpuid_table *cpuid = NULL;
 	int ret;
 
-	ret = vm->accel->cpuid(vm, &cpuid);
+	ret = vm->accel->cpuid(&vm->machine, &cpuid);
 	if (ret)
 		return ret;
 	cpu_template_apply(vm->tmpl, cpuid);
@@ -218,6 +342,12 @@ int vm_create(const struct vm_config *cfg, struct vm **out)
 	pthread_cond_init(&vm->pause_cond, NULL);
 	bus_init(&vm->pio, "pio");
 	bus_init(&vm->mmio, "mmio");
+	vm->machine = (struct accel_machine){
+		.mem = &vm->mem,
+		.pio = &vm->pio,
+		.mmio = &vm->mmio,
+		.ncpus = vm->ncpus,
+	};
 	vm->console.out_fd = vm->console.in_fd = vm->console.ready_efd = -1;
 
 	vm->exit_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
@@ -242,7 +372,8 @@ int vm_create(const struct vm_config *cfg, struct vm **out)
 		goto fail;
 	log_info("vm", "accelerator: %s; CPU template: %s (%s)", vm->accel->name, vm->tmpl->name,
 		 vm->tmpl->description);
-	ret = vm->accel->vm_init(vm);
+	vm->machine.cpu_template = vm->tmpl->name;
+	ret = vm->accel->vm_init(&vm->machine);
 	if (!ret)
 		ret = console_open(&vm->console, vm, cfg->console, cfg->console_path);
 	if (!ret)
@@ -288,9 +419,9 @@ void vm_request_exit(struct vm *vm, int status)
 int vm_irq_line(struct vm *vm, unsigned irq, int level)
 {
 	/* A machine without a backend (device unit tests) has no lines. */
-	if (!vm->accel || !vm->accel_priv)
+	if (!vm->accel || !vm->machine.priv)
 		return -ENODEV;
-	return vm->accel->irq_line(vm, irq, level);
+	return vm->accel->irq_line(&vm->machine, irq, level);
 }
 
 int vm_alloc_mmio(struct vm *vm, uint64_t size, uint64_t *base)
@@ -408,9 +539,9 @@ int vm_run(struct vm *vm)
 	for (unsigned i = 0; i < vm->ncpus; i++)
 		vcpu_kick(&vm->vcpus[i]);
 	for (unsigned i = 0; i < vm->ncpus; i++) {
-		if (vm->vcpus[i].thread_started) {
-			pthread_join(vm->vcpus[i].thread, NULL);
-			vm->vcpus[i].thread_started = false;
+		if (vm->vcpus[i].acc.thread_started) {
+			pthread_join(vm->vcpus[i].acc.thread, NULL);
+			vm->vcpus[i].acc.thread_started = false;
 		}
 		vcpu_log_exit_stats(&vm->vcpus[i]);
 	}
@@ -443,7 +574,7 @@ void vm_destroy(struct vm *vm)
 	}
 	console_close(&vm->console);
 	if (vm->accel)
-		vm->accel->vm_destroy(vm);
+		vm->accel->vm_destroy(&vm->machine);
 	guest_mem_destroy(&vm->mem);
 	if (vm->exit_efd >= 0)
 		close(vm->exit_efd);

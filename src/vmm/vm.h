@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The machine: guest memory, buses, vCPUs, devices, lifecycle. Which
- * accelerator runs the vCPUs (accel/accel.h) is hidden behind vm->accel.
+ * accelerator runs the vCPUs (accel/accel.h) is hidden behind vm->accel;
+ * it sees the machine as vm->machine and each vCPU as vcpu->acc.
  */
 #ifndef OSPREY_VMM_VM_H
 #define OSPREY_VMM_VM_H
@@ -13,10 +14,11 @@
 #include "accel/accel.h"
 #include "arch/x86/cpu_template.h"
 #include "arch/x86/regs.h"
-#include "vmm/bus.h"
+#include "hw/bus.h"
+#include "hw/device_env.h"
+#include "hw/memory.h"
 #include "vmm/config.h"
 #include "vmm/console.h"
-#include "vmm/memory.h"
 
 struct event_loop;
 struct virtio_dev;
@@ -32,11 +34,8 @@ enum vm_exit {
 
 struct vcpu {
 	struct vm *vm;
-	unsigned id;
-	pthread_t thread;
-	bool thread_started;
-	struct cpuid_table *cpuid; /* this vCPU's CPUID (topology set) */
-	void *accel_priv;	   /* the backend's vCPU */
+	/* id, thread, CPUID and the backend's vCPU: what the backend sees. */
+	struct accel_vcpu acc;
 };
 
 #define VM_MAX_CLEANUPS 32
@@ -44,7 +43,7 @@ struct vcpu {
 struct vm {
 	const struct vm_config *cfg;
 	const struct accel_ops *accel; /* the backend running the vCPUs */
-	void *accel_priv;	       /* its per-VM state */
+	struct accel_machine machine;  /* what the backend sees (its state: machine.priv) */
 	struct guest_mem mem;
 	struct bus pio;
 	struct bus mmio;
@@ -53,6 +52,7 @@ struct vm {
 	const struct cpu_template *tmpl;
 	struct event_loop *loop;
 	struct console console;
+	struct device_env dev_env; /* what every device is given (vm.c) */
 
 	/* Set once by the first vCPU or device that ends the run. */
 	int exit_status;
@@ -69,20 +69,21 @@ struct vm {
 	bool pause_requested;
 	unsigned vcpus_parked, vcpus_exited;
 
-	/* Hook the i8042 installs so the console can send Ctrl-Alt-Del. */
+	/* Hook the i8042 installs (env->set_ctrl_alt_del) so the console can send Ctrl-Alt-Del. */
 	void (*ctrl_alt_del)(void *opaque);
 	void *ctrl_alt_del_opaque;
 
 	/*
-	 * Set by the virtio-balloon device (virtio/balloon.c): the device,
+	 * Set by the virtio-balloon device (env->set_balloon): the device,
 	 * for virtio_balloon_set_target()/get_stats(), and the report that
 	 * Ctrl-A b prints.
 	 */
 	struct virtio_dev *balloon;
-	void (*balloon_report)(struct vm *vm);
+	void (*balloon_report)(struct virtio_dev *d);
 
 	/* The virtio-blk and virtio-net devices, in cfg->disks/nets order
-	 * (for run-time updates from the API: vm_update_disk/net). */
+	 * (env->set_disk/set_net; for run-time updates from the API:
+	 * vm_update_disk/net). */
 	struct virtio_dev *disk_devs[VM_MAX_DISKS];
 	struct virtio_dev *net_devs[VM_MAX_NETS];
 

@@ -66,9 +66,9 @@ static void test_find_and_select(void **state)
 static int line_level[32];
 static unsigned line_calls;
 
-static int rec_irq_line(struct vm *vm, unsigned gsi, int level)
+static int rec_irq_line(struct accel_machine *m, unsigned gsi, int level)
 {
-	(void)vm;
+	(void)m;
 	if (gsi < 32)
 		line_level[gsi] = level;
 	line_calls++;
@@ -111,6 +111,12 @@ static const struct virtio_dev_ops echo_ops = {
 	.queue_notify = echo_notify,
 };
 
+/* The device's line goes through the machine, as vm.c's device_env does. */
+static int env_irq_line(void *machine, unsigned gsi, int level)
+{
+	return vm_irq_line(machine, gsi, level);
+}
+
 static int dev_setup(void **state)
 {
 	struct vdrv *v = vd_new(&echo_ops, NULL, 1 << 20);
@@ -119,7 +125,8 @@ static int dev_setup(void **state)
 		return -1;
 	rec_ops = (struct accel_ops){ .name = "rec", .irq_line = rec_irq_line };
 	v->vm->accel = &rec_ops;
-	v->vm->accel_priv = &rec_ops; /* any non-NULL: the backend is "open" */
+	v->vm->machine.priv = &rec_ops; /* any non-NULL: the backend is "open" */
+	v->vm->dev_env.irq_line = env_irq_line;
 	v->d.irq = 7;
 	memset(line_level, 0, sizeof(line_level));
 	line_calls = 0;
@@ -204,7 +211,7 @@ static void test_no_backend(void **state)
 	struct vdrv *v = *state;
 
 	v->vm->accel = NULL;
-	v->vm->accel_priv = NULL;
+	v->vm->machine.priv = NULL;
 	assert_int_equal(vm_irq_line(v->vm, 7, 1), -ENODEV);
 	vd_setup(v, 0, 1, true);
 	vd_add1(v, 0, 0x40000, 64, true);

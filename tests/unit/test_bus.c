@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-/* vmm/bus: range registration, lookup and dispatch. */
+/* hw/bus: range registration, lookup and dispatch. */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -9,7 +9,7 @@
 
 #include <cmocka.h>
 
-#include "vmm/bus.h"
+#include "hw/bus.h"
 
 struct recorder {
 	unsigned reads, writes;

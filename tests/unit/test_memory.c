@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-/* vmm/memory: layout around the MMIO hole and the checked translation. */
+/* hw/memory: layout around the MMIO hole and the checked translation. */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -10,7 +10,7 @@
 #include <cmocka.h>
 
 #include "base/util.h"
-#include "vmm/memory.h"
+#include "hw/memory.h"
 
 #define RAM MiB(16)
 

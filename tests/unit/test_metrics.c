@@ -22,7 +22,7 @@
 #include <cmocka.h>
 
 #include "base/metrics.h"
-#include "vmm/vmm_metrics.h"
+#include "hw/vmm_metrics.h"
 
 
 struct dev_metrics {

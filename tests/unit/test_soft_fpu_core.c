@@ -16,7 +16,7 @@
 
 #include "accel/soft/fpu.h"
 #include "accel/soft/soft_cpu.h"
-#include "vmm/memory.h"
+#include "hw/memory.h"
 
 #define MEM_SIZE (1u << 20)
 

@@ -19,9 +19,9 @@
 #include "accel/soft/soft_cpu.h"
 #include "accel/soft/soft_debug.h"
 #include "arch/x86/boot.h"
+#include "hw/memory.h"
 #include "loader/loader.h"
 #include "osprey_pv.h"
-#include "vmm/memory.h"
 
 #define MEM_SIZE (64u << 20)
 #define START_INFO 0x6000

@@ -20,7 +20,7 @@
 
 #include "accel/soft/soft_cpu.h"
 #include "accel/soft/soft_debug.h"
-#include "vmm/memory.h"
+#include "hw/memory.h"
 
 #define MEM_SIZE (8u << 20)
 #define GDT 0x1000

@@ -330,7 +330,7 @@ static void test_device_inflate_returns_pages(void **state)
 	assert_int_equal(victim[2 * PAGE], 0x5a);
 	assert_int_equal(victim[5 * PAGE + 100], 0);
 	assert_int_equal(victim[6 * PAGE], 0x5a);
-	assert_int_equal(virtio_balloon_get_stats(v->vm, &st), 0);
+	assert_int_equal(virtio_balloon_get_stats(v->vm->balloon, &st), 0);
 	assert_int_equal(st.inflated_pages, 3);
 	assert_int_equal(st.bad_pfns, 2);
 	assert_int_equal(st.inflate_reqs, 1);
@@ -340,13 +340,13 @@ static void test_device_inflate_returns_pages(void **state)
 	vd_add1(v, VIRTIO_BALLOON_Q_DEFLATE, BUF, 8, false);
 	vd_kick(v, VIRTIO_BALLOON_Q_DEFLATE);
 	assert_int_equal(vd_used(v, VIRTIO_BALLOON_Q_DEFLATE, NULL), 0);
-	assert_int_equal(virtio_balloon_get_stats(v->vm, &st), 0);
+	assert_int_equal(virtio_balloon_get_stats(v->vm->balloon, &st), 0);
 	assert_int_equal(st.inflated_pages, 1);
 	assert_int_equal(st.deflate_reqs, 1);
 	vd_add1(v, VIRTIO_BALLOON_Q_DEFLATE, BUF, 8, false);
 	vd_add1(v, VIRTIO_BALLOON_Q_DEFLATE, BUF, 8, false);
 	vd_kick(v, VIRTIO_BALLOON_Q_DEFLATE);
-	assert_int_equal(virtio_balloon_get_stats(v->vm, &st), 0);
+	assert_int_equal(virtio_balloon_get_stats(v->vm->balloon, &st), 0);
 	assert_int_equal(st.inflated_pages, 0);
 	assert_false(v->d.status & VIRTIO_STATUS_NEEDS_RESET);
 	vd_free(v);
@@ -385,10 +385,10 @@ static void test_device_stats_cycle(void **state)
 	vd_setup(v, FEAT_STATS, 3, false);
 	head = vd_add1(v, VIRTIO_BALLOON_Q_STATS, BUF, (uint32_t)len, false);
 	vd_kick(v, VIRTIO_BALLOON_Q_STATS); /* ignored: not live yet */
-	assert_int_equal(virtio_balloon_get_stats(v->vm, &st), 0);
+	assert_int_equal(virtio_balloon_get_stats(v->vm->balloon, &st), 0);
 	assert_int_equal(st.stats_updates, 0);
 	vd_driver_ok(v);
-	assert_int_equal(virtio_balloon_get_stats(v->vm, &st), 0);
+	assert_int_equal(virtio_balloon_get_stats(v->vm->balloon, &st), 0);
 	assert_int_equal(st.stats_updates, 1);
 	assert_int_equal(st.stats[VIRTIO_BALLOON_S_MEMTOT], MiB(200));
 	assert_int_equal(st.stats[VIRTIO_BALLOON_S_AVAIL], MiB(150));
@@ -406,7 +406,7 @@ static void test_device_stats_cycle(void **state)
 	put_stat(vd_ptr(v, BUF, 10), VIRTIO_BALLOON_S_AVAIL, MiB(90));
 	head = vd_add1(v, VIRTIO_BALLOON_Q_STATS, BUF, 10, false);
 	vd_kick(v, VIRTIO_BALLOON_Q_STATS);
-	assert_int_equal(virtio_balloon_get_stats(v->vm, &st), 0);
+	assert_int_equal(virtio_balloon_get_stats(v->vm->balloon, &st), 0);
 	assert_int_equal(st.stats_updates, 2);
 	assert_int_equal(st.stats_valid, 1u << VIRTIO_BALLOON_S_AVAIL);
 	assert_int_equal(st.stats[VIRTIO_BALLOON_S_AVAIL], MiB(90));
@@ -432,22 +432,22 @@ static void test_set_target(void **state)
 	vd_setup(v, 0, 2, true);
 	gen = vd_r32(v, VIRTIO_MMIO_CONFIG_GENERATION);
 	v->d.interrupt_status = 0;
-	assert_int_equal(virtio_balloon_set_target(v->vm, MiB(2) + 100), 0);
+	assert_int_equal(virtio_balloon_set_target(v->vm->balloon, MiB(2) + 100), 0);
 	assert_int_equal(cfg32(v, 0), MiB(2) / PAGE);
 	assert_true(v->d.interrupt_status & VIRTIO_INT_CONFIG);
 	assert_int_not_equal(vd_r32(v, VIRTIO_MMIO_CONFIG_GENERATION), gen);
 	/* Unchanged: no interrupt. */
 	v->d.interrupt_status = 0;
-	assert_int_equal(virtio_balloon_set_target(v->vm, MiB(2)), 0);
+	assert_int_equal(virtio_balloon_set_target(v->vm->balloon, MiB(2)), 0);
 	assert_int_equal(v->d.interrupt_status, 0);
 	/* More than the guest has. */
-	assert_int_equal(virtio_balloon_set_target(v->vm, RAM + PAGE), -EINVAL);
-	assert_int_equal(virtio_balloon_set_target(v->vm, RAM), 0);
-	assert_int_equal(virtio_balloon_get_stats(v->vm, &st), 0);
+	assert_int_equal(virtio_balloon_set_target(v->vm->balloon, RAM + PAGE), -EINVAL);
+	assert_int_equal(virtio_balloon_set_target(v->vm->balloon, RAM), 0);
+	assert_int_equal(virtio_balloon_get_stats(v->vm->balloon, &st), 0);
 	assert_int_equal(st.target_pages, RAM / PAGE);
 	v->vm->balloon = NULL;
-	assert_int_equal(virtio_balloon_set_target(v->vm, 0), -ENODEV);
-	assert_int_equal(virtio_balloon_get_stats(v->vm, &st), -ENODEV);
+	assert_int_equal(virtio_balloon_set_target(v->vm->balloon, 0), -ENODEV);
+	assert_int_equal(virtio_balloon_get_stats(v->vm->balloon, &st), -ENODEV);
 	v->vm->balloon = &v->d;
 	vd_free(v);
 }

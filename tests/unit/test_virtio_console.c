@@ -32,6 +32,7 @@
 
 struct fx {
 	struct console con;
+	struct device_console port; /* the device side of con */
 	struct vdrv *v;
 	struct virtio_console *c;
 };
@@ -45,7 +46,8 @@ static int setup(void **state)
 	f->con.out_fd = memfd_create("console-out", MFD_CLOEXEC);
 	f->con.ready_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	f->con.in_fd = -1;
-	f->c = virtio_console_alloc(&f->con);
+	console_device_port(&f->con, &f->port);
+	f->c = virtio_console_alloc(&f->port);
 	if (f->con.out_fd < 0 || f->con.ready_efd < 0 || !f->c)
 		return -1;
 	f->v = vd_new(&virtio_console_ops, f->c, RAM);

@@ -114,6 +114,14 @@ static const struct virtio_dev_ops fake_ops = {
 	.reset = fk_reset,
 };
 
+static int no_irq_line(void *machine, unsigned gsi, int level)
+{
+	(void)machine;
+	(void)gsi;
+	(void)level;
+	return -ENODEV;
+}
+
 static int setup(void **state)
 {
 	struct fake *f = calloc(1, sizeof(*f));
@@ -128,7 +136,12 @@ static int setup(void **state)
 	}
 	f->d.ops = &fake_ops;
 	f->d.priv = f;
-	f->d.vm = f->vm;
+	f->vm->dev_env = (struct device_env){
+		.machine = f->vm,
+		.mem = &f->vm->mem,
+		.irq_line = no_irq_line,
+	};
+	f->d.env = &f->vm->dev_env;
 	f->d.irq_fd = f->d.stop_fd = -1;
 	for (unsigned i = 0; i < VIRTIO_MMIO_MAX_QUEUES; i++)
 		f->d.qcfg[i].notify_fd = -1;

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <poll.h>
+#include <errno.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -67,6 +68,15 @@ static inline uint32_t vd_r32(struct vdrv *v, uint64_t off)
 	return val;
 }
 
+/* The harness's machine has no interrupt lines. */
+static inline int vd_no_irq_line(void *machine, unsigned gsi, int level)
+{
+	(void)machine;
+	(void)gsi;
+	(void)level;
+	return -ENODEV;
+}
+
 /* A device on ops/priv over `ram` bytes of guest RAM. NULL on failure. */
 static inline struct vdrv *vd_new(const struct virtio_dev_ops *ops, void *priv, uint64_t ram)
 {
@@ -82,7 +92,12 @@ static inline struct vdrv *vd_new(const struct virtio_dev_ops *ops, void *priv, 
 	}
 	v->d.ops = ops;
 	v->d.priv = priv;
-	v->d.vm = v->vm;
+	v->vm->dev_env = (struct device_env){
+		.machine = v->vm,
+		.mem = &v->vm->mem,
+		.irq_line = vd_no_irq_line,
+	};
+	v->d.env = &v->vm->dev_env;
 	v->d.irq_fd = v->d.stop_fd = -1;
 	for (unsigned i = 0; i < VIRTIO_MMIO_MAX_QUEUES; i++)
 		v->d.qcfg[i].notify_fd = -1;

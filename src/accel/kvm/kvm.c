@@ -16,13 +16,13 @@
 #include "arch/x86/layout.h"
 #include "base/log.h"
 #include "base/util.h"
-#include "vmm/vm.h"
+#include "hw/memory.h"
 
 #define KVM_DEVICE "/dev/kvm"
 
-static struct kvm_vm *kvm_of(const struct vm *vm)
+static struct kvm_vm *kvm_of(const struct accel_machine *m)
 {
-	return vm->accel_priv;
+	return m->priv;
 }
 
 bool accel_kvm_available(void)
@@ -35,9 +35,9 @@ bool accel_kvm_available(void)
 	return true;
 }
 
-static int kvm_open(struct vm *vm)
+static int kvm_open(struct accel_machine *m)
 {
-	struct kvm_vm *k = kvm_of(vm);
+	struct kvm_vm *k = kvm_of(m);
 	int version;
 
 	k->kvm_fd = open(KVM_DEVICE, O_RDWR | O_CLOEXEC);
@@ -64,7 +64,7 @@ static int kvm_open(struct vm *vm)
 	return 0;
 }
 
-static int kvm_check_caps(struct vm *vm)
+static int kvm_check_caps(struct accel_machine *m)
 {
 	static const struct {
 		int cap;
@@ -77,7 +77,7 @@ static int kvm_check_caps(struct vm *vm)
 		{ KVM_CAP_EXT_CPUID, "KVM_CAP_EXT_CPUID" },
 		{ KVM_CAP_IMMEDIATE_EXIT, "KVM_CAP_IMMEDIATE_EXIT" },
 	};
-	struct kvm_vm *k = kvm_of(vm);
+	struct kvm_vm *k = kvm_of(m);
 	int max_vcpus;
 
 	for (size_t i = 0; i < ARRAY_SIZE(required); i++) {
@@ -91,9 +91,9 @@ static int kvm_check_caps(struct vm *vm)
 		max_vcpus = ioctl(k->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_NR_VCPUS);
 	if (max_vcpus <= 0)
 		max_vcpus = 4;
-	if (vm->cfg->ncpus > (unsigned)max_vcpus) {
+	if (m->ncpus > (unsigned)max_vcpus) {
 		log_errx("kvm", "--cpus %u is above this host's KVM limit of %d vCPUs",
-			 vm->cfg->ncpus, max_vcpus);
+			 m->ncpus, max_vcpus);
 		return -EINVAL;
 	}
 	k->run_mmap_size = ioctl(k->kvm_fd, KVM_GET_VCPU_MMAP_SIZE, 0);
@@ -104,9 +104,9 @@ static int kvm_check_caps(struct vm *vm)
 	return 0;
 }
 
-static int kvm_setup_vm(struct vm *vm)
+static int kvm_setup_vm(struct accel_machine *m)
 {
-	struct kvm_vm *k = kvm_of(vm);
+	struct kvm_vm *k = kvm_of(m);
 	struct kvm_pit_config pit = { .flags = 0 };
 	const char *step;
 
@@ -137,12 +137,12 @@ fail:
 	return -errno;
 }
 
-static int kvm_setup_memory(struct vm *vm)
+static int kvm_setup_memory(struct accel_machine *m)
 {
-	struct kvm_vm *k = kvm_of(vm);
+	struct kvm_vm *k = kvm_of(m);
 
-	for (unsigned i = 0; i < vm->mem.nregions; i++) {
-		const struct guest_region *r = &vm->mem.regions[i];
+	for (unsigned i = 0; i < m->mem->nregions; i++) {
+		const struct guest_region *r = &m->mem->regions[i];
 		struct kvm_userspace_memory_region slot = {
 			.slot = i,
 			.guest_phys_addr = r->gpa,
@@ -160,7 +160,7 @@ static int kvm_setup_memory(struct vm *vm)
 	return 0;
 }
 
-static int kvm_vm_init(struct vm *vm)
+static int kvm_vm_init(struct accel_machine *m)
 {
 	struct kvm_vm *k = calloc(1, sizeof(*k));
 	int ret;
@@ -168,20 +168,20 @@ static int kvm_vm_init(struct vm *vm)
 	if (!k)
 		return -ENOMEM;
 	k->kvm_fd = k->vm_fd = -1;
-	vm->accel_priv = k;
-	ret = kvm_open(vm);
+	m->priv = k;
+	ret = kvm_open(m);
 	if (!ret)
-		ret = kvm_check_caps(vm);
+		ret = kvm_check_caps(m);
 	if (!ret)
-		ret = kvm_setup_vm(vm);
+		ret = kvm_setup_vm(m);
 	if (!ret)
-		ret = kvm_setup_memory(vm);
+		ret = kvm_setup_memory(m);
 	return ret;
 }
 
-static void kvm_vm_destroy(struct vm *vm)
+static void kvm_vm_destroy(struct accel_machine *m)
 {
-	struct kvm_vm *k = kvm_of(vm);
+	struct kvm_vm *k = kvm_of(m);
 
 	if (!k)
 		return;
@@ -190,11 +190,11 @@ static void kvm_vm_destroy(struct vm *vm)
 	if (k->kvm_fd >= 0)
 		close(k->kvm_fd);
 	free(k);
-	vm->accel_priv = NULL;
+	m->priv = NULL;
 }
 
 /* KVM_GET_SUPPORTED_CPUID into osprey's table. */
-static int kvm_cpuid(struct vm *vm, struct cpuid_table **out)
+static int kvm_cpuid(struct accel_machine *m, struct cpuid_table **out)
 {
 	struct kvm_cpuid2 *kc = calloc(1, sizeof(*kc) + CPUID_MAX_ENTRIES * sizeof(kc->entries[0]));
 	struct cpuid_table *c;
@@ -203,7 +203,7 @@ static int kvm_cpuid(struct vm *vm, struct cpuid_table **out)
 	if (!kc)
 		return -ENOMEM;
 	kc->nent = CPUID_MAX_ENTRIES;
-	if (ioctl(kvm_of(vm)->kvm_fd, KVM_GET_SUPPORTED_CPUID, kc) < 0) {
+	if (ioctl(kvm_of(m)->kvm_fd, KVM_GET_SUPPORTED_CPUID, kc) < 0) {
 		ret = -errno;
 		errno = -ret;
 		log_err("cpuid", "KVM_GET_SUPPORTED_CPUID");
@@ -238,22 +238,22 @@ static const char *kvm_auto_template(void)
 	return x86_host_kvm_is_emulated() ? "emulated" : "host";
 }
 
-static int kvm_irq_line(struct vm *vm, unsigned gsi, int level)
+static int kvm_irq_line(struct accel_machine *m, unsigned gsi, int level)
 {
 	struct kvm_irq_level l = { .irq = gsi, .level = (uint32_t)level };
 
-	if (ioctl(kvm_of(vm)->vm_fd, KVM_IRQ_LINE, &l) < 0) {
+	if (ioctl(kvm_of(m)->vm_fd, KVM_IRQ_LINE, &l) < 0) {
 		log_warn("irq", "KVM_IRQ_LINE %u", gsi);
 		return -errno;
 	}
 	return 0;
 }
 
-static int kvm_irqfd(struct vm *vm, unsigned gsi, int fd)
+static int kvm_irqfd(struct accel_machine *m, unsigned gsi, int fd)
 {
 	struct kvm_irqfd irqfd = { .gsi = gsi, .fd = (uint32_t)fd };
 
-	if (ioctl(kvm_of(vm)->vm_fd, KVM_IRQFD, &irqfd) < 0) {
+	if (ioctl(kvm_of(m)->vm_fd, KVM_IRQFD, &irqfd) < 0) {
 		int ret = -errno;
 
 		log_err("irq", "KVM_IRQFD for IRQ %u", gsi);
@@ -262,7 +262,7 @@ static int kvm_irqfd(struct vm *vm, unsigned gsi, int fd)
 	return 0;
 }
 
-static int kvm_notify_fd(struct vm *vm, uint64_t addr, uint32_t datamatch, int fd)
+static int kvm_notify_fd(struct accel_machine *m, uint64_t addr, uint32_t datamatch, int fd)
 {
 	struct kvm_ioeventfd io = {
 		.datamatch = datamatch,
@@ -272,7 +272,7 @@ static int kvm_notify_fd(struct vm *vm, uint64_t addr, uint32_t datamatch, int f
 		.flags = KVM_IOEVENTFD_FLAG_DATAMATCH,
 	};
 
-	if (ioctl(kvm_of(vm)->vm_fd, KVM_IOEVENTFD, &io) < 0)
+	if (ioctl(kvm_of(m)->vm_fd, KVM_IOEVENTFD, &io) < 0)
 		return -errno;
 	return 0;
 }

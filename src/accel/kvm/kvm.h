@@ -13,9 +13,6 @@
 #include "arch/x86/cpu_state.h"
 #include "arch/x86/emulate.h"
 
-struct vm;
-struct vcpu;
-
 #define KVM_VCPU_EXIT_REASONS 64
 
 struct kvm_vm {
@@ -33,14 +30,14 @@ struct kvm_vcpu {
 };
 
 /* vcpu.c */
-int kvm_vcpu_create(struct vcpu *vcpu, const struct cpuid_table *cpuid);
-enum accel_run kvm_vcpu_run(struct vcpu *vcpu);
-void kvm_vcpu_kick(struct vcpu *vcpu);
-void kvm_vcpu_destroy(struct vcpu *vcpu);
-int kvm_vcpu_get_state(struct vcpu *vcpu, struct x86_cpu_state *s);
-int kvm_vcpu_set_state(struct vcpu *vcpu, const struct x86_cpu_state *s);
-void kvm_vcpu_dump(struct vcpu *vcpu);
-void kvm_vcpu_log_stats(const struct vcpu *vcpu);
+int kvm_vcpu_create(struct accel_vcpu *vcpu, const struct cpuid_table *cpuid);
+enum accel_run kvm_vcpu_run(struct accel_vcpu *vcpu);
+void kvm_vcpu_kick(struct accel_vcpu *vcpu);
+void kvm_vcpu_destroy(struct accel_vcpu *vcpu);
+int kvm_vcpu_get_state(struct accel_vcpu *vcpu, struct x86_cpu_state *s);
+int kvm_vcpu_set_state(struct accel_vcpu *vcpu, const struct x86_cpu_state *s);
+void kvm_vcpu_dump(struct accel_vcpu *vcpu);
+void kvm_vcpu_log_stats(const struct accel_vcpu *vcpu);
 
 /* emulate.c: completes an instruction KVM's emulator failed on. 0 or -errno. */
 int kvm_emulate_complete(int vcpu_fd, enum x86_emulated what);

@@ -22,8 +22,9 @@
 #include "arch/x86/regs.h"
 #include "base/log.h"
 #include "base/metrics.h"
-#include "vmm/vm.h"
-#include "vmm/vmm_metrics.h"
+#include "hw/bus.h"
+#include "hw/memory.h"
+#include "hw/vmm_metrics.h"
 
 #define MSR_IA32_SYSENTER_CS 0x174
 #define MSR_IA32_SYSENTER_ESP 0x175
@@ -42,14 +43,14 @@
 #define APIC_MODE_NMI 0x4
 #define APIC_MODE_EXTINT 0x7
 
-static struct kvm_vm *kvm_of(const struct vm *vm)
+static struct kvm_vm *kvm_of(const struct accel_machine *m)
 {
-	return vm->accel_priv;
+	return m->priv;
 }
 
-static struct kvm_vcpu *kv_of(const struct vcpu *vcpu)
+static struct kvm_vcpu *kv_of(const struct accel_vcpu *vcpu)
 {
-	return vcpu->accel_priv;
+	return vcpu->priv;
 }
 
 static const struct {
@@ -69,7 +70,7 @@ static const struct {
 	{ MSR_MTRR_DEF_TYPE, (1 << 11) | 6 }, /* MTRRs on, default write-back */
 };
 
-static int vcpu_set_msrs(struct vcpu *vcpu)
+static int vcpu_set_msrs(struct accel_vcpu *vcpu)
 {
 	struct {
 		struct kvm_msrs hdr;
@@ -101,7 +102,7 @@ static void lapic_set_lvt(struct kvm_lapic_state *lapic, unsigned reg, unsigned 
 	memcpy(&lapic->regs[reg], &v, 4);
 }
 
-static int vcpu_set_lapic(struct vcpu *vcpu)
+static int vcpu_set_lapic(struct accel_vcpu *vcpu)
 {
 	struct kvm_lapic_state lapic;
 	int fd = kv_of(vcpu)->fd;
@@ -116,7 +117,7 @@ static int vcpu_set_lapic(struct vcpu *vcpu)
 	return 0;
 }
 
-static int vcpu_set_fpu(struct vcpu *vcpu)
+static int vcpu_set_fpu(struct accel_vcpu *vcpu)
 {
 	struct kvm_fpu fpu;
 
@@ -127,7 +128,7 @@ static int vcpu_set_fpu(struct vcpu *vcpu)
 }
 
 /* osprey's CPUID table as KVM_SET_CPUID2 wants it. */
-static int vcpu_set_cpuid(struct vcpu *vcpu, const struct cpuid_table *c)
+static int vcpu_set_cpuid(struct accel_vcpu *vcpu, const struct cpuid_table *c)
 {
 	struct kvm_cpuid2 *kc = calloc(1, sizeof(*kc) + c->nent * sizeof(kc->entries[0]));
 	int ret = 0;
@@ -154,9 +155,9 @@ static int vcpu_set_cpuid(struct vcpu *vcpu, const struct cpuid_table *c)
 	return ret;
 }
 
-int kvm_vcpu_create(struct vcpu *vcpu, const struct cpuid_table *cpuid)
+int kvm_vcpu_create(struct accel_vcpu *vcpu, const struct cpuid_table *cpuid)
 {
-	struct vm *vm = vcpu->vm;
+	struct accel_machine *m = vcpu->machine;
 	struct kvm_vcpu *kv = calloc(1, sizeof(*kv));
 	const char *step;
 	int ret;
@@ -164,15 +165,15 @@ int kvm_vcpu_create(struct vcpu *vcpu, const struct cpuid_table *cpuid)
 	if (!kv)
 		return -ENOMEM;
 	kv->fd = -1;
-	vcpu->accel_priv = kv;
-	kv->fd = ioctl(kvm_of(vm)->vm_fd, KVM_CREATE_VCPU, (unsigned long)vcpu->id);
+	vcpu->priv = kv;
+	kv->fd = ioctl(kvm_of(m)->vm_fd, KVM_CREATE_VCPU, (unsigned long)vcpu->id);
 	if (kv->fd < 0) {
 		kv->fd = -1;
 		step = "KVM_CREATE_VCPU";
 		ret = -errno;
 		goto fail;
 	}
-	kv->run = mmap(NULL, (size_t)kvm_of(vm)->run_mmap_size, PROT_READ | PROT_WRITE,
+	kv->run = mmap(NULL, (size_t)kvm_of(m)->run_mmap_size, PROT_READ | PROT_WRITE,
 		       MAP_SHARED, kv->fd, 0);
 	if (kv->run == MAP_FAILED) {
 		kv->run = NULL;
@@ -305,7 +306,7 @@ static struct kvm_segment *sreg_slot(struct kvm_sregs *k, unsigned i)
 	}
 }
 
-int kvm_vcpu_get_state(struct vcpu *vcpu, struct x86_cpu_state *s)
+int kvm_vcpu_get_state(struct accel_vcpu *vcpu, struct x86_cpu_state *s)
 {
 	int fd = kv_of(vcpu)->fd;
 	struct kvm_regs r;
@@ -331,7 +332,7 @@ int kvm_vcpu_get_state(struct vcpu *vcpu, struct x86_cpu_state *s)
 	return 0;
 }
 
-int kvm_vcpu_set_state(struct vcpu *vcpu, const struct x86_cpu_state *s)
+int kvm_vcpu_set_state(struct accel_vcpu *vcpu, const struct x86_cpu_state *s)
 {
 	int fd = kv_of(vcpu)->fd;
 	struct kvm_regs r;
@@ -374,7 +375,7 @@ static void print_seg(const char *name, const struct kvm_segment *s)
 		s->db);
 }
 
-void kvm_vcpu_dump(struct vcpu *vcpu)
+void kvm_vcpu_dump(struct accel_vcpu *vcpu)
 {
 	int fd = kv_of(vcpu)->fd;
 	struct kvm_regs r;
@@ -403,7 +404,7 @@ void kvm_vcpu_dump(struct vcpu *vcpu)
 }
 
 /* Reads instruction bytes at the current RIP through the guest's page tables. */
-static size_t vcpu_fetch_insn(struct vcpu *vcpu, uint8_t *buf, size_t max)
+static size_t vcpu_fetch_insn(struct accel_vcpu *vcpu, uint8_t *buf, size_t max)
 {
 	int fd = kv_of(vcpu)->fd;
 	struct kvm_regs r;
@@ -428,7 +429,7 @@ static size_t vcpu_fetch_insn(struct vcpu *vcpu, uint8_t *buf, size_t max)
 		chunk = 4096 - (gpa & 4095);
 		if (chunk > max - got)
 			chunk = max - got;
-		if (guest_mem_read(&vcpu->vm->mem, gpa, buf + got, chunk))
+		if (guest_mem_read(vcpu->machine->mem, gpa, buf + got, chunk))
 			break;
 		got += chunk;
 	}
@@ -436,7 +437,7 @@ static size_t vcpu_fetch_insn(struct vcpu *vcpu, uint8_t *buf, size_t max)
 }
 
 /* The bytes KVM failed on: from the exit if it gives them, else from RIP. */
-static size_t vcpu_failed_insn(struct vcpu *vcpu, uint8_t *bytes, size_t max)
+static size_t vcpu_failed_insn(struct accel_vcpu *vcpu, uint8_t *bytes, size_t max)
 {
 	struct kvm_run *run = kv_of(vcpu)->run;
 	size_t n;
@@ -457,7 +458,7 @@ static size_t vcpu_failed_insn(struct vcpu *vcpu, uint8_t *bytes, size_t max)
  * Completes the few instructions osprey can finish for KVM (int3, fwait).
  * Returns true when the guest can go on.
  */
-static bool vcpu_emulate_fallback(struct vcpu *vcpu)
+static bool vcpu_emulate_fallback(struct accel_vcpu *vcpu)
 {
 	struct kvm_vcpu *kv = kv_of(vcpu);
 	uint8_t bytes[15];
@@ -481,7 +482,7 @@ static bool vcpu_emulate_fallback(struct vcpu *vcpu)
 	return true;
 }
 
-static void vcpu_report_emulation_failure(struct vcpu *vcpu)
+static void vcpu_report_emulation_failure(struct accel_vcpu *vcpu)
 {
 	uint8_t bytes[15];
 	size_t n = vcpu_failed_insn(vcpu, bytes, sizeof(bytes));
@@ -497,42 +498,42 @@ static void vcpu_report_emulation_failure(struct vcpu *vcpu)
 		 "vcpu%u: KVM cannot emulate the guest instruction at rip 0x%llx: %s [%s]%s",
 		 vcpu->id, (unsigned long long)r.rip,
 		 n ? x86_insn_name(bytes, n, name, sizeof(name)) : "(bytes unreadable)", hex,
-		 strcmp(vcpu->vm->tmpl->name, "emulated") ?
+		 strcmp(vcpu->machine->cpu_template, "emulated") ?
 			 " (on hosts that emulate guest kernel code try --cpu-template emulated)" :
 			 "");
 }
 
-static void vcpu_handle_io(struct vcpu *vcpu)
+static void vcpu_handle_io(struct accel_vcpu *vcpu)
 {
 	struct kvm_run *run = kv_of(vcpu)->run;
 	uint8_t *data = (uint8_t *)run + run->io.data_offset;
 	bool is_write = run->io.direction == KVM_EXIT_IO_OUT;
 
 	for (uint32_t i = 0; i < run->io.count; i++) {
-		if (!bus_dispatch(&vcpu->vm->pio, run->io.port, is_write, data, run->io.size))
+		if (!bus_dispatch(vcpu->machine->pio, run->io.port, is_write, data, run->io.size))
 			log_debug("pio", "vcpu%u: unclaimed %s port 0x%x size %u", vcpu->id,
 				  is_write ? "write to" : "read from", run->io.port, run->io.size);
 		data += run->io.size;
 	}
 }
 
-static enum accel_run vcpu_crash(struct vcpu *vcpu)
+static enum accel_run vcpu_crash(struct accel_vcpu *vcpu)
 {
 	kvm_vcpu_dump(vcpu);
 	return ACCEL_RUN_CRASH;
 }
 
-static enum accel_run vcpu_handle_exit(struct vcpu *vcpu)
+static enum accel_run vcpu_handle_exit(struct accel_vcpu *vcpu)
 {
 	struct kvm_run *run = kv_of(vcpu)->run;
-	struct vm *vm = vcpu->vm;
+	struct accel_machine *m = vcpu->machine;
 
 	switch (run->exit_reason) {
 	case KVM_EXIT_IO:
 		vcpu_handle_io(vcpu);
 		return ACCEL_RUN_AGAIN;
 	case KVM_EXIT_MMIO:
-		if (!bus_dispatch(&vm->mmio, run->mmio.phys_addr, run->mmio.is_write,
+		if (!bus_dispatch(m->mmio, run->mmio.phys_addr, run->mmio.is_write,
 				  run->mmio.data, run->mmio.len))
 			log_debug("mmio", "vcpu%u: unclaimed %s 0x%llx size %u", vcpu->id,
 				  run->mmio.is_write ? "write to" : "read from",
@@ -603,7 +604,7 @@ static unsigned vcpu_metrics_reason(const struct kvm_run *run, int *is_write)
 	}
 }
 
-enum accel_run kvm_vcpu_run(struct vcpu *vcpu)
+enum accel_run kvm_vcpu_run(struct accel_vcpu *vcpu)
 {
 	struct kvm_vcpu *kv = kv_of(vcpu);
 	unsigned reason;
@@ -624,7 +625,7 @@ enum accel_run kvm_vcpu_run(struct vcpu *vcpu)
 	return vcpu_handle_exit(vcpu);
 }
 
-void kvm_vcpu_log_stats(const struct vcpu *vcpu)
+void kvm_vcpu_log_stats(const struct accel_vcpu *vcpu)
 {
 	static const char *const names[KVM_VCPU_EXIT_REASONS] = {
 		[KVM_EXIT_IO] = "io",
@@ -662,7 +663,7 @@ void kvm_vcpu_log_stats(const struct vcpu *vcpu)
 	log_info("vcpu", "vcpu%u: %llu exits:%s", vcpu->id, (unsigned long long)total, buf);
 }
 
-void kvm_vcpu_kick(struct vcpu *vcpu)
+void kvm_vcpu_kick(struct accel_vcpu *vcpu)
 {
 	struct kvm_vcpu *kv = kv_of(vcpu);
 
@@ -672,16 +673,16 @@ void kvm_vcpu_kick(struct vcpu *vcpu)
 	pthread_kill(vcpu->thread, SIGUSR1);
 }
 
-void kvm_vcpu_destroy(struct vcpu *vcpu)
+void kvm_vcpu_destroy(struct accel_vcpu *vcpu)
 {
 	struct kvm_vcpu *kv = kv_of(vcpu);
 
 	if (!kv)
 		return;
 	if (kv->run)
-		munmap(kv->run, (size_t)kvm_of(vcpu->vm)->run_mmap_size);
+		munmap(kv->run, (size_t)kvm_of(vcpu->machine)->run_mmap_size);
 	if (kv->fd >= 0)
 		close(kv->fd);
 	free(kv);
-	vcpu->accel_priv = NULL;
+	vcpu->priv = NULL;
 }

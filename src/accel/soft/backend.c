@@ -41,10 +41,9 @@
 #include "accel/soft/soft_debug.h"
 #include "arch/x86/layout.h"
 #include "base/log.h"
+#include "hw/vmm_metrics.h"
 #include "irqchip/irqchip.h"
 #include "irqchip/pvclock.h"
-#include "vmm/vm.h"
-#include "vmm/vmm_metrics.h"
 
 /* Old kvmclock MSRs (KVM_FEATURE_CLOCKSOURCE). */
 #define MSR_KVM_WALL_CLOCK 0x11
@@ -60,7 +59,7 @@ struct soft_vm;
 
 struct soft_vcpu {
 	struct soft_vm *sv;
-	struct vcpu *vcpu;
+	struct accel_vcpu *vcpu;
 	struct soft_cpu *cpu; /* NULL before create and after destroy */
 	struct soft_env env;
 	struct lapic *lapic; /* sv->ic.lapic[id] */
@@ -78,7 +77,7 @@ struct soft_vcpu {
 };
 
 struct soft_vm {
-	struct vm *vm;
+	struct accel_machine *m;
 	unsigned ncpus;
 	struct soft_vcpu *cpus;
 	struct irqchip ic;
@@ -94,14 +93,14 @@ struct soft_vm {
 	bool timer_dirty; /* a deadline changed: compute the next one again */
 };
 
-static struct soft_vm *sv_of(const struct vm *vm)
+static struct soft_vm *sv_of(const struct accel_machine *m)
 {
-	return vm->accel_priv;
+	return m->priv;
 }
 
-static struct soft_vcpu *sc_of(const struct vcpu *vcpu)
+static struct soft_vcpu *sc_of(const struct accel_vcpu *vcpu)
 {
-	return vcpu->accel_priv;
+	return vcpu->priv;
 }
 
 static uint64_t mono_ns(void)
@@ -229,9 +228,9 @@ static void irqchip_cpu_event(void *opaque, unsigned cpu, enum lapic_event ev, u
 	}
 }
 
-static int soft_irq_line(struct vm *vm, unsigned gsi, int level)
+static int soft_irq_line(struct accel_machine *m, unsigned gsi, int level)
 {
-	struct soft_vm *sv = sv_of(vm);
+	struct soft_vm *sv = sv_of(m);
 
 	if (!sv || !sv->chips_ready)
 		return -ENODEV;
@@ -255,7 +254,7 @@ static void env_pio(void *opaque, uint16_t port, bool is_write, uint8_t *data, u
 			timer_poke(sc->sv);
 		return;
 	}
-	if (!bus_dispatch(&sc->sv->vm->pio, port, is_write, data, len))
+	if (!bus_dispatch(sc->sv->m->pio, port, is_write, data, len))
 		log_debug("pio", "vcpu%u: unclaimed %s port 0x%x size %u", sc->vcpu->id,
 			  is_write ? "write to" : "read from", port, len);
 }
@@ -272,7 +271,7 @@ static void env_mmio(void *opaque, uint64_t gpa, bool is_write, uint8_t *data, u
 			timer_poke(sc->sv);
 		return;
 	}
-	if (!bus_dispatch(&sc->sv->vm->mmio, gpa, is_write, data, len))
+	if (!bus_dispatch(sc->sv->m->mmio, gpa, is_write, data, len))
 		log_debug("mmio", "vcpu%u: unclaimed %s 0x%llx size %u", sc->vcpu->id,
 			  is_write ? "write to" : "read from", (unsigned long long)gpa, len);
 }
@@ -293,7 +292,7 @@ static void kvmclock_publish(struct soft_vcpu *sc)
 		return;
 	now = mono_ns();
 	tsc = soft_cpu_tsc(sc->cpu);
-	if (pvclock_write_time_info(&sc->sv->vm->mem, v & ~MSR_KVM_SYSTEM_TIME_ENABLE, tsc,
+	if (pvclock_write_time_info(sc->sv->m->mem, v & ~MSR_KVM_SYSTEM_TIME_ENABLE, tsc,
 				    now - sc->sv->clock_base_ns, PVCLOCK_TSC_STABLE_BIT))
 		log_debug("soft", "vcpu%u: kvmclock area 0x%llx is not RAM", sc->vcpu->id,
 			  (unsigned long long)v);
@@ -361,7 +360,7 @@ static bool env_wrmsr(void *opaque, uint32_t index, uint64_t value)
 		if (s)
 			s->msr.kvm_wall_clock = value;
 		/* The real time at which the guest's kvmclock read 0. */
-		if (pvclock_write_wall_clock(&sc->sv->vm->mem, value,
+		if (pvclock_write_wall_clock(sc->sv->m->mem, value,
 					     real_ns() - (mono_ns() - sc->sv->clock_base_ns)))
 			log_debug("soft", "vcpu%u: wall clock area 0x%llx is not RAM",
 				  sc->vcpu->id, (unsigned long long)value);
@@ -406,9 +405,9 @@ static void soft_mem_written(void *opaque, gpa_t gpa, uint64_t len)
 
 /* ---- the machine ---- */
 
-static void soft_vm_destroy(struct vm *vm)
+static void soft_vm_destroy(struct accel_machine *m)
 {
-	struct soft_vm *sv = sv_of(vm);
+	struct soft_vm *sv = sv_of(m);
 
 	if (!sv)
 		return;
@@ -419,7 +418,7 @@ static void soft_vm_destroy(struct vm *vm)
 		pthread_mutex_unlock(&sv->timer_lock);
 		pthread_join(sv->timer_thread, NULL);
 	}
-	vm->mem.written = NULL;
+	m->mem->written = NULL;
 	if (sv->chips_ready)
 		irqchip_destroy(&sv->ic);
 	for (unsigned i = 0; sv->cpus && i < sv->ncpus; i++) {
@@ -430,10 +429,10 @@ static void soft_vm_destroy(struct vm *vm)
 	pthread_mutex_destroy(&sv->timer_lock);
 	free(sv->cpus);
 	free(sv);
-	vm->accel_priv = NULL;
+	m->priv = NULL;
 }
 
-static int soft_vm_init(struct vm *vm)
+static int soft_vm_init(struct accel_machine *m)
 {
 	struct soft_vm *sv = calloc(1, sizeof(*sv));
 	pthread_condattr_t ca;
@@ -441,9 +440,9 @@ static int soft_vm_init(struct vm *vm)
 
 	if (!sv)
 		return -ENOMEM;
-	vm->accel_priv = sv;
-	sv->vm = vm;
-	sv->ncpus = vm->ncpus;
+	m->priv = sv;
+	sv->m = m;
+	sv->ncpus = m->ncpus;
 	sv->clock_base_ns = mono_ns();
 	pthread_mutex_init(&sv->timer_lock, NULL);
 	pthread_condattr_init(&ca);
@@ -481,8 +480,8 @@ static int soft_vm_init(struct vm *vm)
 	for (unsigned i = 0; i < sv->ncpus; i++)
 		sv->cpus[i].lapic = &sv->ic.lapic[i];
 	sv->chips_ready = true;
-	vm->mem.written = soft_mem_written;
-	vm->mem.written_opaque = sv;
+	m->mem->written = soft_mem_written;
+	m->mem->written_opaque = sv;
 	ret = -pthread_create(&sv->timer_thread, NULL, timer_thread, sv);
 	if (ret) {
 		errno = -ret;
@@ -493,9 +492,9 @@ static int soft_vm_init(struct vm *vm)
 	return 0;
 }
 
-static int soft_cpuid(struct vm *vm, struct cpuid_table **out)
+static int soft_cpuid(struct accel_machine *m, struct cpuid_table **out)
 {
-	(void)vm;
+	(void)m;
 	*out = cpuid_soft_table();
 	return *out ? 0 : -ENOMEM;
 }
@@ -534,9 +533,9 @@ static void soft_vcpu_sync_tsc(struct soft_vcpu *sc)
 	lapic_set_tsc_offset(sc->lapic, (int64_t)(soft_cpu_tsc(sc->cpu) - mono_ns()));
 }
 
-static int soft_vcpu_create(struct vcpu *vcpu, const struct cpuid_table *cpuid)
+static int soft_vcpu_create(struct accel_vcpu *vcpu, const struct cpuid_table *cpuid)
 {
-	struct soft_vm *sv = sv_of(vcpu->vm);
+	struct soft_vm *sv = sv_of(vcpu->machine);
 	struct soft_vcpu *sc = &sv->cpus[vcpu->id];
 	struct soft_cpu *cpu;
 	struct x86_cpu_state *s;
@@ -544,7 +543,7 @@ static int soft_vcpu_create(struct vcpu *vcpu, const struct cpuid_table *cpuid)
 	(void)cpuid; /* the vCPU's table is vcpu->cpuid (env_cpuid) */
 	sc->vcpu = vcpu;
 	sc->env = (struct soft_env){
-		.mem = &vcpu->vm->mem,
+		.mem = vcpu->machine->mem,
 		.opaque = sc,
 		.pio = env_pio,
 		.mmio = env_mmio,
@@ -575,13 +574,13 @@ static int soft_vcpu_create(struct vcpu *vcpu, const struct cpuid_table *cpuid)
 	pthread_mutex_lock(&sc->lock);
 	sc->cpu = cpu;
 	pthread_mutex_unlock(&sc->lock);
-	vcpu->accel_priv = sc;
+	vcpu->priv = sc;
 	soft_vcpu_sync_tsc(sc);
 	return 0;
 }
 
 /* The register dump of crash reports: KVM's layout, then the soft CPU's own. */
-static void soft_vcpu_dump(struct vcpu *vcpu)
+static void soft_vcpu_dump(struct accel_vcpu *vcpu)
 {
 	struct soft_vcpu *sc = sc_of(vcpu);
 	const struct x86_cpu_state *s;
@@ -629,7 +628,7 @@ static void soft_vcpu_wait(struct soft_vcpu *sc)
 	pthread_mutex_unlock(&sc->lock);
 }
 
-static enum accel_run soft_vcpu_run(struct vcpu *vcpu)
+static enum accel_run soft_vcpu_run(struct accel_vcpu *vcpu)
 {
 	struct soft_vcpu *sc = sc_of(vcpu);
 	enum soft_exit r;
@@ -683,7 +682,7 @@ static enum accel_run soft_vcpu_run(struct vcpu *vcpu)
 	return ACCEL_RUN_ERROR;
 }
 
-static void soft_vcpu_kick(struct vcpu *vcpu)
+static void soft_vcpu_kick(struct accel_vcpu *vcpu)
 {
 	struct soft_vcpu *sc = sc_of(vcpu);
 
@@ -697,7 +696,7 @@ static void soft_vcpu_kick(struct vcpu *vcpu)
 	pthread_mutex_unlock(&sc->lock);
 }
 
-static void soft_vcpu_destroy(struct vcpu *vcpu)
+static void soft_vcpu_destroy(struct accel_vcpu *vcpu)
 {
 	struct soft_vcpu *sc = sc_of(vcpu);
 	struct soft_cpu *cpu;
@@ -710,10 +709,10 @@ static void soft_vcpu_destroy(struct vcpu *vcpu)
 	pthread_mutex_unlock(&sc->lock);
 	if (cpu)
 		soft_cpu_free(cpu);
-	vcpu->accel_priv = NULL;
+	vcpu->priv = NULL;
 }
 
-static int soft_vcpu_get_state(struct vcpu *vcpu, struct x86_cpu_state *s)
+static int soft_vcpu_get_state(struct accel_vcpu *vcpu, struct x86_cpu_state *s)
 {
 	struct soft_vcpu *sc = sc_of(vcpu);
 
@@ -724,7 +723,7 @@ static int soft_vcpu_get_state(struct vcpu *vcpu, struct x86_cpu_state *s)
 	return 0;
 }
 
-static int soft_vcpu_set_state(struct vcpu *vcpu, const struct x86_cpu_state *s)
+static int soft_vcpu_set_state(struct accel_vcpu *vcpu, const struct x86_cpu_state *s)
 {
 	struct soft_vcpu *sc = sc_of(vcpu);
 
@@ -744,7 +743,7 @@ static int soft_vcpu_set_state(struct vcpu *vcpu, const struct x86_cpu_state *s)
 	return 0;
 }
 
-static void soft_vcpu_log_stats(const struct vcpu *vcpu)
+static void soft_vcpu_log_stats(const struct accel_vcpu *vcpu)
 {
 	const struct soft_vcpu *sc = sc_of(vcpu);
 	struct soft_cpu_stats st;
@@ -762,17 +761,17 @@ static void soft_vcpu_log_stats(const struct vcpu *vcpu)
 		 (unsigned long long)soft_cpu_state(sc->cpu)->rip, soft_cpu_state(sc->cpu)->mp_state);
 }
 
-static int soft_no_irqfd(struct vm *vm, unsigned gsi, int fd)
+static int soft_no_irqfd(struct accel_machine *m, unsigned gsi, int fd)
 {
-	(void)vm;
+	(void)m;
 	(void)gsi;
 	(void)fd;
 	return -ENOTSUP;
 }
 
-static int soft_no_notify_fd(struct vm *vm, uint64_t addr, uint32_t datamatch, int fd)
+static int soft_no_notify_fd(struct accel_machine *m, uint64_t addr, uint32_t datamatch, int fd)
 {
-	(void)vm;
+	(void)m;
 	(void)addr;
 	(void)datamatch;
 	(void)fd;

@@ -11,7 +11,7 @@
 #include <string.h>
 
 #include "accel/soft/int_priv.h"
-#include "vmm/memory.h"
+#include "hw/memory.h"
 
 #define INT_REP_CHUNK 4096
 

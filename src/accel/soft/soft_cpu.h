@@ -18,7 +18,7 @@
 #include <stdint.h>
 
 #include "arch/x86/cpu_state.h"
-#include "vmm/memory.h"
+#include "hw/memory.h"
 
 #define SOFT_TSC_HZ 1000000000ULL
 

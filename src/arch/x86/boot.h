@@ -9,8 +9,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "hw/memory.h"
 #include "loader/loader.h"
-#include "vmm/memory.h"
 
 #define HVM_START_MAGIC 0x336ec578
 

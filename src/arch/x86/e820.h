@@ -4,7 +4,7 @@
 
 #include <stdint.h>
 
-#include "vmm/memory.h"
+#include "hw/memory.h"
 
 #define E820_TYPE_RAM 1
 #define E820_TYPE_RESERVED 2

@@ -9,7 +9,7 @@
 
 #include <stdint.h>
 
-#include "vmm/memory.h"
+#include "hw/memory.h"
 
 #define MPTABLE_MAX_CPUS 254 /* 8-bit APIC IDs, one is the IO-APIC's */
 #define MPTABLE_IOAPIC_PINS 24

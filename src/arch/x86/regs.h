@@ -9,7 +9,7 @@
 #include <stdint.h>
 
 #include "arch/x86/cpu_state.h"
-#include "vmm/memory.h"
+#include "hw/memory.h"
 
 enum x86_entry_mode {
 	X86_ENTRY_LINUX64, /* 64-bit Linux boot protocol: long mode, RSI = zero page */

@@ -13,8 +13,8 @@
  * boot_since_start_us the difference. Plus machine counters, and
  * accel_kvm / accel_soft: machines created on each accelerator.
  */
-#ifndef OSPREY_VMM_VMM_METRICS_H
-#define OSPREY_VMM_VMM_METRICS_H
+#ifndef OSPREY_HW_VMM_METRICS_H
+#define OSPREY_HW_VMM_METRICS_H
 
 #include <stdint.h>
 

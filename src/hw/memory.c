@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-#include "vmm/memory.h"
+#include "hw/memory.h"
 
 #include <errno.h>
 #include <string.h>

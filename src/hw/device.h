@@ -2,18 +2,19 @@
 /*
  * Declarative device registration: each device file defines a const
  * descriptor and DEVICE_REGISTER()s it into the `osprey_devices` linker
- * section; vm_create() walks the section. Adding a device never edits a
+ * section; vm_create() walks the section and hands each create() the
+ * machine's device_env (hw/device_env.h). Adding a device never edits a
  * central list.
  */
-#ifndef OSPREY_DEVICES_DEVICE_H
-#define OSPREY_DEVICES_DEVICE_H
+#ifndef OSPREY_HW_DEVICE_H
+#define OSPREY_HW_DEVICE_H
 
-struct vm;
+struct device_env;
 
 struct device_desc {
 	const char *name;
 	/* Allocates state, registers bus ranges and a cleanup. -errno. */
-	int (*create)(struct vm *vm);
+	int (*create)(const struct device_env *env);
 };
 
 #define DEVICE_REGISTER(desc)                                                   \

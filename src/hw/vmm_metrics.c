@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 /* The "vcpu" and "vmm" metrics groups (vmm_metrics.h). */
-#include "vmm/vmm_metrics.h"
+#include "hw/vmm_metrics.h"
 
 #include <string.h>
 

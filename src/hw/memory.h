@@ -9,8 +9,8 @@
  * addresses, boot structures it may have rewritten, instruction bytes)
  * goes through it.
  */
-#ifndef OSPREY_VMM_MEMORY_H
-#define OSPREY_VMM_MEMORY_H
+#ifndef OSPREY_HW_MEMORY_H
+#define OSPREY_HW_MEMORY_H
 
 #include <stdbool.h>
 #include <stddef.h>

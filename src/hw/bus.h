@@ -5,8 +5,8 @@
  * read-only, so vCPU threads look it up without locking. Every exit goes
  * through bus_dispatch() with one handler signature.
  */
-#ifndef OSPREY_VMM_BUS_H
-#define OSPREY_VMM_BUS_H
+#ifndef OSPREY_HW_BUS_H
+#define OSPREY_HW_BUS_H
 
 #include <stdbool.h>
 #include <stdint.h>
