@@ -19,6 +19,7 @@
 
 #include <cmocka.h>
 
+#include "accel/soft/cpu_internal.h"
 #include "accel/soft/exec.h"
 #include "accel/soft/soft_cpu.h"
 #include "accel/soft/soft_debug.h"
@@ -227,11 +228,53 @@ static void test_locked_cmpxchg16b_fault_releases_lock(void **state)
 	hctx_free(h);
 }
 
+/* ---- Self-modifying code in a loop: the decode cache stays fast ------------------ */
+
+/* Blocks for gpa in the lookup chains of the decode cache. */
+static unsigned cached_versions(struct soft_cpu *cpu, uint64_t gpa)
+{
+	unsigned n = 0;
+
+	for (unsigned i = 0; i < cpu->cc.hash_size; i++)
+		for (const struct soft_block *b = cpu->cc.hash[i]; b; b = b->next)
+			n += b->gpa == gpa;
+	return n;
+}
+
+static void test_smc_loop_prunes_stale_blocks(void **state)
+{
+	/*
+	 * Each iteration writes into its own code page: the page's blocks go
+	 * stale and the loop is decoded again. Stale blocks must not pile up
+	 * in the lookup chain: every lookup walked all of them (a loop of
+	 * 400000 iterations took 5.3 s instead of 0.65 s under ASan).
+	 */
+	static const uint8_t code[] = {
+		0xb9, 0x88, 0x13, 0x00, 0x00,	    /* mov ecx, 5000 */
+		0x88, 0x05, 0xf5, 0x07, 0x00, 0x00, /* loop: mov [rip + 0x7f5], al (CODE + 0x800) */
+		0xff, 0xc9,			    /* dec ecx */
+		0x75, 0xf6,			    /* jnz loop */
+		0xf4,				    /* hlt */
+	};
+	struct hctx *h = hostile_machine(code, sizeof(code));
+	struct soft_cpu_stats st;
+
+	(void)state;
+	assert_int_equal(soft_cpu_run(h->cpu), SOFT_EXIT_HLT);
+	assert_int_equal(soft_cpu_state(h->cpu)->rip, CODE + sizeof(code));
+	assert_int_equal(soft_cpu_state(h->cpu)->gpr[X86_RCX], 0);
+	soft_cpu_get_stats(h->cpu, &st);
+	assert_true(st.blocks_decoded >= 5000); /* the loop was decoded again and again */
+	assert_true(cached_versions(h->cpu, CODE + 5) <= 2);
+	hctx_free(h);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_locked_mmio_fault_releases_lock),
 		cmocka_unit_test(test_locked_cmpxchg16b_fault_releases_lock),
+		cmocka_unit_test(test_smc_loop_prunes_stale_blocks),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
