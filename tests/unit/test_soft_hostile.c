@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -23,6 +24,7 @@
 #include "accel/soft/exec.h"
 #include "accel/soft/soft_cpu.h"
 #include "accel/soft/soft_debug.h"
+#include "base/log.h"
 #include "vmm/memory.h"
 
 #define MEM_SIZE (4u << 20)
@@ -269,12 +271,73 @@ static void test_smc_loop_prunes_stale_blocks(void **state)
 	hctx_free(h);
 }
 
+/* ---- A guest cannot flood the host's log --------------------------------------- */
+
+static void test_task_gate_loop_logs_once(void **state)
+{
+	/*
+	 * 32-bit protected mode, no paging: INT 0x40 through a task gate
+	 * (not supported: #GP), whose handler IRETs back to the INT. Each
+	 * round used to write a warning to osprey's log.
+	 */
+	static const uint8_t code[] = { 0xcd, 0x40 };		    /* int 0x40 */
+	static const uint8_t gp[] = { 0x83, 0xc4, 0x04, 0xcf };	    /* add esp, 4; iret */
+	uint64_t gdt[3] = { 0, 0x00cf9a000000ffffull, 0x00cf92000000ffffull };
+	uint64_t task_gate = (0x18ull << 16) | (0x85ull << 40);
+	uint64_t gp_gate = (HANDLERS & 0xffff) | (0x08ull << 16) | (0x8eull << 40) |
+			   ((uint64_t)(HANDLERS >> 16) << 48);
+	struct hctx *h = hostile_machine(code, sizeof(code));
+	struct x86_cpu_state *s = soft_cpu_state(h->cpu);
+	char path[] = "/tmp/osprey-test-soft-hostile-XXXXXX", err[128], line[256];
+	unsigned lines = 0;
+	FILE *f;
+	int fd;
+
+	(void)state;
+	put(h, GDT, gdt, sizeof(gdt));
+	put64(h, IDT + 8 * 13, gp_gate);
+	put64(h, IDT + 8 * 0x40, task_gate);
+	put(h, HANDLERS, gp, sizeof(gp));
+	s->cr0 = 0x11;
+	s->cr4 = 0;
+	s->efer = 0;
+	s->gdt.limit = sizeof(gdt) - 1;
+	s->idt.limit = 8 * 256 - 1;
+	s->seg[X86_CS] = (struct x86_segment){ .selector = 0x08, .limit = 0xffffffff, .type = 0xb, .s = 1,
+					       .present = 1, .db = 1, .g = 1 };
+	for (unsigned r = X86_ES; r <= X86_GS; r++)
+		if (r != X86_CS)
+			s->seg[r] = (struct x86_segment){ .selector = 0x10, .limit = 0xffffffff, .type = 3,
+							  .s = 1, .present = 1, .db = 1, .g = 1 };
+	s->rip = CODE;
+	s->gpr[X86_RSP] = KSTACK;
+	soft_cpu_state_changed(h->cpu);
+
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	close(fd);
+	assert_int_equal(log_configure(path, "warning", false, false, NULL, err, sizeof(err)), 0);
+	assert_int_equal(soft_cpu_run_bounded(h->cpu, 30000), SOFT_EXIT_KICK);
+	log_sink_reset();
+	s = soft_cpu_state(h->cpu);
+	assert_true(s->rip == CODE || (s->rip >= HANDLERS && s->rip < HANDLERS + sizeof(gp)));
+	f = fopen(path, "r");
+	assert_non_null(f);
+	while (fgets(line, sizeof(line), f))
+		lines += strstr(line, "task gate") != NULL;
+	fclose(f);
+	unlink(path);
+	assert_true(lines <= 1);
+	hctx_free(h);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_locked_mmio_fault_releases_lock),
 		cmocka_unit_test(test_locked_cmpxchg16b_fault_releases_lock),
 		cmocka_unit_test(test_smc_loop_prunes_stale_blocks),
+		cmocka_unit_test(test_task_gate_loop_logs_once),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
