@@ -50,6 +50,7 @@ struct hctx {
 	struct soft_cpu *cpu;
 	unsigned mmio_reads, mmio_writes;
 	bool unmap_on_read; /* the MMIO read clears the PTE that maps it (a racing vCPU) */
+	bool lazy_mmio;	    /* MMIO reads leave the buffer alone */
 };
 
 static void h_mmio(void *opaque, uint64_t gpa, bool is_write, uint8_t *data, unsigned len)
@@ -63,6 +64,8 @@ static void h_mmio(void *opaque, uint64_t gpa, bool is_write, uint8_t *data, uns
 		return;
 	}
 	h->mmio_reads++;
+	if (h->lazy_mmio)
+		return; /* a device that fills nothing */
 	memset(data, 0, len);
 	if (h->unmap_on_read)
 		assert_int_equal(guest_mem_write(&h->mem, PT_MMIO, &zero, 8), 0);
@@ -331,6 +334,44 @@ static void test_task_gate_loop_logs_once(void **state)
 	hctx_free(h);
 }
 
+/* ---- MMIO reads a device does not fill leak nothing ------------------------------ */
+
+static void test_unfilled_mmio_read_is_ones(void **state)
+{
+	/*
+	 * 16-byte and 8-byte loads from an MMIO page whose device writes
+	 * nothing into the buffer: all ones (as an unclaimed read), never the
+	 * previous contents of a host buffer.
+	 */
+	static const uint8_t code[] = {
+		0x48, 0xb8, 0x00, 0x00, 0x40, 0x00, 0x00, 0x00, 0x00, 0x00, /* mov rax, 0x400000 */
+		0xf3, 0x0f, 0x6f, 0x00,					    /* movdqu xmm0, [rax] */
+		0x48, 0x8b, 0x58, 0x10,					    /* mov rbx, [rax + 16] */
+		0xf4,							    /* hlt */
+	};
+	struct hctx *h = hostile_machine(code, sizeof(code));
+	struct x86_cpu_state *s;
+	uint8_t ones[16];
+
+	(void)state;
+	h->lazy_mmio = true;
+	s = soft_cpu_state(h->cpu);
+	s->cr4 |= 0x600; /* OSFXSR OSXMMEXCPT */
+	s->cr0 &= ~0xcull; /* EM, TS off */
+	memset(s->fpu.xmm[0], 0x5a, 16);
+	s->gpr[X86_RBX] = 0x5a5a5a5a5a5a5a5aull;
+	soft_cpu_state_changed(h->cpu);
+	assert_int_equal(soft_cpu_run(h->cpu), SOFT_EXIT_HLT);
+	s = soft_cpu_state(h->cpu);
+	if (s->rip != CODE + sizeof(code))
+		soft_cpu_dump(h->cpu, stderr);
+	assert_int_equal(s->rip, CODE + sizeof(code));
+	memset(ones, 0xff, sizeof(ones));
+	assert_memory_equal(s->fpu.xmm[0], ones, 16);
+	assert_int_equal(s->gpr[X86_RBX], UINT64_MAX);
+	hctx_free(h);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -338,6 +379,7 @@ int main(void)
 		cmocka_unit_test(test_locked_cmpxchg16b_fault_releases_lock),
 		cmocka_unit_test(test_smc_loop_prunes_stale_blocks),
 		cmocka_unit_test(test_task_gate_loop_logs_once),
+		cmocka_unit_test(test_unfilled_mmio_read_is_ones),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

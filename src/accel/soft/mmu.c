@@ -408,11 +408,15 @@ void soft_phys_rw(struct soft_cpu *cpu, uint64_t gpa, void *buf, unsigned len, b
 	while (len) {
 		unsigned n = len >= 8 ? 8 : len >= 4 ? 4 : len >= 2 ? 2 : 1;
 
-		if (cpu->env.mmio) {
-			cpu->env.mmio(cpu->env.opaque, gpa, is_write, b, n);
-		} else if (!is_write) {
+		/*
+		 * Reads start as all ones (an unclaimed read): a callback that
+		 * fills less than asked cannot hand the guest what the
+		 * handler's buffer held before (host stack bytes).
+		 */
+		if (!is_write)
 			memset(b, 0xff, n);
-		}
+		if (cpu->env.mmio)
+			cpu->env.mmio(cpu->env.opaque, gpa, is_write, b, n);
 		gpa += n;
 		b += n;
 		len -= n;
