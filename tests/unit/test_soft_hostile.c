@@ -372,6 +372,32 @@ static void test_unfilled_mmio_read_is_ones(void **state)
 	hctx_free(h);
 }
 
+/* ---- Code at the end of RAM runs into MMIO ------------------------------------- */
+
+static void test_code_across_ram_end(void **state)
+{
+	/*
+	 * mov rax, imm64 four bytes before the end of RAM (4 MiB): the
+	 * instruction's last six bytes lie in the MMIO page after it, which
+	 * reads as ones; the next instruction is fetched from MMIO: #UD.
+	 */
+	static const uint8_t code[] = { 0xe9, 0xf7, 0xff, 0x3e, 0x00 }; /* jmp 0x3ffffc */
+	static const uint8_t tail[] = { 0x48, 0xb8, 0x11, 0x22 };	/* mov rax, 0x....2211 */
+	struct hctx *h = hostile_machine(code, sizeof(code));
+	struct x86_cpu_state *s;
+	uint64_t rip_pushed = 0;
+
+	(void)state;
+	put(h, MEM_SIZE - sizeof(tail), tail, sizeof(tail));
+	assert_int_equal(soft_cpu_run(h->cpu), SOFT_EXIT_HLT);
+	assert_in_handler(h, 6);
+	s = soft_cpu_state(h->cpu);
+	assert_int_equal(s->gpr[X86_RAX], 0xffffffffffff2211ull);
+	assert_int_equal(guest_mem_read(&h->mem, s->gpr[X86_RSP], &rip_pushed, 8), 0);
+	assert_int_equal(rip_pushed, MEM_SIZE + 6);
+	hctx_free(h);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -380,6 +406,7 @@ int main(void)
 		cmocka_unit_test(test_smc_loop_prunes_stale_blocks),
 		cmocka_unit_test(test_task_gate_loop_logs_once),
 		cmocka_unit_test(test_unfilled_mmio_read_is_ones),
+		cmocka_unit_test(test_code_across_ram_end),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
