@@ -15,6 +15,7 @@
  *      access per byte, forever)
  *   3  jmp . with interrupts off
  *   4  a PIT at count 1 with IRQ 0 unmasked and interrupts off, then hlt
+ *   5  the LAPIC timer periodic at count 1, unmasked, interrupts off, hlt
  */
 #include "gt.h"
 
@@ -258,6 +259,15 @@ void test_main(const struct osprey_hvm_start_info *si)
 		pic_unmask_irq0();
 		pit_count(1);
 		__asm__ volatile("cli; 1: hlt; jmp 1b");
+		break;
+	case 5:
+		print("hostile: lapic timer at count 1, hlt\n");
+		__asm__ volatile("cli");
+		mmio_write32(LAPIC + 0xf0, 0x1ff); /* software enable */
+		mmio_write32(LAPIC + 0x3e0, 0xb);
+		mmio_write32(LAPIC + 0x320, 0x00020040u);
+		mmio_write32(LAPIC + 0x380, 1);
+		__asm__ volatile("1: hlt; jmp 1b");
 		break;
 	default:
 		break;

@@ -145,12 +145,22 @@ static void check_pending(struct lapic *l, struct lapic_out *o)
 /* Sets IRR for a fixed interrupt (vector already checked >= 16). */
 static void set_irr(struct lapic *l, uint8_t vector, bool level_trig, struct lapic_out *o)
 {
+	bool was = vec_test(l, APIC_IRR, vector);
+
 	vec_set(l, APIC_IRR, vector);
 	if (level_trig)
 		vec_set(l, APIC_TMR, vector);
 	else
 		vec_clear(l, APIC_TMR, vector);
-	check_pending(l, o);
+	/*
+	 * A vector already requested was announced when its bit was set
+	 * (and again by the EOI, TPR or SVR write that unblocks it): a timer
+	 * or a device raising it again before the CPU took it wakes nobody.
+	 * Otherwise a guest halted with interrupts off and a 100 us periodic
+	 * timer woke its vCPU thread 10000 times a second for nothing.
+	 */
+	if (!was)
+		check_pending(l, o);
 }
 
 static void raise_error(struct lapic *l, uint32_t bits, struct lapic_out *o)
