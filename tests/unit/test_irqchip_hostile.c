@@ -4,7 +4,8 @@
  * while a periodic timer or a device keeps raising the same vector must
  * not make the LAPIC wake its vCPU for every raise (each wake is a host
  * thread switch), yet every change that can make a vector deliverable
- * still wakes it.
+ * still wakes it; and the timer thread need not wake for ticks that
+ * change nothing.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -17,7 +18,7 @@
 
 #include "irqchip/lapic.h"
 
-static unsigned irq_notifies;
+static unsigned irq_notifies, timer_notifies;
 static uint64_t now_ns = 1000000000ULL;
 
 static void h_notify(void *opaque, enum lapic_event ev, uint8_t vector)
@@ -26,6 +27,8 @@ static void h_notify(void *opaque, enum lapic_event ev, uint8_t vector)
 	(void)vector;
 	if (ev == LAPIC_EV_IRQ)
 		irq_notifies++;
+	else if (ev == LAPIC_EV_TIMER)
+		timer_notifies++;
 }
 
 static uint64_t h_now(void *opaque)
@@ -114,12 +117,87 @@ static void test_periodic_timer_while_pending(void **state)
 	lapic_destroy(&l);
 }
 
+static void test_idle_periodic_timer_sleeps(void **state)
+{
+	struct lapic l;
+	uint64_t t0, next;
+
+	(void)state;
+	enabled_lapic(&l);
+	now_ns = 1000000000ULL;
+	t0 = now_ns;
+	lapic_mmio_write(&l, 0x3e0, 0xb);
+	lapic_mmio_write(&l, 0x320, 0x20040); /* periodic, vector 0x40 */
+	lapic_mmio_write(&l, 0x380, 1);	      /* 100 us */
+	assert_int_equal(lapic_next_timer_event_ns(&l), t0 + LAPIC_MIN_PERIOD_NS);
+	/* The first tick: pending and not taken, the timer thread may sleep. */
+	now_ns = t0 + LAPIC_MIN_PERIOD_NS;
+	lapic_timer_advance(&l, now_ns);
+	assert_int_equal(lapic_pending_vector(&l), 0x40);
+	assert_int_equal(lapic_next_timer_event_ns(&l), UINT64_MAX);
+	/* The register view is unchanged (the next tick on the grid). */
+	assert_int_equal(lapic_next_timer_ns(&l), t0 + 2 * LAPIC_MIN_PERIOD_NS);
+	/* Taken 3.5 periods later: the merged ticks are gone, the next is on the grid. */
+	now_ns = t0 + 45 * LAPIC_MIN_PERIOD_NS / 10;
+	assert_int_equal(lapic_ack(&l), 0x40);
+	next = lapic_next_timer_event_ns(&l);
+	assert_int_equal(next, t0 + 5 * LAPIC_MIN_PERIOD_NS);
+	lapic_mmio_write(&l, 0xb0, 0);
+	lapic_timer_advance(&l, next - 1);
+	assert_int_equal(lapic_pending_vector(&l), -1);
+	now_ns = next;
+	lapic_timer_advance(&l, next);
+	assert_int_equal(lapic_pending_vector(&l), 0x40);
+	/* Masked: asleep; unmasked later: on the grid after now. */
+	lapic_ack(&l);
+	lapic_mmio_write(&l, 0xb0, 0);
+	lapic_mmio_write(&l, 0x320, 0x30040);
+	assert_int_equal(lapic_next_timer_event_ns(&l), UINT64_MAX);
+	now_ns = next + 75 * LAPIC_MIN_PERIOD_NS / 10;
+	lapic_mmio_write(&l, 0x320, 0x20040);
+	assert_int_equal(lapic_next_timer_event_ns(&l), next + 8 * LAPIC_MIN_PERIOD_NS);
+	lapic_destroy(&l);
+}
+
+static void test_periodic_timer_taken_keeps_pace(void **state)
+{
+	struct lapic l;
+	uint64_t t0;
+
+	(void)state;
+	enabled_lapic(&l);
+	now_ns = 2000000000ULL;
+	t0 = now_ns;
+	lapic_mmio_write(&l, 0x3e0, 0xb);
+	lapic_mmio_write(&l, 0x320, 0x20040);
+	lapic_mmio_write(&l, 0x380, 1000000); /* 1 ms */
+	timer_notifies = 0;
+	/* A timer thread and a guest that takes every tick promptly: 100 ticks in 100 ms. */
+	for (unsigned i = 1; i <= 100; i++) {
+		uint64_t next = lapic_next_timer_event_ns(&l);
+		unsigned before = timer_notifies;
+
+		assert_int_equal(next, t0 + i * 1000000ULL);
+		now_ns = next;
+		lapic_timer_advance(&l, now_ns);
+		/* Not taken yet: the thread sleeps until the ack tells it. */
+		assert_int_equal(lapic_next_timer_event_ns(&l), UINT64_MAX);
+		now_ns += 20000;
+		assert_int_equal(lapic_ack(&l), 0x40);
+		assert_int_equal(timer_notifies, before + 1);
+		lapic_mmio_write(&l, 0xb0, 0);
+	}
+	lapic_destroy(&l);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_repeated_vector_notifies_once),
 		cmocka_unit_test(test_tpr_unblock_notifies),
 		cmocka_unit_test(test_periodic_timer_while_pending),
+		cmocka_unit_test(test_idle_periodic_timer_sleeps),
+		cmocka_unit_test(test_periodic_timer_taken_keeps_pace),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
