@@ -69,6 +69,8 @@ int pvclock_write_time_info(const struct guest_mem *mem, uint64_t gpa, uint64_t 
 	v = begin_update((uint32_t *)(void *)p);
 	memcpy(p + sizeof(ti.version), (const uint8_t *)&ti + sizeof(ti.version), sizeof(ti) - sizeof(ti.version));
 	end_update((uint32_t *)(void *)p, v);
+	/* Host code wrote guest RAM: decoded code of the page (if any) is stale. */
+	guest_mem_written(mem, gpa, sizeof(ti));
 	return 0;
 }
 
@@ -79,6 +81,7 @@ int pvclock_write_wall_clock(const struct guest_mem *mem, uint64_t gpa, uint64_t
 	if (!wc || (gpa & 3))
 		return -EFAULT;
 	pvclock_fill_wall_clock(wc, boot_wall_ns);
+	guest_mem_written(mem, gpa, sizeof(*wc));
 	return 0;
 }
 

@@ -7,6 +7,7 @@
  * still wakes it; and the timer thread need not wake for ticks that
  * change nothing.
  */
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -17,6 +18,8 @@
 #include <cmocka.h>
 
 #include "irqchip/lapic.h"
+#include "irqchip/pvclock.h"
+#include "vmm/memory.h"
 
 static unsigned irq_notifies, timer_notifies;
 static uint64_t now_ns = 1000000000ULL;
@@ -190,6 +193,42 @@ static void test_periodic_timer_taken_keeps_pace(void **state)
 	lapic_destroy(&l);
 }
 
+/* ---- kvmclock writes report themselves (decoded code of the page goes stale) ---- */
+
+static uint64_t written_gpa, written_len;
+static unsigned written_calls;
+
+static void on_written(void *opaque, gpa_t gpa, uint64_t len)
+{
+	(void)opaque;
+	written_gpa = gpa;
+	written_len = len;
+	written_calls++;
+}
+
+static void test_pvclock_reports_writes(void **state)
+{
+	struct guest_mem mem;
+
+	(void)state;
+	assert_int_equal(guest_mem_init(&mem, 1 << 20), 0);
+	mem.written = on_written;
+	assert_int_equal(pvclock_write_time_info(&mem, 0x3004, 1, 2, 0), 0);
+	assert_int_equal(written_calls, 1);
+	assert_int_equal(written_gpa, 0x3004);
+	assert_int_equal(written_len, sizeof(struct pvclock_vcpu_time_info));
+	assert_int_equal(pvclock_write_wall_clock(&mem, 0x5000, 123), 0);
+	assert_int_equal(written_calls, 2);
+	assert_int_equal(written_gpa, 0x5000);
+	assert_int_equal(written_len, sizeof(struct pvclock_wall_clock));
+	/* Refused writes report nothing. */
+	assert_int_equal(pvclock_write_time_info(&mem, 1 << 20, 1, 2, 0), -EFAULT);
+	assert_int_equal(pvclock_write_wall_clock(&mem, 0xfee00000, 1), -EFAULT);
+	assert_int_equal(written_calls, 2);
+	mem.written = NULL;
+	guest_mem_destroy(&mem);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -198,6 +237,7 @@ int main(void)
 		cmocka_unit_test(test_periodic_timer_while_pending),
 		cmocka_unit_test(test_idle_periodic_timer_sleeps),
 		cmocka_unit_test(test_periodic_timer_taken_keeps_pace),
+		cmocka_unit_test(test_pvclock_reports_writes),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
