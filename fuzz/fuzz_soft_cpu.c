@@ -7,14 +7,21 @@
  *   bit 2     exception stubs IRET instead of HLT (faults loop on)
  *   bit 3     RFLAGS.IF set, and an interrupt is posted before the run
  *   bit 4     an NMI is posted before the run
- *   bit 5     64-bit modes: the code page is not writable by the guest
- *   bit 6     64-bit modes: 2 MiB pages instead of 4 KiB ones
+ *   bit 5     64-bit modes: the code page is not writable by the guest;
+ *             32-bit mode: 32-bit paging (4 KiB pages); real mode: the
+ *             code starts 16 bytes before the end of RAM (CS = 0x3fff)
+ *   bit 6     64-bit modes: 2 MiB pages instead of 4 KiB ones;
+ *             32-bit mode: PAE paging (2 MiB pages)
  *   bit 7     RFLAGS.TF set
  *
  * The rest is copied to guest-physical 0x10000, where execution starts;
  * RAM from there on is otherwise filled with HLT (0xf4).
  * The machine is a 256 KiB guest_mem with GDT, TSS, IDTs and page tables
- * the guest may rewrite; every port, MMIO address and MSR is accepted.
+ * the guest may rewrite, and osprey's interrupt controllers (irqchip/: a
+ * LAPIC at 0xfee00000 and its x2APIC MSRs, the IOAPIC at 0xfec00000, the
+ * PIC and the PIT ports) on a clock that advances between runs; other
+ * ports, MMIO addresses and MSRs are accepted. The 64-bit page tables
+ * also map 3-4 GiB (the MMIO hole) with 2 MiB pages.
  * Each run is bounded (SOFT_FUZZ_BUDGET instructions): a crash, a hang or
  * a sanitizer report is a bug of the soft CPU.
  */
@@ -24,6 +31,7 @@
 #include <string.h>
 
 #include "accel/soft/soft_cpu.h"
+#include "irqchip/irqchip.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -39,16 +47,50 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 #define GPA_PDPT 0x9000ULL
 #define GPA_PD 0xa000ULL
 #define GPA_PT 0xb000ULL
+#define GPA_PD_HOLE 0xc000ULL /* 64-bit: 3-4 GiB; 32-bit PAE: the PDPT */
+#define GPA_PAE_PD 0xd000ULL  /* 32-bit PAE: PDs for 0-1 GiB and 3-4 GiB */
 #define GPA_CODE 0x10000ULL
 #define USTACK_TOP 0x3f000ULL
 
 static struct guest_mem mem;
 static unsigned irq_vector;
+static struct irqchip ic;
+static struct soft_cpu *cur_cpu;
+static uint64_t fake_now; /* the irqchip's clock: deterministic */
+
+static uint64_t fz_now(void *opaque)
+{
+	(void)opaque;
+	return fake_now;
+}
+
+static void fz_cpu_event(void *opaque, unsigned cpu, enum lapic_event ev, uint8_t vector)
+{
+	(void)opaque;
+	(void)vector;
+	if (cpu != 0 || !cur_cpu)
+		return;
+	switch (ev) {
+	case LAPIC_EV_IRQ:
+	case LAPIC_EV_EXTINT:
+		soft_cpu_post(cur_cpu, SOFT_EVENT_IRQ);
+		break;
+	case LAPIC_EV_NMI:
+		soft_cpu_post(cur_cpu, SOFT_EVENT_NMI);
+		break;
+	case LAPIC_EV_INIT:
+		soft_cpu_post(cur_cpu, SOFT_EVENT_INIT);
+		break;
+	default:
+		break;
+	}
+}
 
 static void fz_pio(void *opaque, uint16_t port, bool is_write, uint8_t *d, unsigned len)
 {
 	(void)opaque;
-	(void)port;
+	if (irqchip_pio(&ic, port, is_write, d, len))
+		return;
 	if (!is_write)
 		memset(d, 0xff, len);
 }
@@ -56,6 +98,8 @@ static void fz_pio(void *opaque, uint16_t port, bool is_write, uint8_t *d, unsig
 static void fz_mmio(void *opaque, uint64_t gpa, bool is_write, uint8_t *d, unsigned len)
 {
 	(void)opaque;
+	if (irqchip_mmio(&ic, 0, gpa, is_write, d, len))
+		return;
 	if (!is_write)
 		memset(d, (int)(gpa & 0xff), len);
 }
@@ -72,6 +116,8 @@ static void fz_cpuid(void *opaque, uint32_t leaf, uint32_t subleaf, uint32_t out
 static bool fz_rdmsr(void *opaque, uint32_t index, uint64_t *value)
 {
 	(void)opaque;
+	if (irqchip_is_lapic_msr(index))
+		return lapic_msr_read(&ic.lapic[0], index, value);
 	*value = (uint64_t)index * 0x9e3779b97f4a7c15ULL;
 	return true;
 }
@@ -79,8 +125,8 @@ static bool fz_rdmsr(void *opaque, uint32_t index, uint64_t *value)
 static bool fz_wrmsr(void *opaque, uint32_t index, uint64_t value)
 {
 	(void)opaque;
-	(void)index;
-	(void)value;
+	if (irqchip_is_lapic_msr(index))
+		return lapic_msr_write(&ic.lapic[0], index, value);
 	return true;
 }
 
@@ -88,7 +134,7 @@ static int fz_irq_ack(void *opaque)
 {
 	(void)opaque;
 	if (!irq_vector)
-		return -1;
+		return irqchip_irq_ack(&ic, 0);
 	irq_vector = 0;
 	return 0x20;
 }
@@ -96,7 +142,7 @@ static int fz_irq_ack(void *opaque)
 static void fz_tpr(void *opaque, uint8_t tpr)
 {
 	(void)opaque;
-	(void)tpr;
+	lapic_set_tpr(&ic.lapic[0], (uint8_t)((tpr & 0xf) << 4));
 }
 
 static void put64(uint64_t gpa, uint64_t v)
@@ -158,6 +204,36 @@ static void build_tables(uint8_t mode)
 			put64(GPA_PT + 8 * (a >> 12), a | code_flags);
 		put64(GPA_PT, 0); /* page 0 not present */
 	}
+	/* 3-4 GiB (LAPIC, IOAPIC, nothing else), 2 MiB pages. */
+	put64(GPA_PDPT + 8 * 3, GPA_PD_HOLE | 7);
+	for (uint64_t i = 0; i < 512; i++)
+		put64(GPA_PD_HOLE + 8 * i, (0xc0000000ULL + (i << 21)) | 0x87);
+}
+
+/* 32-bit paging: 4 KiB pages for the first 4 MiB, 4 MiB pages above (PSE). */
+static void build_tables32(void)
+{
+	uint32_t *pd = guest_mem_ptr(&mem, GPA_PML4, 4096);
+	uint32_t *pt = guest_mem_ptr(&mem, GPA_PT, 4096);
+
+	for (uint32_t i = 0; i < 1024; i++) {
+		pt[i] = (i << 12) | 7;
+		pd[i] = i ? ((i << 22) | 0x87) : (uint32_t)(GPA_PT | 7);
+	}
+	pt[0] = 0; /* page 0 not present */
+}
+
+/* PAE paging, 2 MiB pages: 0-1 GiB and 3-4 GiB. */
+static void build_tables_pae(void)
+{
+	put64(GPA_PD_HOLE, GPA_PAE_PD | 1);
+	put64(GPA_PD_HOLE + 8, 0);
+	put64(GPA_PD_HOLE + 16, 0);
+	put64(GPA_PD_HOLE + 24, (GPA_PAE_PD + 0x1000) | 1);
+	for (uint64_t i = 0; i < 512; i++) {
+		put64(GPA_PAE_PD + 8 * i, (i << 21) | 0x87);
+		put64(GPA_PAE_PD + 0x1000 + 8 * i, (0xc0000000ULL + (i << 21)) | 0x87);
+	}
 }
 
 static struct x86_segment flat(uint16_t sel, uint8_t type, uint8_t dpl, uint8_t l, uint8_t db)
@@ -195,6 +271,11 @@ static void set_state(struct soft_cpu *cpu, uint8_t mode)
 							   .s = 1, .present = 1 };
 		st->seg[X86_CS].selector = 0x1000;
 		st->seg[X86_CS].base = GPA_CODE;
+		if (mode & 0x20) {
+			/* 16 bytes before the end of RAM: blocks and instructions run into MMIO. */
+			st->seg[X86_CS].selector = (uint16_t)((RAM_SIZE - 16) >> 4);
+			st->seg[X86_CS].base = RAM_SIZE - 16;
+		}
 		st->seg[X86_CS].type = 0xb;
 		st->gpr[X86_RSP] = 0xfff0;
 		st->rip = 0;
@@ -216,6 +297,17 @@ static void set_state(struct soft_cpu *cpu, uint8_t mode)
 				st->seg[i] = flat(0x10, 0x3, 0, 0, 1);
 		st->idt = (struct x86_dtable){ .base = GPA_IDT32, .limit = 0x7ff };
 		st->gpr[X86_RSP] = KSTACK_TOP - 0x100;
+		if (mode & 0x40) {
+			build_tables_pae();
+			st->cr3 = GPA_PD_HOLE;
+			st->cr4 = 0x20; /* PAE */
+			st->cr0 = 0x80010011; /* PG WP PE ET */
+		} else if (mode & 0x20) {
+			build_tables32();
+			st->cr3 = GPA_PML4;
+			st->cr4 = 0x10; /* PSE */
+			st->cr0 = 0x80010011;
+		}
 		soft_cpu_state_changed(cpu);
 		return;
 	}
@@ -246,6 +338,7 @@ static void set_state(struct soft_cpu *cpu, uint8_t mode)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+	const struct irqchip_ops iops = { .now_ns = fz_now, .cpu_event = fz_cpu_event };
 	const struct soft_env env = {
 		.mem = &mem, .pio = fz_pio, .mmio = fz_mmio, .cpuid = fz_cpuid,
 		.rdmsr = fz_rdmsr, .wrmsr = fz_wrmsr, .irq_ack = fz_irq_ack, .tpr_write = fz_tpr,
@@ -267,7 +360,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memset(mem.mapping + GPA_CODE, 0xf4, RAM_SIZE - GPA_CODE);
 	build_tables(mode);
 	memcpy(guest_mem_ptr(&mem, GPA_CODE, 0x10000), data + 1, n);
+	if ((mode & 0x23) == 0x23) /* real mode at the end of RAM */
+		memcpy(guest_mem_ptr(&mem, RAM_SIZE - 16, 16), data + 1, n < 16 ? n : 16);
 	soft_code_invalidate(0, RAM_SIZE);
+	/* Fresh interrupt controllers too (virtual wire: the PIC reaches the CPU). */
+	fake_now = 1000000000ULL;
+	if (irqchip_init(&ic, 1, true, &iops))
+		abort();
 
 	/*
 	 * A fresh CPU per input, so that a crash reproduces from its input
@@ -276,6 +375,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	cpu = soft_cpu_new(&env, 0);
 	if (!cpu)
 		abort();
+	cur_cpu = cpu;
 	set_state(cpu, mode);
 	irq_vector = (mode & 8) ? 0x20 : 0;
 	if (mode & 8)
@@ -290,7 +390,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			break;
 		irq_vector = 0x20;
 		soft_cpu_post(cpu, SOFT_EVENT_IRQ);
+		/* Time passes: the LAPIC timer and the PIT fire what is due. */
+		fake_now += 1000000;
+		irqchip_advance(&ic, fake_now);
 	}
+	cur_cpu = NULL;
 	soft_cpu_free(cpu);
+	irqchip_destroy(&ic);
 	return 0;
 }

@@ -257,7 +257,7 @@ uint64_t irqchip_next_event_ns(struct irqchip *ic)
 	uint64_t next = pit_next_event_ns(&ic->pit);
 
 	for (unsigned i = 0; i < ic->ncpus; i++) {
-		uint64_t t = lapic_next_timer_ns(&ic->lapic[i]);
+		uint64_t t = lapic_next_timer_event_ns(&ic->lapic[i]);
 
 		if (t < next)
 			next = t;

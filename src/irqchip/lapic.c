@@ -145,12 +145,22 @@ static void check_pending(struct lapic *l, struct lapic_out *o)
 /* Sets IRR for a fixed interrupt (vector already checked >= 16). */
 static void set_irr(struct lapic *l, uint8_t vector, bool level_trig, struct lapic_out *o)
 {
+	bool was = vec_test(l, APIC_IRR, vector);
+
 	vec_set(l, APIC_IRR, vector);
 	if (level_trig)
 		vec_set(l, APIC_TMR, vector);
 	else
 		vec_clear(l, APIC_TMR, vector);
-	check_pending(l, o);
+	/*
+	 * A vector already requested was announced when its bit was set
+	 * (and again by the EOI, TPR or SVR write that unblocks it): a timer
+	 * or a device raising it again before the CPU took it wakes nobody.
+	 * Otherwise a guest halted with interrupts off and a 100 us periodic
+	 * timer woke its vCPU thread 10000 times a second for nothing.
+	 */
+	if (!was)
+		check_pending(l, o);
 }
 
 static void raise_error(struct lapic *l, uint32_t bits, struct lapic_out *o)
@@ -256,6 +266,36 @@ static uint64_t next_timer_locked(const struct lapic *l)
 	if (timer_mode(l) == LAPIC_TIMER_DEADLINE)
 		return deadline_ns(l);
 	return l->timer_next_ns;
+}
+
+/*
+ * The periodic timer's ticks change nothing now: masked, or its vector is
+ * still in IRR (the CPU has not taken the last tick, e.g. interrupts off
+ * or the VM paused), so a tick would only merge into it. The timer thread
+ * need not wake for it (lapic_next_timer_event_ns) until lapic_ack or an
+ * LVT write changes that, which announce LAPIC_EV_TIMER.
+ */
+static bool timer_idle_locked(struct lapic *l)
+{
+	uint32_t lvt = get(l, APIC_LVT_TIMER);
+	uint8_t vec = lvt & APIC_VECTOR_MASK;
+
+	if (!l->timer_period_ns || timer_mode(l) != LAPIC_TIMER_PERIODIC || l->timer_next_ns == UINT64_MAX)
+		return false;
+	if (lvt & APIC_LVT_MASKED)
+		return true;
+	return vec >= 16 && vec_test(l, APIC_IRR, vec);
+}
+
+/*
+ * The ticks of an idle periodic timer up to now were merged or dropped
+ * (as on hardware): the next one is on the grid after now, not at once.
+ */
+static void timer_skip_idle(struct lapic *l, uint64_t now)
+{
+	if (!l->timer_period_ns || l->timer_next_ns == UINT64_MAX || now < l->timer_next_ns)
+		return;
+	l->timer_next_ns += ((now - l->timer_next_ns) / l->timer_period_ns + 1) * l->timer_period_ns;
 }
 
 static void timer_fire(struct lapic *l, struct lapic_out *o)
@@ -527,10 +567,15 @@ static void write_lvt(struct lapic *l, uint32_t off, uint32_t v, uint32_t bits, 
 	if (!sw_enabled(l))
 		v |= APIC_LVT_MASKED;
 	v |= old & ~bits & APIC_LVT_REMOTE_IRR;
+	if (off == APIC_LVT_TIMER && timer_idle_locked(l) && !(v & APIC_LVT_MASKED))
+		timer_skip_idle(l, now_locked(l)); /* ticks while masked are lost */
 	set(l, off, v);
 	if (off == APIC_LVT_TIMER) {
 		unsigned om = (old & APIC_TIMER_MODE_MASK) >> APIC_TIMER_MODE_SHIFT;
 		unsigned nm = (v & APIC_TIMER_MODE_MASK) >> APIC_TIMER_MODE_SHIFT;
+
+		/* Mask or vector may have changed: the timer thread looks again. */
+		o->notify_timer = true;
 
 		if (om != nm) {
 			if (om == LAPIC_TIMER_DEADLINE || nm == LAPIC_TIMER_DEADLINE) {
@@ -905,16 +950,25 @@ int lapic_pending_vector(struct lapic *l)
 
 int lapic_ack(struct lapic *l)
 {
+	struct lapic_out o = OUT_INIT;
 	int v;
 
 	pthread_mutex_lock(&l->lock);
 	v = pending_locked(l);
 	if (v >= 0) {
+		bool idle = timer_idle_locked(l);
+
 		vec_clear(l, APIC_IRR, (uint8_t)v);
 		vec_set(l, APIC_ISR, (uint8_t)v);
 		update_ppr(l);
+		if (idle && !timer_idle_locked(l)) {
+			/* The timer's vector taken: its next tick counts again. */
+			timer_skip_idle(l, now_locked(l));
+			o.notify_timer = true;
+		}
 	}
 	pthread_mutex_unlock(&l->lock);
+	flush(l, &o);
 	return v;
 }
 
@@ -924,6 +978,16 @@ uint64_t lapic_next_timer_ns(struct lapic *l)
 
 	pthread_mutex_lock(&l->lock);
 	t = next_timer_locked(l);
+	pthread_mutex_unlock(&l->lock);
+	return t;
+}
+
+uint64_t lapic_next_timer_event_ns(struct lapic *l)
+{
+	uint64_t t;
+
+	pthread_mutex_lock(&l->lock);
+	t = timer_idle_locked(l) ? UINT64_MAX : next_timer_locked(l);
 	pthread_mutex_unlock(&l->lock);
 	return t;
 }

@@ -264,6 +264,12 @@ int lapic_pending_vector(struct lapic *l);
 int lapic_ack(struct lapic *l);
 /* When the timer fires next (ns, the clock of now_ns), UINT64_MAX if never. */
 uint64_t lapic_next_timer_ns(struct lapic *l);
+/*
+ * The same for a timer thread: UINT64_MAX while a periodic timer's ticks
+ * change nothing (masked, or its vector still in IRR); lapic_ack and LVT
+ * timer writes announce LAPIC_EV_TIMER when that ends.
+ */
+uint64_t lapic_next_timer_event_ns(struct lapic *l);
 /* Fires the timer if it expired by now_ns (sets IRR and notifies). */
 void lapic_timer_advance(struct lapic *l, uint64_t now_ns);
 

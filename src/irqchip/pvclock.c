@@ -3,6 +3,7 @@
 #include "irqchip/pvclock.h"
 
 #include <errno.h>
+#include <string.h>
 
 /* The version goes odd, the fields change, the version goes even. */
 static uint32_t begin_update(uint32_t *version)
@@ -46,13 +47,30 @@ void pvclock_fill_wall_clock(struct pvclock_wall_clock *wc, uint64_t boot_wall_n
 int pvclock_write_time_info(const struct guest_mem *mem, uint64_t gpa, uint64_t tsc,
 			    uint64_t system_time_ns, uint8_t flags)
 {
-	struct pvclock_vcpu_time_info *ti =
-		guest_mem_ptr(mem, gpa, sizeof(struct pvclock_vcpu_time_info));
+	uint8_t *p = guest_mem_ptr(mem, gpa, sizeof(struct pvclock_vcpu_time_info));
+	struct pvclock_vcpu_time_info ti = {
+		.tsc_timestamp = tsc,
+		.system_time = system_time_ns,
+		.tsc_to_system_mul = PVCLOCK_1GHZ_MUL,
+		.tsc_shift = PVCLOCK_1GHZ_SHIFT,
+		.flags = flags,
+	};
+	uint32_t v;
 
 	/* The version field is accessed atomically: keep it 4-byte aligned. */
-	if (!ti || (gpa & 3))
+	if (!p || (gpa & 3))
 		return -EFAULT;
-	pvclock_fill_time_info(ti, tsc, system_time_ns, flags);
+	/*
+	 * The guest chose the address: only 4-byte alignment is known, so
+	 * the 64-bit fields are not stored through a struct pointer (an
+	 * unaligned one is undefined behaviour in C); the version is the
+	 * first field, 4-byte aligned.
+	 */
+	v = begin_update((uint32_t *)(void *)p);
+	memcpy(p + sizeof(ti.version), (const uint8_t *)&ti + sizeof(ti.version), sizeof(ti) - sizeof(ti.version));
+	end_update((uint32_t *)(void *)p, v);
+	/* Host code wrote guest RAM: decoded code of the page (if any) is stale. */
+	guest_mem_written(mem, gpa, sizeof(ti));
 	return 0;
 }
 
@@ -63,6 +81,7 @@ int pvclock_write_wall_clock(const struct guest_mem *mem, uint64_t gpa, uint64_t
 	if (!wc || (gpa & 3))
 		return -EFAULT;
 	pvclock_fill_wall_clock(wc, boot_wall_ns);
+	guest_mem_written(mem, gpa, sizeof(*wc));
 	return 0;
 }
 

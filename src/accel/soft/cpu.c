@@ -311,6 +311,7 @@ static enum soft_exit run_loop(struct soft_cpu *cpu)
 	cpu->pend_vector = -1;
 	if (setjmp(cpu->jb)) {
 		/* soft_raise() from a handler, a fetch or a delivery. */
+		soft_slow_lock_release();
 		cpu->cur = NULL;
 		cpu->stop_block = false;
 		soft_deliver_pending(cpu);

@@ -158,6 +158,8 @@ uint8_t *soft_fetch_page(struct soft_cpu *cpu, uint64_t linear, uint64_t *gpa);
 /* Physical access (RAM or MMIO). */
 void soft_phys_rw(struct soft_cpu *cpu, uint64_t gpa, void *buf, unsigned len, bool is_write);
 bool soft_canonical(uint64_t a);
+/* After a fault: releases soft_lock_slow() if this thread still holds it. */
+void soft_slow_lock_release(void);
 
 /* Code-page tracking (process-wide). */
 int soft_code_register(const struct guest_mem *mem);

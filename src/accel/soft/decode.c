@@ -472,12 +472,26 @@ const struct soft_block *soft_block_get(struct soft_cpu *cpu)
 
 	if (SOFT_LIKELY(w)) {
 		uint32_t gen = atomic_load_explicit(w, memory_order_acquire);
+		struct soft_block **pp = &cc->hash[cc_hash(cc, gpa, cpu->mode)], *b;
 
-		for (struct soft_block *b = cc->hash[cc_hash(cc, gpa, cpu->mode)]; b; b = b->next)
-			if (b->gpa == gpa && b->mode == cpu->mode && b->gen == gen) {
+		while ((b = *pp)) {
+			if (b->gpa != gpa || b->mode != cpu->mode) {
+				pp = &b->next;
+				continue;
+			}
+			if (b->gen == gen) {
 				*j = (struct soft_jc_entry){ lin, key, b };
 				return b;
 			}
+			/*
+			 * Stale for good (the page's word only grows): unlinked,
+			 * so that code rewriting itself in a loop does not make
+			 * every lookup walk all its old versions. The block stays
+			 * in the arena until the next flush (a jump-cache entry
+			 * may still point at it; its gen check fails).
+			 */
+			*pp = b->next;
+		}
 	}
 	const struct soft_block *b = block_decode(cpu, lin, gpa, host, w);
 

@@ -93,6 +93,8 @@ static void deliver_real(struct soft_cpu *cpu, unsigned vector)
 	s->rip = ivt[0];
 }
 
+static _Atomic bool warned_task_gate, warned_v86;
+
 static void deliver_prot(struct soft_cpu *cpu, unsigned vector, int64_t error, bool soft_int)
 {
 	struct x86_cpu_state *s = &cpu->s;
@@ -108,8 +110,10 @@ static void deliver_prot(struct soft_cpu *cpu, unsigned vector, int64_t error, b
 	bool g32 = type == 0xe || type == 0xf;
 
 	if (!(g32 || type == 0x6 || type == 0x7)) {
-		if (type == 0x5)
-			log_warnx("soft", "cpu%u: task gate for vector %u not supported", cpu->id, vector);
+		/* Once: a guest can raise this in a loop (the log is the host's). */
+		if (type == 0x5 && !atomic_exchange(&warned_task_gate, true))
+			log_warnx("soft", "cpu%u: task gate for vector %u not supported (logged once)", cpu->id,
+				  vector);
 		soft_raise(cpu, X86_VEC_GP, (int64_t)idt_err);
 	}
 	if (soft_int && dpl < cpl)
@@ -133,7 +137,8 @@ static void deliver_prot(struct soft_cpu *cpu, unsigned vector, int64_t error, b
 	struct frame f;
 
 	if (flags & X86_FLAGS_VM) {
-		log_warnx("soft", "cpu%u: virtual-8086 mode not supported", cpu->id);
+		if (!atomic_exchange(&warned_v86, true))
+			log_warnx("soft", "cpu%u: virtual-8086 mode not supported (logged once)", cpu->id);
 		soft_raise(cpu, X86_VEC_GP, 0);
 	}
 	if (ncpl < cpl) {

@@ -408,11 +408,15 @@ void soft_phys_rw(struct soft_cpu *cpu, uint64_t gpa, void *buf, unsigned len, b
 	while (len) {
 		unsigned n = len >= 8 ? 8 : len >= 4 ? 4 : len >= 2 ? 2 : 1;
 
-		if (cpu->env.mmio) {
-			cpu->env.mmio(cpu->env.opaque, gpa, is_write, b, n);
-		} else if (!is_write) {
+		/*
+		 * Reads start as all ones (an unclaimed read): a callback that
+		 * fills less than asked cannot hand the guest what the
+		 * handler's buffer held before (host stack bytes).
+		 */
+		if (!is_write)
 			memset(b, 0xff, n);
-		}
+		if (cpu->env.mmio)
+			cpu->env.mmio(cpu->env.opaque, gpa, is_write, b, n);
 		gpa += n;
 		b += n;
 		len -= n;
@@ -554,16 +558,33 @@ void *soft_translate_rmw(struct soft_cpu *cpu, uint64_t linear, unsigned len)
 	return host;
 }
 
+/*
+ * The process-wide lock of locked MMIO and split accesses. The accesses
+ * under it can fault (another vCPU changed the page tables in between,
+ * or the MMIO callback did): the fault longjmps out of the handler, past
+ * its soft_unlock_slow(), and the run loop lets go of the lock
+ * (soft_slow_lock_release) before it delivers the exception. Otherwise the
+ * next locked MMIO access of any vCPU would block forever.
+ */
 static pthread_mutex_t slow_lock = PTHREAD_MUTEX_INITIALIZER;
+static __thread bool slow_held; /* this thread holds slow_lock */
 
 void soft_lock_slow(void)
 {
 	pthread_mutex_lock(&slow_lock);
+	slow_held = true;
 }
 
 void soft_unlock_slow(void)
 {
+	slow_held = false;
 	pthread_mutex_unlock(&slow_lock);
+}
+
+void soft_slow_lock_release(void)
+{
+	if (SOFT_UNLIKELY(slow_held))
+		soft_unlock_slow();
 }
 
 uint8_t *soft_fetch_page(struct soft_cpu *cpu, uint64_t linear, uint64_t *gpa)
