@@ -296,9 +296,6 @@ static void kvmclock_publish(struct soft_vcpu *sc)
 				    now - sc->sv->clock_base_ns, PVCLOCK_TSC_STABLE_BIT))
 		log_debug("soft", "vcpu%u: kvmclock area 0x%llx is not RAM", sc->vcpu->id,
 			  (unsigned long long)v);
-	else /* decoded code of that page, if the guest put it there, is stale */
-		guest_mem_written(sc->sv->m->mem, v & ~MSR_KVM_SYSTEM_TIME_ENABLE,
-				  sizeof(struct pvclock_vcpu_time_info));
 }
 
 static bool env_rdmsr(void *opaque, uint32_t index, uint64_t *value)
@@ -367,8 +364,6 @@ static bool env_wrmsr(void *opaque, uint32_t index, uint64_t value)
 					     real_ns() - (mono_ns() - sc->sv->clock_base_ns)))
 			log_debug("soft", "vcpu%u: wall clock area 0x%llx is not RAM",
 				  sc->vcpu->id, (unsigned long long)value);
-		else
-			guest_mem_written(sc->sv->m->mem, value, sizeof(struct pvclock_wall_clock));
 		return true;
 	case MSR_IA32_UCODE_REV:
 		return true; /* Linux writes 0 before reading the revision */
