@@ -221,3 +221,38 @@ for g in ("api_server", "entropy"):
 assert "entropy" not in lines[-1]
 PY
 }
+
+test_hostile_guest_survives() {
+	# Misaligned and out-of-RAM kvmclock areas, odd LAPIC/IOAPIC accesses,
+	# IPIs to absent CPUs, illegal vectors, a PIT storm, copies into the
+	# MMIO hole: osprey survives and the guest finishes.
+	osprey_run 30 --kernel "$GUESTS/hostile.elf"
+	expect_status 0 "$status" "hostile guest"
+	expect_grep '^hostile: survived$' "$TEST_TMP/out"
+}
+
+test_hostile_guests_stop_on_sigterm() {
+	# Guests that never end (cli; hlt / rep stosb into MMIO / jmp . /
+	# interrupt storms with interrupts off): SIGTERM ends osprey at once.
+	local mode pid start elapsed
+	local accel
+	mapfile -t accel < <(accel_args)
+	for mode in 1 2 3 4 5; do
+		"$OSPREY" run "${accel[@]}" --kernel "$GUESTS/hostile.elf" \
+			--cmdline "hostile.mode=$mode" >"$TEST_TMP/out" 2>"$TEST_TMP/err" </dev/null &
+		pid=$!
+		sleep 0.5
+		kill -0 "$pid" 2>/dev/null || fail "mode $mode: osprey ended by itself"
+		start=$(date +%s%N)
+		kill -TERM "$pid"
+		status=0
+		wait "$pid" || status=$?
+		elapsed=$((($(date +%s%N) - start) / 1000000))
+		expect_status 143 "$status" "hostile.mode=$mode after SIGTERM"
+		((elapsed < 2000)) || fail "hostile.mode=$mode: osprey took $elapsed ms to stop"
+		if grep -q "Sanitizer" "$TEST_TMP/err"; then
+			cat "$TEST_TMP/err" >&2
+			fail "sanitizer report"
+		fi
+	done
+}
