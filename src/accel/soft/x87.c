@@ -523,6 +523,12 @@ static void x87_store(struct soft_cpu *cpu, const struct soft_insn *in, bool pop
 	if (size != 2 && size != 4 && size != 10)
 		size = 8;
 	ea = soft_ea(cpu, in, &in->op[mi]);
+	/*
+	 * The destination faults (#PF, #GP) before a numeric exception is
+	 * taken, even though an unmasked one then writes nothing.
+	 */
+	if ((fx->fcw & FSW_EXC) != FSW_EXC)
+		soft_probe_write(cpu, ea, size);
 	if (size == 10) {
 		memcpy(raw, empty ? indefinite : fx->st[phys(fx, 0)], 10);
 		if (empty && !(fx->fcw & FSW_IE)) {
@@ -620,6 +626,8 @@ static void h_fbstp(struct soft_cpu *cpu, const struct soft_insn *in)
 	if (mi < 0)
 		soft_unimplemented(cpu, in);
 	ea = soft_ea(cpu, in, &in->op[mi]);
+	if ((fx->fcw & FSW_EXC) != FSW_EXC)
+		soft_probe_write(cpu, ea, 10);
 	empty = !st_valid(fx, 0);
 	if (empty && !(fx->fcw & FSW_IE)) {
 		x87_note(cpu, in, ea, 0);
@@ -859,7 +867,12 @@ static void h_fabs(struct soft_cpu *cpu, const struct soft_insn *in) { sign_op(c
 
 /*
  * Compares st(0) with st(i) or memory; sets C3 C2 C0 (or, eflags, ZF PF
- * CF) and pops npop times.
+ * CF) and pops npop times. FCOMI/FUCOMI clear OF SF AF whatever happens;
+ * ZF PF CF are set unless an unmasked #IA (an empty or unsupported
+ * operand, an SNaN; any NaN for FCOMI) stops the instruction (Intel
+ * leaves them alone then; AMD sets them to 111). An unmasked denormal
+ * operand still compares and sets ZF PF CF. Either unmasked exception
+ * leaves TOP alone (no pop).
  */
 static void x87_compare(struct soft_cpu *cpu, const struct soft_insn *in, bool unordered, bool integer,
 			unsigned npop, bool eflags, bool fixed_st1)
@@ -868,7 +881,7 @@ static void x87_compare(struct soft_cpu *cpu, const struct soft_insn *in, bool u
 	struct x87_io io = { 0 };
 	int mi = mem_op(in);
 	unsigned i = fixed_st1 ? 1 : sti_of(in);
-	uint16_t cc;
+	uint16_t cc, exc;
 	bool ok;
 
 	fpu_check_x87(cpu, true);
@@ -881,11 +894,9 @@ static void x87_compare(struct soft_cpu *cpu, const struct soft_insn *in, bool u
 		x87_note(cpu, in, 0, i);
 	}
 	if (!st_valid(fx, 0) || (mi < 0 && !st_valid(fx, i))) {
-		ok = x87_flags(fx, FSW_IE | FSW_SF, FSW_C0 | FSW_C2 | FSW_C3,
-			       eflags ? FSW_C1 : FSW_CC);
+		exc = FSW_IE | FSW_SF;
+		ok = x87_flags(fx, exc, FSW_C0 | FSW_C2 | FSW_C3, eflags ? FSW_C1 : FSW_CC);
 		cc = FSW_C0 | FSW_C2 | FSW_C3;
-		if (!ok)
-			return;
 	} else {
 		x87_hostfn fn;
 
@@ -898,24 +909,27 @@ static void x87_compare(struct soft_cpu *cpu, const struct soft_insn *in, bool u
 			fn = unordered ? hx_fucom : hx_fcom;
 		}
 		x87_run(fx, fn, &io);
+		exc = io.sw;
 		cc = io.sw & (FSW_C0 | FSW_C2 | FSW_C3);
 		ok = x87_flags_cmp(fx, io.sw, eflags ? 0 : io.sw, eflags ? FSW_C1 : FSW_CC, true);
-		if (!ok)
-			return;
 	}
 	if (eflags) {
 		uint64_t fl = soft_get_flags(cpu);
 
-		fl &= ~(uint64_t)(X86_FLAGS_ZF | X86_FLAGS_PF | X86_FLAGS_CF | X86_FLAGS_OF |
-				  X86_FLAGS_SF | X86_FLAGS_AF);
-		if (cc & FSW_C3)
-			fl |= X86_FLAGS_ZF;
-		if (cc & FSW_C2)
-			fl |= X86_FLAGS_PF;
-		if (cc & FSW_C0)
-			fl |= X86_FLAGS_CF;
+		fl &= ~(uint64_t)(X86_FLAGS_OF | X86_FLAGS_SF | X86_FLAGS_AF);
+		if (!(exc & ~fx->fcw & FSW_IE)) {
+			fl &= ~(uint64_t)(X86_FLAGS_ZF | X86_FLAGS_PF | X86_FLAGS_CF);
+			if (cc & FSW_C3)
+				fl |= X86_FLAGS_ZF;
+			if (cc & FSW_C2)
+				fl |= X86_FLAGS_PF;
+			if (cc & FSW_C0)
+				fl |= X86_FLAGS_CF;
+		}
 		soft_set_flags(cpu, fl);
 	}
+	if (!ok)
+		return;
 	while (npop--)
 		st_pop(fx);
 }
