@@ -585,6 +585,78 @@ static void test_x87_exceptions(void **state)
 	test_free(cpu);
 }
 
+/*
+ * Differential-test regressions (tests/diff BUGS 8 and 9): FCOMI/FUCOMI
+ * clear OF SF AF even when an unmasked #IA stops them (ZF PF CF then
+ * unchanged, no pop); with an unmasked denormal operand they still set
+ * ZF PF CF. A store faults on its destination before its numeric
+ * exception is taken.
+ */
+static void test_x87_regressions(void **state)
+{
+	struct soft_cpu *cpu = fx_cpu_new();
+	struct x86_fxsave *fx = &cpu->regs.fpu;
+	const uint64_t osa = X86_FLAGS_OF | X86_FLAGS_SF | X86_FLAGS_AF;
+	uint8_t denormal[10] = { 1 };
+	uint16_t cw;
+
+	(void)state;
+	cpu->regs.gpr[X86_RSI] = 0x100;
+	cpu->regs.gpr[X86_RDI] = 0x200;
+	memcpy(cpu->mem + 0x200, denormal, 10);
+
+	/* IM unmasked, st1 empty: #IS; OF SF AF cleared, ZF PF CF kept, no pop. */
+	cw = 0x037e;
+	memcpy(cpu->mem + 0x100, &cw, 2);
+	run_ok(cpu, X(0xd9, 0x2e)); /* fldcw [rsi] */
+	run_ok(cpu, X(0xd9, 0xee)); /* fldz */
+	cpu->regs.rflags = 0x2 | osa | X86_FLAGS_CF;
+	run_ok(cpu, X(0xdf, 0xf1)); /* fcomip st0, st1 */
+	assert_int_equal(cpu->regs.rflags, 0x2 | X86_FLAGS_CF);
+	assert_int_equal(fx->fsw & 0x3ff, FSW_IE | FSW_SF | FSW_ES);
+	assert_int_equal((fx->fsw >> 11) & 7, 7);
+	assert_int_equal(fx_exec(cpu, X(0xd9, 0xd0)), X86_VEC_MF); /* fnop */
+
+	/* Masked #IS: ZF PF CF = 111, OF SF AF cleared, pops. */
+	run_ok(cpu, X(0xdb, 0xe3)); /* fninit */
+	run_ok(cpu, X(0xd9, 0xee));
+	cpu->regs.rflags = 0x2 | osa;
+	run_ok(cpu, X(0xdb, 0xe9)); /* fucomi st0, st1 */
+	assert_int_equal(cpu->regs.rflags, 0x2 | X86_FLAGS_ZF | X86_FLAGS_PF | X86_FLAGS_CF);
+
+	/* DM unmasked: a denormal still compares (equal: ZF), no pop, #MF next. */
+	run_ok(cpu, X(0xdb, 0xe3));
+	cw = 0x037d;
+	memcpy(cpu->mem + 0x100, &cw, 2);
+	run_ok(cpu, X(0xd9, 0x2e));
+	run_ok(cpu, X(0xdb, 0x2f)); /* fld tword [rdi]: no #D for m80 */
+	cpu->regs.rflags = 0x2 | osa | X86_FLAGS_CF;
+	run_ok(cpu, X(0xdf, 0xe8)); /* fucomip st0, st0 */
+	assert_int_equal(cpu->regs.rflags, 0x2 | X86_FLAGS_ZF);
+	assert_int_equal(fx->fsw & 0xff, FSW_DE | FSW_ES);
+	assert_int_equal((fx->fsw >> 11) & 7, 7);
+	assert_int_equal(fx_exec(cpu, X(0xd9, 0xd0)), X86_VEC_MF);
+
+	/* IM unmasked: FIST of a huge value and FST of an empty st0 still #PF first. */
+	run_ok(cpu, X(0xdb, 0xe3));
+	cw = 0x037e;
+	memcpy(cpu->mem + 0x100, &cw, 2);
+	run_ok(cpu, X(0xd9, 0x2e));
+	cpu->regs.gpr[X86_RBX] = GUEST_MEM - 1;
+	assert_int_equal(fx_exec(cpu, X(0xd9, 0x13)), X86_VEC_PF); /* fst dword [rbx] */
+	assert_int_equal(fx->fsw, 0);
+	assert_int_equal(fx_exec(cpu, X(0xdb, 0x3b)), X86_VEC_PF); /* fstp tword [rbx] */
+	assert_int_equal(fx_exec(cpu, X(0xdf, 0x33)), X86_VEC_PF); /* fbstp [rbx] */
+	assert_int_equal(fx->fsw, 0);
+	memcpy(cpu->mem + 0x300, &(int32_t){ 100000 }, 4);
+	cpu->regs.gpr[X86_RDX] = 0x300;
+	run_ok(cpu, X(0xdb, 0x02)); /* fild dword [rdx] */
+	assert_int_equal(fx->fsw & 0xff, 0);
+	assert_int_equal(fx_exec(cpu, X(0xdf, 0x13)), X86_VEC_PF); /* fist word [rbx] */
+	assert_int_equal(fx->fsw & 0xff, 0);
+	test_free(cpu);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -593,6 +665,7 @@ int main(void)
 		cmocka_unit_test(test_fxsave),
 		cmocka_unit_test(test_fxsave_image_helpers),
 		cmocka_unit_test(test_x87_exceptions),
+		cmocka_unit_test(test_x87_regressions),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
