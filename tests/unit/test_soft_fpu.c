@@ -4,8 +4,8 @@
  * runs the same instruction bytes on the soft CPU (test double of the
  * core, test_soft_fpu_fixture.h) with st(0), st(1) and a memory operand
  * from special and random values, under several precision and rounding
- * controls, and compares the whole status word (exception flags, C0-C3,
- * TOP), the tags, the stack registers and the memory operand with what
+ * controls and condition codes, and compares the whole status word
+ * (exception flags, C0-C3, TOP), the tags, the stack registers and the memory operand with what
  * the host computed. Plus FXSAVE/FXRSTOR and FNSAVE/FRSTOR images and
  * round trips, stack overflow/underflow, #NM (TS, EM, WAIT with MP), the
  * deferred #MF of unmasked exceptions, FNSTSW AX, FCOMI flags, FCMOVcc.
@@ -21,9 +21,10 @@ struct x87ref {
 	uint16_t cw;	/* 32 */
 	uint16_t sw;	/* 34 */
 	uint16_t hcw;	/* 36 */
-	uint8_t pad[10];
+	uint16_t cc;	/* 38: C0-C3 before */
+	uint8_t pad[8];
 	uint8_t m[16];	/* 48: memory operand */
-	uint8_t fx[512]; /* 64: FXSAVE image after the instruction */
+	uint8_t fx[512]; /* 64: FLDENV image before (C0-C3), FXSAVE image after */
 } __attribute__((aligned(16)));
 _Static_assert(offsetof(struct x87ref, m) == 48, "m at 48");
 _Static_assert(offsetof(struct x87ref, fx) == 64, "fx at 64");
@@ -31,7 +32,8 @@ _Static_assert(offsetof(struct x87ref, fx) == 64, "fx at 64");
 #define GBUF 0x1000
 
 #define XREF(name, insn)                                                                     \
-	REF_FN(name, "fnstcw 36(%rdi)\n\tfninit\n\tfldcw 32(%rdi)\n\tfldt 16(%rdi)\n\tfldt (%rdi)", \
+	REF_FN(name, "fnstcw 36(%rdi)\n\tfninit\n\tfldenv 64(%rdi)\n\tfldcw 32(%rdi)\n\t"        \
+		     "fldt 16(%rdi)\n\tfldt (%rdi)",                                            \
 	       insn, "fnstsw 34(%rdi)\n\tfxsave 64(%rdi)\n\tfninit\n\tfldcw 36(%rdi)");       \
 	void name(struct x87ref *r);                                                         \
 	extern const uint8_t name##_insn[];
@@ -244,7 +246,7 @@ static void guest_setup(struct soft_cpu *cpu, const struct x87ref *r)
 	struct x86_fxsave *fx = &cpu->regs.fpu;
 
 	fx->fcw = r->cw;
-	fx->fsw = 6 << 11;
+	fx->fsw = (uint16_t)(6 << 11 | r->cc);
 	fx->ftw = 0xc0;
 	memset(fx->st, 0, sizeof(fx->st));
 	memcpy(fx->st[7], r->b, 10);
@@ -276,6 +278,11 @@ static void test_x87_vs_host(void **state)
 				rnd_ext(r.b);
 				rnd_mem(r.m);
 				r.cw = cws[k];
+				/* Condition codes before: those the instruction does not write stay. */
+				r.cc = (uint16_t)(rnd() & FSW_CC);
+				memset(r.fx, 0xff, 28);
+				memcpy(r.fx, &r.cw, 2);
+				memcpy(r.fx + 4, &r.cc, 2);
 				guest_setup(cpu, &r);
 				v = fx_exec(cpu, xc->insn);
 				if (v != -1)

@@ -27,15 +27,20 @@
 
 /* ---- Host execution -------------------------------------------------------- */
 
+/* What the slow path (an exception unmasked) needs besides struct x87_io. */
+struct x87_slow {
+	uint8_t env[28]; /* guest control word and condition codes, empty stack */
+	uint16_t hcw;	 /* the host's control word, restored at the end */
+	/* Registers after the run (FXSAVE does not wait for the pending exception). */
+	uint8_t img[512] __attribute__((aligned(16)));
+};
+
 struct x87_io {
 	long double s[2]; /* s[0] -> st(0), s[1] -> st(1) before; st(0), st(1) after */
 	uint64_t m[2];	  /* memory operand of m16/m32/m64 (and m80 BCD) forms */
-	uint8_t env[28];  /* guest control word and condition codes, empty stack */
-	uint16_t sw;	  /* host status word right after the instruction */
-	uint16_t hcw;	  /* the host's control word, restored at the end */
-	bool unmasked;	  /* run with the guest's exception masks, read back by FXSAVE */
-	/* Registers after an unmasked run (FXSAVE does not wait for the pending exception). */
-	uint8_t img[512] __attribute__((aligned(16)));
+	uint16_t sw;	  /* status word right after the instruction (C0-C3: see ccin) */
+	uint16_t ccin;	  /* the guest's FSW before: its C0-C3 the instruction leaves */
+	struct x87_slow *slow; /* NULL: every exception masked (the fast path) */
 };
 
 #define LD0 ""
@@ -44,25 +49,69 @@ struct x87_io {
 #define ST0 ""
 #define ST1 "fstpt %[s0]\n\t"
 #define ST2 "fstpt %[s0]\n\tfstpt %[s1]\n\t"
+/* What stays on the host stack after ST: popped on the fast path. */
+#define P0 ""
+#define P1 "fstp %%st(0)\n\t"
+#define P2 "fstp %%st(0)\n\tfstp %%st(0)\n\t"
+/* The condition codes an instruction writes (the others keep their value). */
+#define CC1 FSW_C1
+#define CC12 (FSW_C1 | FSW_C2)
+#define CCALL FSW_CC
+/* Which ones depends on the operands: the fast path loads them by FLDENV. */
+#define CCENV 0
+
+/* An FLDENV image: the host's control word as it is, condition codes cc, empty stack. */
+static void x87_fast_env(uint8_t *env, uint16_t cc)
+{
+	uint16_t cw, tw = 0xffff;
+
+	asm volatile("fnstcw %0" : "=m"(cw));
+	cc &= FSW_CC;
+	memset(env, 0xff, 28);
+	memcpy(env + 0, &cw, 2);
+	memcpy(env + 4, &cc, 2);
+	memcpy(env + 8, &tw, 2);
+}
 
 /*
- * Normally every exception is masked on the host and the results are
- * popped into s[]. With io->unmasked (an unmasked overflow or underflow:
- * hardware then delivers the result with a wrapped exponent) the guest's
- * masks are loaded, the exception stays pending in the host FPU, and
- * only non-waiting instructions follow: FNSTSW, FXSAVE, FNINIT.
+ * The fast path (io->slow NULL: every guest exception masked; x87_run
+ * has loaded the guest's precision and rounding control): the host FPU
+ * is as the ABI leaves it between calls (empty stack, exceptions
+ * masked), so the instruction runs after FNCLEX alone, and the stack
+ * is left empty again. Condition codes the instruction does not write
+ * are those of the guest (hardware keeps them, ccin).
+ *
+ * The slow path (io->slow: an exception unmasked; hardware then keeps
+ * the operands, or delivers a result with a wrapped exponent): FLDENV
+ * loads the guest's control word and condition codes, the exception
+ * stays pending in the host FPU, only non-waiting instructions follow
+ * (FNSTSW, FXSAVE, FNINIT), and the registers come back from FXSAVE.
  */
-#define X87_FN(name, ld, body, st)                                                              \
+#define X87_FN(name, ld, body, st, pop, cc)                                                     \
 	static __attribute__((noinline)) void name(struct x87_io *io)                         \
 	{                                                                                     \
-		if (!io->unmasked) {                                                          \
-			asm volatile("fnstcw %[hcw]\n\t"                                      \
-				     "fldenv %[env]\n\t" ld body "\n\t"                       \
-				     "fnstsw %[sw]\n\t" st "fninit\n\t"                       \
-				     "fldcw %[hcw]"                                           \
+		struct x87_slow *sl = io->slow;                                               \
+		uint8_t env[28];                                                              \
+                                                                                              \
+		if (!sl && (cc)) {                                                            \
+			asm volatile("fnclex\n\t" ld body "\n\t"                              \
+				     "fnstsw %[sw]\n\t" st pop                                \
 				     : [s0] "+m"(io->s[0]), [s1] "+m"(io->s[1]), [m] "+m"(io->m), \
-				       [sw] "=m"(io->sw), [hcw] "=m"(io->hcw)                 \
-				     : [env] "m"(io->env)                                     \
+				       [sw] "=m"(io->sw)                                      \
+				     :                                                        \
+				     : "st", "st(1)", "st(2)", "st(3)", "st(4)", "st(5)", "st(6)", \
+				       "st(7)");                                              \
+			io->sw = (uint16_t)((io->sw & ~(FSW_CC & ~(cc))) |                    \
+					    (io->ccin & FSW_CC & ~(cc)));                     \
+			return;                                                               \
+		}                                                                             \
+		if (!sl) {                                                                    \
+			x87_fast_env(env, io->ccin);                                          \
+			asm volatile("fldenv %[env]\n\t" ld body "\n\t"                       \
+				     "fnstsw %[sw]\n\t" st pop                                \
+				     : [s0] "+m"(io->s[0]), [s1] "+m"(io->s[1]), [m] "+m"(io->m), \
+				       [sw] "=m"(io->sw)                                      \
+				     : [env] "m"(env)                                         \
 				     : "st", "st(1)", "st(2)", "st(3)", "st(4)", "st(5)", "st(6)", \
 				       "st(7)");                                              \
 			return;                                                               \
@@ -72,78 +121,78 @@ struct x87_io {
 			     "fnstsw %[sw]\n\tfxsave %[img]\n\tfninit\n\t"                    \
 			     "fldcw %[hcw]"                                                   \
 			     : [s0] "+m"(io->s[0]), [s1] "+m"(io->s[1]), [m] "+m"(io->m),     \
-			       [sw] "=m"(io->sw), [hcw] "=m"(io->hcw), [img] "=m"(io->img)    \
-			     : [env] "m"(io->env)                                             \
+			       [sw] "=m"(io->sw), [hcw] "=m"(sl->hcw), [img] "=m"(sl->img)    \
+			     : [env] "m"(sl->env)                                             \
 			     : "st", "st(1)", "st(2)", "st(3)", "st(4)", "st(5)", "st(6)",    \
 			       "st(7)");                                                      \
 	}
 
 /* Register forms: s0 = s0 op s1. */
-X87_FN(hx_fadd, LD2, "fadd %%st(1), %%st", ST1)
-X87_FN(hx_fsub, LD2, "fsub %%st(1), %%st", ST1)
-X87_FN(hx_fmul, LD2, "fmul %%st(1), %%st", ST1)
-X87_FN(hx_fdiv, LD2, "fdiv %%st(1), %%st", ST1)
-X87_FN(hx_fcom, LD2, "fcom %%st(1)", ST0)
-X87_FN(hx_fucom, LD2, "fucom %%st(1)", ST0)
-X87_FN(hx_fscale, LD2, "fscale", ST1)
-X87_FN(hx_fprem, LD2, "fprem", ST1)
-X87_FN(hx_fprem1, LD2, "fprem1", ST1)
-X87_FN(hx_fpatan, LD2, "fpatan", ST1)
-X87_FN(hx_fyl2x, LD2, "fyl2x", ST1)
-X87_FN(hx_fyl2xp1, LD2, "fyl2xp1", ST1)
+X87_FN(hx_fadd, LD2, "fadd %%st(1), %%st", ST1, P1, CC1)
+X87_FN(hx_fsub, LD2, "fsub %%st(1), %%st", ST1, P1, CC1)
+X87_FN(hx_fmul, LD2, "fmul %%st(1), %%st", ST1, P1, CC1)
+X87_FN(hx_fdiv, LD2, "fdiv %%st(1), %%st", ST1, P1, CC1)
+X87_FN(hx_fcom, LD2, "fcom %%st(1)", ST0, P2, CCALL)
+X87_FN(hx_fucom, LD2, "fucom %%st(1)", ST0, P2, CCALL)
+X87_FN(hx_fscale, LD2, "fscale", ST1, P1, CC1)
+X87_FN(hx_fprem, LD2, "fprem", ST1, P1, CCENV)
+X87_FN(hx_fprem1, LD2, "fprem1", ST1, P1, CCENV)
+X87_FN(hx_fpatan, LD2, "fpatan", ST1, P0, CC1)
+X87_FN(hx_fyl2x, LD2, "fyl2x", ST1, P0, CC1)
+X87_FN(hx_fyl2xp1, LD2, "fyl2xp1", ST1, P0, CC1)
 /* Unary on s0. */
-X87_FN(hx_fsqrt, LD1, "fsqrt", ST1)
-X87_FN(hx_frndint, LD1, "frndint", ST1)
-X87_FN(hx_f2xm1, LD1, "f2xm1", ST1)
-X87_FN(hx_fsin, LD1, "fsin", ST1)
-X87_FN(hx_fcos, LD1, "fcos", ST1)
-X87_FN(hx_ftst, LD1, "ftst", ST0)
-X87_FN(hx_fxam, LD1, "fxam", ST0)
+X87_FN(hx_fsqrt, LD1, "fsqrt", ST1, P0, CC1)
+X87_FN(hx_frndint, LD1, "frndint", ST1, P0, CC1)
+X87_FN(hx_f2xm1, LD1, "f2xm1", ST1, P0, CC1)
+X87_FN(hx_fsin, LD1, "fsin", ST1, P0, CC12)
+X87_FN(hx_fcos, LD1, "fcos", ST1, P0, CC12)
+X87_FN(hx_ftst, LD1, "ftst", ST0, P1, CCALL)
+X87_FN(hx_fxam, LD1, "fxam", ST0, P1, CCALL)
 /* s0 -> (s0, s1) = new st(0), st(1). */
-X87_FN(hx_fxtract, LD1, "fxtract", ST2)
-X87_FN(hx_fptan, LD1, "fptan", ST2)
-X87_FN(hx_fsincos, LD1, "fsincos", ST2)
+X87_FN(hx_fxtract, LD1, "fxtract", ST2, P0, CC1)
+X87_FN(hx_fptan, LD1, "fptan", ST2, P0, CC12)
+X87_FN(hx_fsincos, LD1, "fsincos", ST2, P0, CC12)
 /* Loads into s0. */
-X87_FN(hx_flds, LD0, "flds %[m]", ST1)
-X87_FN(hx_fldl, LD0, "fldl %[m]", ST1)
-X87_FN(hx_filds, LD0, "filds %[m]", ST1)
-X87_FN(hx_fildl, LD0, "fildl %[m]", ST1)
-X87_FN(hx_fildll, LD0, "fildll %[m]", ST1)
-X87_FN(hx_fld1, LD0, "fld1", ST1)
-X87_FN(hx_fldl2t, LD0, "fldl2t", ST1)
-X87_FN(hx_fldl2e, LD0, "fldl2e", ST1)
-X87_FN(hx_fldpi, LD0, "fldpi", ST1)
-X87_FN(hx_fldlg2, LD0, "fldlg2", ST1)
-X87_FN(hx_fldln2, LD0, "fldln2", ST1)
-X87_FN(hx_fldz, LD0, "fldz", ST1)
+X87_FN(hx_flds, LD0, "flds %[m]", ST1, P0, CC1)
+X87_FN(hx_fldl, LD0, "fldl %[m]", ST1, P0, CC1)
+X87_FN(hx_filds, LD0, "filds %[m]", ST1, P0, CC1)
+X87_FN(hx_fildl, LD0, "fildl %[m]", ST1, P0, CC1)
+X87_FN(hx_fildll, LD0, "fildll %[m]", ST1, P0, CC1)
+X87_FN(hx_fld1, LD0, "fld1", ST1, P0, CC1)
+X87_FN(hx_fldl2t, LD0, "fldl2t", ST1, P0, CC1)
+X87_FN(hx_fldl2e, LD0, "fldl2e", ST1, P0, CC1)
+X87_FN(hx_fldpi, LD0, "fldpi", ST1, P0, CC1)
+X87_FN(hx_fldlg2, LD0, "fldlg2", ST1, P0, CC1)
+X87_FN(hx_fldln2, LD0, "fldln2", ST1, P0, CC1)
+X87_FN(hx_fldz, LD0, "fldz", ST1, P0, CC1)
 /* Stores of s0 into m. */
-X87_FN(hx_fsts, LD1, "fstps %[m]", ST0)
-X87_FN(hx_fstl, LD1, "fstpl %[m]", ST0)
-X87_FN(hx_fists, LD1, "fistps %[m]", ST0)
-X87_FN(hx_fistl, LD1, "fistpl %[m]", ST0)
-X87_FN(hx_fistll, LD1, "fistpll %[m]", ST0)
-X87_FN(hx_fisttps, LD1, "fisttps %[m]", ST0)
-X87_FN(hx_fisttpl, LD1, "fisttpl %[m]", ST0)
-X87_FN(hx_fisttpll, LD1, "fisttpll %[m]", ST0)
-X87_FN(hx_fbld, LD0, "fbld %[m]", ST1)
-X87_FN(hx_fbstp, LD1, "fbstp %[m]", ST0)
+X87_FN(hx_fsts, LD1, "fstps %[m]", ST0, P0, CC1)
+X87_FN(hx_fstl, LD1, "fstpl %[m]", ST0, P0, CC1)
+X87_FN(hx_fists, LD1, "fistps %[m]", ST0, P0, CC1)
+X87_FN(hx_fistl, LD1, "fistpl %[m]", ST0, P0, CC1)
+X87_FN(hx_fistll, LD1, "fistpll %[m]", ST0, P0, CC1)
+X87_FN(hx_fisttps, LD1, "fisttps %[m]", ST0, P0, CC1)
+X87_FN(hx_fisttpl, LD1, "fisttpl %[m]", ST0, P0, CC1)
+X87_FN(hx_fisttpll, LD1, "fisttpll %[m]", ST0, P0, CC1)
+X87_FN(hx_fbld, LD0, "fbld %[m]", ST1, P0, CC1)
+X87_FN(hx_fbstp, LD1, "fbstp %[m]", ST0, P0, CC1)
 
 /* Memory forms: s0 = s0 op m (m32/m64 real, m16/m32 integer). */
 #define X87_MEMOPS(op, iop)                                    \
-	X87_FN(hx_##op##s, LD1, #op "s %[m]", ST1)             \
-	X87_FN(hx_##op##l, LD1, #op "l %[m]", ST1)             \
-	X87_FN(hx_##iop##s, LD1, #iop "s %[m]", ST1)           \
-	X87_FN(hx_##iop##l, LD1, #iop "l %[m]", ST1)
+	X87_FN(hx_##op##s, LD1, #op "s %[m]", ST1, P0, CC1)    \
+	X87_FN(hx_##op##l, LD1, #op "l %[m]", ST1, P0, CC1)    \
+	X87_FN(hx_##iop##s, LD1, #iop "s %[m]", ST1, P0, CC1)  \
+	X87_FN(hx_##iop##l, LD1, #iop "l %[m]", ST1, P0, CC1)
 X87_MEMOPS(fadd, fiadd)
 X87_MEMOPS(fsub, fisub)
 X87_MEMOPS(fsubr, fisubr)
 X87_MEMOPS(fmul, fimul)
 X87_MEMOPS(fdiv, fidiv)
 X87_MEMOPS(fdivr, fidivr)
-X87_FN(hx_fcoms, LD1, "fcoms %[m]", ST0)
-X87_FN(hx_fcoml, LD1, "fcoml %[m]", ST0)
-X87_FN(hx_ficoms, LD1, "ficoms %[m]", ST0)
-X87_FN(hx_ficoml, LD1, "ficoml %[m]", ST0)
+X87_FN(hx_fcoms, LD1, "fcoms %[m]", ST0, P1, CCALL)
+X87_FN(hx_fcoml, LD1, "fcoml %[m]", ST0, P1, CCALL)
+X87_FN(hx_ficoms, LD1, "ficoms %[m]", ST0, P1, CCALL)
+X87_FN(hx_ficoml, LD1, "ficoml %[m]", ST0, P1, CCALL)
 
 typedef void (*x87_hostfn)(struct x87_io *io);
 
@@ -258,13 +307,12 @@ static bool x87_flags_cmp(struct x86_fxsave *fx, uint16_t exc, uint16_t sw, uint
 	exc &= FSW_EXC | FSW_SF;
 	/*
 	 * An unmasked invalid, denormal or divide-by-zero stops the operation
-	 * before it computes: no result flags, condition codes unchanged
-	 * (comparisons still set theirs).
+	 * before it computes: no result flags. The condition codes are the
+	 * host's, which ran with the guest's loaded (x87_run's slow path):
+	 * hardware still clears C1 (and FPREM C2) then.
 	 */
-	if (exc & ~fx->fcw & (FSW_IE | FSW_DE | FSW_ZE) && !(exc & FSW_SF) && !compare) {
+	if (exc & ~fx->fcw & (FSW_IE | FSW_DE | FSW_ZE) && !(exc & FSW_SF) && !compare)
 		exc &= FSW_IE | FSW_DE | FSW_ZE;
-		ccmask = 0;
-	}
 	fx->fsw = (uint16_t)((fx->fsw & ~ccmask) | (sw & ccmask) | exc);
 	if (exc & ~fx->fcw & FSW_EXC) {
 		fx->fsw |= FSW_ES | FSW_B;
@@ -303,40 +351,52 @@ static void x87_push(struct x86_fxsave *fx, long double v, bool overflow)
 		st_set(fx, 0, v);
 }
 
-static void io_init(struct x86_fxsave *fx, struct x87_io *io, bool unmasked)
-{
-	uint16_t cw = unmasked ? fx->fcw : fx->fcw | 0x3f, sw = fx->fsw & FSW_CC, tw = 0xffff;
+/* The control-word bits that change results: precision, rounding, exception masks. */
+#define FCW_LIVE 0x0f3fu
 
-	memset(io, 0, sizeof(*io));
-	memset(io->env, 0xff, sizeof(io->env));
-	memcpy(io->env + 0, &cw, 2);
-	memcpy(io->env + 4, &sw, 2);
-	memcpy(io->env + 8, &tw, 2);
-}
-
-/* Runs fn on the host with the guest's control word and condition codes. */
+/*
+ * Runs fn on the host with the guest's control word and condition codes
+ * (io->s[] and io->m[] set by the caller). Every exception masked, the
+ * common case, takes the fast path: the host's control word is changed
+ * only when the guest's precision or rounding control differ from it.
+ */
 static void x87_run(struct x86_fxsave *fx, x87_hostfn fn, struct x87_io *io)
 {
-	long double s0 = io->s[0], s1 = io->s[1];
-	uint64_t m[2] = { io->m[0], io->m[1] };
+	struct x87_slow sl;
+	uint16_t hcw, cw, sw, tw;
+
+	io->ccin = fx->fsw;
+	if (__builtin_expect((fx->fcw & FSW_EXC) == FSW_EXC, 1)) {
+		io->slow = NULL;
+		asm volatile("fnstcw %0" : "=m"(hcw) : : "memory");
+		if ((hcw & FCW_LIVE) == (fx->fcw & FCW_LIVE)) {
+			fn(io);
+			return;
+		}
+		cw = (uint16_t)((hcw & ~FCW_LIVE) | (fx->fcw & FCW_LIVE));
+		asm volatile("fldcw %0" : : "m"(cw) : "memory");
+		fn(io);
+		asm volatile("fldcw %0" : : "m"(hcw) : "memory");
+		return;
+	}
 	/*
 	 * With any exception unmasked, run under the guest's masks: the
 	 * host then shows exactly what hardware does (operands kept on an
 	 * invalid/denormal/zero-divide, a wrapped exponent on overflow and
 	 * underflow, underflow of exact tiny results).
 	 */
-	bool unmasked = (fx->fcw & FSW_EXC) != FSW_EXC;
-
-	io_init(fx, io, unmasked);
-	io->unmasked = unmasked;
-	io->s[0] = s0;
-	io->s[1] = s1;
-	memcpy(io->m, m, sizeof(m));
+	cw = fx->fcw;
+	sw = fx->fsw & FSW_CC;
+	tw = 0xffff;
+	memset(sl.env, 0xff, sizeof(sl.env));
+	memcpy(sl.env + 0, &cw, 2);
+	memcpy(sl.env + 4, &sw, 2);
+	memcpy(sl.env + 8, &tw, 2);
+	io->slow = &sl;
 	fn(io);
-	if (unmasked) {
-		memcpy(&io->s[0], io->img + 32, 10);
-		memcpy(&io->s[1], io->img + 48, 10);
-	}
+	io->slow = NULL;
+	memcpy(&io->s[0], sl.img + 32, 10);
+	memcpy(&io->s[1], sl.img + 48, 10);
 }
 
 /* FIP/FOP/FDP of the last non-control instruction. */
@@ -1052,6 +1112,7 @@ static void h_ffree(struct soft_cpu *cpu, const struct soft_insn *in)
 	fpu_check_x87(cpu, true);
 	x87_note(cpu, in, 0, i);
 	fx->ftw &= (uint8_t)~(1u << phys(fx, i));
+	fx->fsw &= (uint16_t)~FSW_C1; /* as hardware does (the SDM: undefined) */
 	if (in->mnemonic == ZYDIS_MNEMONIC_FFREEP)
 		st_pop(fx);
 }
