@@ -661,6 +661,34 @@ static void test_x87_regressions(void **state)
 	assert_int_equal(fx->fsw & 0xff, 0);
 	assert_int_equal(fx_exec(cpu, X(0xdf, 0x13)), X86_VEC_PF); /* fist word [rbx] */
 	assert_int_equal(fx->fsw & 0xff, 0);
+
+	/*
+	 * Masked exception flags are sticky, and cleared by FNCLEX only: the
+	 * host's are reused while the guest has them too (x87.c fast path).
+	 */
+	run_ok(cpu, X(0xdb, 0xe3)); /* fninit */
+	run_ok(cpu, X(0xd9, 0xee)); /* fldz */
+	run_ok(cpu, X(0xd9, 0xe8)); /* fld1 */
+	run_ok(cpu, X(0xd8, 0xf1)); /* fdiv st0, st1: ZE */
+	assert_int_equal(fx->fsw & 0xff, FSW_ZE);
+	run_ok(cpu, X(0xd9, 0xeb)); /* fldpi: no PE */
+	assert_int_equal(fx->fsw & 0xff, FSW_ZE);
+	run_ok(cpu, X(0xd9, 0xe8)); /* fld1 */
+	run_ok(cpu, X(0xd8, 0xf1)); /* fdiv st0, st1: 1/pi, PE */
+	assert_int_equal(fx->fsw & 0xff, FSW_ZE | FSW_PE);
+	run_ok(cpu, X(0xdb, 0xe2)); /* fnclex */
+	run_ok(cpu, X(0xd9, 0xe8)); /* fld1: st0 1, 1/pi, pi, inf, 0 */
+	run_ok(cpu, X(0xd8, 0xc0)); /* fadd st0, st0: 2, exact */
+	assert_int_equal(fx->fsw & 0xff, 0);
+	run_ok(cpu, X(0xd8, 0xf2)); /* fdiv st0, st2: 2/pi, PE */
+	assert_int_equal(fx->fsw & 0xff, FSW_PE);
+	run_ok(cpu, X(0xd8, 0xc4)); /* fadd st0, st4: + 0, exact, PE stays */
+	assert_int_equal(fx->fsw & 0xff, FSW_PE);
+	run_ok(cpu, X(0xdb, 0xe2)); /* fnclex */
+	run_ok(cpu, X(0xd8, 0xc4)); /* fadd st0, st4: exact */
+	assert_int_equal(fx->fsw & 0xff, 0);
+	run_ok(cpu, X(0xd8, 0xf3)); /* fdiv st0, st3: / inf = 0, exact */
+	assert_int_equal(fx->fsw & 0xff, 0);
 	test_free(cpu);
 }
 
