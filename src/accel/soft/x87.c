@@ -36,7 +36,8 @@ struct x87_slow {
 };
 
 struct x87_io {
-	long double s[2]; /* s[0] -> st(0), s[1] -> st(1) before; st(0), st(1) after */
+	/* s[0] -> st(0), s[1] -> st(1) before; st(0), st(1) after: 80-bit, as bytes */
+	uint8_t s[2][16] __attribute__((aligned(16)));
 	uint64_t m[2];	  /* memory operand of m16/m32/m64 (and m80 BCD) forms */
 	uint16_t sw;	  /* status word right after the instruction (C0-C3: see ccin) */
 	uint16_t ccin;	  /* the guest's FSW before: its C0-C3 the instruction leaves */
@@ -230,13 +231,10 @@ static bool st_valid(struct x86_fxsave *fx, unsigned i)
 	return fx->ftw & (1u << phys(fx, i));
 }
 
-static long double st_get(struct x86_fxsave *fx, unsigned i)
+/* Copies st(i) into an 80-bit buffer (never through a host register). */
+static void st_get(struct x86_fxsave *fx, unsigned i, uint8_t *v10)
 {
-	long double v;
-
-	memset(&v, 0, sizeof(v));
-	memcpy(&v, fx->st[phys(fx, i)], 10);
-	return v;
+	memcpy(v10, fx->st[phys(fx, i)], 10);
 }
 
 static void st_set_raw(struct x86_fxsave *fx, unsigned i, const void *v10)
@@ -246,11 +244,6 @@ static void st_set_raw(struct x86_fxsave *fx, unsigned i, const void *v10)
 	memcpy(p, v10, 10);
 	memset(p + 10, 0, 6);
 	fx->ftw |= (uint8_t)(1u << phys(fx, i));
-}
-
-static void st_set(struct x86_fxsave *fx, unsigned i, long double v)
-{
-	st_set_raw(fx, i, &v);
 }
 
 static void st_pop(struct x86_fxsave *fx)
@@ -352,13 +345,10 @@ static bool x87_push_ok(struct x86_fxsave *fx, bool *overflow)
 	return true;
 }
 
-static void x87_push(struct x86_fxsave *fx, long double v, bool overflow)
+static void x87_push(struct x86_fxsave *fx, const uint8_t *v10, bool overflow)
 {
 	set_top(fx, top(fx) + 7);
-	if (overflow)
-		st_set_raw(fx, 0, indefinite);
-	else
-		st_set(fx, 0, v);
+	st_set_raw(fx, 0, overflow ? indefinite : v10);
 }
 
 /* The control-word bits that change results: precision, rounding, exception masks. */
@@ -405,8 +395,8 @@ static void x87_run(struct x86_fxsave *fx, x87_hostfn fn, struct x87_io *io)
 	io->slow = &sl;
 	fn(io);
 	io->slow = NULL;
-	memcpy(&io->s[0], sl.img + 32, 10);
-	memcpy(&io->s[1], sl.img + 48, 10);
+	memcpy(io->s[0], sl.img + 32, 10);
+	memcpy(io->s[1], sl.img + 48, 10);
 }
 
 /* FIP/FOP/FDP of the last non-control instruction. */
@@ -472,7 +462,7 @@ static void x87_load(struct soft_cpu *cpu, x87_hostfn fn, uint64_t m)
 	if (!x87_push_ok(fx, &ovf))
 		return;
 	if (ovf) {
-		x87_push(fx, 0, true);
+		x87_push(fx, NULL, true);
 		return;
 	}
 	x87_run(fx, fn, &io);
@@ -631,13 +621,13 @@ static void x87_store(struct soft_cpu *cpu, const struct soft_insn *in, bool pop
 			x87_underflow(fx);
 			return;
 		}
-		memcpy(&io.s[0], indefinite, 10);
+		memcpy(io.s[0], indefinite, 10);
 		x87_run(fx, fn, &io);
 		soft_write(cpu, ea, io.m, size);
 		x87_note(cpu, in, ea, 0);
 		x87_underflow(fx);
 	} else {
-		io.s[0] = st_get(fx, 0);
+		st_get(fx, 0, io.s[0]);
 		x87_run(fx, fn, &io);
 		if (!(io.sw & ~fx->fcw & FSW_EXC & ~FSW_PE))
 			soft_write(cpu, ea, io.m, size);
@@ -675,7 +665,7 @@ static void h_fbld(struct soft_cpu *cpu, const struct soft_insn *in)
 	if (!x87_push_ok(fx, &ovf))
 		return;
 	if (ovf) {
-		x87_push(fx, 0, true);
+		x87_push(fx, NULL, true);
 		return;
 	}
 	x87_run(fx, hx_fbld, &io);
@@ -705,9 +695,9 @@ static void h_fbstp(struct soft_cpu *cpu, const struct soft_insn *in)
 		return;
 	}
 	if (empty)
-		memcpy(&io.s[0], indefinite, 10);
+		memcpy(io.s[0], indefinite, 10);
 	else
-		io.s[0] = st_get(fx, 0);
+		st_get(fx, 0, io.s[0]);
 	x87_run(fx, hx_fbstp, &io);
 	if (empty || !(io.sw & ~fx->fcw & FSW_EXC & ~FSW_PE))
 		soft_write(cpu, ea, io.m, 10);
@@ -757,10 +747,10 @@ static void x87_arith(struct soft_cpu *cpu, const struct soft_insn *in, enum ari
 				st_set_raw(fx, 0, indefinite);
 			return;
 		}
-		io.s[0] = st_get(fx, 0);
+		st_get(fx, 0, io.s[0]);
 		x87_run(fx, arith_mem[a][k], &io);
 		if (x87_flags(fx, io.sw, io.sw, FSW_CC))
-			st_set(fx, 0, io.s[0]);
+			st_set_raw(fx, 0, io.s[0]);
 		return;
 	}
 	if (in->nops >= 2 && in->op[0].kind == SOFT_OP_ST && in->op[1].kind == SOFT_OP_ST) {
@@ -783,13 +773,13 @@ static void x87_arith(struct soft_cpu *cpu, const struct soft_insn *in, enum ari
 			      : (a == A_SUB || a == A_SUBR) ? hx_fsub : hx_fdiv;
 		bool rev = a == A_SUBR || a == A_DIVR;
 
-		io.s[0] = st_get(fx, rev ? s : d);
-		io.s[1] = st_get(fx, rev ? d : s);
+		st_get(fx, rev ? s : d, io.s[0]);
+		st_get(fx, rev ? d : s, io.s[1]);
 		x87_run(fx, fn, &io);
 		ok = x87_flags(fx, io.sw, io.sw, FSW_CC);
 		if (!ok)
 			return;
-		st_set(fx, d, io.s[0]);
+		st_set_raw(fx, d, io.s[0]);
 	}
 	if (pop)
 		st_pop(fx);
@@ -829,12 +819,12 @@ static void x87_unary(struct soft_cpu *cpu, const struct soft_insn *in, x87_host
 			st_set_raw(fx, 0, indefinite);
 		return;
 	}
-	io.s[0] = st_get(fx, 0);
+	st_get(fx, 0, io.s[0]);
 	if (two)
-		io.s[1] = st_get(fx, 1);
+		st_get(fx, 1, io.s[1]);
 	x87_run(fx, fn, &io);
 	if (x87_flags(fx, io.sw, io.sw, FSW_CC))
-		st_set(fx, 0, io.s[0]);
+		st_set_raw(fx, 0, io.s[0]);
 }
 static void h_fsqrt(struct soft_cpu *cpu, const struct soft_insn *in) { x87_unary(cpu, in, hx_fsqrt, false); }
 static void h_frndint(struct soft_cpu *cpu, const struct soft_insn *in) { x87_unary(cpu, in, hx_frndint, false); }
@@ -858,12 +848,12 @@ static void x87_binpop(struct soft_cpu *cpu, const struct soft_insn *in, x87_hos
 			return;
 		st_set_raw(fx, 1, indefinite);
 	} else {
-		io.s[0] = st_get(fx, 0);
-		io.s[1] = st_get(fx, 1);
+		st_get(fx, 0, io.s[0]);
+		st_get(fx, 1, io.s[1]);
 		x87_run(fx, fn, &io);
 		if (!x87_flags(fx, io.sw, io.sw, FSW_CC))
 			return;
-		st_set(fx, 1, io.s[0]);
+		st_set_raw(fx, 1, io.s[0]);
 	}
 	st_pop(fx);
 }
@@ -896,16 +886,16 @@ static void x87_unary_push(struct soft_cpu *cpu, const struct soft_insn *in, x87
 		}
 		return;
 	}
-	io.s[0] = st_get(fx, 0);
+	st_get(fx, 0, io.s[0]);
 	x87_run(fx, fn, &io);
 	if (!x87_flags(fx, io.sw, io.sw, FSW_CC))
 		return;
 	if (c2 && (io.sw & FSW_C2))
 		return;
 	/* Host: st(0) = s[0] (pushed), st(1) = s[1] (replaced). */
-	st_set(fx, 0, io.s[1]);
+	st_set_raw(fx, 0, io.s[1]);
 	set_top(fx, top(fx) + 7);
-	st_set(fx, 0, io.s[0]);
+	st_set_raw(fx, 0, io.s[0]);
 }
 static void h_fxtract(struct soft_cpu *cpu, const struct soft_insn *in) { x87_unary_push(cpu, in, hx_fxtract, false); }
 static void h_fptan(struct soft_cpu *cpu, const struct soft_insn *in) { x87_unary_push(cpu, in, hx_fptan, true); }
@@ -970,12 +960,12 @@ static void x87_compare(struct soft_cpu *cpu, const struct soft_insn *in, bool u
 	} else {
 		x87_hostfn fn;
 
-		io.s[0] = st_get(fx, 0);
+		st_get(fx, 0, io.s[0]);
 		if (mi >= 0) {
 			unsigned size = in->op[mi].size;
 			fn = integer ? (size == 2 ? hx_ficoms : hx_ficoml) : (size == 8 ? hx_fcoml : hx_fcoms);
 		} else {
-			io.s[1] = st_get(fx, i);
+			st_get(fx, i, io.s[1]);
 			fn = unordered ? hx_fucom : hx_fcom;
 		}
 		x87_run(fx, fn, &io);
@@ -1030,7 +1020,7 @@ static void h_ftst(struct soft_cpu *cpu, const struct soft_insn *in)
 		x87_flags_cmp(fx, FSW_IE | FSW_SF, FSW_C0 | FSW_C2 | FSW_C3, FSW_CC, true);
 		return;
 	}
-	io.s[0] = st_get(fx, 0);
+	st_get(fx, 0, io.s[0]);
 	x87_run(fx, hx_ftst, &io);
 	x87_flags_cmp(fx, io.sw, io.sw, FSW_CC, true);
 }
@@ -1051,7 +1041,7 @@ static void h_fxam(struct soft_cpu *cpu, const struct soft_insn *in)
 		fx->fsw = (uint16_t)((fx->fsw & ~FSW_CC) | cc);
 		return;
 	}
-	io.s[0] = st_get(fx, 0);
+	st_get(fx, 0, io.s[0]);
 	x87_run(fx, hx_fxam, &io);
 	x87_flags(fx, 0, io.sw, FSW_CC);
 }
