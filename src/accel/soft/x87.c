@@ -403,11 +403,10 @@ static void x87_run(struct x86_fxsave *fx, x87_hostfn fn, struct x87_io *io)
 static void x87_note(struct soft_cpu *cpu, const struct soft_insn *in, uint64_t ea, unsigned sti)
 {
 	struct x86_fxsave *fx = fpu_fx(cpu);
-	bool mem = false;
+	/* An x87 memory operand is op[0] or op[1]. */
+	bool mem = (in->nops > 0 && in->op[0].kind == SOFT_OP_MEM) ||
+		   (in->nops > 1 && in->op[1].kind == SOFT_OP_MEM);
 
-	for (unsigned i = 0; i < in->nops && i < 4; i++)
-		if (in->op[i].kind == SOFT_OP_MEM)
-			mem = true;
 	fx->fip = soft_insn_rip(cpu);
 	if (mem) {
 		fx->fdp = ea;
