@@ -8,13 +8,16 @@
  * keeps the stack (TOP, tags, stack overflow/underflow) itself and runs
  * the arithmetic on the host's x87 unit, which is the same 80-bit
  * extended format: each operation is one short asm block that loads the
- * guest's control word and condition codes into the host FPU (FLDENV,
- * every exception masked), loads the operands, executes the very
- * instruction, reads the status word and resets the host FPU (FNINIT,
- * host control word back). Results, NaN propagation, C0-C3 and the
- * exception flags therefore are those of hardware. An unmasked exception
- * sets ES and B and leaves the destination alone; #MF is raised by the
- * next waiting x87/MMX instruction when CR0.NE=1.
+ * operands, executes the very instruction and reads the status word.
+ * Results, NaN propagation, C0-C3 and the exception flags therefore are
+ * those of hardware. With every guest exception masked (the common case)
+ * the host FPU stays as the ABI leaves it and only the guest's precision
+ * and rounding control are loaded when they differ (x87_run, X87_FN: no
+ * FLDENV/FNINIT per instruction); with one unmasked, the guest's control
+ * word and condition codes are loaded by FLDENV and the host FPU reset
+ * after. An unmasked exception sets ES and B and leaves the destination
+ * alone; #MF is raised by the next waiting x87/MMX instruction when
+ * CR0.NE=1.
  */
 #include <stddef.h>
 #include <string.h>
