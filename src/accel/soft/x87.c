@@ -358,39 +358,17 @@ static void x87_push(struct x86_fxsave *fx, const uint8_t *v10, bool overflow)
 #define FCW_LIVE 0x0f3fu
 
 /*
- * Runs fn on the host with the guest's control word and condition codes
- * (io->s[] and io->m[] set by the caller). Every exception masked, the
- * common case, takes the fast path: the host's control word is changed
- * only when the guest's precision or rounding control differ from it.
+ * With any exception unmasked, run under the guest's masks: the host
+ * then shows exactly what hardware does (operands kept on an
+ * invalid/denormal/zero-divide, a wrapped exponent on overflow and
+ * underflow, underflow of exact tiny results).
  */
-static void x87_run(struct x86_fxsave *fx, x87_hostfn fn, struct x87_io *io)
+static __attribute__((noinline)) void x87_run_slow(struct x86_fxsave *fx, x87_hostfn fn,
+						   struct x87_io *io)
 {
 	struct x87_slow sl;
-	uint16_t hcw, cw, sw, tw;
+	uint16_t cw = fx->fcw, sw = fx->fsw & FSW_CC, tw = 0xffff;
 
-	io->ccin = fx->fsw;
-	if (__builtin_expect((fx->fcw & FSW_EXC) == FSW_EXC, 1)) {
-		io->slow = NULL;
-		asm volatile("fnstcw %0" : "=m"(hcw) : : "memory");
-		if ((hcw & FCW_LIVE) == (fx->fcw & FCW_LIVE)) {
-			fn(io);
-			return;
-		}
-		cw = (uint16_t)((hcw & ~FCW_LIVE) | (fx->fcw & FCW_LIVE));
-		asm volatile("fldcw %0" : : "m"(cw) : "memory");
-		fn(io);
-		asm volatile("fldcw %0" : : "m"(hcw) : "memory");
-		return;
-	}
-	/*
-	 * With any exception unmasked, run under the guest's masks: the
-	 * host then shows exactly what hardware does (operands kept on an
-	 * invalid/denormal/zero-divide, a wrapped exponent on overflow and
-	 * underflow, underflow of exact tiny results).
-	 */
-	cw = fx->fcw;
-	sw = fx->fsw & FSW_CC;
-	tw = 0xffff;
 	memset(sl.env, 0xff, sizeof(sl.env));
 	memcpy(sl.env + 0, &cw, 2);
 	memcpy(sl.env + 4, &sw, 2);
@@ -400,6 +378,33 @@ static void x87_run(struct x86_fxsave *fx, x87_hostfn fn, struct x87_io *io)
 	io->slow = NULL;
 	memcpy(io->s[0], sl.img + 32, 10);
 	memcpy(io->s[1], sl.img + 48, 10);
+}
+
+/*
+ * Runs fn on the host with the guest's control word and condition codes
+ * (io->s[] and io->m[] set by the caller). Every exception masked, the
+ * common case, takes the fast path: the host's control word is changed
+ * only when the guest's precision or rounding control differ from it.
+ */
+static void x87_run(struct x86_fxsave *fx, x87_hostfn fn, struct x87_io *io)
+{
+	uint16_t hcw, cw;
+
+	io->ccin = fx->fsw;
+	io->slow = NULL;
+	if (__builtin_expect((fx->fcw & FSW_EXC) != FSW_EXC, 0)) {
+		x87_run_slow(fx, fn, io);
+		return;
+	}
+	asm volatile("fnstcw %0" : "=m"(hcw) : : "memory");
+	if ((hcw & FCW_LIVE) == (fx->fcw & FCW_LIVE)) {
+		fn(io);
+		return;
+	}
+	cw = (uint16_t)((hcw & ~FCW_LIVE) | (fx->fcw & FCW_LIVE));
+	asm volatile("fldcw %0" : : "m"(cw) : "memory");
+	fn(io);
+	asm volatile("fldcw %0" : : "m"(hcw) : "memory");
 }
 
 /* FIP/FOP/FDP of the last non-control instruction. */
