@@ -4,8 +4,8 @@
  * runs the same instruction bytes on the soft CPU (test double of the
  * core, test_soft_fpu_fixture.h) with st(0), st(1) and a memory operand
  * from special and random values, under several precision and rounding
- * controls, and compares the whole status word (exception flags, C0-C3,
- * TOP), the tags, the stack registers and the memory operand with what
+ * controls and condition codes, and compares the whole status word
+ * (exception flags, C0-C3, TOP), the tags, the stack registers and the memory operand with what
  * the host computed. Plus FXSAVE/FXRSTOR and FNSAVE/FRSTOR images and
  * round trips, stack overflow/underflow, #NM (TS, EM, WAIT with MP), the
  * deferred #MF of unmasked exceptions, FNSTSW AX, FCOMI flags, FCMOVcc.
@@ -21,9 +21,10 @@ struct x87ref {
 	uint16_t cw;	/* 32 */
 	uint16_t sw;	/* 34 */
 	uint16_t hcw;	/* 36 */
-	uint8_t pad[10];
+	uint16_t cc;	/* 38: C0-C3 before */
+	uint8_t pad[8];
 	uint8_t m[16];	/* 48: memory operand */
-	uint8_t fx[512]; /* 64: FXSAVE image after the instruction */
+	uint8_t fx[512]; /* 64: FLDENV image before (C0-C3), FXSAVE image after */
 } __attribute__((aligned(16)));
 _Static_assert(offsetof(struct x87ref, m) == 48, "m at 48");
 _Static_assert(offsetof(struct x87ref, fx) == 64, "fx at 64");
@@ -31,7 +32,8 @@ _Static_assert(offsetof(struct x87ref, fx) == 64, "fx at 64");
 #define GBUF 0x1000
 
 #define XREF(name, insn)                                                                     \
-	REF_FN(name, "fnstcw 36(%rdi)\n\tfninit\n\tfldcw 32(%rdi)\n\tfldt 16(%rdi)\n\tfldt (%rdi)", \
+	REF_FN(name, "fnstcw 36(%rdi)\n\tfninit\n\tfldenv 64(%rdi)\n\tfldcw 32(%rdi)\n\t"        \
+		     "fldt 16(%rdi)\n\tfldt (%rdi)",                                            \
 	       insn, "fnstsw 34(%rdi)\n\tfxsave 64(%rdi)\n\tfninit\n\tfldcw 36(%rdi)");       \
 	void name(struct x87ref *r);                                                         \
 	extern const uint8_t name##_insn[];
@@ -244,7 +246,7 @@ static void guest_setup(struct soft_cpu *cpu, const struct x87ref *r)
 	struct x86_fxsave *fx = &cpu->regs.fpu;
 
 	fx->fcw = r->cw;
-	fx->fsw = 6 << 11;
+	fx->fsw = (uint16_t)(6 << 11 | r->cc);
 	fx->ftw = 0xc0;
 	memset(fx->st, 0, sizeof(fx->st));
 	memcpy(fx->st[7], r->b, 10);
@@ -276,6 +278,11 @@ static void test_x87_vs_host(void **state)
 				rnd_ext(r.b);
 				rnd_mem(r.m);
 				r.cw = cws[k];
+				/* Condition codes before: those the instruction does not write stay. */
+				r.cc = (uint16_t)(rnd() & FSW_CC);
+				memset(r.fx, 0xff, 28);
+				memcpy(r.fx, &r.cw, 2);
+				memcpy(r.fx + 4, &r.cc, 2);
 				guest_setup(cpu, &r);
 				v = fx_exec(cpu, xc->insn);
 				if (v != -1)
@@ -585,6 +592,106 @@ static void test_x87_exceptions(void **state)
 	test_free(cpu);
 }
 
+/*
+ * Differential-test regressions (tests/diff BUGS 8 and 9): FCOMI/FUCOMI
+ * clear OF SF AF even when an unmasked #IA stops them (ZF PF CF then
+ * unchanged, no pop); with an unmasked denormal operand they still set
+ * ZF PF CF. A store faults on its destination before its numeric
+ * exception is taken.
+ */
+static void test_x87_regressions(void **state)
+{
+	struct soft_cpu *cpu = fx_cpu_new();
+	struct x86_fxsave *fx = &cpu->regs.fpu;
+	const uint64_t osa = X86_FLAGS_OF | X86_FLAGS_SF | X86_FLAGS_AF;
+	uint8_t denormal[10] = { 1 };
+	uint16_t cw;
+
+	(void)state;
+	cpu->regs.gpr[X86_RSI] = 0x100;
+	cpu->regs.gpr[X86_RDI] = 0x200;
+	memcpy(cpu->mem + 0x200, denormal, 10);
+
+	/* IM unmasked, st1 empty: #IS; OF SF AF cleared, ZF PF CF kept, no pop. */
+	cw = 0x037e;
+	memcpy(cpu->mem + 0x100, &cw, 2);
+	run_ok(cpu, X(0xd9, 0x2e)); /* fldcw [rsi] */
+	run_ok(cpu, X(0xd9, 0xee)); /* fldz */
+	cpu->regs.rflags = 0x2 | osa | X86_FLAGS_CF;
+	run_ok(cpu, X(0xdf, 0xf1)); /* fcomip st0, st1 */
+	assert_int_equal(cpu->regs.rflags, 0x2 | X86_FLAGS_CF);
+	assert_int_equal(fx->fsw & 0x3ff, FSW_IE | FSW_SF | FSW_ES);
+	assert_int_equal((fx->fsw >> 11) & 7, 7);
+	assert_int_equal(fx_exec(cpu, X(0xd9, 0xd0)), X86_VEC_MF); /* fnop */
+
+	/* Masked #IS: ZF PF CF = 111, OF SF AF cleared, pops. */
+	run_ok(cpu, X(0xdb, 0xe3)); /* fninit */
+	run_ok(cpu, X(0xd9, 0xee));
+	cpu->regs.rflags = 0x2 | osa;
+	run_ok(cpu, X(0xdb, 0xe9)); /* fucomi st0, st1 */
+	assert_int_equal(cpu->regs.rflags, 0x2 | X86_FLAGS_ZF | X86_FLAGS_PF | X86_FLAGS_CF);
+
+	/* DM unmasked: a denormal still compares (equal: ZF), no pop, #MF next. */
+	run_ok(cpu, X(0xdb, 0xe3));
+	cw = 0x037d;
+	memcpy(cpu->mem + 0x100, &cw, 2);
+	run_ok(cpu, X(0xd9, 0x2e));
+	run_ok(cpu, X(0xdb, 0x2f)); /* fld tword [rdi]: no #D for m80 */
+	cpu->regs.rflags = 0x2 | osa | X86_FLAGS_CF;
+	run_ok(cpu, X(0xdf, 0xe8)); /* fucomip st0, st0 */
+	assert_int_equal(cpu->regs.rflags, 0x2 | X86_FLAGS_ZF);
+	assert_int_equal(fx->fsw & 0xff, FSW_DE | FSW_ES);
+	assert_int_equal((fx->fsw >> 11) & 7, 7);
+	assert_int_equal(fx_exec(cpu, X(0xd9, 0xd0)), X86_VEC_MF);
+
+	/* IM unmasked: FIST of a huge value and FST of an empty st0 still #PF first. */
+	run_ok(cpu, X(0xdb, 0xe3));
+	cw = 0x037e;
+	memcpy(cpu->mem + 0x100, &cw, 2);
+	run_ok(cpu, X(0xd9, 0x2e));
+	cpu->regs.gpr[X86_RBX] = GUEST_MEM - 1;
+	assert_int_equal(fx_exec(cpu, X(0xd9, 0x13)), X86_VEC_PF); /* fst dword [rbx] */
+	assert_int_equal(fx->fsw, 0);
+	assert_int_equal(fx_exec(cpu, X(0xdb, 0x3b)), X86_VEC_PF); /* fstp tword [rbx] */
+	assert_int_equal(fx_exec(cpu, X(0xdf, 0x33)), X86_VEC_PF); /* fbstp [rbx] */
+	assert_int_equal(fx->fsw, 0);
+	memcpy(cpu->mem + 0x300, &(int32_t){ 100000 }, 4);
+	cpu->regs.gpr[X86_RDX] = 0x300;
+	run_ok(cpu, X(0xdb, 0x02)); /* fild dword [rdx] */
+	assert_int_equal(fx->fsw & 0xff, 0);
+	assert_int_equal(fx_exec(cpu, X(0xdf, 0x13)), X86_VEC_PF); /* fist word [rbx] */
+	assert_int_equal(fx->fsw & 0xff, 0);
+
+	/*
+	 * Masked exception flags are sticky, and cleared by FNCLEX only: the
+	 * host's are reused while the guest has them too (x87.c fast path).
+	 */
+	run_ok(cpu, X(0xdb, 0xe3)); /* fninit */
+	run_ok(cpu, X(0xd9, 0xee)); /* fldz */
+	run_ok(cpu, X(0xd9, 0xe8)); /* fld1 */
+	run_ok(cpu, X(0xd8, 0xf1)); /* fdiv st0, st1: ZE */
+	assert_int_equal(fx->fsw & 0xff, FSW_ZE);
+	run_ok(cpu, X(0xd9, 0xeb)); /* fldpi: no PE */
+	assert_int_equal(fx->fsw & 0xff, FSW_ZE);
+	run_ok(cpu, X(0xd9, 0xe8)); /* fld1 */
+	run_ok(cpu, X(0xd8, 0xf1)); /* fdiv st0, st1: 1/pi, PE */
+	assert_int_equal(fx->fsw & 0xff, FSW_ZE | FSW_PE);
+	run_ok(cpu, X(0xdb, 0xe2)); /* fnclex */
+	run_ok(cpu, X(0xd9, 0xe8)); /* fld1: st0 1, 1/pi, pi, inf, 0 */
+	run_ok(cpu, X(0xd8, 0xc0)); /* fadd st0, st0: 2, exact */
+	assert_int_equal(fx->fsw & 0xff, 0);
+	run_ok(cpu, X(0xd8, 0xf2)); /* fdiv st0, st2: 2/pi, PE */
+	assert_int_equal(fx->fsw & 0xff, FSW_PE);
+	run_ok(cpu, X(0xd8, 0xc4)); /* fadd st0, st4: + 0, exact, PE stays */
+	assert_int_equal(fx->fsw & 0xff, FSW_PE);
+	run_ok(cpu, X(0xdb, 0xe2)); /* fnclex */
+	run_ok(cpu, X(0xd8, 0xc4)); /* fadd st0, st4: exact */
+	assert_int_equal(fx->fsw & 0xff, 0);
+	run_ok(cpu, X(0xd8, 0xf3)); /* fdiv st0, st3: / inf = 0, exact */
+	assert_int_equal(fx->fsw & 0xff, 0);
+	test_free(cpu);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -593,6 +700,7 @@ int main(void)
 		cmocka_unit_test(test_fxsave),
 		cmocka_unit_test(test_fxsave_image_helpers),
 		cmocka_unit_test(test_x87_exceptions),
+		cmocka_unit_test(test_x87_regressions),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -896,6 +896,11 @@ static void int_fallback(struct soft_cpu *cpu, const struct soft_insn *in)
 #define EINT(m) { ZYDIS_MNEMONIC_##m, sse_h_##m },
 
 static const struct soft_handler_entry sse_entries[] = {
+	/*
+	 * First: the integer family's MOVSD/CMPSD (string forms) hand the SSE
+	 * forms on with a linear search of this table (int_forward).
+	 */
+	E(MOVSD, h_movsd), E(CMPSD, h_cmpsd),
 	E(ADDPS, h_addps), E(ADDSS, h_addss), E(ADDPD, h_addpd), E(ADDSD, h_addsd),
 	E(SUBPS, h_subps), E(SUBSS, h_subss), E(SUBPD, h_subpd), E(SUBSD, h_subsd),
 	E(MULPS, h_mulps), E(MULSS, h_mulss), E(MULPD, h_mulpd), E(MULSD, h_mulsd),
@@ -904,7 +909,7 @@ static const struct soft_handler_entry sse_entries[] = {
 	E(MAXPS, h_maxps), E(MAXSS, h_maxss), E(MAXPD, h_maxpd), E(MAXSD, h_maxsd),
 	E(SQRTPS, h_sqrtps), E(SQRTSS, h_sqrtss), E(SQRTPD, h_sqrtpd), E(SQRTSD, h_sqrtsd),
 	E(RCPPS, h_rcpps), E(RCPSS, h_rcpss), E(RSQRTPS, h_rsqrtps), E(RSQRTSS, h_rsqrtss),
-	E(CMPPS, h_cmpps), E(CMPSS, h_cmpss), E(CMPPD, h_cmppd), E(CMPSD, h_cmpsd),
+	E(CMPPS, h_cmpps), E(CMPSS, h_cmpss), E(CMPPD, h_cmppd),
 	E(COMISS, h_comiss), E(UCOMISS, h_ucomiss), E(COMISD, h_comisd), E(UCOMISD, h_ucomisd),
 	E(CVTSI2SS, h_cvtsi2ss), E(CVTSI2SD, h_cvtsi2sd),
 	E(CVTSS2SI, h_cvtss2si), E(CVTTSS2SI, h_cvttss2si),
@@ -918,7 +923,7 @@ static const struct soft_handler_entry sse_entries[] = {
 	E(MOVAPS, h_mova), E(MOVAPD, h_mova), E(MOVDQA, h_mova),
 	E(MOVNTPS, h_mova), E(MOVNTPD, h_mova), E(MOVNTDQ, h_mova),
 	E(MOVUPS, h_movu), E(MOVUPD, h_movu), E(MOVDQU, h_movu),
-	E(MOVSS, h_movss), E(MOVSD, h_movsd),
+	E(MOVSS, h_movss),
 	E(MOVLPS, h_movlp), E(MOVLPD, h_movlp), E(MOVHPS, h_movhp), E(MOVHPD, h_movhp),
 	E(MOVHLPS, h_movhlps), E(MOVLHPS, h_movlhps),
 	E(MOVD, h_movd), E(MOVQ, h_movq), E(MOVQ2DQ, h_movq2dq), E(MOVDQ2Q, h_movdq2q),

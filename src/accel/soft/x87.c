@@ -8,13 +8,16 @@
  * keeps the stack (TOP, tags, stack overflow/underflow) itself and runs
  * the arithmetic on the host's x87 unit, which is the same 80-bit
  * extended format: each operation is one short asm block that loads the
- * guest's control word and condition codes into the host FPU (FLDENV,
- * every exception masked), loads the operands, executes the very
- * instruction, reads the status word and resets the host FPU (FNINIT,
- * host control word back). Results, NaN propagation, C0-C3 and the
- * exception flags therefore are those of hardware. An unmasked exception
- * sets ES and B and leaves the destination alone; #MF is raised by the
- * next waiting x87/MMX instruction when CR0.NE=1.
+ * operands, executes the very instruction and reads the status word.
+ * Results, NaN propagation, C0-C3 and the exception flags therefore are
+ * those of hardware. With every guest exception masked (the common case)
+ * the host FPU stays as the ABI leaves it and only the guest's precision
+ * and rounding control are loaded when they differ (x87_run, X87_FN: no
+ * FLDENV/FNINIT per instruction); with one unmasked, the guest's control
+ * word and condition codes are loaded by FLDENV and the host FPU reset
+ * after. An unmasked exception sets ES and B and leaves the destination
+ * alone; #MF is raised by the next waiting x87/MMX instruction when
+ * CR0.NE=1.
  */
 #include <stddef.h>
 #include <string.h>
@@ -27,15 +30,21 @@
 
 /* ---- Host execution -------------------------------------------------------- */
 
-struct x87_io {
-	long double s[2]; /* s[0] -> st(0), s[1] -> st(1) before; st(0), st(1) after */
-	uint64_t m[2];	  /* memory operand of m16/m32/m64 (and m80 BCD) forms */
-	uint8_t env[28];  /* guest control word and condition codes, empty stack */
-	uint16_t sw;	  /* host status word right after the instruction */
-	uint16_t hcw;	  /* the host's control word, restored at the end */
-	bool unmasked;	  /* run with the guest's exception masks, read back by FXSAVE */
-	/* Registers after an unmasked run (FXSAVE does not wait for the pending exception). */
+/* What the slow path (an exception unmasked) needs besides struct x87_io. */
+struct x87_slow {
+	uint8_t env[28]; /* guest control word and condition codes, empty stack */
+	uint16_t hcw;	 /* the host's control word, restored at the end */
+	/* Registers after the run (FXSAVE does not wait for the pending exception). */
 	uint8_t img[512] __attribute__((aligned(16)));
+};
+
+struct x87_io {
+	/* s[0] -> st(0), s[1] -> st(1) before; st(0), st(1) after: 80-bit, as bytes */
+	uint8_t s[2][16] __attribute__((aligned(16)));
+	uint64_t m[2];	  /* memory operand of m16/m32/m64 (and m80 BCD) forms */
+	uint16_t sw;	  /* status word right after the instruction (C0-C3: see ccin) */
+	uint16_t ccin;	  /* the guest's FSW before: its C0-C3 the instruction leaves */
+	struct x87_slow *slow; /* NULL: every exception masked (the fast path) */
 };
 
 #define LD0 ""
@@ -44,25 +53,79 @@ struct x87_io {
 #define ST0 ""
 #define ST1 "fstpt %[s0]\n\t"
 #define ST2 "fstpt %[s0]\n\tfstpt %[s1]\n\t"
+/* What stays on the host stack after ST: popped on the fast path. */
+#define P0 ""
+#define P1 "fstp %%st(0)\n\t"
+#define P2 "fstp %%st(0)\n\tfstp %%st(0)\n\t"
+/* The condition codes an instruction writes (the others keep their value). */
+#define CC1 FSW_C1
+#define CC12 (FSW_C1 | FSW_C2)
+#define CCALL FSW_CC
+/* Which ones depends on the operands: the fast path loads them by FLDENV. */
+#define CCENV 0
+/* The host's sticky status bits: exception flags and stack fault. */
+#define X87_STICKY (FSW_EXC | FSW_SF)
+
+/* An FLDENV image: the host's control word as it is, condition codes cc, empty stack. */
+static void x87_fast_env(uint8_t *env, uint16_t cc)
+{
+	uint16_t cw, tw = 0xffff;
+
+	asm volatile("fnstcw %0" : "=m"(cw));
+	cc &= FSW_CC;
+	memset(env, 0xff, 28);
+	memcpy(env + 0, &cw, 2);
+	memcpy(env + 4, &cc, 2);
+	memcpy(env + 8, &tw, 2);
+}
 
 /*
- * Normally every exception is masked on the host and the results are
- * popped into s[]. With io->unmasked (an unmasked overflow or underflow:
- * hardware then delivers the result with a wrapped exponent) the guest's
- * masks are loaded, the exception stays pending in the host FPU, and
- * only non-waiting instructions follow: FNSTSW, FXSAVE, FNINIT.
+ * The fast path (io->slow NULL: every guest exception masked; x87_run
+ * has loaded the guest's precision and rounding control): the host FPU
+ * is as the ABI leaves it between calls (empty stack, exceptions
+ * masked), so the instruction runs as it is and the stack is left
+ * empty again. Condition codes the instruction does not write are
+ * those of the guest (hardware keeps them, ccin). The host's sticky
+ * exception flags are cleared (FNCLEX is slow: some 30 ns) only when
+ * one is not already set in the guest's FSW: the flags the host then
+ * shows after the instruction are the guest's plus the new ones, which
+ * is all a masked exception does to the FSW.
+ *
+ * The slow path (io->slow: an exception unmasked; hardware then keeps
+ * the operands, or delivers a result with a wrapped exponent): FLDENV
+ * loads the guest's control word and condition codes, the exception
+ * stays pending in the host FPU, only non-waiting instructions follow
+ * (FNSTSW, FXSAVE, FNINIT), and the registers come back from FXSAVE.
  */
-#define X87_FN(name, ld, body, st)                                                              \
+#define X87_FN(name, ld, body, st, pop, cc)                                                     \
 	static __attribute__((noinline)) void name(struct x87_io *io)                         \
 	{                                                                                     \
-		if (!io->unmasked) {                                                          \
-			asm volatile("fnstcw %[hcw]\n\t"                                      \
-				     "fldenv %[env]\n\t" ld body "\n\t"                       \
-				     "fnstsw %[sw]\n\t" st "fninit\n\t"                       \
-				     "fldcw %[hcw]"                                           \
+		struct x87_slow *sl = io->slow;                                               \
+		uint8_t env[28];                                                              \
+                                                                                              \
+		if (!sl && (cc)) {                                                            \
+			asm volatile("fnstsw %%ax\n\t"                                       \
+				     "test %[stale], %%ax\n\t"                               \
+				     "jz 1f\n\t"                                              \
+				     "fnclex\n"                                               \
+				     "1:\n\t" ld body "\n\t"                                  \
+				     "fnstsw %[sw]\n\t" st pop                                \
 				     : [s0] "+m"(io->s[0]), [s1] "+m"(io->s[1]), [m] "+m"(io->m), \
-				       [sw] "=m"(io->sw), [hcw] "=m"(io->hcw)                 \
-				     : [env] "m"(io->env)                                     \
+				       [sw] "=m"(io->sw)                                      \
+				     : [stale] "rm"((uint16_t)(~io->ccin & X87_STICKY))        \
+				     : "ax", "cc", "st", "st(1)", "st(2)", "st(3)", "st(4)",  \
+				       "st(5)", "st(6)", "st(7)");                            \
+			io->sw = (uint16_t)((io->sw & ~(FSW_CC & ~(cc))) |                    \
+					    (io->ccin & FSW_CC & ~(cc)));                     \
+			return;                                                               \
+		}                                                                             \
+		if (!sl) {                                                                    \
+			x87_fast_env(env, io->ccin);                                          \
+			asm volatile("fldenv %[env]\n\t" ld body "\n\t"                       \
+				     "fnstsw %[sw]\n\t" st pop                                \
+				     : [s0] "+m"(io->s[0]), [s1] "+m"(io->s[1]), [m] "+m"(io->m), \
+				       [sw] "=m"(io->sw)                                      \
+				     : [env] "m"(env)                                         \
 				     : "st", "st(1)", "st(2)", "st(3)", "st(4)", "st(5)", "st(6)", \
 				       "st(7)");                                              \
 			return;                                                               \
@@ -72,78 +135,78 @@ struct x87_io {
 			     "fnstsw %[sw]\n\tfxsave %[img]\n\tfninit\n\t"                    \
 			     "fldcw %[hcw]"                                                   \
 			     : [s0] "+m"(io->s[0]), [s1] "+m"(io->s[1]), [m] "+m"(io->m),     \
-			       [sw] "=m"(io->sw), [hcw] "=m"(io->hcw), [img] "=m"(io->img)    \
-			     : [env] "m"(io->env)                                             \
+			       [sw] "=m"(io->sw), [hcw] "=m"(sl->hcw), [img] "=m"(sl->img)    \
+			     : [env] "m"(sl->env)                                             \
 			     : "st", "st(1)", "st(2)", "st(3)", "st(4)", "st(5)", "st(6)",    \
 			       "st(7)");                                                      \
 	}
 
 /* Register forms: s0 = s0 op s1. */
-X87_FN(hx_fadd, LD2, "fadd %%st(1), %%st", ST1)
-X87_FN(hx_fsub, LD2, "fsub %%st(1), %%st", ST1)
-X87_FN(hx_fmul, LD2, "fmul %%st(1), %%st", ST1)
-X87_FN(hx_fdiv, LD2, "fdiv %%st(1), %%st", ST1)
-X87_FN(hx_fcom, LD2, "fcom %%st(1)", ST0)
-X87_FN(hx_fucom, LD2, "fucom %%st(1)", ST0)
-X87_FN(hx_fscale, LD2, "fscale", ST1)
-X87_FN(hx_fprem, LD2, "fprem", ST1)
-X87_FN(hx_fprem1, LD2, "fprem1", ST1)
-X87_FN(hx_fpatan, LD2, "fpatan", ST1)
-X87_FN(hx_fyl2x, LD2, "fyl2x", ST1)
-X87_FN(hx_fyl2xp1, LD2, "fyl2xp1", ST1)
+X87_FN(hx_fadd, LD2, "fadd %%st(1), %%st", ST1, P1, CC1)
+X87_FN(hx_fsub, LD2, "fsub %%st(1), %%st", ST1, P1, CC1)
+X87_FN(hx_fmul, LD2, "fmul %%st(1), %%st", ST1, P1, CC1)
+X87_FN(hx_fdiv, LD2, "fdiv %%st(1), %%st", ST1, P1, CC1)
+X87_FN(hx_fcom, LD2, "fcom %%st(1)", ST0, P2, CCALL)
+X87_FN(hx_fucom, LD2, "fucom %%st(1)", ST0, P2, CCALL)
+X87_FN(hx_fscale, LD2, "fscale", ST1, P1, CC1)
+X87_FN(hx_fprem, LD2, "fprem", ST1, P1, CCENV)
+X87_FN(hx_fprem1, LD2, "fprem1", ST1, P1, CCENV)
+X87_FN(hx_fpatan, LD2, "fpatan", ST1, P0, CC1)
+X87_FN(hx_fyl2x, LD2, "fyl2x", ST1, P0, CC1)
+X87_FN(hx_fyl2xp1, LD2, "fyl2xp1", ST1, P0, CC1)
 /* Unary on s0. */
-X87_FN(hx_fsqrt, LD1, "fsqrt", ST1)
-X87_FN(hx_frndint, LD1, "frndint", ST1)
-X87_FN(hx_f2xm1, LD1, "f2xm1", ST1)
-X87_FN(hx_fsin, LD1, "fsin", ST1)
-X87_FN(hx_fcos, LD1, "fcos", ST1)
-X87_FN(hx_ftst, LD1, "ftst", ST0)
-X87_FN(hx_fxam, LD1, "fxam", ST0)
+X87_FN(hx_fsqrt, LD1, "fsqrt", ST1, P0, CC1)
+X87_FN(hx_frndint, LD1, "frndint", ST1, P0, CC1)
+X87_FN(hx_f2xm1, LD1, "f2xm1", ST1, P0, CC1)
+X87_FN(hx_fsin, LD1, "fsin", ST1, P0, CC12)
+X87_FN(hx_fcos, LD1, "fcos", ST1, P0, CC12)
+X87_FN(hx_ftst, LD1, "ftst", ST0, P1, CCALL)
+X87_FN(hx_fxam, LD1, "fxam", ST0, P1, CCALL)
 /* s0 -> (s0, s1) = new st(0), st(1). */
-X87_FN(hx_fxtract, LD1, "fxtract", ST2)
-X87_FN(hx_fptan, LD1, "fptan", ST2)
-X87_FN(hx_fsincos, LD1, "fsincos", ST2)
+X87_FN(hx_fxtract, LD1, "fxtract", ST2, P0, CC1)
+X87_FN(hx_fptan, LD1, "fptan", ST2, P0, CC12)
+X87_FN(hx_fsincos, LD1, "fsincos", ST2, P0, CC12)
 /* Loads into s0. */
-X87_FN(hx_flds, LD0, "flds %[m]", ST1)
-X87_FN(hx_fldl, LD0, "fldl %[m]", ST1)
-X87_FN(hx_filds, LD0, "filds %[m]", ST1)
-X87_FN(hx_fildl, LD0, "fildl %[m]", ST1)
-X87_FN(hx_fildll, LD0, "fildll %[m]", ST1)
-X87_FN(hx_fld1, LD0, "fld1", ST1)
-X87_FN(hx_fldl2t, LD0, "fldl2t", ST1)
-X87_FN(hx_fldl2e, LD0, "fldl2e", ST1)
-X87_FN(hx_fldpi, LD0, "fldpi", ST1)
-X87_FN(hx_fldlg2, LD0, "fldlg2", ST1)
-X87_FN(hx_fldln2, LD0, "fldln2", ST1)
-X87_FN(hx_fldz, LD0, "fldz", ST1)
+X87_FN(hx_flds, LD0, "flds %[m]", ST1, P0, CC1)
+X87_FN(hx_fldl, LD0, "fldl %[m]", ST1, P0, CC1)
+X87_FN(hx_filds, LD0, "filds %[m]", ST1, P0, CC1)
+X87_FN(hx_fildl, LD0, "fildl %[m]", ST1, P0, CC1)
+X87_FN(hx_fildll, LD0, "fildll %[m]", ST1, P0, CC1)
+X87_FN(hx_fld1, LD0, "fld1", ST1, P0, CC1)
+X87_FN(hx_fldl2t, LD0, "fldl2t", ST1, P0, CC1)
+X87_FN(hx_fldl2e, LD0, "fldl2e", ST1, P0, CC1)
+X87_FN(hx_fldpi, LD0, "fldpi", ST1, P0, CC1)
+X87_FN(hx_fldlg2, LD0, "fldlg2", ST1, P0, CC1)
+X87_FN(hx_fldln2, LD0, "fldln2", ST1, P0, CC1)
+X87_FN(hx_fldz, LD0, "fldz", ST1, P0, CC1)
 /* Stores of s0 into m. */
-X87_FN(hx_fsts, LD1, "fstps %[m]", ST0)
-X87_FN(hx_fstl, LD1, "fstpl %[m]", ST0)
-X87_FN(hx_fists, LD1, "fistps %[m]", ST0)
-X87_FN(hx_fistl, LD1, "fistpl %[m]", ST0)
-X87_FN(hx_fistll, LD1, "fistpll %[m]", ST0)
-X87_FN(hx_fisttps, LD1, "fisttps %[m]", ST0)
-X87_FN(hx_fisttpl, LD1, "fisttpl %[m]", ST0)
-X87_FN(hx_fisttpll, LD1, "fisttpll %[m]", ST0)
-X87_FN(hx_fbld, LD0, "fbld %[m]", ST1)
-X87_FN(hx_fbstp, LD1, "fbstp %[m]", ST0)
+X87_FN(hx_fsts, LD1, "fstps %[m]", ST0, P0, CC1)
+X87_FN(hx_fstl, LD1, "fstpl %[m]", ST0, P0, CC1)
+X87_FN(hx_fists, LD1, "fistps %[m]", ST0, P0, CC1)
+X87_FN(hx_fistl, LD1, "fistpl %[m]", ST0, P0, CC1)
+X87_FN(hx_fistll, LD1, "fistpll %[m]", ST0, P0, CC1)
+X87_FN(hx_fisttps, LD1, "fisttps %[m]", ST0, P0, CC1)
+X87_FN(hx_fisttpl, LD1, "fisttpl %[m]", ST0, P0, CC1)
+X87_FN(hx_fisttpll, LD1, "fisttpll %[m]", ST0, P0, CC1)
+X87_FN(hx_fbld, LD0, "fbld %[m]", ST1, P0, CC1)
+X87_FN(hx_fbstp, LD1, "fbstp %[m]", ST0, P0, CC1)
 
 /* Memory forms: s0 = s0 op m (m32/m64 real, m16/m32 integer). */
 #define X87_MEMOPS(op, iop)                                    \
-	X87_FN(hx_##op##s, LD1, #op "s %[m]", ST1)             \
-	X87_FN(hx_##op##l, LD1, #op "l %[m]", ST1)             \
-	X87_FN(hx_##iop##s, LD1, #iop "s %[m]", ST1)           \
-	X87_FN(hx_##iop##l, LD1, #iop "l %[m]", ST1)
+	X87_FN(hx_##op##s, LD1, #op "s %[m]", ST1, P0, CC1)    \
+	X87_FN(hx_##op##l, LD1, #op "l %[m]", ST1, P0, CC1)    \
+	X87_FN(hx_##iop##s, LD1, #iop "s %[m]", ST1, P0, CC1)  \
+	X87_FN(hx_##iop##l, LD1, #iop "l %[m]", ST1, P0, CC1)
 X87_MEMOPS(fadd, fiadd)
 X87_MEMOPS(fsub, fisub)
 X87_MEMOPS(fsubr, fisubr)
 X87_MEMOPS(fmul, fimul)
 X87_MEMOPS(fdiv, fidiv)
 X87_MEMOPS(fdivr, fidivr)
-X87_FN(hx_fcoms, LD1, "fcoms %[m]", ST0)
-X87_FN(hx_fcoml, LD1, "fcoml %[m]", ST0)
-X87_FN(hx_ficoms, LD1, "ficoms %[m]", ST0)
-X87_FN(hx_ficoml, LD1, "ficoml %[m]", ST0)
+X87_FN(hx_fcoms, LD1, "fcoms %[m]", ST0, P1, CCALL)
+X87_FN(hx_fcoml, LD1, "fcoml %[m]", ST0, P1, CCALL)
+X87_FN(hx_ficoms, LD1, "ficoms %[m]", ST0, P1, CCALL)
+X87_FN(hx_ficoml, LD1, "ficoml %[m]", ST0, P1, CCALL)
 
 typedef void (*x87_hostfn)(struct x87_io *io);
 
@@ -171,13 +234,10 @@ static bool st_valid(struct x86_fxsave *fx, unsigned i)
 	return fx->ftw & (1u << phys(fx, i));
 }
 
-static long double st_get(struct x86_fxsave *fx, unsigned i)
+/* Copies st(i) into an 80-bit buffer (never through a host register). */
+static void st_get(struct x86_fxsave *fx, unsigned i, uint8_t *v10)
 {
-	long double v;
-
-	memset(&v, 0, sizeof(v));
-	memcpy(&v, fx->st[phys(fx, i)], 10);
-	return v;
+	memcpy(v10, fx->st[phys(fx, i)], 10);
 }
 
 static void st_set_raw(struct x86_fxsave *fx, unsigned i, const void *v10)
@@ -187,11 +247,6 @@ static void st_set_raw(struct x86_fxsave *fx, unsigned i, const void *v10)
 	memcpy(p, v10, 10);
 	memset(p + 10, 0, 6);
 	fx->ftw |= (uint8_t)(1u << phys(fx, i));
-}
-
-static void st_set(struct x86_fxsave *fx, unsigned i, long double v)
-{
-	st_set_raw(fx, i, &v);
 }
 
 static void st_pop(struct x86_fxsave *fx)
@@ -258,13 +313,12 @@ static bool x87_flags_cmp(struct x86_fxsave *fx, uint16_t exc, uint16_t sw, uint
 	exc &= FSW_EXC | FSW_SF;
 	/*
 	 * An unmasked invalid, denormal or divide-by-zero stops the operation
-	 * before it computes: no result flags, condition codes unchanged
-	 * (comparisons still set theirs).
+	 * before it computes: no result flags. The condition codes are the
+	 * host's, which ran with the guest's loaded (x87_run's slow path):
+	 * hardware still clears C1 (and FPREM C2) then.
 	 */
-	if (exc & ~fx->fcw & (FSW_IE | FSW_DE | FSW_ZE) && !(exc & FSW_SF) && !compare) {
+	if (exc & ~fx->fcw & (FSW_IE | FSW_DE | FSW_ZE) && !(exc & FSW_SF) && !compare)
 		exc &= FSW_IE | FSW_DE | FSW_ZE;
-		ccmask = 0;
-	}
 	fx->fsw = (uint16_t)((fx->fsw & ~ccmask) | (sw & ccmask) | exc);
 	if (exc & ~fx->fcw & FSW_EXC) {
 		fx->fsw |= FSW_ES | FSW_B;
@@ -294,60 +348,73 @@ static bool x87_push_ok(struct x86_fxsave *fx, bool *overflow)
 	return true;
 }
 
-static void x87_push(struct x86_fxsave *fx, long double v, bool overflow)
+static void x87_push(struct x86_fxsave *fx, const uint8_t *v10, bool overflow)
 {
 	set_top(fx, top(fx) + 7);
-	if (overflow)
-		st_set_raw(fx, 0, indefinite);
-	else
-		st_set(fx, 0, v);
+	st_set_raw(fx, 0, overflow ? indefinite : v10);
 }
 
-static void io_init(struct x86_fxsave *fx, struct x87_io *io, bool unmasked)
+/* The control-word bits that change results: precision, rounding, exception masks. */
+#define FCW_LIVE 0x0f3fu
+
+/*
+ * With any exception unmasked, run under the guest's masks: the host
+ * then shows exactly what hardware does (operands kept on an
+ * invalid/denormal/zero-divide, a wrapped exponent on overflow and
+ * underflow, underflow of exact tiny results).
+ */
+static __attribute__((noinline)) void x87_run_slow(struct x86_fxsave *fx, x87_hostfn fn,
+						   struct x87_io *io)
 {
-	uint16_t cw = unmasked ? fx->fcw : fx->fcw | 0x3f, sw = fx->fsw & FSW_CC, tw = 0xffff;
+	struct x87_slow sl;
+	uint16_t cw = fx->fcw, sw = fx->fsw & FSW_CC, tw = 0xffff;
 
-	memset(io, 0, sizeof(*io));
-	memset(io->env, 0xff, sizeof(io->env));
-	memcpy(io->env + 0, &cw, 2);
-	memcpy(io->env + 4, &sw, 2);
-	memcpy(io->env + 8, &tw, 2);
+	memset(sl.env, 0xff, sizeof(sl.env));
+	memcpy(sl.env + 0, &cw, 2);
+	memcpy(sl.env + 4, &sw, 2);
+	memcpy(sl.env + 8, &tw, 2);
+	io->slow = &sl;
+	fn(io);
+	io->slow = NULL;
+	memcpy(io->s[0], sl.img + 32, 10);
+	memcpy(io->s[1], sl.img + 48, 10);
 }
 
-/* Runs fn on the host with the guest's control word and condition codes. */
+/*
+ * Runs fn on the host with the guest's control word and condition codes
+ * (io->s[] and io->m[] set by the caller). Every exception masked, the
+ * common case, takes the fast path: the host's control word is changed
+ * only when the guest's precision or rounding control differ from it.
+ */
 static void x87_run(struct x86_fxsave *fx, x87_hostfn fn, struct x87_io *io)
 {
-	long double s0 = io->s[0], s1 = io->s[1];
-	uint64_t m[2] = { io->m[0], io->m[1] };
-	/*
-	 * With any exception unmasked, run under the guest's masks: the
-	 * host then shows exactly what hardware does (operands kept on an
-	 * invalid/denormal/zero-divide, a wrapped exponent on overflow and
-	 * underflow, underflow of exact tiny results).
-	 */
-	bool unmasked = (fx->fcw & FSW_EXC) != FSW_EXC;
+	uint16_t hcw, cw;
 
-	io_init(fx, io, unmasked);
-	io->unmasked = unmasked;
-	io->s[0] = s0;
-	io->s[1] = s1;
-	memcpy(io->m, m, sizeof(m));
-	fn(io);
-	if (unmasked) {
-		memcpy(&io->s[0], io->img + 32, 10);
-		memcpy(&io->s[1], io->img + 48, 10);
+	io->ccin = fx->fsw;
+	io->slow = NULL;
+	if (__builtin_expect((fx->fcw & FSW_EXC) != FSW_EXC, 0)) {
+		x87_run_slow(fx, fn, io);
+		return;
 	}
+	asm volatile("fnstcw %0" : "=m"(hcw) : : "memory");
+	if ((hcw & FCW_LIVE) == (fx->fcw & FCW_LIVE)) {
+		fn(io);
+		return;
+	}
+	cw = (uint16_t)((hcw & ~FCW_LIVE) | (fx->fcw & FCW_LIVE));
+	asm volatile("fldcw %0" : : "m"(cw) : "memory");
+	fn(io);
+	asm volatile("fldcw %0" : : "m"(hcw) : "memory");
 }
 
 /* FIP/FOP/FDP of the last non-control instruction. */
 static void x87_note(struct soft_cpu *cpu, const struct soft_insn *in, uint64_t ea, unsigned sti)
 {
 	struct x86_fxsave *fx = fpu_fx(cpu);
-	bool mem = false;
+	/* An x87 memory operand is op[0] or op[1]. */
+	bool mem = (in->nops > 0 && in->op[0].kind == SOFT_OP_MEM) ||
+		   (in->nops > 1 && in->op[1].kind == SOFT_OP_MEM);
 
-	for (unsigned i = 0; i < in->nops && i < 4; i++)
-		if (in->op[i].kind == SOFT_OP_MEM)
-			mem = true;
 	fx->fip = soft_insn_rip(cpu);
 	if (mem) {
 		fx->fdp = ea;
@@ -402,7 +469,7 @@ static void x87_load(struct soft_cpu *cpu, x87_hostfn fn, uint64_t m)
 	if (!x87_push_ok(fx, &ovf))
 		return;
 	if (ovf) {
-		x87_push(fx, 0, true);
+		x87_push(fx, NULL, true);
 		return;
 	}
 	x87_run(fx, fn, &io);
@@ -523,6 +590,12 @@ static void x87_store(struct soft_cpu *cpu, const struct soft_insn *in, bool pop
 	if (size != 2 && size != 4 && size != 10)
 		size = 8;
 	ea = soft_ea(cpu, in, &in->op[mi]);
+	/*
+	 * The destination faults (#PF, #GP) before a numeric exception is
+	 * taken, even though an unmasked one then writes nothing.
+	 */
+	if ((fx->fcw & FSW_EXC) != FSW_EXC)
+		soft_probe_write(cpu, ea, size);
 	if (size == 10) {
 		memcpy(raw, empty ? indefinite : fx->st[phys(fx, 0)], 10);
 		if (empty && !(fx->fcw & FSW_IE)) {
@@ -555,13 +628,13 @@ static void x87_store(struct soft_cpu *cpu, const struct soft_insn *in, bool pop
 			x87_underflow(fx);
 			return;
 		}
-		memcpy(&io.s[0], indefinite, 10);
+		memcpy(io.s[0], indefinite, 10);
 		x87_run(fx, fn, &io);
 		soft_write(cpu, ea, io.m, size);
 		x87_note(cpu, in, ea, 0);
 		x87_underflow(fx);
 	} else {
-		io.s[0] = st_get(fx, 0);
+		st_get(fx, 0, io.s[0]);
 		x87_run(fx, fn, &io);
 		if (!(io.sw & ~fx->fcw & FSW_EXC & ~FSW_PE))
 			soft_write(cpu, ea, io.m, size);
@@ -599,7 +672,7 @@ static void h_fbld(struct soft_cpu *cpu, const struct soft_insn *in)
 	if (!x87_push_ok(fx, &ovf))
 		return;
 	if (ovf) {
-		x87_push(fx, 0, true);
+		x87_push(fx, NULL, true);
 		return;
 	}
 	x87_run(fx, hx_fbld, &io);
@@ -620,6 +693,8 @@ static void h_fbstp(struct soft_cpu *cpu, const struct soft_insn *in)
 	if (mi < 0)
 		soft_unimplemented(cpu, in);
 	ea = soft_ea(cpu, in, &in->op[mi]);
+	if ((fx->fcw & FSW_EXC) != FSW_EXC)
+		soft_probe_write(cpu, ea, 10);
 	empty = !st_valid(fx, 0);
 	if (empty && !(fx->fcw & FSW_IE)) {
 		x87_note(cpu, in, ea, 0);
@@ -627,9 +702,9 @@ static void h_fbstp(struct soft_cpu *cpu, const struct soft_insn *in)
 		return;
 	}
 	if (empty)
-		memcpy(&io.s[0], indefinite, 10);
+		memcpy(io.s[0], indefinite, 10);
 	else
-		io.s[0] = st_get(fx, 0);
+		st_get(fx, 0, io.s[0]);
 	x87_run(fx, hx_fbstp, &io);
 	if (empty || !(io.sw & ~fx->fcw & FSW_EXC & ~FSW_PE))
 		soft_write(cpu, ea, io.m, 10);
@@ -679,10 +754,10 @@ static void x87_arith(struct soft_cpu *cpu, const struct soft_insn *in, enum ari
 				st_set_raw(fx, 0, indefinite);
 			return;
 		}
-		io.s[0] = st_get(fx, 0);
+		st_get(fx, 0, io.s[0]);
 		x87_run(fx, arith_mem[a][k], &io);
 		if (x87_flags(fx, io.sw, io.sw, FSW_CC))
-			st_set(fx, 0, io.s[0]);
+			st_set_raw(fx, 0, io.s[0]);
 		return;
 	}
 	if (in->nops >= 2 && in->op[0].kind == SOFT_OP_ST && in->op[1].kind == SOFT_OP_ST) {
@@ -705,13 +780,13 @@ static void x87_arith(struct soft_cpu *cpu, const struct soft_insn *in, enum ari
 			      : (a == A_SUB || a == A_SUBR) ? hx_fsub : hx_fdiv;
 		bool rev = a == A_SUBR || a == A_DIVR;
 
-		io.s[0] = st_get(fx, rev ? s : d);
-		io.s[1] = st_get(fx, rev ? d : s);
+		st_get(fx, rev ? s : d, io.s[0]);
+		st_get(fx, rev ? d : s, io.s[1]);
 		x87_run(fx, fn, &io);
 		ok = x87_flags(fx, io.sw, io.sw, FSW_CC);
 		if (!ok)
 			return;
-		st_set(fx, d, io.s[0]);
+		st_set_raw(fx, d, io.s[0]);
 	}
 	if (pop)
 		st_pop(fx);
@@ -751,12 +826,12 @@ static void x87_unary(struct soft_cpu *cpu, const struct soft_insn *in, x87_host
 			st_set_raw(fx, 0, indefinite);
 		return;
 	}
-	io.s[0] = st_get(fx, 0);
+	st_get(fx, 0, io.s[0]);
 	if (two)
-		io.s[1] = st_get(fx, 1);
+		st_get(fx, 1, io.s[1]);
 	x87_run(fx, fn, &io);
 	if (x87_flags(fx, io.sw, io.sw, FSW_CC))
-		st_set(fx, 0, io.s[0]);
+		st_set_raw(fx, 0, io.s[0]);
 }
 static void h_fsqrt(struct soft_cpu *cpu, const struct soft_insn *in) { x87_unary(cpu, in, hx_fsqrt, false); }
 static void h_frndint(struct soft_cpu *cpu, const struct soft_insn *in) { x87_unary(cpu, in, hx_frndint, false); }
@@ -780,12 +855,12 @@ static void x87_binpop(struct soft_cpu *cpu, const struct soft_insn *in, x87_hos
 			return;
 		st_set_raw(fx, 1, indefinite);
 	} else {
-		io.s[0] = st_get(fx, 0);
-		io.s[1] = st_get(fx, 1);
+		st_get(fx, 0, io.s[0]);
+		st_get(fx, 1, io.s[1]);
 		x87_run(fx, fn, &io);
 		if (!x87_flags(fx, io.sw, io.sw, FSW_CC))
 			return;
-		st_set(fx, 1, io.s[0]);
+		st_set_raw(fx, 1, io.s[0]);
 	}
 	st_pop(fx);
 }
@@ -818,16 +893,16 @@ static void x87_unary_push(struct soft_cpu *cpu, const struct soft_insn *in, x87
 		}
 		return;
 	}
-	io.s[0] = st_get(fx, 0);
+	st_get(fx, 0, io.s[0]);
 	x87_run(fx, fn, &io);
 	if (!x87_flags(fx, io.sw, io.sw, FSW_CC))
 		return;
 	if (c2 && (io.sw & FSW_C2))
 		return;
 	/* Host: st(0) = s[0] (pushed), st(1) = s[1] (replaced). */
-	st_set(fx, 0, io.s[1]);
+	st_set_raw(fx, 0, io.s[1]);
 	set_top(fx, top(fx) + 7);
-	st_set(fx, 0, io.s[0]);
+	st_set_raw(fx, 0, io.s[0]);
 }
 static void h_fxtract(struct soft_cpu *cpu, const struct soft_insn *in) { x87_unary_push(cpu, in, hx_fxtract, false); }
 static void h_fptan(struct soft_cpu *cpu, const struct soft_insn *in) { x87_unary_push(cpu, in, hx_fptan, true); }
@@ -859,7 +934,12 @@ static void h_fabs(struct soft_cpu *cpu, const struct soft_insn *in) { sign_op(c
 
 /*
  * Compares st(0) with st(i) or memory; sets C3 C2 C0 (or, eflags, ZF PF
- * CF) and pops npop times.
+ * CF) and pops npop times. FCOMI/FUCOMI clear OF SF AF whatever happens;
+ * ZF PF CF are set unless an unmasked #IA (an empty or unsupported
+ * operand, an SNaN; any NaN for FCOMI) stops the instruction (Intel
+ * leaves them alone then; AMD sets them to 111). An unmasked denormal
+ * operand still compares and sets ZF PF CF. Either unmasked exception
+ * leaves TOP alone (no pop).
  */
 static void x87_compare(struct soft_cpu *cpu, const struct soft_insn *in, bool unordered, bool integer,
 			unsigned npop, bool eflags, bool fixed_st1)
@@ -868,7 +948,7 @@ static void x87_compare(struct soft_cpu *cpu, const struct soft_insn *in, bool u
 	struct x87_io io = { 0 };
 	int mi = mem_op(in);
 	unsigned i = fixed_st1 ? 1 : sti_of(in);
-	uint16_t cc;
+	uint16_t cc, exc;
 	bool ok;
 
 	fpu_check_x87(cpu, true);
@@ -881,41 +961,42 @@ static void x87_compare(struct soft_cpu *cpu, const struct soft_insn *in, bool u
 		x87_note(cpu, in, 0, i);
 	}
 	if (!st_valid(fx, 0) || (mi < 0 && !st_valid(fx, i))) {
-		ok = x87_flags(fx, FSW_IE | FSW_SF, FSW_C0 | FSW_C2 | FSW_C3,
-			       eflags ? FSW_C1 : FSW_CC);
+		exc = FSW_IE | FSW_SF;
+		ok = x87_flags(fx, exc, FSW_C0 | FSW_C2 | FSW_C3, eflags ? FSW_C1 : FSW_CC);
 		cc = FSW_C0 | FSW_C2 | FSW_C3;
-		if (!ok)
-			return;
 	} else {
 		x87_hostfn fn;
 
-		io.s[0] = st_get(fx, 0);
+		st_get(fx, 0, io.s[0]);
 		if (mi >= 0) {
 			unsigned size = in->op[mi].size;
 			fn = integer ? (size == 2 ? hx_ficoms : hx_ficoml) : (size == 8 ? hx_fcoml : hx_fcoms);
 		} else {
-			io.s[1] = st_get(fx, i);
+			st_get(fx, i, io.s[1]);
 			fn = unordered ? hx_fucom : hx_fcom;
 		}
 		x87_run(fx, fn, &io);
+		exc = io.sw;
 		cc = io.sw & (FSW_C0 | FSW_C2 | FSW_C3);
 		ok = x87_flags_cmp(fx, io.sw, eflags ? 0 : io.sw, eflags ? FSW_C1 : FSW_CC, true);
-		if (!ok)
-			return;
 	}
 	if (eflags) {
 		uint64_t fl = soft_get_flags(cpu);
 
-		fl &= ~(uint64_t)(X86_FLAGS_ZF | X86_FLAGS_PF | X86_FLAGS_CF | X86_FLAGS_OF |
-				  X86_FLAGS_SF | X86_FLAGS_AF);
-		if (cc & FSW_C3)
-			fl |= X86_FLAGS_ZF;
-		if (cc & FSW_C2)
-			fl |= X86_FLAGS_PF;
-		if (cc & FSW_C0)
-			fl |= X86_FLAGS_CF;
+		fl &= ~(uint64_t)(X86_FLAGS_OF | X86_FLAGS_SF | X86_FLAGS_AF);
+		if (!(exc & ~fx->fcw & FSW_IE)) {
+			fl &= ~(uint64_t)(X86_FLAGS_ZF | X86_FLAGS_PF | X86_FLAGS_CF);
+			if (cc & FSW_C3)
+				fl |= X86_FLAGS_ZF;
+			if (cc & FSW_C2)
+				fl |= X86_FLAGS_PF;
+			if (cc & FSW_C0)
+				fl |= X86_FLAGS_CF;
+		}
 		soft_set_flags(cpu, fl);
 	}
+	if (!ok)
+		return;
 	while (npop--)
 		st_pop(fx);
 }
@@ -946,7 +1027,7 @@ static void h_ftst(struct soft_cpu *cpu, const struct soft_insn *in)
 		x87_flags_cmp(fx, FSW_IE | FSW_SF, FSW_C0 | FSW_C2 | FSW_C3, FSW_CC, true);
 		return;
 	}
-	io.s[0] = st_get(fx, 0);
+	st_get(fx, 0, io.s[0]);
 	x87_run(fx, hx_ftst, &io);
 	x87_flags_cmp(fx, io.sw, io.sw, FSW_CC, true);
 }
@@ -967,7 +1048,7 @@ static void h_fxam(struct soft_cpu *cpu, const struct soft_insn *in)
 		fx->fsw = (uint16_t)((fx->fsw & ~FSW_CC) | cc);
 		return;
 	}
-	io.s[0] = st_get(fx, 0);
+	st_get(fx, 0, io.s[0]);
 	x87_run(fx, hx_fxam, &io);
 	x87_flags(fx, 0, io.sw, FSW_CC);
 }
@@ -1038,6 +1119,7 @@ static void h_ffree(struct soft_cpu *cpu, const struct soft_insn *in)
 	fpu_check_x87(cpu, true);
 	x87_note(cpu, in, 0, i);
 	fx->ftw &= (uint8_t)~(1u << phys(fx, i));
+	fx->fsw &= (uint16_t)~FSW_C1; /* as hardware does (the SDM: undefined) */
 	if (in->mnemonic == ZYDIS_MNEMONIC_FFREEP)
 		st_pop(fx);
 }
