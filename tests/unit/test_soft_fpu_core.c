@@ -3,7 +3,8 @@
  * accel/soft x87/SSE/MMX handlers inside the real software CPU (decode,
  * dispatch, memory): a 32-bit flat protected-mode program using x87,
  * SSE, SSE2 and MMX instructions runs to HLT, and its results in memory
- * and registers are checked.
+ * and registers are checked; FCOMI's flags after lazily-flagged
+ * integer instructions.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -148,10 +149,57 @@ static void test_program(void **state)
 	ctx_free(c);
 }
 
+/*
+ * FCOMI after a flag-writing integer instruction (the lazy flags of
+ * flags.c): ZF PF CF from the comparison (111 for a masked stack
+ * underflow), OF SF AF cleared; with an unmasked #IS, ZF PF CF keep the
+ * ADD's (the soft CPU reports GenuineIntel) and OF SF AF are cleared.
+ */
+static void test_fcomi_lazy_flags(void **state)
+{
+	static const uint8_t prog[] = {
+		0xdb, 0xe3,			    /* fninit */
+		0xd9, 0xee,			    /* fldz */
+		0xb0, 0x7f, 0x04, 0x01,		    /* mov al, 0x7f; add al, 1: OF SF AF */
+		0xdb, 0xf1,			    /* fcomi st0, st1 (empty, masked) */
+		0x9c, 0x5b,			    /* pushfd; pop ebx */
+		0xd9, 0xe8,			    /* fld1 */
+		0xb0, 0x7f, 0x04, 0x01,		    /* mov al, 0x7f; add al, 1 */
+		0xdb, 0xf1,			    /* fcomi st0, st1: 1 > 0 */
+		0x9c, 0x59,			    /* pushfd; pop ecx */
+		0xdb, 0xe2,			    /* fnclex */
+		0xd9, 0x2d, 0x00, 0x30, 0x00, 0x00, /* fldcw [0x3000]: IM unmasked */
+		0xdd, 0xd8, 0xdd, 0xd8,		    /* fstp st0; fstp st0 */
+		0xd9, 0xee,			    /* fldz */
+		0xb0, 0x88, 0x04, 0x88,		    /* mov al, 0x88; add al, 0x88: CF AF OF */
+		0xdb, 0xf1,			    /* fcomi st0, st1 (empty, unmasked) */
+		0x9c, 0x5a,			    /* pushfd; pop edx */
+		0xdf, 0xe0,			    /* fnstsw ax */
+		0xf4,				    /* hlt */
+	};
+	struct ctx *c = ctx_new();
+	struct x86_cpu_state *s;
+	uint16_t cw = 0x037e;
+
+	(void)state;
+	put(c, 0x1000, prog, sizeof(prog));
+	put(c, 0x3000, &cw, 2);
+	flat32(c, 0x1000);
+	s = soft_cpu_state(c->cpu);
+	assert_int_equal(soft_cpu_run_bounded(c->cpu, 1000), SOFT_EXIT_HLT);
+	assert_int_equal((uint32_t)s->gpr[X86_RBX], 0x47);
+	assert_int_equal((uint32_t)s->gpr[X86_RCX], 0x2);
+	assert_int_equal((uint32_t)s->gpr[X86_RDX], 0x3);
+	/* IE SF ES B, TOP 7, no pop */
+	assert_int_equal((uint16_t)s->gpr[X86_RAX], 0xb8c1);
+	ctx_free(c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_program),
+		cmocka_unit_test(test_fcomi_lazy_flags),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
