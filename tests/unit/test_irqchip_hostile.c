@@ -19,7 +19,7 @@
 
 #include "irqchip/lapic.h"
 #include "irqchip/pvclock.h"
-#include "vmm/memory.h"
+#include "hw/memory.h"
 
 static unsigned irq_notifies, timer_notifies;
 static uint64_t now_ns = 1000000000ULL;

@@ -25,7 +25,7 @@
 #include "accel/soft/soft_cpu.h"
 #include "accel/soft/soft_debug.h"
 #include "base/log.h"
-#include "vmm/memory.h"
+#include "hw/memory.h"
 
 #define MEM_SIZE (4u << 20)
 
