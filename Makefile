@@ -152,6 +152,22 @@ $(BUILD)/fuzz/fuzz_oci_config: $(OCI_FUZZ_OBJS)
 $(BUILD)/fuzz/fuzz_oci_config: LDLIBS += $(OCI_FUZZ_OBJS) -lseccomp
 -include $(OCI_REL_OBJS:.o=.d) $(OCI_ASAN_OBJS:.o=.d) $(OCI_FUZZ_OBJS:.o=.d)
 
+# osprey-jailer, the VMM jailer (src/jail, docs/jailer.md): a separate
+# binary on the sandbox primitives, like osprey-oci.
+JAIL_SRCS := $(wildcard src/jail/*.c) $(wildcard src/sandbox/*.c)
+JAIL_REL_OBJS := $(patsubst src/%.c,$(BUILD)/obj/release/%.o,$(JAIL_SRCS))
+JAIL_ASAN_OBJS := $(patsubst src/%.c,$(BUILD)/obj/asan/%.o,$(JAIL_SRCS))
+.PHONY: jailer jailer-asan
+all: $(BUILD)/osprey-jailer
+jailer: $(BUILD)/osprey-jailer
+jailer-asan: $(BUILD)/asan/osprey-jailer
+$(BUILD)/osprey-jailer: $(JAIL_REL_OBJS)
+	$(CC) $(RELEASE_CFLAGS) -o $@ $^ -lseccomp
+$(BUILD)/asan/osprey-jailer: $(JAIL_ASAN_OBJS)
+	@mkdir -p $(dir $@)
+	$(CC) $(ASAN_CFLAGS) -o $@ $^ -lseccomp
+-include $(JAIL_REL_OBJS:.o=.d) $(JAIL_ASAN_OBJS:.o=.d)
+
 include guest/tests/build.mk
 guests: $(GUEST_TEST_ELFS)
 
