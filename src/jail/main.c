@@ -24,6 +24,7 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -783,19 +784,20 @@ int main(int argc, char **argv)
 		enter_and_exec(&j);
 		return 1;
 	}
-	if (unshare(CLONE_NEWPID) < 0) {
-		jail_err("unshare the PID namespace: %s", strerror(errno));
-		goto fail;
-	}
 	/* the child reports a setup failure on the pipe; exec closes it */
 	if (pipe2(pfd, O_CLOEXEC) < 0) {
 		jail_err("pipe: %s", strerror(errno));
 		goto fail;
 	}
 	fflush(NULL);
-	pid = fork();
+	/* a fork into a new PID namespace, as pid 1 there; clone rather
+	 * than unshare, which would leave this process unable to fork
+	 * again (LeakSanitizer's exit check does) */
+	pid = (pid_t)syscall(SYS_clone, CLONE_NEWPID | SIGCHLD, NULL, NULL, NULL, NULL);
 	if (pid < 0) {
-		jail_err("fork: %s", strerror(errno));
+		jail_err("fork into a new PID namespace: %s", strerror(errno));
+		close(pfd[0]);
+		close(pfd[1]);
 		goto fail;
 	}
 	if (pid == 0) {
