@@ -87,7 +87,7 @@ expect_no_jail() {
 # Firecracker's jailer, it does not remove them itself).
 remove_jail_cgroups() {
 	local d
-	for d in $(find "$JAIL_CG_ROOT" -maxdepth 4 -type d -path "*osprey/$1" 2>/dev/null); do
+	find "$JAIL_CG_ROOT" -maxdepth 4 -type d -path "*osprey/$1" 2>/dev/null | while read -r d; do
 		rmdir "$d" 2>/dev/null || true
 		rmdir "$(dirname "$d")" 2>/dev/null || true
 	done
@@ -197,13 +197,13 @@ test_pid_ns_and_cgroup() {
 	"$OSPREY_JAILER" --chroot-base-dir "$TEST_TMP/base" --id $id --exec-file "$TEST_TMP/bin/jhelper" \
 		--uid 1234 --gid 2345 --new-pid-ns --cgroup pids.max=17 -- sleep \
 		>"$TEST_TMP/out" 2>"$TEST_TMP/err" </dev/null &
-	local jpid=$! i
-	for i in $(seq 50); do
+	local jpid=$! _
+	for _ in $(seq 50); do
 		grep -q "^root=" "$TEST_TMP/out" && break
 		sleep 0.1
 	done
 	local procs
-	procs=$(cat "$cg/cgroup.procs" 2>/dev/null | wc -l)
+	procs=$(wc -l <"$cg/cgroup.procs" 2>/dev/null || echo 0)
 	local max
 	max=$(cat "$cg/pids.max" 2>/dev/null || true)
 	status=0
