@@ -67,6 +67,9 @@ struct jail {
 	char jail_dir[PATH_MAX]; /* <base>/<exec name>/<id> */
 	char root[PATH_MAX];     /* <jail_dir>/root */
 	bool jail_created, parent_created, base_created;
+	/* in a jail directory prepared beforehand: what this run added */
+	char made[8][PATH_MAX + 64];
+	size_t n_made;
 	char parent[PATH_MAX]; /* <base>/<exec name> */
 	const char *cg_root;
 	int cg_version;
@@ -394,8 +397,13 @@ static void cleanup(struct jail *j)
 		}
 	}
 	j->n_cg_dirs = 0;
-	if (j->jail_created)
+	if (j->jail_created) {
 		(void)sb_rm_rf(j->jail_dir);
+	} else {
+		for (size_t i = j->n_made; i-- > 0;)
+			(void)unlink(j->made[i]);
+	}
+	j->n_made = 0;
 	j->jail_created = false;
 	/* the parents only when this run made them (and they are empty) */
 	if (j->parent_created)
@@ -445,15 +453,27 @@ out:
 	return ret;
 }
 
+static void note_made(struct jail *j, const char *path)
+{
+	if (j->n_made < sizeof(j->made) / sizeof(j->made[0]))
+		pathf(j->made[j->n_made++], sizeof(j->made[0]), "%s", path);
+}
+
 static int make_node(struct jail *j, const char *rel, unsigned int maj, unsigned int min)
 {
 	char p[PATH_MAX + 32];
 
 	pathf(p, sizeof(p), "%s%s", j->root, rel);
+	/* a prepared jail may have the node already: made afresh */
+	if (unlink(p) < 0 && errno != ENOENT) {
+		jail_err("remove %s: %s", p, strerror(errno));
+		return -1;
+	}
 	if (mknod(p, S_IFCHR | 0600, makedev(maj, min)) < 0) {
 		jail_err("mknod %s: %s", p, strerror(errno));
 		return -1;
 	}
+	note_made(j, p);
 	if (chown(p, j->uid, j->gid) < 0) {
 		jail_err("chown %s: %s", p, strerror(errno));
 		return -1;
@@ -475,24 +495,32 @@ static int build_root(struct jail *j)
 		jail_err("create %s: %s", j->parent, strerror(-r));
 		return -1;
 	}
-	if (mkdir(j->jail_dir, 0755) < 0) {
-		jail_err("create %s: %s", j->jail_dir,
-			 errno == EEXIST ? "exists already (a jail with this id?)" : strerror(errno));
+	/* an existing id directory is a jail the manager prepared (files
+	 * the VMM needs, its libraries): used as it is */
+	if (mkdir(j->jail_dir, 0755) == 0)
+		j->jail_created = true;
+	else if (errno != EEXIST) {
+		jail_err("create %s: %s", j->jail_dir, strerror(errno));
 		return -1;
 	}
-	j->jail_created = true;
-	if (mkdir(j->root, 0755) < 0) {
+	if (mkdir(j->root, 0755) < 0 && (j->jail_created || errno != EEXIST)) {
 		jail_err("create %s: %s", j->root, strerror(errno));
 		return -1;
 	}
 	pathf(p, sizeof(p), "%s/%s", j->root, j->exec_name);
+	if (access(p, F_OK) == 0) {
+		jail_err("%s exists already (a jail with this id is in use?)", p);
+		return -1;
+	}
 	if (link(j->exec_file, p) < 0) {
 		r = copy_file(j->exec_file, p);
 		if (r < 0) {
+			(void)unlink(p);
 			jail_err("copy %s to %s: %s", j->exec_file, p, strerror(-r));
 			return -1;
 		}
 	}
+	note_made(j, p);
 	if (chown(p, j->uid, j->gid) < 0) {
 		jail_err("chown %s: %s", p, strerror(errno));
 		return -1;
