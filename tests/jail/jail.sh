@@ -227,3 +227,27 @@ test_daemonize() {
 	expect_status 0 "$status" "daemonized"
 	[[ ! -s "$TEST_TMP/out" ]] || fail "a daemonized jail wrote to stdout"
 }
+
+# osprey itself, jailed: a prepared jail directory holds its libraries
+# (ldd) and the guest; the release build ($OSPREY_JAILED: an ASan build
+# needs /proc, which the jail does not have) runs hello.elf on the
+# software CPU as uid 1234, pid 1 of a new PID namespace.
+test_jailed_osprey() {
+	jail_needs_root
+	[[ -x "${OSPREY_JAILED:-}" ]] || skip "OSPREY_JAILED is not set to a release osprey"
+	[[ -f "${GUESTS:-}/hello.elf" ]] || skip "no \$GUESTS/hello.elf"
+	local r=$TEST_TMP/base/osprey/jo/root l
+	mkdir -p "$r"
+	for l in $(ldd "$OSPREY_JAILED" | grep -o '/[^ ]*'); do
+		mkdir -p "$r$(dirname "$l")"
+		cp -L "$l" "$r$l"
+	done
+	cp "$GUESTS/hello.elf" "$r/hello.elf"
+	jailer --chroot-base-dir "$TEST_TMP/base" --id jo --exec-file "$OSPREY_JAILED" \
+		--uid 1234 --gid 2345 --new-pid-ns --resource-limit no-file=128 -- \
+		run --accel soft --kernel /hello.elf
+	cat "$TEST_TMP/out" "$TEST_TMP/err" >&2
+	expect_status 0 "$status" "jailed osprey"
+	expect_grep "hello from osprey test guest" "$TEST_TMP/out"
+	[[ $(stat -c %u "$r/osprey") == 1234 ]] || fail "the jailed osprey is not owned by the jail user"
+}
