@@ -156,7 +156,7 @@ test_jailed_helper() {
 	mkdir -p "$TEST_TMP/base"
 	local id=jt$$
 	jailer --chroot-base-dir "$TEST_TMP/base" --id $id --exec-file "$TEST_TMP/bin/jhelper" \
-		--uid 1234 --gid 2345 --resource-limit fsize=1048576 --resource-limit no-file=64 \
+		--uid 1234 --gid 2345 --resource-limit fsize=1048576 --resource-limit no-file=64 --netns "/proc/$$/ns/net" \
 		-- one two
 	cat "$TEST_TMP/out" "$TEST_TMP/err" >&2
 	expect_status 0 "$status" "jailed helper"
