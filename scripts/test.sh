@@ -7,14 +7,14 @@
 # host has (the software CPU always, KVM where /dev/kvm opens), the
 # software CPU's differential tests against this host's CPU, short
 # fuzzing runs, the container runtime's tests (osprey-oci, also driven by
-# podman), and the end-to-end Linux boots (on KVM where it exists,
+# podman), the jailer's, and the end-to-end Linux boots (on KVM where it exists,
 # else on the software CPU). Ends with "N passed, N failed, N skipped".
 #
 #   OSPREY_FUZZ_SECONDS=N   seconds per fuzz target (default 10)
 #   OSPREY_DIFF_CASES=N     differential test cases (default 20000)
 #   OSPREY_DIFF_SEED=N      their seed (default 1: CI runs the same cases)
 #   OSPREY_TEST_ONLY=LIST   comma-separated subset:
-#                           unit,cli,api,guests,diff,ctl,oci,fuzz,e2e
+#                           unit,cli,api,guests,diff,ctl,oci,jail,fuzz,e2e
 set -uo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
@@ -24,7 +24,7 @@ OSPREY_TEST_COUNTS=$(mktemp)
 trap 'rm -f "$OSPREY_TEST_COUNTS"' EXIT
 source tests/lib/testlib.sh
 
-only=",${OSPREY_TEST_ONLY:-unit,cli,api,guests,diff,ctl,oci,fuzz,e2e},"
+only=",${OSPREY_TEST_ONLY:-unit,cli,api,guests,diff,ctl,oci,jail,fuzz,e2e},"
 want() { [[ "$only" == *",$1,"* ]]; }
 section() { printf '\n=== %s\n' "$*"; }
 
@@ -129,6 +129,16 @@ if want oci; then
 		OSPREY_OCI="$ROOT/build/osprey-oci" run_suite podman tests/oci/podman.sh
 	else
 		record_result fail "oci/build"
+	fi
+fi
+
+if want jail; then
+	section "jailer: osprey-jailer (ASan+UBSan build) jailing a static helper and the release osprey"
+	if make -j"$(nproc)" -s build/asan/osprey-jailer build/osprey build/guest/hello.elf; then
+		OSPREY_JAILER="$ROOT/build/asan/osprey-jailer" OSPREY_JAILED="$ROOT/build/osprey" \
+			run_suite jail tests/jail/jail.sh
+	else
+		record_result fail "jail/build"
 	fi
 fi
 
