@@ -137,6 +137,25 @@ struct soft_cpu {
 	struct soft_cpu_stats stats;
 };
 
+/*
+ * base + index * scale + displacement of a memory operand (RIP-relative:
+ * the next instruction's address), before the address-size mask and the
+ * segment base: the one address sum soft_ea_offset() and the integer
+ * handlers' inline int_ea() share.
+ */
+static inline uint64_t soft_ea_sum(const struct soft_cpu *cpu, const struct soft_operand *op)
+{
+	uint64_t a = (uint64_t)op->imm;
+
+	if (op->base == SOFT_REG_RIP)
+		a += cpu->s.rip;
+	else if (op->base != SOFT_REG_NONE)
+		a += cpu->s.gpr[op->base & 15];
+	if (op->index != SOFT_REG_NONE)
+		a += cpu->s.gpr[op->index & 15] * op->scale;
+	return a;
+}
+
 /* ---- cpu.c ----------------------------------------------------------------- */
 void soft_mode_update(struct soft_cpu *cpu);
 uint64_t soft_now_ns(void);

@@ -87,14 +87,8 @@ INT_INLINE void gpr_wr(struct x86_cpu_state *r, unsigned reg, unsigned size, uin
 INT_INLINE uint64_t int_ea(struct soft_cpu *cpu, const struct soft_insn *in,
 			   const struct soft_operand *op)
 {
-	uint64_t a = (uint64_t)op->imm;
+	uint64_t a = soft_ea_sum(cpu, op);
 
-	if (op->base == SOFT_REG_RIP)
-		a += cpu->s.rip;
-	else if (op->base != SOFT_REG_NONE)
-		a += cpu->s.gpr[op->base & 15];
-	if (op->index != SOFT_REG_NONE)
-		a += cpu->s.gpr[op->index & 15] * op->scale;
 	if (cpu->code64) {
 		if (__builtin_expect(in->addrsize == 4, 0))
 			a &= 0xffffffffull;

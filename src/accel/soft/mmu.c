@@ -611,14 +611,8 @@ uint8_t *soft_fetch_page(struct soft_cpu *cpu, uint64_t linear, uint64_t *gpa)
 
 uint64_t soft_ea_offset(struct soft_cpu *cpu, const struct soft_insn *in, const struct soft_operand *op)
 {
-	uint64_t a = (uint64_t)op->imm;
+	uint64_t a = soft_ea_sum(cpu, op);
 
-	if (op->base == SOFT_REG_RIP)
-		a += cpu->s.rip;
-	else if (op->base != SOFT_REG_NONE)
-		a += cpu->s.gpr[op->base & 15];
-	if (op->index != SOFT_REG_NONE)
-		a += cpu->s.gpr[op->index & 15] * op->scale;
 	if (in->addrsize == 2)
 		a &= 0xffff;
 	else if (in->addrsize == 4)
