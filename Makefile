@@ -6,7 +6,7 @@ CLANG ?= clang
 BUILD := build
 
 SRC_DIRS := src/base src/hw src/vmm src/arch/x86 src/loader src/devices src/cli src/virtio src/api \
-	src/irqchip src/accel src/accel/kvm src/accel/soft
+	src/irqchip src/accel src/accel/kvm src/accel/soft src/snapshot src/migration
 LIB_SRCS := $(foreach d,$(SRC_DIRS),$(wildcard $(d)/*.c))
 MAIN_SRC := src/main.c
 
@@ -31,7 +31,8 @@ CPPFLAGS_COMMON += $(API_CFLAGS)
 
 # Zydis (x86 decoding for the software CPU and error reports): Debian ships
 # it only as a shared library.
-LDLIBS := $(API_LIBS) -lZydis -lpthread
+# liblzma: CRC-64 of snapshot and migration streams (base/state.c), static.
+LDLIBS := $(API_LIBS) -l:liblzma.a -lZydis -lpthread
 
 REL_OBJS := $(patsubst src/%.c,$(BUILD)/obj/release/%.o,$(LIB_SRCS))
 ASAN_OBJS := $(patsubst src/%.c,$(BUILD)/obj/asan/%.o,$(LIB_SRCS))

@@ -7,7 +7,7 @@ set -euo pipefail
 
 pkgs=(
 	build-essential make gcc clang libclang-rt-14-dev
-	libcmocka-dev pkg-config libhttp-parser-dev libjansson-dev libzydis-dev curl
+	libcmocka-dev pkg-config libhttp-parser-dev libjansson-dev libzydis-dev liblzma-dev curl
 	busybox-static cpio e2fsprogs iproute2 kmod
 	linux-source-6.1 flex bison bc libelf-dev libssl-dev xz-utils
 	python3

@@ -34,6 +34,8 @@
 #include "hw/bus.h"
 #include "hw/memory.h"
 
+struct x86_platform_state; /* irqchip/platform_state.h */
+
 /* What a backend sees of the machine; vmm/vm.c fills it before vm_init. */
 struct accel_machine {
 	struct guest_mem *mem;
@@ -90,9 +92,12 @@ struct accel_ops {
 	void (*vcpu_kick)(struct accel_vcpu *vcpu);
 	void (*vcpu_destroy)(struct accel_vcpu *vcpu);
 	/*
-	 * The neutral state. KVM converts what it has (registers, segments,
-	 * control registers, EFER, APIC base); the software CPU copies its
-	 * register file. Only while the vCPU does not run. 0 or -errno.
+	 * The neutral state, all of struct x86_cpu_state (registers, segments,
+	 * control and debug registers, MSRs, FPU/SSE, pending events, MP
+	 * state, TSC, local APIC with its timer), so that a state taken on one
+	 * backend loads on the other with the same CPU template. Only while
+	 * the vCPU does not run (parked or not started). 0 or -errno; set
+	 * rejects values the backend cannot take with -EINVAL.
 	 */
 	int (*vcpu_get_state)(struct accel_vcpu *vcpu, struct x86_cpu_state *s);
 	int (*vcpu_set_state)(struct accel_vcpu *vcpu, const struct x86_cpu_state *s);
@@ -112,6 +117,32 @@ struct accel_ops {
 	 */
 	int (*irqfd)(struct accel_machine *m, unsigned gsi, int fd);
 	int (*notify_fd)(struct accel_machine *m, uint64_t addr, uint32_t datamatch, int fd);
+
+	/*
+	 * Snapshots and migration (docs/snapshots.md), only while every vCPU
+	 * is parked or not yet started.
+	 *
+	 * The platform outside the vCPUs (PIC pair, IOAPIC, PIT) and the guest
+	 * clock, in the neutral form of irqchip/platform_state.h. Restore
+	 * order: vcpu_set_state for every vCPU, then platform_load, which
+	 * moves the guest clock (kvmclock) and every TSC forward by the host
+	 * time passed since s->host_realtime_ns (never backward).
+	 */
+	int (*platform_save)(struct accel_machine *m, struct x86_platform_state *s);
+	int (*platform_load)(struct accel_machine *m, const struct x86_platform_state *s);
+	/*
+	 * Dirty pages into m->mem->dirty (hw/memory.h; the caller started it
+	 * with guest_mem_dirty_start first). dirty_log(m, true) arms the
+	 * backend (KVM: KVM_MEM_LOG_DIRTY_PAGES on every slot; soft: drops
+	 * every vCPU's write TLB entries so that each next write marks its
+	 * page); false disarms. dirty_sync(m) makes every guest write since
+	 * the last sync visible in the bitmap and re-arms (KVM folds in
+	 * KVM_GET_DIRTY_LOG; soft drops the write TLBs again). The caller
+	 * collects the bitmap (guest_mem_dirty_collect) after dirty_sync, and
+	 * copies pages after that.
+	 */
+	int (*dirty_log)(struct accel_machine *m, bool enable);
+	int (*dirty_sync)(struct accel_machine *m);
 };
 
 extern const struct accel_ops accel_kvm_ops;

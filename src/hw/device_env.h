@@ -20,6 +20,7 @@
 #include "base/rate_limiter.h"
 #include "hw/bus.h"
 #include "hw/device_config.h"
+#include "hw/device_state.h"
 #include "hw/memory.h"
 
 struct virtio_dev;
@@ -98,6 +99,14 @@ struct device_env {
 			    void (*report)(struct virtio_dev *d));
 	void (*set_disk)(void *machine, unsigned index, struct virtio_dev *d);
 	void (*set_net)(void *machine, unsigned index, struct virtio_dev *d);
+	/*
+	 * Snapshots and migration (hw/device_state.h): the device's state
+	 * under a name unique in the machine. ops and opaque live as long as
+	 * the machine. -EEXIST for a name already taken, -ENOSPC when full.
+	 * May be NULL (device unit tests).
+	 */
+	int (*register_state)(void *machine, const char *name, const struct device_state_ops *ops,
+			      void *opaque);
 };
 
 #endif

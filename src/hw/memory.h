@@ -44,10 +44,35 @@ struct guest_mem {
 	 */
 	void (*written)(void *opaque, gpa_t gpa, uint64_t len);
 	void *written_opaque;
+	/*
+	 * Dirty log (snapshots, migration; docs/snapshots.md): one bit per
+	 * 4 KiB page of the mapping (bit = mapping offset / 4096), set with
+	 * atomic ORs by guest_mem_mark_dirty() from any thread. NULL while
+	 * nobody logs. Who marks: guest_mem_write() and guest_mem_written()
+	 * (host-side writes: device DMA, used rings, loader, kvmclock), the
+	 * software CPU when it maps a page writable in its TLB, KVM's dirty
+	 * log folded in by the backend's dirty_sync (accel/accel.h).
+	 */
+	uint64_t *dirty;
+	size_t dirty_words;
+	/* The backing file when RAM maps one (snapshot restore). */
+	bool file_backed;
+	int file_fd; /* valid when file_backed */
 };
+
+#define GUEST_PAGE_SHIFT 12
+#define GUEST_PAGE_SIZE (1ULL << GUEST_PAGE_SHIFT)
 
 /* Maps ram_size bytes of anonymous memory and splits it around the hole. */
 int guest_mem_init(struct guest_mem *mem, uint64_t ram_size);
+/*
+ * The same layout backed by file fd (a snapshot's memory file, in
+ * mapping order, at least ram_size bytes: -EINVAL otherwise). MAP_PRIVATE:
+ * pages load lazily on first touch and guest writes stay in this
+ * process, so many machines can start from one file. fd is kept
+ * (mem->file_fd, file_backed) and closed by guest_mem_destroy.
+ */
+int guest_mem_init_file(struct guest_mem *mem, uint64_t ram_size, int fd);
 void guest_mem_destroy(struct guest_mem *mem);
 
 /*
@@ -67,11 +92,29 @@ int guest_mem_write(const struct guest_mem *mem, gpa_t gpa, const void *src, uin
  * Host code wrote [gpa, gpa+len) of guest RAM through a pointer from
  * guest_mem_ptr() (guest_mem_write() reports its own writes).
  */
+void guest_mem_mark_dirty(const struct guest_mem *mem, gpa_t gpa, uint64_t len);
+
 static inline void guest_mem_written(const struct guest_mem *mem, gpa_t gpa, uint64_t len)
 {
+	if (mem->dirty && len)
+		guest_mem_mark_dirty(mem, gpa, len);
 	if (mem->written && len)
 		mem->written(mem->written_opaque, gpa, len);
 }
+
+/*
+ * Offset of gpa in the mapping (and in a memory file); false when gpa is
+ * not RAM.
+ */
+bool guest_mem_offset(const struct guest_mem *mem, gpa_t gpa, uint64_t *off);
+/* Starts logging with every bit clear (0 or -ENOMEM); stop frees the bitmap. */
+int guest_mem_dirty_start(struct guest_mem *mem);
+void guest_mem_dirty_stop(struct guest_mem *mem);
+/*
+ * Moves the bitmap into out (nwords = mem->dirty_words) and clears it,
+ * word by word with atomic exchanges; returns the number of dirty pages.
+ */
+uint64_t guest_mem_dirty_collect(struct guest_mem *mem, uint64_t *out, size_t nwords);
 
 /* End of RAM below the MMIO hole (exclusive). */
 gpa_t guest_mem_low_end(const struct guest_mem *mem);

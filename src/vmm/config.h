@@ -64,6 +64,11 @@ struct vm_config {
 	struct vm_vsock_config vsock;
 	bool console_virtio; /* --console virtio: hvc0 instead of the UART */
 	struct vm_balloon_config balloon;
+	/*
+	 * Firecracker's machine-config track_dirty_pages (--track-dirty-pages):
+	 * log dirty pages from boot so that Diff snapshots can be taken.
+	 */
+	bool track_dirty_pages;
 };
 
 /*

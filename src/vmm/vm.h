@@ -19,9 +19,11 @@
 #include "hw/memory.h"
 #include "vmm/config.h"
 #include "vmm/console.h"
+#include "vmm/vm_state.h"
 
 struct event_loop;
 struct virtio_dev;
+struct migration_ctl;
 
 /* How a run ended; also osprey's process exit status. */
 enum vm_exit {
@@ -92,6 +94,20 @@ struct vm {
 		void *opaque;
 	} cleanups[VM_MAX_CLEANUPS];
 	unsigned ncleanups;
+
+	/* State handlers of devices (vm_state.h, env->register_state). */
+	struct vm_state_handler {
+		char name[64];
+		const struct device_state_ops *ops;
+		void *opaque;
+	} state_handlers[VM_MAX_STATE_HANDLERS];
+	unsigned nstate_handlers;
+	/* vm_create_from(): vm_run starts with every vCPU parked. */
+	bool start_paused;
+	/* Dirty pages are logged (track_dirty_pages, diff snapshots, migration). */
+	bool dirty_logging;
+	/* The active or last live migration (migration/), NULL if none. */
+	struct migration_ctl *migration;
 
 	/* Resources handed to devices during construction. */
 	uint64_t next_mmio;

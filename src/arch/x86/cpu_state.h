@@ -13,7 +13,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#define X86_CPU_STATE_VERSION 1
+#define X86_CPU_STATE_VERSION 2
 
 /* General-purpose registers in encoding order (ModRM/REX numbering). */
 enum x86_gpr {
@@ -122,7 +122,22 @@ struct x86_cpu_state {
 	uint32_t apic_id;
 	/* Local APIC registers at their xAPIC offsets (0x20 ID ... 0x3f0). */
 	uint8_t lapic[X86_LAPIC_REGS_SIZE];
+	/* The LAPIC timer beyond its registers (irqchip's struct lapic_snap). */
+	uint64_t lapic_timer_remaining_ns; /* to the next expiry; UINT64_MAX: none */
+	uint64_t lapic_timer_period_ns;	   /* periodic period (0: not periodic) */
+	uint32_t lapic_esr_pending;
+	uint8_t lapic_lint_level;
 };
+
+/*
+ * The stream form (base/state.h), field by field; read validates what a
+ * backend could not take (mp_state, segment fields, reserved bits it
+ * knows) and fails r with a message. arch/x86/cpu_state_io.c.
+ */
+struct state_writer;
+struct state_reader;
+void x86_cpu_state_write(struct state_writer *w, const struct x86_cpu_state *s);
+void x86_cpu_state_read(struct state_reader *r, struct x86_cpu_state *s);
 
 /* RFLAGS bits. */
 #define X86_FLAGS_CF (1u << 0)
