@@ -25,6 +25,15 @@
  *              processors start in wait-for-SIPI the same way.
  *   DMA        guest_mem's write hook drops decoded code of pages that
  *              devices wrote (soft_code_invalidate).
+ *   snapshots  vcpu_get/set_state carry all of struct x86_cpu_state (the
+ *              LAPIC through lapic_save/lapic_restore); platform_save/load
+ *              the PIC, IOAPIC, PIT and the guest clock, which a restore
+ *              moves forward with the host's real time, TSCs and kvmclock
+ *              with it; dirty_log/dirty_sync drop the CPUs' write TLB
+ *              entries, the CPU marks pages as it writes (soft_cpu.h).
+ *              Not carried: an ExtINT message (IOAPIC pin in ExtINT mode)
+ *              not yet acknowledged; the PIC keeps its IRR bit, and the
+ *              virtual-wire path (LINT0) asks again after restore.
  *
  * Guest code never blocks the host: every guest-physical access of the
  * glue goes through guest_mem_ptr() (pvclock writers included).
