@@ -827,7 +827,7 @@ static int net_state_load(void *opaque, struct state_reader *r, char *err, size_
 	pkt = state_get_span(r, len);
 	rx_chains = state_get_u16(r);
 	tx_pending = state_get_bool(r);
-	if (!state_reader_error(r) && pkt) {
+	if (!state_reader_error(r) && packet) {
 		memcpy(&hdr, pkt, sizeof(hdr));
 		if (!virtio_net_rx_hdr_fixup(&hdr, st.driver_features))
 			state_fail(r, "virtio-net: held packet uses an offload not negotiated");
