@@ -493,7 +493,7 @@ static int blk_state_save(void *opaque, struct state_writer *w)
 	state_put_u64(w, b->capacity);
 	rate_limiter_save(&b->rl, w);
 	pthread_mutex_unlock(&d->lock);
-	return state_writer_error(w);
+	return w->err; /* 0 or -ENOMEM; the machine closes the section */
 }
 
 static int blk_state_load(void *opaque, struct state_reader *r, char *err, size_t errlen)

@@ -257,7 +257,7 @@ static int vcon_state_save(void *opaque, struct state_writer *w)
 	state_put_bytes(w, c->rx, c->rx_count - first);
 	pthread_mutex_unlock(&c->rx_lock);
 	pthread_mutex_unlock(&d->lock);
-	return state_writer_error(w);
+	return w->err; /* 0 or -ENOMEM; the machine closes the section */
 }
 
 static int vcon_state_load(void *opaque, struct state_reader *r, char *err, size_t errlen)

@@ -155,7 +155,7 @@ static int rng_state_save(void *opaque, struct state_writer *w)
 	virtio_mmio_state_save(d, w);
 	rate_limiter_save(&r->rl, w);
 	pthread_mutex_unlock(&d->lock);
-	return state_writer_error(w);
+	return w->err; /* 0 or -ENOMEM; the machine closes the section */
 }
 
 static int rng_state_load(void *opaque, struct state_reader *rd, char *err, size_t errlen)
