@@ -558,6 +558,7 @@ const struct device_state_ops virtio_balloon_state_ops = {
 	.save = balloon_state_save,
 	.load = balloon_state_load,
 	.resumed = balloon_state_resumed,
+	.quiesce = virtio_mmio_state_quiesce,
 };
 
 static int virtio_balloon_create(const struct device_env *env)

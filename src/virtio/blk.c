@@ -541,6 +541,7 @@ const struct device_state_ops virtio_blk_state_ops = {
 	.save = blk_state_save,
 	.load = blk_state_load,
 	.resumed = blk_state_resumed,
+	.quiesce = virtio_mmio_state_quiesce,
 };
 
 static int virtio_blk_create_one(const struct device_env *env, const struct vm_disk_config *cfg,

@@ -304,6 +304,7 @@ const struct device_state_ops virtio_console_state_ops = {
 	.save = vcon_state_save,
 	.load = vcon_state_load,
 	.resumed = vcon_state_resumed,
+	.quiesce = virtio_mmio_state_quiesce,
 };
 
 static int virtio_console_create(const struct device_env *env)

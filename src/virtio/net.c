@@ -869,6 +869,7 @@ const struct device_state_ops virtio_net_state_ops = {
 	.save = net_state_save,
 	.load = net_state_load,
 	.resumed = net_state_resumed,
+	.quiesce = virtio_mmio_state_quiesce,
 };
 
 static int virtio_net_create_one(const struct device_env *env, const struct vm_net_config *cfg,

@@ -188,6 +188,7 @@ const struct device_state_ops virtio_rng_state_ops = {
 	.save = rng_state_save,
 	.load = rng_state_load,
 	.resumed = rng_state_resumed,
+	.quiesce = virtio_mmio_state_quiesce,
 };
 
 static int virtio_rng_create(const struct device_env *env)

@@ -541,6 +541,7 @@ const struct device_state_ops virtio_vsock_state_ops = {
 	.save = vsock_state_save,
 	.load = vsock_state_load,
 	.resumed = vsock_state_resumed,
+	.quiesce = virtio_mmio_state_quiesce,
 };
 
 /* The state without a host socket (vsock.h). */
