@@ -147,12 +147,32 @@ static int build(const struct sb_seccomp *s, bool set_nnp, scmp_filter_ctx *out,
 			cmp[a].datum_a = rule->args[a].value;
 			cmp[a].datum_b = rule->args[a].value_two;
 		}
+		/*
+		 * Two conditions on one argument cannot both hold (libseccomp
+		 * refuses them as one rule): such a list means any of them,
+		 * one rule per condition, as runc and crun read it.
+		 */
+		bool each = false;
+		for (size_t a = 0; a < rule->n_args; a++)
+			for (size_t b = a + 1; b < rule->n_args; b++)
+				if (rule->args[a].index == rule->args[b].index)
+					each = true;
 		for (size_t n = 0; n < rule->n_names; n++) {
 			int nr = seccomp_syscall_resolve_name(rule->names[n]);
 
 			if (nr == __NR_SCMP_ERROR)
 				continue; /* unknown on this kernel/arch: skipped, as runc does */
-			r = seccomp_rule_add_array(ctx, act, nr, (unsigned int)rule->n_args, cmp);
+			if (each) {
+				r = 0;
+				for (size_t a = 0; a < rule->n_args && r >= 0; a++) {
+					r = seccomp_rule_add_array(ctx, act, nr, 1, &cmp[a]);
+					if (r == -EEXIST)
+						r = 0;
+				}
+			} else {
+				r = seccomp_rule_add_array(ctx, act, nr, (unsigned int)rule->n_args,
+							   cmp);
+			}
 			if (r < 0) {
 				seccomp_release(ctx);
 				return sb_fail(e, -r, "seccomp: rule for %s: %s", rule->names[n], strerror(-r));
