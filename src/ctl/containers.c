@@ -27,7 +27,7 @@ static const char containers_usage[] =
 	"  --format F      table (default) or json\n"
 	"  -q, --quiet     ids only\n";
 
-#define ROW_FMT "%-10s %-24s %-8s %-10s %-40s %s\n"
+#define ROW_FMT "%-10s %-24s %-8s %-12s %-40s %s\n"
 
 int ctl_containers_is_cmd(const char *name)
 {

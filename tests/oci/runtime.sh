@@ -558,3 +558,47 @@ test_rootless_gives_clear_error() {
 	[[ ! -e "$TEST_TMP/nstate/r/c1" ]] || fail "state left behind"
 	expect_clean c1
 }
+
+# osprey-ctl lists containers (and with --sock, the VM beside them)
+test_ctl_lists_containers_and_vm() {
+	oci_needs_root
+	local top ctl vmm row
+	top=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+	ctl=${OSPREY_CTL:-$top/build/osprey-ctl}
+	vmm=${OSPREY:-$top/build/osprey}
+	[[ -x $ctl ]] || skip "osprey-ctl is not built ($ctl)"
+	CMD='sleep 30' make_bundle
+	oci create --bundle "$TEST_TMP/b" c1
+	expect_status 0 "$status" "create"
+	"$ctl" containers --root "$TEST_TMP/state" --runtime "$OSPREY_OCI" >"$TEST_TMP/ls" 2>&1 ||
+		fail "osprey-ctl containers: $(cat "$TEST_TMP/ls")"
+	row=$(grep '^container *c1 ' "$TEST_TMP/ls") || fail "no row for c1: $(cat "$TEST_TMP/ls")"
+	read -r _ _ pid st bundle _ <<<"$row"
+	[[ $pid == "$(jq -r .pid "$TEST_TMP/state/c1/state.json")" && $st == created &&
+		$bundle == "$TEST_TMP/b" ]] || fail "bad row: $row"
+	oci start c1
+	"$ctl" containers --root "$TEST_TMP/state" --runtime "$OSPREY_OCI" --format json >"$TEST_TMP/ls"
+	[[ $(jq -r '.[] | select(.id == "c1") | .kind + " " + .status' "$TEST_TMP/ls") == "container running" ]] ||
+		fail "json: $(cat "$TEST_TMP/ls")"
+	if [[ -x $vmm ]]; then
+		local sock=$TEST_TMP/api.sock i
+		"$vmm" --api-sock "$sock" >"$TEST_TMP/vm.out" 2>&1 </dev/null &
+		local vpid=$!
+		for ((i = 0; i < 100; i++)); do
+			[[ -S $sock ]] && break
+			sleep 0.05
+		done
+		"$ctl" --sock "$sock" list --root "$TEST_TMP/state" --runtime "$OSPREY_OCI" >"$TEST_TMP/ls" 2>&1 || true
+		kill "$vpid" 2>/dev/null
+		wait "$vpid" 2>/dev/null || true
+		grep -q '^vm .* Not started ' "$TEST_TMP/ls" || fail "no VM row: $(cat "$TEST_TMP/ls")"
+		grep -q '^container *c1 .* running ' "$TEST_TMP/ls" || fail "no container row: $(cat "$TEST_TMP/ls")"
+	fi
+	oci delete --force c1
+	"$ctl" containers --root "$TEST_TMP/state" --runtime "$OSPREY_OCI" -q >"$TEST_TMP/ls"
+	[[ ! -s $TEST_TMP/ls ]] || fail "c1 still listed: $(cat "$TEST_TMP/ls")"
+	"$ctl" containers --root "$TEST_TMP/state" --runtime /nonexistent >"$TEST_TMP/ls" 2>"$TEST_TMP/err" &&
+		fail "a missing runtime was not an error"
+	expect_grep "error: .*nonexistent" "$TEST_TMP/err"
+	expect_clean c1
+}
