@@ -214,10 +214,9 @@ int oci_create(const struct oci_create_opts *o, pid_t *pidp, struct sb_err *e)
 		r = sb_fail(e, ENOENT, "rootfs %s does not exist or is not a directory", rootfs);
 		goto out_cfg;
 	}
-	if (!(cfg.ns_mask & (1u << SB_NS_MNT))) {
-		r = sb_fail(e, EINVAL, "config: linux.namespaces: a mount namespace is required");
-		goto out_cfg;
-	}
+	if (!(cfg.ns_mask & (1u << SB_NS_MNT)) && cfg.n_mounts)
+		oci_log(OCI_LOG_WARN, "no mount namespace: the %zu mounts (and masked and read-only "
+			"paths) of config.json are not made; the container only gets chroot", cfg.n_mounts);
 	if (cfg.ns_mask & (1u << SB_NS_TIME)) {
 		r = sb_fail(e, ENOTSUP, "config: linux.namespaces: time namespaces are not supported");
 		goto out_cfg;
@@ -411,9 +410,13 @@ int oci_create(const struct oci_create_opts *o, pid_t *pidp, struct sb_err *e)
 			goto out;
 		}
 		if (msg[0] == OCI_SYNC_HOOKS) {
-			char *json = oci_state_json(o->root, &st, "creating");
+			/* prestart (deprecated) sees "created", as runc and crun
+			 * give it and runtime-tools' hooks_stdin expects */
+			char *json = oci_state_json(o->root, &st, "created");
 			r = oci_hooks_run(cfg.hooks[OCI_HOOK_PRESTART], cfg.n_hooks[OCI_HOOK_PRESTART], "prestart",
 					  json, e);
+			free(json);
+			json = oci_state_json(o->root, &st, "creating");
 			if (r == 0)
 				r = oci_hooks_run(cfg.hooks[OCI_HOOK_CREATE_RUNTIME],
 						  cfg.n_hooks[OCI_HOOK_CREATE_RUNTIME], "createRuntime", json, e);
@@ -490,7 +493,9 @@ int oci_start(const char *root, const char *id, struct sb_err *e)
 {
 	struct oci_state st;
 	struct oci_config cfg;
-	char fifo[4200];
+	char fifo[4200], exe[64];
+	struct stat init_exe;
+	bool have_exe;
 	const char *status;
 	int r, fd;
 
@@ -504,6 +509,8 @@ int oci_start(const char *root, const char *id, struct sb_err *e)
 	}
 	oci_state_dir(root, id, fifo, sizeof(fifo));
 	strncat(fifo, "/exec.fifo", sizeof(fifo) - strlen(fifo) - 1);
+	snprintf(exe, sizeof(exe), "/proc/%d/exe", (int)st.pid);
+	have_exe = stat(exe, &init_exe) == 0;
 	fd = open(fifo, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
 	if (fd < 0) {
 		r = sb_fail(e, errno, "container %s: its init is gone (%s)", id, strerror(errno));
@@ -516,6 +523,19 @@ int oci_start(const char *root, const char *id, struct sb_err *e)
 	}
 	close(fd);
 	unlink(fifo);
+	/*
+	 * Return once the init has exec'd the process (its executable is no
+	 * longer ours), at most 1 s: a signal sent right after `start` must
+	 * reach the process, not the init, which as pid 1 of its namespace
+	 * ignores it.
+	 */
+	for (int i = 0; have_exe && i < 10000; i++) {
+		struct stat now;
+
+		if (stat(exe, &now) < 0 || now.st_ino != init_exe.st_ino || now.st_dev != init_exe.st_dev)
+			break;
+		nanosleep(&(struct timespec){ 0, 100 * 1000 }, NULL);
+	}
 	r = 0;
 	if (load_cfg_for(&st, &cfg) == 0 && cfg.n_hooks[OCI_HOOK_POSTSTART]) {
 		char *json = oci_state_json(root, &st, "running");

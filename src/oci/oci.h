@@ -94,9 +94,10 @@ enum {
 };
 
 /* Applies the process attributes (user, caps, rlimits, nnp, seccomp)
- * and execs; shared by the init and exec. Returns only on failure. */
+ * and execs; shared by the init and exec. filter: the compiled filter, or
+ * NULL to build it now. Returns only on failure. */
 int oci_exec_process(const struct oci_process *p, const struct oci_config *cfg, int preserve_fds,
-		     int listen_fds, int err_fd, struct sb_err *e);
+		     int listen_fds, int err_fd, const struct sb_seccomp_prog *filter, struct sb_err *e);
 int oci_apply_rlimits(const struct oci_process *p, struct sb_err *e);
 /* Resolves args[0] through PATH from the process environment; 0 or -errno. */
 int oci_find_program(const struct oci_process *p, char *out, size_t cap);
