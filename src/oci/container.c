@@ -180,7 +180,7 @@ int oci_create(const struct oci_create_opts *o, pid_t *pidp, struct sb_err *e)
 	struct oci_init_args ia;
 	char cfgpath[PATH_MAX], bundle[PATH_MAX], rootfs[PATH_MAX], dir[4096], fifo[4200];
 	char own[1024], msg[1100];
-	bool dir_made = false, cg_made = false;
+	bool dir_made = false, cg_made = false, rootless = geteuid() != 0;
 	int sv[2] = { -1, -1 }, r, pid_ns_fd = -1, self_pid_ns = -1;
 	unsigned long flags = 0;
 	pid_t pid = -1;
@@ -250,6 +250,13 @@ int oci_create(const struct oci_create_opts *o, pid_t *pidp, struct sb_err *e)
 	/* the cgroup namespace is made inside, once the init is in its cgroup */
 	flags &= ~(unsigned long)CLONE_NEWCGROUP;
 	ia.new_userns = flags & CLONE_NEWUSER;
+	if (rootless && !ia.new_userns) {
+		r = sb_fail(e, EPERM,
+			    "running as uid %u (rootless): config.json needs a user namespace (linux.namespaces "
+			    "\"user\") mapping the caller's ids; `osprey-oci spec --rootless` writes one",
+			    (unsigned)geteuid());
+		goto out;
+	}
 	if (ia.new_userns && (!cfg.n_uid_mappings || !cfg.n_gid_mappings)) {
 		r = sb_fail(e, EINVAL, "config: a new user namespace needs linux.uidMappings and linux.gidMappings");
 		goto out;
@@ -324,12 +331,21 @@ int oci_create(const struct oci_create_opts *o, pid_t *pidp, struct sb_err *e)
 	}
 	add_default_device_rules(&cfg);
 	r = sb_cgroup_create(&st.cgroup, cfg.has_resources ? &cfg.resources : NULL, e);
-	if (r < 0) {
-		if ((r == -EACCES || r == -EPERM) && geteuid() != 0)
-			sb_fail(e, -r, "%s (rootless containers are not supported: run as root)", e->msg);
+	if (r < 0 && rootless && (r == -EACCES || r == -EPERM || r == -EROFS)) {
+		/* cgroups v1 are not delegated to users: run without one */
+		oci_log(OCI_LOG_WARN,
+			"rootless: no cgroup (%s): linux.resources are not applied; pause, update, "
+			"ps and kill --all need one",
+			e->msg);
+		st.has_cgroup = false;
+		r = oci_state_save(o->root, &st, e);
+		if (r < 0)
+			goto out;
+	} else if (r < 0) {
 		goto out;
+	} else {
+		cg_made = true;
 	}
-	cg_made = true;
 
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
 		r = sb_fail(e, errno, "socketpair: %s", strerror(errno));
@@ -363,22 +379,38 @@ int oci_create(const struct oci_create_opts *o, pid_t *pidp, struct sb_err *e)
 		setns(self_pid_ns, CLONE_NEWPID);
 		close(self_pid_ns);
 	}
+	if (pid < 0 && rootless && (errno == EPERM || errno == EACCES || errno == ENOSPC)) {
+		r = sb_fail(e, errno,
+			    "rootless: this host does not let users create user namespaces (%s): see the "
+			    "sysctls kernel.unprivileged_userns_clone and user.max_user_namespaces",
+			    strerror(errno));
+		goto out;
+	}
 	if (pid < 0) {
 		r = sb_fail(e, errno, "clone the container init: %s", strerror(errno));
 		goto out;
 	}
 	close(sv[1]);
 	sv[1] = -1;
-	if (ia.new_userns) {
+	if (ia.new_userns && rootless) {
+		/* the caller's own ids directly, more through newuidmap/newgidmap */
+		r = sb_idmap_write_unprivileged(pid, false, cfg.gid_mappings, cfg.n_gid_mappings, e);
+		if (r == 0)
+			r = sb_idmap_write_unprivileged(pid, true, cfg.uid_mappings, cfg.n_uid_mappings, e);
+		if (r < 0)
+			goto out;
+	} else if (ia.new_userns) {
 		r = sb_idmap_write(pid, "gid_map", cfg.gid_mappings, cfg.n_gid_mappings, e);
 		if (r == 0)
 			r = sb_idmap_write(pid, "uid_map", cfg.uid_mappings, cfg.n_uid_mappings, e);
 		if (r < 0)
 			goto out;
 	}
-	r = sb_cgroup_add_pid(&st.cgroup, pid, e);
-	if (r < 0)
-		goto out;
+	if (st.has_cgroup) {
+		r = sb_cgroup_add_pid(&st.cgroup, pid, e);
+		if (r < 0)
+			goto out;
+	}
 	if (cfg.process.has_oom_score_adj) {
 		char p[64], v[16];
 		snprintf(p, sizeof(p), "/proc/%d/oom_score_adj", (int)pid);

@@ -54,6 +54,15 @@ struct sb_idmap {
  * no zero size, no overflow). */
 int sb_idmap_format(const struct sb_idmap *maps, size_t n, char *buf, size_t cap, struct sb_err *e);
 int sb_idmap_write(pid_t pid, const char *which, const struct sb_idmap *maps, size_t n, struct sb_err *e);
+/*
+ * The same from an unprivileged caller (rootless): a single mapping of
+ * the caller's own uid (gid) is written directly (for gids after
+ * "deny" to setgroups, as the kernel requires); anything else goes
+ * through newuidmap/newgidmap (shadow's setuid helpers, which check
+ * /etc/subuid and /etc/subgid). One clear error when neither can.
+ */
+int sb_idmap_write_unprivileged(pid_t pid, bool uid, const struct sb_idmap *maps, size_t n,
+				struct sb_err *e);
 
 /* ---- capabilities (caps.c) ---- */
 /* "CAP_SYS_ADMIN" -> 21; -1 when unknown. */
