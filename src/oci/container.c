@@ -521,7 +521,7 @@ static int load_cfg_for(const struct oci_state *st, struct oci_config *cfg)
 	return oci_config_load(path, cfg, NULL);
 }
 
-int oci_start(const char *root, const char *id, struct sb_err *e)
+int oci_start(const char *root, const char *id, bool wait_exec, struct sb_err *e)
 {
 	struct oci_state st;
 	struct oci_config cfg;
@@ -542,7 +542,7 @@ int oci_start(const char *root, const char *id, struct sb_err *e)
 	oci_state_dir(root, id, fifo, sizeof(fifo));
 	strncat(fifo, "/exec.fifo", sizeof(fifo) - strlen(fifo) - 1);
 	snprintf(exe, sizeof(exe), "/proc/%d/exe", (int)st.pid);
-	have_exe = stat(exe, &init_exe) == 0;
+	have_exe = wait_exec && stat(exe, &init_exe) == 0;
 	fd = open(fifo, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
 	if (fd < 0) {
 		r = sb_fail(e, errno, "container %s: its init is gone (%s)", id, strerror(errno));
@@ -561,12 +561,14 @@ int oci_start(const char *root, const char *id, struct sb_err *e)
 	 * reach the process, not the init, which as pid 1 of its namespace
 	 * ignores it.
 	 */
-	for (int i = 0; have_exe && i < 10000; i++) {
+	for (long waited = 0, step = 20000; have_exe && waited < 1000000000; waited += step) {
 		struct stat now;
 
 		if (stat(exe, &now) < 0 || now.st_ino != init_exe.st_ino || now.st_dev != init_exe.st_dev)
 			break;
-		nanosleep(&(struct timespec){ 0, 100 * 1000 }, NULL);
+		nanosleep(&(struct timespec){ 0, step }, NULL);
+		if (step < 1000000)
+			step *= 2;
 	}
 	r = 0;
 	if (load_cfg_for(&st, &cfg) == 0 && cfg.n_hooks[OCI_HOOK_POSTSTART]) {
@@ -652,12 +654,9 @@ int oci_delete(const char *root, const char *id, bool force, struct sb_err *e)
 		r = sb_cgroup_destroy(&st.cgroup, true, e);
 		if (r < 0)
 			goto out;
-		/* our default parent, when nothing else is left in it */
-		if (!strncmp(st.cgroup.path, "/osprey-oci/", 12)) {
-			struct sb_cgroup parent = st.cgroup;
-			snprintf(parent.path, sizeof(parent.path), "/osprey-oci");
-			sb_cgroup_remove_if_empty(&parent);
-		}
+		/* our default parent /osprey-oci stays (as the cgroups of
+		 * systemd's slices do): removing and remaking it for every
+		 * container costs two cgroup operations per hierarchy */
 	}
 	if (strcmp(status, "creating") && load_cfg_for(&st, &cfg) == 0) {
 		if (cfg.n_hooks[OCI_HOOK_POSTSTOP]) {

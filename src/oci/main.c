@@ -193,7 +193,7 @@ static int cmd_create(int argc, char **argv, bool run)
 	if (!run)
 		return 0;
 	run_pid = pid;
-	r = oci_start(g_root, o.id, &e);
+	r = oci_start(g_root, o.id, detach, &e); /* in the foreground, waitpid follows */
 	if (r < 0) {
 		oci_delete(g_root, o.id, true, NULL);
 		fail(&e);
@@ -230,7 +230,7 @@ static int cmd_simple(int argc, char **argv, const char *cmd)
 	}
 	id = one_id(argc, argv, cmd);
 	if (!strcmp(cmd, "start")) {
-		r = oci_start(g_root, id, &e);
+		r = oci_start(g_root, id, true, &e);
 	} else if (!strcmp(cmd, "delete")) {
 		r = oci_delete(g_root, id, force, &e);
 		if (r == -ENOENT && force)

@@ -65,7 +65,8 @@ struct oci_create_opts {
 
 /* create: on success *pid is the container init (status created). */
 int oci_create(const struct oci_create_opts *o, pid_t *pid, struct sb_err *e);
-int oci_start(const char *root, const char *id, struct sb_err *e);
+/* wait_exec: return once the process has replaced the init (see start) */
+int oci_start(const char *root, const char *id, bool wait_exec, struct sb_err *e);
 int oci_delete(const char *root, const char *id, bool force, struct sb_err *e);
 int oci_kill(const char *root, const char *id, int sig, bool all, struct sb_err *e);
 
