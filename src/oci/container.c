@@ -586,6 +586,50 @@ out:
 	return r;
 }
 
+/* Whether pid, the init of its own pid namespace, would drop sig: the
+ * kernel discards signals such an init neither catches nor ignores. */
+static bool init_drops(pid_t pid, int sig)
+{
+	char path[64], buf[4096], *l;
+	unsigned long long caught = 0;
+	bool ns_init = false;
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	n = sb_read_file(path, buf, sizeof(buf) - 1);
+	if (n <= 0)
+		return false;
+	buf[n] = '\0';
+	l = strstr(buf, "\nNSpid:");
+	if (l) {
+		char *end = strchr(l + 1, '\n'), *last;
+		if (end)
+			*end = '\0';
+		last = strrchr(l, '\t');
+		ns_init = last && !strcmp(last + 1, "1") && strchr(l + 8, '\t');
+		if (end)
+			*end = '\n';
+	}
+	l = strstr(buf, "\nSigCgt:");
+	if (l)
+		caught = strtoull(l + 8, NULL, 16);
+	return ns_init && !(caught & (1ull << (sig - 1)));
+}
+
+/* Seconds since `start` (which removed exec.fifo: the state directory's
+ * last change). */
+static double since_start(const char *root, const char *id)
+{
+	struct timespec now;
+	char dir[4096];
+	struct stat sb;
+
+	oci_state_dir(root, id, dir, sizeof(dir));
+	if (stat(dir, &sb) < 0 || clock_gettime(CLOCK_REALTIME, &now) < 0)
+		return 1e9;
+	return (double)(now.tv_sec - sb.st_mtim.tv_sec) + (double)(now.tv_nsec - sb.st_mtim.tv_nsec) / 1e9;
+}
+
 int oci_kill(const char *root, const char *id, int sig, bool all, struct sb_err *e)
 {
 	struct oci_state st;
@@ -607,8 +651,20 @@ int oci_kill(const char *root, const char *id, int sig, bool all, struct sb_err 
 			kill(pids[i], sig);
 		if (sig == SIGKILL && !strcmp(status, "paused"))
 			sb_cgroup_freeze(&st.cgroup, false, NULL);
-	} else if (kill(st.pid, sig) < 0) {
-		r = sb_fail(e, errno, "kill %d: %s", (int)st.pid, strerror(errno));
+	} else {
+		/*
+		 * A process that has just started (the container's pid 1) may
+		 * not have installed its handler yet, and the kernel would
+		 * drop the signal: give it up to 200 ms to do so.
+		 */
+		if (sig > 0 && sig < 64 && sig != SIGKILL && sig != SIGSTOP && !strcmp(status, "running") &&
+		    since_start(root, id) < 2.0) {
+			for (long waited = 0, step = 1000000; waited < 200000000 && init_drops(st.pid, sig);
+			     waited += step)
+				nanosleep(&(struct timespec){ 0, step }, NULL);
+		}
+		if (kill(st.pid, sig) < 0)
+			r = sb_fail(e, errno, "kill %d: %s", (int)st.pid, strerror(errno));
 	}
 out:
 	oci_state_free(&st);
