@@ -55,7 +55,7 @@ other_bin=$(command -v "$other" || true)
 # --- what it needs ---------------------------------------------------------
 need=()
 command -v go >/dev/null || need+=(golang-go)
-dpkg -s $pkg >/dev/null 2>&1 || need+=($pkg)
+dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
 [[ -n $other_bin || $other != crun ]] || need+=(crun)
 command -v tar >/dev/null || need+=(tar)
 if ((${#need[@]})); then
