@@ -19,7 +19,10 @@
 #include <cmocka.h>
 
 #include "accel/kvm/state.h"
+#include "irqchip/ioapic.h"
 #include "irqchip/lapic.h"
+#include "irqchip/pic.h"
+#include "irqchip/pit.h"
 
 static void put32(uint8_t *page, unsigned reg, uint32_t v)
 {
@@ -512,9 +515,9 @@ static void test_pit(void **state)
 	a.ch[0].edges_done = (7 * MS * PIT_HZ / 1000000000ULL) / 11932;
 	/* Channel 1: never programmed (as after reset). */
 	a.ch[1] = (struct pit_channel){ .rw = 3, .gate = 1, .null_count = 1, .reload = 65536 };
-	/* Channel 2: mode 0 one-shot, LSB only, fired, status latched, write LSB pending. */
+	/* Channel 2: mode 0 one-shot, LSB only, status latched, count latched. */
 	a.ch[2] = (struct pit_channel){
-		.mode = 0, .rw = 1, .gate = 1, .armed = 1, .loaded = 1, .fired = 1,
+		.mode = 0, .rw = 1, .gate = 1, .armed = 1, .loaded = 1,
 		.status_latched = 1, .status = 0xb0, .reload = 100, .start_ns = 2 * MS,
 		.count_latched = 1, .latched_count = 0x42,
 	};
@@ -601,6 +604,180 @@ static void test_dirty_fold(void **state)
 	assert_int_equal(dirty[2], (1ULL << 41) | (1ULL << 63) | (1ULL << 62));
 }
 
+/* ---- the software backend's models -> KVM -> back (same neutral semantics) ---- */
+
+static uint64_t fake_now;
+
+static uint64_t now_fn(void *opaque)
+{
+	(void)opaque;
+	return fake_now;
+}
+
+static void no_intr(void *opaque, bool level)
+{
+	(void)opaque;
+	(void)level;
+}
+
+static void no_deliver(void *opaque, uint8_t dest, uint8_t dest_mode, uint8_t vector,
+		       uint8_t delivery_mode, bool level_trig)
+{
+	(void)opaque;
+	(void)dest;
+	(void)dest_mode;
+	(void)vector;
+	(void)delivery_mode;
+	(void)level_trig;
+}
+
+static void test_soft_lapic_timer(void **state)
+{
+	const struct lapic_ops ops = { .now_ns = now_fn };
+	struct lapic *l = calloc(1, sizeof(*l)), *l2 = calloc(1, sizeof(*l2));
+	struct x86_cpu_state *s = calloc(1, sizeof(*s)), *t = calloc(1, sizeof(*t));
+	struct kvm_lapic_state k;
+	struct lapic_snap snap, snap2;
+
+	(void)state;
+	assert_non_null(l);
+	assert_non_null(l2);
+	assert_non_null(s);
+	assert_non_null(t);
+	fake_now = 1000 * MS;
+	lapic_init(l, 2, false, false, &ops);
+	lapic_mmio_write(l, APIC_SVR, 0x1ff);
+	lapic_mmio_write(l, APIC_TDCR, 0x3); /* /16 */
+	lapic_mmio_write(l, APIC_LVT_TIMER, 0xec | (1u << APIC_TIMER_MODE_SHIFT));
+	lapic_mmio_write(l, APIC_TMICT, 100000); /* 1.6 ms period */
+	fake_now += MS / 2 + 5;
+	lapic_save(l, s, &snap);
+	s->lapic_timer_remaining_ns = snap.timer_remaining_ns;
+	s->lapic_timer_period_ns = snap.timer_period_ns;
+	assert_int_equal(snap.timer_period_ns, 1600000);
+	assert_int_equal(snap.timer_remaining_ns, 1100000 - 5);
+
+	/* As KVM would take it and give it back. */
+	kvm_lapic_from_state(s, &k);
+	assert_int_equal(get32(k.regs, APIC_TMCCT), (1100000 - 5 + 15) / 16);
+	kvm_lapic_to_state(&k, t);
+	assert_int_equal(t->apic_id, 2);
+	assert_int_equal(t->lapic_timer_period_ns, snap.timer_period_ns);
+	assert_true(t->lapic_timer_remaining_ns >= snap.timer_remaining_ns);
+	assert_true(t->lapic_timer_remaining_ns < snap.timer_remaining_ns + 16);
+	assert_memory_equal(t->lapic, s->lapic, X86_LAPIC_REGS_SIZE);
+
+	/* The software LAPIC takes KVM's form: the same timer. */
+	lapic_init(l2, 2, false, false, &ops);
+	memset(&snap2, 0, sizeof(snap2));
+	snap2.timer_remaining_ns = t->lapic_timer_remaining_ns;
+	snap2.timer_period_ns = t->lapic_timer_period_ns;
+	t->msr.apic_base = s->msr.apic_base;
+	lapic_restore(l2, t, &snap2);
+	assert_int_equal(lapic_next_timer_ns(l2), fake_now + t->lapic_timer_remaining_ns);
+	lapic_destroy(l);
+	lapic_destroy(l2);
+	free(l);
+	free(l2);
+	free(s);
+	free(t);
+}
+
+static void test_soft_pit(void **state)
+{
+	const struct pit_ops ops = { .now_ns = now_fn };
+	const uint64_t mono = 20000 * MS; /* the KVM host's CLOCK_MONOTONIC */
+	struct pit p, p2;
+	struct pit_snap a, b, c;
+	struct kvm_pit_state2 k;
+
+	(void)state;
+	fake_now = 3000 * MS;
+	pit_init(&p, &ops);
+	/* Linux's PIT setup: channel 0 mode 2, LSB then MSB, 100 Hz; speaker gate on. */
+	pit_io_write(&p, PIT_PORT_CMD, 0x34);
+	pit_io_write(&p, PIT_PORT_CH0, 11932 & 0xff);
+	pit_io_write(&p, PIT_PORT_CH0, 11932 >> 8);
+	pit_io_write(&p, PIT_PORT_61, 0x03);
+	pit_io_write(&p, PIT_PORT_CMD, 0xb6); /* channel 2 mode 3 */
+	pit_io_write(&p, PIT_PORT_CH0 + 2, 0x78);
+	pit_io_write(&p, PIT_PORT_CH0 + 2, 0x56);
+	pit_io_write(&p, PIT_PORT_CH0 + 2, 0x34); /* a new LSB written, MSB pending */
+	pit_io_write(&p, PIT_PORT_CMD, 0x00);	  /* latch channel 0 */
+	fake_now += 7 * MS;
+	pit_save(&p, &a);
+	kvm_pit_from_snap(&a, mono, &k);
+	assert_int_equal(k.channels[0].mode, 2);
+	assert_int_equal(k.channels[0].count, 11932);
+	assert_int_equal(k.channels[0].count_load_time, (int64_t)(mono - 7 * MS));
+	assert_int_equal(k.channels[2].write_state, 4);
+	assert_int_equal(k.channels[2].write_latch, 0x34);
+	kvm_pit_to_snap(&k, mono, &b);
+	assert_memory_equal(&a, &b, sizeof(a));
+	/* And the software PIT takes it back. */
+	pit_init(&p2, &ops);
+	pit_restore(&p2, &b);
+	pit_save(&p2, &c);
+	assert_memory_equal(&a, &c, sizeof(a));
+	pit_destroy(&p);
+	pit_destroy(&p2);
+}
+
+static void test_soft_pic_ioapic(void **state)
+{
+	const struct pic_ops pops = { .set_intr = no_intr };
+	const struct ioapic_ops iops = { .deliver = no_deliver };
+	struct pic p;
+	struct ioapic io;
+	struct pic_snap a, b;
+	struct ioapic_snap ia, ib;
+	struct kvm_pic_state k;
+	struct kvm_ioapic_state ki;
+	static const uint8_t init[2][4] = { { 0x11, 0x30, 0x04, 0x01 }, { 0x11, 0x38, 0x02, 0x01 } };
+
+	(void)state;
+	pic_init(&p, &pops);
+	for (unsigned c = 0; c < 2; c++) {
+		uint16_t cmd = c ? PIC_SLAVE_CMD : PIC_MASTER_CMD;
+
+		pic_io_write(&p, cmd, init[c][0]);
+		for (unsigned i = 1; i < 4; i++)
+			pic_io_write(&p, (uint16_t)(cmd + 1), init[c][i]);
+	}
+	pic_io_write(&p, PIC_MASTER_DATA, 0xf8);
+	pic_io_write(&p, PIC_ELCR_SLAVE, 0x0c);
+	pic_set_irq(&p, 1, true);
+	pic_set_irq(&p, 11, true);
+	assert_true(pic_ack(&p) >= 0x30);
+	pic_io_write(&p, PIC_MASTER_CMD, 0x0b); /* OCW3: read ISR */
+	pic_save(&p, &a);
+	for (unsigned i = 0; i < 2; i++) {
+		kvm_pic_from_snap(&a.chip[i], i == 1, &k);
+		kvm_pic_to_snap(&k, &b.chip[i]);
+	}
+	assert_memory_equal(&a, &b, sizeof(a));
+	pic_destroy(&p);
+
+	ioapic_init(&io, &iops);
+	ioapic_mmio_write(&io, IOAPIC_REGSEL, IOAPIC_REG_REDTBL + 2 * 4);
+	ioapic_mmio_write(&io, IOAPIC_WINDOW, 0x34 | IOAPIC_RTE_LEVEL);
+	ioapic_mmio_write(&io, IOAPIC_REGSEL, IOAPIC_REG_REDTBL + 2 * 2);
+	ioapic_mmio_write(&io, IOAPIC_WINDOW, 0x30);
+	ioapic_set_irq(&io, 4, true); /* delivered: remote IRR set */
+	ioapic_set_irq(&io, 2, true);
+	ioapic_set_irq(&io, 2, false);
+	ioapic_mmio_write(&io, IOAPIC_REGSEL, IOAPIC_REG_ID);
+	ioapic_mmio_write(&io, IOAPIC_WINDOW, 5u << 24);
+	ioapic_save(&io, &ia);
+	assert_true(ia.rte[4] & IOAPIC_RTE_REMOTE_IRR);
+	kvm_ioapic_from_snap(&ia, &ki);
+	assert_int_equal(ki.irr, 1u << 4);
+	assert_int_equal(ki.id, 5);
+	kvm_ioapic_to_snap(&ki, &ib);
+	assert_memory_equal(&ia, &ib, sizeof(ia));
+	ioapic_destroy(&io);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -617,6 +794,9 @@ int main(void)
 		cmocka_unit_test(test_pit),
 		cmocka_unit_test(test_clock),
 		cmocka_unit_test(test_dirty_fold),
+		cmocka_unit_test(test_soft_lapic_timer),
+		cmocka_unit_test(test_soft_pit),
+		cmocka_unit_test(test_soft_pic_ioapic),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -57,7 +57,11 @@
  *    KVM_SET_PIT2 reloads every count at now, so on KVM a restored channel
  *    starts a fresh period (a periodic channel 0 jitters by less than one
  *    period, a one-shot channel 0 fires once more). KVM mode 0xff (never
- *    programmed) is the neutral not-loaded channel.
+ *    programmed) is the neutral not-loaded channel; KVM has no "control
+ *    word written, count not yet" state, so such a channel 1 or 2 reads
+ *    back loaded with its old count (channel 0, and mode 0, load as 0xff).
+ *    Edges delivered (edges_done, fired) only matter for channel 0, the
+ *    one that interrupts: KVM delivered every edge due at the save.
  */
 #include "accel/kvm/state.h"
 
@@ -668,11 +672,10 @@ static void pit_channel_to_snap(const struct kvm_pit_channel_state *k, unsigned 
 		switch (c->mode) {
 		case 2:
 		case 3:
-			if (!c->gate) {
+			if (!c->gate)
 				c->frozen = 1;
-			} else {
+			else if (i == 0) /* KVM delivered every edge due */
 				c->edges_done = ticks / c->reload;
-			}
 			break;
 		case 0:
 		case 4:
@@ -680,10 +683,12 @@ static void pit_channel_to_snap(const struct kvm_pit_channel_state *k, unsigned 
 				c->frozen = 1;
 				c->frozen_ticks = ticks;
 			}
-			c->fired = ticks >= c->reload;
+			if (i == 0)
+				c->fired = ticks >= c->reload + (c->mode == 4);
 			break;
 		default: /* 1, 5 */
-			c->fired = ticks >= c->reload;
+			if (i == 0)
+				c->fired = ticks >= c->reload + (c->mode == 5);
 			break;
 		}
 	}
