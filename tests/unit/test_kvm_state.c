@@ -970,6 +970,12 @@ static void test_live_kvm_roundtrip(void **state)
 	a->tsc = tsc_set;
 	a->gpr[X86_RAX] = 0x1234;
 	assert_int_equal(v->ops->vcpu_set_state(&v->vcpu, a), 0);
+	/* The TSC is what was loaded (KVM_VCPU_TSC_OFFSET; a write of the MSR may be ignored). */
+	assert_int_equal(v->ops->vcpu_get_state(&v->vcpu, b), 0);
+	assert_true(b->tsc >= tsc_set);
+	assert_true(b->tsc < tsc_set + 1000000000ULL);
+	/* A state read now would be set without touching the TSC: keep it "loaded". */
+	assert_int_equal(v->ops->vcpu_set_state(&v->vcpu, a), 0);
 	assert_int_equal(v->ops->platform_save(&v->m, &p1), 0);
 	p1.host_realtime_ns -= 2000000000ULL;
 	assert_int_equal(v->ops->platform_load(&v->m, &p1), 0);
