@@ -143,8 +143,10 @@ static int move_tsc(struct kvm_vcpu *kv, unsigned id, uint64_t delta_ns, uint64_
 	}
 	if (kv->tsc_restored && kv->restored_tsc_deadline) {
 		ret = kvm_vcpu_write_msr(kv, MSR_IA32_TSC_DEADLINE, kv->restored_tsc_deadline);
-		if (ret)
+		if (ret) {
+			errno = -ret;
 			log_warn("kvm", "vcpu%u: cannot re-arm the TSC deadline", id);
+		}
 	}
 	kv->tsc_restored = false;
 	kv->got_tsc = 0;

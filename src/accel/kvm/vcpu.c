@@ -452,9 +452,9 @@ int kvm_vcpu_get_state(struct accel_vcpu *vcpu, struct x86_cpu_state *s)
 			kvm_xsave_to_fxsave(xs, &s->fpu);
 			if (kvm_xsave_extended(xs) && !kv->warned_xstate) {
 				kv->warned_xstate = true;
-				log_warn("vcpu", "vcpu%u: XSAVE components %#llx (AVX and later) in "
-					 "use are not part of the saved state",
-					 vcpu->id, (unsigned long long)kvm_xsave_extended(xs));
+				log_warnx("vcpu", "vcpu%u: XSAVE state components %#llx beyond "
+					  "x87/SSE (AVX, PKRU...) are not part of the saved state",
+					  vcpu->id, (unsigned long long)kvm_xsave_extended(xs));
 			}
 		}
 		free(xs);
@@ -483,8 +483,8 @@ int kvm_vcpu_get_state(struct accel_vcpu *vcpu, struct x86_cpu_state *s)
 		return ret;
 	kvm_lapic_to_state(&lapic, s);
 	if (kvm_events_to_state(&ev, &s->events, s->lapic) < 0)
-		log_warn("vcpu", "vcpu%u: interrupt %u from the PIC being injected is not "
-			 "part of the saved state", vcpu->id, ev.interrupt.nr);
+		log_warnx("vcpu", "vcpu%u: interrupt %u from the PIC being injected is not "
+			  "part of the saved state", vcpu->id, ev.interrupt.nr);
 	ret = vcpu_get_msrs(vcpu, s);
 	if (!ret)
 		ret = VCPU_IOCTL(vcpu, KVM_GET_DEBUGREGS, &dbg);
