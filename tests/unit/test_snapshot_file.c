@@ -17,6 +17,9 @@
 
 #include <cmocka.h>
 
+#include "arch/x86/cpu_state.h"
+#include "arch/x86/regs.h"
+#include "irqchip/platform_state.h"
 #include "snapshot/snapshot_int.h"
 #include "vmm/vm_state.h"
 
@@ -361,6 +364,69 @@ static void test_config_bad_values(void **state)
 	assert_int_equal(vm_config_read(&r, &b), -EBADMSG);
 }
 
+/*
+ * A state file with every section a machine-less reader knows (the fuzz
+ * target's seeds: OSPREY_FUZZ_SEED_DIR=fuzz/corpus/fuzz_snapshot writes
+ * them, see fuzz/fuzz_snapshot.c for the leading mode byte).
+ */
+static void write_seed(const char *dir, const char *name, uint8_t mode, const void *p, size_t n)
+{
+	char path[512];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	f = fopen(path, "wb");
+	assert_non_null(f);
+	assert_int_equal(fwrite(&mode, 1, 1, f), 1);
+	assert_int_equal(fwrite(p, 1, n, f), n);
+	fclose(f);
+}
+
+static void test_full_body_seed(void **state)
+{
+	static struct x86_cpu_state cpu;
+	static struct x86_platform_state plat;
+	struct vm_config cfg, back;
+	struct state_writer w;
+	struct state_reader r;
+	struct snapshot_file f;
+	const char *dir = getenv("OSPREY_FUZZ_SEED_DIR");
+	char err[256];
+	uint8_t *buf;
+	size_t len;
+
+	(void)state;
+	sample_config(&cfg);
+	x86_boot_sregs(&cpu, X86_ENTRY_PVH);
+	x86_boot_regs(&cpu, X86_ENTRY_PVH, 0x100000, 0x6000);
+	state_writer_init(&w);
+	vm_config_write(&w, &cfg);
+	state_section_begin(&w, "machine", 1);
+	state_put_str(&w, "soft");
+	state_put_u32(&w, 2);
+	state_put_u64(&w, cfg.mem_size);
+	state_section_end(&w);
+	state_section_begin(&w, "vcpu.0", X86_CPU_STATE_VERSION);
+	x86_cpu_state_write(&w, &cpu);
+	state_section_end(&w);
+	state_section_begin(&w, "platform", X86_PLATFORM_STATE_VERSION);
+	x86_platform_state_write(&w, &plat);
+	state_section_end(&w);
+	snapshot_memory_write(&w, cfg.mem_size, NULL, 0);
+	assert_int_equal(state_writer_error(&w), 0);
+	assert_int_equal(snapshot_file_build(SNAPSHOT_FULL, w.buf, w.len, &buf, &len), 0);
+	assert_int_equal(snapshot_file_parse(buf, len, &f, err, sizeof(err)), 0);
+	state_reader_init(&r, f.body, f.body_len);
+	assert_int_equal(vm_config_read(&r, &back), 0);
+	vm_config_free_strings(&back);
+	if (dir) {
+		write_seed(dir, "seed-file", 0, buf, len);
+		write_seed(dir, "seed-body", 1, w.buf, w.len);
+	}
+	free(buf);
+	state_writer_free(&w);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -374,6 +440,7 @@ int main(void)
 		cmocka_unit_test(test_config_round_trip),
 		cmocka_unit_test(test_config_truncated_everywhere),
 		cmocka_unit_test(test_config_bad_values),
+		cmocka_unit_test(test_full_body_seed),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
