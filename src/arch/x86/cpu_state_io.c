@@ -323,7 +323,7 @@ void x86_cpu_state_read(struct state_reader *r, struct x86_cpu_state *s)
 	/* KVM counts up to two pending NMIs; a backend treats non-zero as pending. */
 	s->events.nmi_pending = get_u8_max(r, 2, "events.nmi_pending");
 	s->events.nmi_masked = get_u8_max(r, 1, "events.nmi_masked");
-	/* Bit 0: after STI, bit 1: after MOV SS / POP SS (KVM's encoding). */
+	/* Non-zero: interrupts blocked for one instruction; KVM's bits (1 MOV SS, 2 STI) fit. */
 	s->events.interrupt_shadow = get_u8_max(r, 3, "events.interrupt_shadow");
 	s->events.sipi_vector = state_get_u8(r);
 	s->mp_state = state_get_u32_max(r, X86_MP_STOPPED, "mp_state");
