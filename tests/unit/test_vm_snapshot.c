@@ -265,6 +265,31 @@ static void test_start_paused(void **state)
 	assert_true(t >= 3);
 }
 
+/* Whether two files have the same bytes. */
+static bool same_files(const char *a, const char *b)
+{
+	static char ba[1 << 16], bb[1 << 16];
+	char pa[128], pb[128];
+	bool same = true;
+	int fa, fb;
+	ssize_t na, nb;
+
+	path(pa, sizeof(pa), a);
+	path(pb, sizeof(pb), b);
+	fa = open(pa, O_RDONLY);
+	fb = open(pb, O_RDONLY);
+	assert_true(fa >= 0 && fb >= 0);
+	do {
+		na = read(fa, ba, sizeof(ba));
+		nb = read(fb, bb, sizeof(bb));
+		if (na != nb || (na > 0 && memcmp(ba, bb, (size_t)na)))
+			same = false;
+	} while (same && na > 0);
+	close(fa);
+	close(fb);
+	return same;
+}
+
 static void test_diff_merge(void **state)
 {
 	struct vm_config cfg, *rcfg;
@@ -285,6 +310,8 @@ static void test_diff_merge(void **state)
 	assert_int_equal(vm_pause(r.vm), 0);
 	mid = last_tick();
 	snap(r.vm, SNAPSHOT_DIFF, "diff.state", "diff.mem");
+	/* The same moment in full, to hold the merged memory against. */
+	snap(r.vm, SNAPSHOT_FULL, "check.state", "check.mem");
 	stop(&r);
 
 	/* The diff file is sparse: far less than RAM on disk. */
@@ -296,6 +323,8 @@ static void test_diff_merge(void **state)
 	path(ds, sizeof(ds), "diff.state");
 	path(bm, sizeof(bm), "base.mem");
 	assert_int_equal(snapshot_merge(ds, dm, bm, err, sizeof(err)), 0);
+	/* Base + Diff is exactly the RAM at the Diff: no dirty page was missed. */
+	assert_true(same_files("base.mem", "check.mem"));
 	/* A Full state is not a Diff. */
 	path(ds, sizeof(ds), "base.state");
 	assert_int_equal(snapshot_merge(ds, dm, bm, err, sizeof(err)), -EINVAL);
