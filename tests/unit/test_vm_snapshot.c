@@ -212,7 +212,24 @@ static void test_full_round_trip(void **state)
 	if (!can_run())
 		skip();
 	base_config(&cfg, false);
+	/* Devices with state: each one's section must come back. */
+	{
+		static char disk[128];
+		int fd;
+
+		path(disk, sizeof(disk), "disk.img");
+		fd = open(disk, O_RDWR | O_CREAT | O_TRUNC, 0600);
+		assert_true(fd >= 0);
+		assert_int_equal(ftruncate(fd, 1 << 20), 0);
+		close(fd);
+		cfg.ndisks = 1;
+		cfg.disks[0] = (struct vm_disk_config){ .path = disk, .id = "rootfs" };
+		cfg.rng = true;
+		cfg.balloon.enabled = true;
+	}
 	boot_and_pause(&r, &cfg, 3);
+	/* i8042, rtc, serial.0, virtio-balloon, virtio-blk.rootfs, virtio-rng */
+	assert_true(r.vm->nstate_handlers >= 6);
 	before = last_tick();
 	snap(r.vm, SNAPSHOT_FULL, "full.state", "full.mem");
 	/* A Diff needs dirty tracking. */
