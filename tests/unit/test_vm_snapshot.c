@@ -27,7 +27,7 @@
 
 #include "accel/accel.h"
 #include "base/log.h"
-#include "snapshot/snapshot.h"
+#include "snapshot/snapshot_int.h"
 #include "vmm/vm.h"
 
 #define GUEST "build/guest/ticker.elf"
@@ -429,6 +429,108 @@ static void test_corruption(void **state)
 	expect_load_error("c.state", "missing.mem", "cannot open memory file");
 }
 
+/*
+ * Rewrites state file `from` into `to` with a good checksum: section
+ * `drop` left out, section `dup` written twice, `extra` appended as an
+ * empty section, and the machine section's CPU template replaced by
+ * `tmpl` (each NULL: unchanged).
+ */
+static void rewrite_state(const char *from, const char *to, const char *drop, const char *dup,
+			  const char *extra, const char *tmpl, uint32_t bump_version_of_rtc)
+{
+	struct snapshot_file f;
+	struct state_writer w;
+	struct state_reader r, sub;
+	char name[STATE_NAME_MAX + 1], a[128], b[128], err[256];
+	uint32_t version;
+	uint8_t *buf;
+	size_t len;
+	FILE *out;
+
+	path(a, sizeof(a), from);
+	path(b, sizeof(b), to);
+	assert_int_equal(snapshot_file_read(a, &f, err, sizeof(err)), 0);
+	state_writer_init(&w);
+	state_reader_init(&r, f.body, f.body_len);
+	while (state_next_section(&r, name, &version, &sub) == 1) {
+		int times = dup && !strcmp(name, dup) ? 2 : 1;
+
+		if (drop && !strcmp(name, drop))
+			continue;
+		for (int i = 0; i < times; i++) {
+			state_section_begin(&w, name,
+					    version + (!strcmp(name, "rtc") ? bump_version_of_rtc : 0));
+			if (tmpl && !strcmp(name, "machine")) {
+				char old[64];
+
+				state_get_str(&sub, old, sizeof(old));
+				state_put_str(&w, tmpl);
+			}
+			state_put_bytes(&w, sub.p + sub.pos, sub.len - sub.pos);
+			state_section_end(&w);
+		}
+	}
+	if (extra) {
+		state_section_begin(&w, extra, 1);
+		state_section_end(&w);
+	}
+	assert_int_equal(state_writer_error(&w), 0);
+	assert_int_equal(snapshot_file_build(f.type, w.buf, w.len, &buf, &len), 0);
+	out = fopen(b, "wb");
+	assert_non_null(out);
+	assert_int_equal(fwrite(buf, 1, len, out), len);
+	fclose(out);
+	free(buf);
+	state_writer_free(&w);
+	snapshot_file_free(&f);
+}
+
+static void test_hostile_sections(void **state)
+{
+	struct vm_config cfg;
+	struct runner r;
+
+	(void)state;
+	if (!can_run())
+		skip();
+	base_config(&cfg, false);
+	boot_and_pause(&r, &cfg, 1);
+	snap(r.vm, SNAPSHOT_FULL, "h.state", "h.mem");
+	stop(&r);
+
+	/* Untouched, the rewrite loads (the rewriting itself is sound). */
+	rewrite_state("h.state", "same.state", NULL, NULL, NULL, NULL, 0);
+	{
+		struct vm_config *rcfg;
+		struct vm *vm;
+		char err[256] = "";
+
+		assert_int_equal(load("same.state", "h.mem", false, false, &rcfg, &vm, err,
+				      sizeof(err)),
+				 0);
+		vm_destroy(vm);
+		free_cfg(rcfg);
+	}
+	rewrite_state("h.state", "tmpl.state", NULL, NULL, NULL, "host", 0);
+	expect_load_error("tmpl.state", "h.mem", "snapshot was made with CPU template host, this machine uses");
+	rewrite_state("h.state", "drop.state", "rtc", NULL, NULL, NULL, 0);
+	expect_load_error("drop.state", "h.mem", "no section 'rtc'");
+	rewrite_state("h.state", "dropcpu.state", "vcpu.0", NULL, NULL, NULL, 0);
+	expect_load_error("dropcpu.state", "h.mem", "no section 'vcpu.0'");
+	rewrite_state("h.state", "extra.state", NULL, NULL, "virtio-bogus", NULL, 0);
+	expect_load_error("extra.state", "h.mem", "section 'virtio-bogus'");
+	rewrite_state("h.state", "extracpu.state", NULL, NULL, "vcpu.1", NULL, 0);
+	expect_load_error("extracpu.state", "h.mem", "section 'vcpu.1'");
+	rewrite_state("h.state", "dup.state", NULL, "serial.0", NULL, NULL, 0);
+	expect_load_error("dup.state", "h.mem", "section 'serial.0' twice");
+	rewrite_state("h.state", "ver.state", NULL, NULL, NULL, NULL, 1);
+	expect_load_error("ver.state", "h.mem", "section 'rtc' is version");
+	rewrite_state("h.state", "noconf.state", "config", NULL, NULL, NULL, 0);
+	expect_load_error("noconf.state", "h.mem", "no machine configuration");
+	rewrite_state("h.state", "nomem.state", "memory", NULL, NULL, NULL, 0);
+	expect_load_error("nomem.state", "h.mem", "no memory section");
+}
+
 static int setup(void **state)
 {
 	(void)state;
@@ -454,6 +556,7 @@ int main(void)
 		cmocka_unit_test(test_start_paused),
 		cmocka_unit_test(test_diff_merge),
 		cmocka_unit_test(test_corruption),
+		cmocka_unit_test(test_hostile_sections),
 	};
 
 	log_set_level(LOG_LEVEL_WARN);
