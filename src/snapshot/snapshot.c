@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -195,9 +196,49 @@ static bool same_dir(const char *a, const char *b)
 	return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
 }
 
+/* A fresh snapshot id (random; the clock and pid if the kernel has no randomness). */
+static void new_id(uint8_t id[SNAPSHOT_ID_BYTES])
+{
+	uint64_t t = now_ns(), p = (uint64_t)getpid();
+
+	if (getrandom(id, SNAPSHOT_ID_BYTES, GRND_NONBLOCK) == SNAPSHOT_ID_BYTES)
+		return;
+	memcpy(id, &t, 8);
+	memcpy(id + 8, &p, 8);
+}
+
+/* Writes the memory file's trailer (snapshot_int.h) after ram_size bytes. */
+static int write_trailer(int fd, const uint8_t *id, uint64_t ram_size)
+{
+	uint8_t *page = malloc(SNAPSHOT_MEM_TRAILER_BYTES);
+	int ret;
+
+	if (!page)
+		return -ENOMEM;
+	snapshot_mem_trailer(page, id, ram_size);
+	ret = write_all(fd, page, SNAPSHOT_MEM_TRAILER_BYTES, (off_t)ram_size);
+	free(page);
+	return ret;
+}
+
+/* 1 and id set when fd's memory file has a trailer for ram_size, 0 if none, -errno. */
+static int read_trailer(int fd, uint64_t ram_size, uint8_t *id)
+{
+	uint8_t page[64];
+	ssize_t n;
+
+	do
+		n = pread(fd, page, sizeof(page), (off_t)ram_size);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return -errno;
+	return snapshot_mem_trailer_parse(page, (size_t)n, ram_size, id);
+}
+
 /* The state file's bytes: machine state and the memory section, framed. */
-static int build_state(struct vm *vm, enum snapshot_type type, const uint64_t *bits,
-		       size_t nwords, uint8_t **out, size_t *outlen, char *err, size_t errlen)
+static int build_state(struct vm *vm, enum snapshot_type type, const uint8_t *id,
+		       const uint64_t *bits, size_t nwords, uint8_t **out, size_t *outlen, char *err,
+		       size_t errlen)
 {
 	struct state_writer w;
 	int ret;
@@ -205,7 +246,7 @@ static int build_state(struct vm *vm, enum snapshot_type type, const uint64_t *b
 	state_writer_init(&w);
 	ret = vm_state_save(vm, &w, err, errlen);
 	if (!ret) {
-		snapshot_memory_write(&w, vm->mem.ram_size, type == SNAPSHOT_DIFF ? bits : NULL,
+		snapshot_memory_write(&w, vm->mem.ram_size, id, type == SNAPSHOT_DIFF ? bits : NULL,
 				      nwords);
 		ret = state_writer_error(&w);
 		if (ret)
@@ -226,6 +267,7 @@ int snapshot_create(struct vm *vm, const struct snapshot_create_params *p,
 	struct tmpfile mt = { .fd = -1 }, stt = { .fd = -1 };
 	uint64_t start = now_ns(), npages = 0, written = 0;
 	uint64_t *bits = NULL;
+	uint8_t id[SNAPSHOT_ID_BYTES];
 	size_t nwords = vm_dirty_words(vm), state_len = 0;
 	uint8_t *state = NULL;
 	bool collected = false;
@@ -269,7 +311,8 @@ int snapshot_create(struct vm *vm, const struct snapshot_create_params *p,
 			goto out;
 		collected = true;
 	}
-	ret = build_state(vm, p->type, bits, nwords, &state, &state_len, err, errlen);
+	new_id(id);
+	ret = build_state(vm, p->type, id, bits, nwords, &state, &state_len, err, errlen);
 	if (ret)
 		goto out;
 
@@ -279,6 +322,8 @@ int snapshot_create(struct vm *vm, const struct snapshot_create_params *p,
 	if (ret)
 		goto out;
 	ret = write_pages(vm, mt.fd, p->type == SNAPSHOT_DIFF ? bits : NULL, &written);
+	if (!ret)
+		ret = write_trailer(mt.fd, id, vm->mem.ram_size);
 	if (!ret && fsync(mt.fd) < 0)
 		ret = -errno;
 	if (ret) {
@@ -364,6 +409,25 @@ static int open_mem(const char *path, uint64_t ram_size, int flags, char *err, s
 	return fd;
 }
 
+/* The memory file behind fd is the one state file m was written with (or has no trailer). */
+static int check_pair(int fd, const struct snapshot_memory *m, const char *state_path,
+		      const char *mem_path, char *err, size_t errlen)
+{
+	uint8_t id[SNAPSHOT_ID_BYTES];
+	int ret = read_trailer(fd, m->ram_size, id);
+
+	if (ret < 0) {
+		snprintf(err, errlen, "cannot read memory file %s: %s", mem_path, strerror(-ret));
+		return ret;
+	}
+	if (ret == 1 && memcmp(id, m->id, sizeof(id)) != 0) {
+		snprintf(err, errlen, "memory file %s belongs to another snapshot than state file %s",
+			 mem_path, state_path);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 int snapshot_load(const struct snapshot_load_params *p, struct vm_config **cfg_out,
 		  struct vm **out, char *err, size_t errlen)
 {
@@ -410,6 +474,11 @@ int snapshot_load(const struct snapshot_load_params *p, struct vm_config **cfg_o
 	fd = open_mem(p->mem_path, m.ram_size, O_RDONLY, err, errlen);
 	if (fd < 0) {
 		ret = fd;
+		goto fail;
+	}
+	ret = check_pair(fd, &m, p->state_path, p->mem_path, err, errlen);
+	if (ret) {
+		close(fd);
 		goto fail;
 	}
 	rs = (struct vm_restore){ .mem_fd = fd, .start_paused = !p->resume };
@@ -466,6 +535,9 @@ int snapshot_merge(const char *diff_state_path, const char *diff_mem_path, const
 		ret = dfd;
 		goto out;
 	}
+	ret = check_pair(dfd, &m, diff_state_path, diff_mem_path, err, errlen);
+	if (ret)
+		goto out;
 	bfd = open_mem(base_mem_path, m.ram_size, O_RDWR, err, errlen);
 	if (bfd < 0) {
 		ret = bfd;
@@ -499,6 +571,13 @@ int snapshot_merge(const char *diff_state_path, const char *diff_mem_path, const
 				 strerror(-ret));
 			goto out;
 		}
+	}
+	/* The base now holds the Diff's memory: it goes with the Diff's state only. */
+	ret = write_trailer(bfd, m.id, m.ram_size);
+	if (ret) {
+		snprintf(err, errlen, "cannot write memory file %s: %s", base_mem_path,
+			 strerror(-ret));
+		goto out;
 	}
 	if (fsync(bfd) < 0) {
 		ret = -errno;
