@@ -416,7 +416,15 @@ static void test_corruption(void **state)
 	base_config(&cfg, false);
 	boot_and_pause(&r, &cfg, 1);
 	snap(r.vm, SNAPSHOT_FULL, "c.state", "c.mem");
+	/* Again over the same pair: nothing left beside it (.tmp, .prev). */
+	snap(r.vm, SNAPSHOT_FULL, "c.state", "c.mem");
 	stop(&r);
+	{
+		char cmd[256];
+
+		snprintf(cmd, sizeof(cmd), "ls -A '%s' | grep -q '^\\.'", dir);
+		assert_int_not_equal(system(cmd), 0);
+	}
 	path(p, sizeof(p), "c.state");
 	assert_int_equal(stat(p, &st), 0);
 
@@ -433,8 +441,31 @@ static void test_corruption(void **state)
 	copy_file("c.mem", "short.mem", (off_t)(cfg.mem_size - 4096), -1);
 	expect_load_error("c.state", "short.mem", "bytes, the snapshot needs");
 	expect_load_error("c.state", "missing.mem", "cannot open memory file");
-	/* A memory file of another snapshot (a crash between the two renames looks so). */
+	/* A memory file of another snapshot. */
 	expect_load_error("c.state", "full.mem", "belongs to another snapshot");
+	/*
+	 * A crash between snapshot_create's two renames: the new memory file
+	 * is in place, the state file still the old one, the old memory kept
+	 * beside it. The old pair loads.
+	 */
+	{
+		struct vm_config *rcfg;
+		struct vm *vm;
+		char err[256] = "", a[128], b[128];
+
+		copy_file("c.mem", "x.mem", -1, -1);
+		copy_file("c.state", "x.state", -1, -1);
+		path(a, sizeof(a), "x.mem");
+		path(b, sizeof(b), ".x.mem.prev");
+		assert_int_equal(link(a, b), 0);
+		assert_int_equal(unlink(a), 0); /* a rename over it leaves the link's inode alone */
+		copy_file("full.mem", "x.mem", -1, -1);
+		assert_int_equal(load("x.state", "x.mem", false, false, &rcfg, &vm, err,
+				      sizeof(err)),
+				 0);
+		vm_destroy(vm);
+		free_cfg(rcfg);
+	}
 	/* Cut to RAM size, without the trailer: loads unchecked. */
 	copy_file("c.mem", "bare.mem", (off_t)cfg.mem_size, -1);
 	{
