@@ -19,7 +19,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -280,6 +282,14 @@ static void test_start_paused(void **state)
 	stop(&r);
 	free_cfg(rcfg);
 	assert_true(t >= 3);
+
+	/* Ended while still parked from the start: vm_run returns. */
+	assert_int_equal(load("p.state", "p.mem", false, false, &rcfg, &vm, err, sizeof(err)), 0);
+	start(&r, vm);
+	sleep_ms(50);
+	stop(&r);
+	free_cfg(rcfg);
+	assert_int_equal(r.status, VM_EXIT_POWEROFF);
 }
 
 static void expect_load_error(const char *st, const char *mem, const char *msg)
@@ -583,6 +593,65 @@ static void test_hostile_sections(void **state)
 	expect_load_error("nomem.state", "h.mem", "no memory section");
 }
 
+/* The child of test_kill_during_snapshot: snapshots over one pair until killed. */
+static void snapshot_forever(void)
+{
+	struct vm_config cfg;
+	struct runner r;
+	struct snapshot_create_params p = { .type = SNAPSHOT_FULL };
+	char sp[128], mp[128], err[256];
+
+	path(sp, sizeof(sp), "k.state");
+	path(mp, sizeof(mp), "k.mem");
+	p.state_path = sp;
+	p.mem_path = mp;
+	base_config(&cfg, false);
+	if (vm_create(&cfg, &r.vm))
+		_exit(2);
+	start(&r, r.vm);
+	for (;;) {
+		if (vm_pause(r.vm) || snapshot_create(r.vm, &p, NULL, err, sizeof(err)) ||
+		    vm_resume(r.vm))
+			_exit(3);
+	}
+}
+
+static void test_kill_during_snapshot(void **state)
+{
+	char sp[128];
+	unsigned seed = (unsigned)time(NULL);
+
+	(void)state;
+	if (!can_run())
+		skip();
+	path(sp, sizeof(sp), "k.state");
+	print_message("seed %u\n", seed);
+	srand(seed);
+	for (int round = 0; round < 6; round++) {
+		struct vm_config *rcfg;
+		struct vm *vm;
+		char err[256] = "";
+		int status;
+		pid_t pid = fork();
+
+		assert_true(pid >= 0);
+		if (pid == 0)
+			snapshot_forever();
+		/* Once a first pair exists, kill at a random moment. */
+		for (int i = 0; i < 2000 && access(sp, F_OK) != 0; i++)
+			sleep_ms(5);
+		sleep_ms(1 + (unsigned)(rand() % 150));
+		kill(pid, SIGKILL);
+		assert_int_equal(waitpid(pid, &status, 0), pid);
+		assert_true(WIFSIGNALED(status));
+		if (load("k.state", "k.mem", false, false, &rcfg, &vm, err, sizeof(err)))
+			print_error("round %d: %s\n", round, err);
+		assert_non_null(vm);
+		vm_destroy(vm);
+		free_cfg(rcfg);
+	}
+}
+
 static int setup(void **state)
 {
 	(void)state;
@@ -609,6 +678,7 @@ int main(void)
 		cmocka_unit_test(test_diff_merge),
 		cmocka_unit_test(test_corruption),
 		cmocka_unit_test(test_hostile_sections),
+		cmocka_unit_test(test_kill_during_snapshot),
 	};
 
 	log_set_level(LOG_LEVEL_WARN);
