@@ -237,21 +237,21 @@ static void new_id(uint8_t id[SNAPSHOT_ID_BYTES])
 }
 
 /* Writes the memory file's trailer (snapshot_int.h) after ram_size bytes. */
-static int write_trailer(int fd, const uint8_t *id, uint64_t ram_size)
+static int write_trailer(int fd, const uint8_t *id, uint64_t ram_size, bool diff)
 {
 	uint8_t *page = malloc(SNAPSHOT_MEM_TRAILER_BYTES);
 	int ret;
 
 	if (!page)
 		return -ENOMEM;
-	snapshot_mem_trailer(page, id, ram_size);
+	snapshot_mem_trailer(page, id, ram_size, diff);
 	ret = write_all(fd, page, SNAPSHOT_MEM_TRAILER_BYTES, (off_t)ram_size);
 	free(page);
 	return ret;
 }
 
 /* 1 and id set when fd's memory file has a trailer for ram_size, 0 if none, -errno. */
-static int read_trailer(int fd, uint64_t ram_size, uint8_t *id)
+static int read_trailer(int fd, uint64_t ram_size, uint8_t *id, bool *diff)
 {
 	uint8_t page[64];
 	ssize_t n;
@@ -261,7 +261,7 @@ static int read_trailer(int fd, uint64_t ram_size, uint8_t *id)
 	while (n < 0 && errno == EINTR);
 	if (n < 0)
 		return -errno;
-	return snapshot_mem_trailer_parse(page, (size_t)n, ram_size, id);
+	return snapshot_mem_trailer_parse(page, (size_t)n, ram_size, id, diff);
 }
 
 /* The state file's bytes: machine state and the memory section, framed. */
@@ -353,7 +353,7 @@ int snapshot_create(struct vm *vm, const struct snapshot_create_params *p,
 		goto out;
 	ret = write_pages(vm, mt.fd, p->type == SNAPSHOT_DIFF ? bits : NULL, &written);
 	if (!ret)
-		ret = write_trailer(mt.fd, id, vm->mem.ram_size);
+		ret = write_trailer(mt.fd, id, vm->mem.ram_size, p->type == SNAPSHOT_DIFF);
 	if (!ret && fsync(mt.fd) < 0)
 		ret = -errno;
 	if (ret) {
@@ -447,14 +447,21 @@ static int open_mem(const char *path, uint64_t ram_size, int flags, char *err, s
 
 /* The memory file behind fd is the one state file m was written with (or has no trailer). */
 static int check_pair(int fd, const struct snapshot_memory *m, const char *state_path,
-		      const char *mem_path, char *err, size_t errlen)
+		      const char *mem_path, bool allow_diff, char *err, size_t errlen)
 {
 	uint8_t id[SNAPSHOT_ID_BYTES];
-	int ret = read_trailer(fd, m->ram_size, id);
+	bool diff = false;
+	int ret = read_trailer(fd, m->ram_size, id, &diff);
 
 	if (ret < 0) {
 		snprintf(err, errlen, "cannot read memory file %s: %s", mem_path, strerror(-ret));
 		return ret;
+	}
+	if (ret == 1 && diff && !allow_diff) {
+		snprintf(err, errlen,
+			 "memory file %s holds only the pages of a Diff snapshot: merge it onto its base's memory file first",
+			 mem_path);
+		return -EINVAL;
 	}
 	if (ret == 1 && memcmp(id, m->id, sizeof(id)) != 0) {
 		snprintf(err, errlen, "memory file %s belongs to another snapshot than state file %s",
@@ -469,6 +476,7 @@ static int open_previous(const char *mem_path, const struct snapshot_memory *m)
 {
 	char prev[PATH_MAX], err[64];
 	uint8_t id[SNAPSHOT_ID_BYTES];
+	bool diff = false;
 	int fd;
 
 	if (sibling_path(prev, sizeof(prev), mem_path, ".prev"))
@@ -476,7 +484,8 @@ static int open_previous(const char *mem_path, const struct snapshot_memory *m)
 	fd = open_mem(prev, m->ram_size, O_RDONLY, err, sizeof(err));
 	if (fd < 0)
 		return -1;
-	if (read_trailer(fd, m->ram_size, id) == 1 && memcmp(id, m->id, sizeof(id)) == 0)
+	if (read_trailer(fd, m->ram_size, id, &diff) == 1 && !diff &&
+	    memcmp(id, m->id, sizeof(id)) == 0)
 		return fd;
 	close(fd);
 	return -1;
@@ -530,7 +539,7 @@ int snapshot_load(const struct snapshot_load_params *p, struct vm_config **cfg_o
 		ret = fd;
 		goto fail;
 	}
-	ret = check_pair(fd, &m, p->state_path, p->mem_path, err, errlen);
+	ret = check_pair(fd, &m, p->state_path, p->mem_path, false, err, errlen);
 	if (ret == -EINVAL) {
 		/* A crash between snapshot_create's renames: the old memory is kept aside. */
 		int pfd = open_previous(p->mem_path, &m);
@@ -601,7 +610,7 @@ int snapshot_merge(const char *diff_state_path, const char *diff_mem_path, const
 		ret = dfd;
 		goto out;
 	}
-	ret = check_pair(dfd, &m, diff_state_path, diff_mem_path, err, errlen);
+	ret = check_pair(dfd, &m, diff_state_path, diff_mem_path, true, err, errlen);
 	if (ret)
 		goto out;
 	bfd = open_mem(base_mem_path, m.ram_size, O_RDWR, err, errlen);
@@ -639,7 +648,7 @@ int snapshot_merge(const char *diff_state_path, const char *diff_mem_path, const
 		}
 	}
 	/* The base now holds the Diff's memory: it goes with the Diff's state only. */
-	ret = write_trailer(bfd, m.id, m.ram_size);
+	ret = write_trailer(bfd, m.id, m.ram_size, false);
 	if (ret) {
 		snprintf(err, errlen, "cannot write memory file %s: %s", base_mem_path,
 			 strerror(-ret));

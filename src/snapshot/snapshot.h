@@ -18,7 +18,8 @@
  * trailer names the snapshot (a random id also in the state file's
  * "memory" section; snapshot/snapshot_int.h): a state file and a memory
  * file of different snapshots are refused ("memory file X belongs to
- * another snapshot"); a memory file cut to RAM size loads unchecked.
+ * another snapshot"); a memory file cut to RAM size loads unchecked. A
+ * Diff's own memory file is marked partial and loads only once merged.
  * (Trailer added by snapcore.)
  *
  * Never corrupts the previous snapshot: both files are written to

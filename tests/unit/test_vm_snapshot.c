@@ -365,6 +365,9 @@ static void test_diff_merge(void **state)
 	assert_true((uint64_t)st.st_size == cfg.mem_size + 4096);
 	assert_true((uint64_t)st.st_blocks * 512 < cfg.mem_size / 2);
 
+	/* Before the merge: the Diff's own file is partial, the base is another snapshot's. */
+	expect_load_error("diff.state", "diff.mem", "holds only the pages of a Diff snapshot");
+	expect_load_error("diff.state", "base.mem", "belongs to another snapshot");
 	path(ds, sizeof(ds), "diff.state");
 	path(bm, sizeof(bm), "base.mem");
 	assert_int_equal(snapshot_merge(ds, dm, bm, err, sizeof(err)), 0);
