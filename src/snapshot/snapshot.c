@@ -313,7 +313,9 @@ int snapshot_create(struct vm *vm, const struct snapshot_create_params *p,
 		snprintf(err, errlen, "unknown snapshot type %d", (int)p->type);
 		return -EINVAL;
 	}
-	if (!__atomic_load_n(&vm->pause_requested, __ATOMIC_ACQUIRE)) {
+	/* Paused, or loaded paused and not run yet. */
+	if (!__atomic_load_n(&vm->pause_requested, __ATOMIC_ACQUIRE) &&
+	    !__atomic_load_n(&vm->start_paused, __ATOMIC_ACQUIRE)) {
 		snprintf(err, errlen, "the machine must be paused for a snapshot");
 		return -EBUSY;
 	}

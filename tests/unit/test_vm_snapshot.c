@@ -273,6 +273,8 @@ static void test_start_paused(void **state)
 	stop(&r);
 
 	assert_int_equal(load("p.state", "p.mem", false, false, &rcfg, &vm, err, sizeof(err)), 0);
+	/* Loaded paused and not run yet: a snapshot of it is fine. */
+	snap(vm, SNAPSHOT_FULL, "p2.state", "p2.mem");
 	start(&r, vm);
 	sleep_ms(300);
 	assert_int_equal(last_tick(), -1); /* nothing ran */
