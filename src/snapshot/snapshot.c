@@ -13,6 +13,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/fs.h>
+#include <sys/ioctl.h>
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -587,11 +589,61 @@ fail:
 	return ret;
 }
 
+/*
+ * Copies file in (size bytes) into out, keeping holes: a reflink where the
+ * file system has them, else the data extents (SEEK_DATA/SEEK_HOLE) with
+ * copy_file_range, else plain reads and writes.
+ */
+static int copy_sparse(int in, int out, off_t size)
+{
+	static char buf[1 << 16];
+	off_t data = 0, hole;
+
+	if (ioctl(out, FICLONE, in) == 0)
+		return 0;
+	if (ftruncate(out, size) < 0)
+		return -errno;
+	while (data < size) {
+		data = lseek(in, data, SEEK_DATA);
+		if (data < 0)
+			return errno == ENXIO ? 0 : -errno; /* ENXIO: no data after */
+		hole = lseek(in, data, SEEK_HOLE);
+		if (hole < 0)
+			return -errno;
+		if (hole > size)
+			hole = size;
+		while (data < hole) {
+			off_t from = data, to = data;
+			ssize_t n = copy_file_range(in, &from, out, &to, (size_t)(hole - data), 0);
+
+			if (n < 0 && (errno == EXDEV || errno == ENOSYS || errno == EINVAL ||
+				      errno == EOPNOTSUPP)) {
+				n = pread(in, buf, (size_t)(hole - data) < sizeof(buf) ?
+							  (size_t)(hole - data) :
+							  sizeof(buf),
+					  data);
+				if (n > 0 && write_all(out, buf, (size_t)n, data))
+					return -EIO;
+			}
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n < 0)
+				return -errno;
+			if (n == 0)
+				return -EIO;
+			data += n;
+		}
+	}
+	return 0;
+}
+
 int snapshot_merge(const char *diff_state_path, const char *diff_mem_path, const char *base_mem_path,
 		   char *err, size_t errlen)
 {
 	struct snapshot_file f;
 	struct snapshot_memory m = { 0 };
+	struct tmpfile t = { .fd = -1 };
+	struct stat st;
 	uint64_t npages;
 	uint8_t *page = NULL;
 	int dfd = -1, bfd = -1, ret;
@@ -615,9 +667,26 @@ int snapshot_merge(const char *diff_state_path, const char *diff_mem_path, const
 	ret = check_pair(dfd, &m, diff_state_path, diff_mem_path, true, err, errlen);
 	if (ret)
 		goto out;
-	bfd = open_mem(base_mem_path, m.ram_size, O_RDWR, err, errlen);
+	bfd = open_mem(base_mem_path, m.ram_size, O_RDONLY, err, errlen);
 	if (bfd < 0) {
 		ret = bfd;
+		goto out;
+	}
+	/*
+	 * Into a copy, renamed over the base at the end: a crash leaves the
+	 * old base whole, and machines running from it (MAP_PRIVATE) keep
+	 * their file as it was.
+	 */
+	ret = tmp_create(&t, base_mem_path, err, errlen);
+	if (ret)
+		goto out;
+	if (fstat(bfd, &st) < 0)
+		ret = -errno;
+	if (!ret)
+		ret = copy_sparse(bfd, t.fd, st.st_size);
+	if (ret) {
+		snprintf(err, errlen, "cannot copy memory file %s: %s", base_mem_path,
+			 strerror(-ret));
 		goto out;
 	}
 	page = malloc(GUEST_PAGE_SIZE);
@@ -642,26 +711,34 @@ int snapshot_merge(const char *diff_state_path, const char *diff_mem_path, const
 				 strerror(-ret));
 			goto out;
 		}
-		ret = write_all(bfd, page, GUEST_PAGE_SIZE, off);
+		ret = write_all(t.fd, page, GUEST_PAGE_SIZE, off);
 		if (ret) {
-			snprintf(err, errlen, "cannot write memory file %s: %s", base_mem_path,
+			snprintf(err, errlen, "cannot write memory file %s: %s", t.path,
 				 strerror(-ret));
 			goto out;
 		}
 	}
 	/* The base now holds the Diff's memory: it goes with the Diff's state only. */
-	ret = write_trailer(bfd, m.id, m.ram_size, false);
+	ret = write_trailer(t.fd, m.id, m.ram_size, false);
+	if (!ret && fsync(t.fd) < 0)
+		ret = -errno;
 	if (ret) {
-		snprintf(err, errlen, "cannot write memory file %s: %s", base_mem_path,
-			 strerror(-ret));
+		snprintf(err, errlen, "cannot write memory file %s: %s", t.path, strerror(-ret));
 		goto out;
 	}
-	if (fsync(bfd) < 0) {
+	if (rename(t.path, base_mem_path) < 0) {
 		ret = -errno;
-		snprintf(err, errlen, "cannot sync memory file %s: %s", base_mem_path,
+		snprintf(err, errlen, "cannot rename %s to %s: %s", t.path, base_mem_path,
 			 strerror(errno));
+		goto out;
 	}
+	t.path[0] = '\0';
+	ret = fsync_dir_of(base_mem_path);
+	if (ret)
+		snprintf(err, errlen, "cannot sync the directory of %s: %s", base_mem_path,
+			 strerror(-ret));
 out:
+	tmp_discard(&t);
 	free(page);
 	if (dfd >= 0)
 		close(dfd);

@@ -101,7 +101,9 @@ int snapshot_load(const struct snapshot_load_params *p, struct vm_config **cfg_o
 
 /*
  * Writes the pages of Diff snapshot diff_state/diff_mem into base_mem (a
- * Full snapshot's memory file of the same machine), in place, fsync'ed.
+ * Full snapshot's memory file of the same machine), fsync'ed. (snapcore:
+ * into a copy beside it, renamed over it: a crash leaves the old base, and
+ * machines running from the old base keep their file unchanged.)
  * The diff's state file then restores with base_mem as its memory file.
  */
 int snapshot_merge(const char *diff_state_path, const char *diff_mem_path, const char *base_mem_path,
