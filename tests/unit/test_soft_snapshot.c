@@ -510,6 +510,7 @@ static void test_halted_timer_restore(void **state)
 	assert_true(pvti.tsc_timestamp >= snap->tsc + HOST_GAP_NS);
 	assert_true(pvti.tsc_timestamp < snap->tsc + HOST_GAP_NS + 1000000000ULL);
 	assert_int_equal(pvti.version % 2, 0);
+	assert_int_equal(pvti.flags, PVCLOCK_TSC_STABLE_BIT | PVCLOCK_GUEST_STOPPED_BIT);
 
 	/* Halted until the timer fires about 200 ms after the restore, not at once. */
 	while (now_ns() - t0 < 3000000000ULL) {
