@@ -334,7 +334,7 @@ int virtq_pop(struct virtq *q, struct virtq_elem *elem)
  * guest may have changed since the pop: bounded, never fails the queue,
  * at worst marks other guest pages (harmless).
  */
-static void mark_written_chain(struct virtq *q, uint16_t head, uint32_t len)
+void virtq_mark_written(struct virtq *q, uint16_t head, uint32_t len)
 {
 	const uint8_t *table = guest_mem_ptr(q->mem, q->desc_gpa, desc_bytes(q->size));
 	const uint8_t *ind = NULL;
@@ -380,7 +380,7 @@ int virtq_push(struct virtq *q, uint16_t head, uint32_t len)
 	if (!used)
 		return virtq_fail(q, "used ring no longer in RAM");
 	if (__atomic_load_n(&q->mem->dirty, __ATOMIC_ACQUIRE))
-		mark_written_chain(q, head, len);
+		virtq_mark_written(q, head, len);
 	slot = used + USED_RING + (uint64_t)(q->used_idx & (q->size - 1)) * USED_ELEM_BYTES;
 	ring_store32(slot, head);
 	ring_store32(slot + 4, len);
