@@ -13,6 +13,7 @@
 #include "base/parse.h"
 #include "cli/cli.h"
 #include "loader/loader.h"
+#include "vmm/seccomp.h"
 #include "vmm/vm.h"
 
 enum {
@@ -34,6 +35,7 @@ enum {
 	OPT_BALLOON,
 	OPT_METRICS,
 	OPT_ACCEL,
+	OPT_NO_SECCOMP,
 };
 
 static const struct option run_options[] = {
@@ -54,6 +56,7 @@ static const struct option run_options[] = {
 	{ "vsock", required_argument, NULL, OPT_VSOCK },
 	{ "balloon", required_argument, NULL, OPT_BALLOON },
 	{ "metrics", required_argument, NULL, OPT_METRICS },
+	{ "no-seccomp", no_argument, NULL, OPT_NO_SECCOMP },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ NULL, 0, NULL, 0 },
 };
@@ -85,6 +88,7 @@ void cli_run_usage(void)
 	       "                            and reports its memory every SECONDS\n"
 	       "      --metrics PATH        JSON metrics lines to PATH (file or FIFO) every 60 s\n"
 	       "      --log-level LEVEL     error, warn (default), info or debug\n"
+	       "      --no-seccomp          no per-thread seccomp filters (debugging; docs/seccomp.md)\n"
 	       "  RATE: N/MS[+BURST], N bytes (bw: 64K, 10M) or operations per MS ms\n"
 	       "  -h, --help                this help\n"
 	       "\n"
@@ -113,8 +117,9 @@ static int parse_console(const char *arg, struct vm_config *cfg)
 	return 0;
 }
 
-/* --metrics PATH: not machine configuration, so not in vm_config. */
+/* --metrics PATH, --no-seccomp: not machine configuration, so not in vm_config. */
 static const char *metrics_path;
+static bool no_seccomp;
 
 int cli_parse_run(int argc, char **argv, struct vm_config *cfg, char *err, size_t errlen)
 {
@@ -123,6 +128,7 @@ int cli_parse_run(int argc, char **argv, struct vm_config *cfg, char *err, size_
 	int opt, ret;
 
 	metrics_path = NULL;
+	no_seccomp = false;
 	optind = 0; /* GNU getopt: full reset, so the parser can run more than once */
 	opterr = 0;
 	while ((opt = getopt_long(argc, argv, ":k:i:c:m:n:h", run_options, NULL)) != -1) {
@@ -237,6 +243,9 @@ int cli_parse_run(int argc, char **argv, struct vm_config *cfg, char *err, size_
 		case OPT_METRICS:
 			metrics_path = optarg;
 			break;
+		case OPT_NO_SECCOMP:
+			no_seccomp = true;
+			break;
 		case OPT_HELP:
 			cli_run_usage();
 			return 1;
@@ -288,12 +297,17 @@ int cmd_run(int argc, char **argv)
 		ret = loader_check_readable("kernel", ": ", cfg.kernel_path, err, sizeof(err));
 	if (!ret)
 		ret = loader_check_readable("initrd", ": ", cfg.initrd_path, err, sizeof(err));
+	/* Before any thread: they inherit no_new_privs. */
+	if (!ret)
+		ret = vmm_seccomp_configure(!no_seccomp, err, sizeof(err));
 	if (!ret && metrics_path)
 		ret = metrics_init(metrics_path, err, sizeof(err));
 	if (ret) {
 		log_errx("run", "%s", err);
 		return VM_EXIT_ERROR;
 	}
+	/* This thread builds and runs the machines: the vmm kind. */
+	vmm_seccomp_enter(VMM_SECCOMP_VMM, 0);
 	for (;;) {
 		if (vm_create(&cfg, &vm)) {
 			metrics_shutdown();
