@@ -95,6 +95,8 @@ static const struct vmm_seccomp_rule g_machine[] = {
 	R("open", SC_ANY, "the same where a library uses open"),
 	R("pread64", SC_ANY, "loading kernel and initrd; reading snapshot files"),
 	R("pwrite64", SC_ANY, "writing snapshot files"),
+	R("preadv", SC_ANY, "disk I/O of the device threads created here; snapshot files"),
+	R("pwritev", SC_ANY, "disk I/O of the device threads created here; snapshot files"),
 	R("readv", SC_ANY, "scatter reads (stream records)"),
 	R("writev", SC_ANY, "scatter writes (stream records, HTTP responses)"),
 	R("lseek", SC_ANY, "image sizes; snapshot files"),
@@ -596,8 +598,10 @@ int vmm_seccomp_configure(bool on, char *err, size_t errlen)
 			return -EINVAL;
 		}
 	}
-	if (!on)
+	if (!on) {
+		log_info("seccomp", "filters off (--no-seccomp)");
 		return 0;
+	}
 	/*
 	 * The kernel must know filters and the kill-process action (Linux
 	 * 4.14): ask it directly, as libseccomp's own probe would later.
@@ -657,6 +661,22 @@ static void selftest(enum vmm_seccomp_kind kind)
 	(void)!syscall(SYS_times, NULL);
 	log_warnx("seccomp", "self-test: the %s thread survived times() (filters off)",
 		  kinds[kind].name);
+}
+
+int vmm_seccomp_check(enum vmm_seccomp_kind kind, unsigned flags, const char **bad)
+{
+	struct build b = { .flags = flags };
+
+	*bad = NULL;
+	if ((unsigned)kind >= VMM_SECCOMP_NKINDS)
+		return -EINVAL;
+	b.ctx = seccomp_init(SCMP_ACT_KILL_PROCESS);
+	if (!b.ctx)
+		return -ENOMEM;
+	vmm_seccomp_rules(kind, build_one, &b);
+	seccomp_release(b.ctx);
+	*bad = b.bad;
+	return b.ret;
 }
 
 void vmm_seccomp_enter(enum vmm_seccomp_kind kind, unsigned flags)

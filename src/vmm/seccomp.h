@@ -92,6 +92,11 @@ size_t vmm_seccomp_rules(enum vmm_seccomp_kind kind,
 bool vmm_seccomp_sanitizer_build(void);
 /* The kind that creates threads of kind, for the inheritance check; -1: none. */
 int vmm_seccomp_parent_kinds(enum vmm_seccomp_kind kind, enum vmm_seccomp_kind out[4]);
+/*
+ * Builds kind's filter without loading it: 0, or -errno with the
+ * offending call in *bad (a name libseccomp does not know: -ENOENT).
+ */
+int vmm_seccomp_check(enum vmm_seccomp_kind kind, unsigned flags, const char **bad);
 /* The Markdown tables of docs/seccomp.md (without the sanitizer extras). */
 void vmm_seccomp_write_markdown(FILE *f);
 
