@@ -220,6 +220,9 @@ static const struct vmm_seccomp_rule g_sanitizer[] = {
 	R("newfstatat", SC_ANY, "sanitizer: symbolizer"),
 	R("fstat", SC_ANY, "sanitizer: symbolizer"),
 	R("readlink", SC_ANY, "sanitizer: the executable's path"),
+	R("fcntl", SC_ANY, "sanitizer: the symbolizer's descriptors (close-on-exec)"),
+	R("ioctl", SC_IOCTL_TTY, "sanitizer: isatty(stderr) for colored reports"),
+	R("getdents", SC_ANY, "sanitizer: LeakSanitizer lists /proc/self/task"),
 	R("getdents64", SC_ANY, "sanitizer: LeakSanitizer lists /proc/self/task"),
 	R("prctl", SC_ANY, "sanitizer: LeakSanitizer's helper (PR_SET_PTRACER, PDEATHSIG)"),
 	R("rt_sigaction", SC_ANY, "sanitizer: LeakSanitizer's helper and reports"),
@@ -230,6 +233,8 @@ static const struct vmm_seccomp_rule g_sanitizer[] = {
 	R("kill", SC_ANY, "sanitizer: LeakSanitizer's helper"),
 	R("nanosleep", SC_ANY, "sanitizer: waits"),
 	R("clock_nanosleep", SC_ANY, "sanitizer: waits"),
+	R("pipe", SC_ANY, "sanitizer: probes whether memory is readable through a pipe"),
+	R("pipe2", SC_ANY, "sanitizer: probes whether memory is readable through a pipe"),
 	R("process_vm_readv", SC_ANY, "sanitizer: LeakSanitizer reads registers of stopped threads"),
 };
 
@@ -361,17 +366,24 @@ const char *vmm_seccomp_cond_text(enum vmm_seccomp_cond cond)
 	return "?";
 }
 
-static bool in_group(const struct vmm_seccomp_rule *g, size_t n, const char *name)
+/* Whether kind has a rule for name that allows at least what cond does. */
+static bool kind_covers(enum vmm_seccomp_kind kind, const char *name, enum vmm_seccomp_cond cond)
 {
-	for (size_t i = 0; i < n; i++)
-		if (strcmp(g[i].syscall, name) == 0)
-			return true;
+	for (unsigned g = 0; g < MAX_GROUPS && kinds[kind].groups[g].rules; g++) {
+		const struct group *grp = &kinds[kind].groups[g];
+
+		for (size_t i = 0; i < grp->n; i++)
+			if (strcmp(grp->rules[i].syscall, name) == 0 &&
+			    (grp->rules[i].cond == SC_ANY || grp->rules[i].cond == cond))
+				return true;
+	}
 	return false;
 }
 
 /*
- * In sanitizer builds the sanitizer rules come last and replace a kind's
- * rule for the same call (theirs take any arguments).
+ * In sanitizer builds the sanitizer rules come after the kind's, each one
+ * the kind does not cover already; for a call the kind allows with other
+ * arguments, both rules hold (either matches).
  */
 static size_t rules_of(enum vmm_seccomp_kind kind, bool sanitizer,
 		       void (*fn)(const struct vmm_seccomp_rule *r, void *opaque), void *opaque)
@@ -384,18 +396,15 @@ static size_t rules_of(enum vmm_seccomp_kind kind, bool sanitizer,
 		const struct group *grp = &kinds[kind].groups[g];
 
 		for (size_t i = 0; i < grp->n; i++) {
-			if (sanitizer && in_group(g_sanitizer, ARRAY_SIZE(g_sanitizer),
-						  grp->rules[i].syscall))
-				continue;
 			fn(&grp->rules[i], opaque);
 			count++;
 		}
 	}
-	if (sanitizer) {
-		for (size_t i = 0; i < ARRAY_SIZE(g_sanitizer); i++) {
-			fn(&g_sanitizer[i], opaque);
-			count++;
-		}
+	for (size_t i = 0; sanitizer && i < ARRAY_SIZE(g_sanitizer); i++) {
+		if (kind_covers(kind, g_sanitizer[i].syscall, g_sanitizer[i].cond))
+			continue;
+		fn(&g_sanitizer[i], opaque);
+		count++;
 	}
 	return count;
 }
