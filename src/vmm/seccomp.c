@@ -476,6 +476,12 @@ static const unsigned long tty_ioctls[] = {
 	TCGETS, TCSETS, TCSETSW, TCSETSF, TIOCGWINSZ,
 };
 
+/* An argument comparison, every field set (libseccomp's SCMP_A* macros leave some out). */
+static struct scmp_arg_cmp cmp(unsigned arg, enum scmp_compare op, scmp_datum_t a, scmp_datum_t b)
+{
+	return (struct scmp_arg_cmp){ .arg = arg, .op = op, .datum_a = a, .datum_b = b };
+}
+
 static int add(scmp_filter_ctx ctx, int nr, unsigned n, const struct scmp_arg_cmp *c)
 {
 	return seccomp_rule_add_array(ctx, SCMP_ACT_ALLOW, nr, n, c);
@@ -487,7 +493,7 @@ static int add_ioctls(scmp_filter_ctx ctx, int nr, const unsigned long *v, size_
 
 	/* The kernel takes the request as an unsigned int: compare 32 bits. */
 	for (size_t i = 0; !ret && i < n; i++) {
-		struct scmp_arg_cmp c = SCMP_A1(SCMP_CMP_MASKED_EQ, 0xffffffffULL, v[i]);
+		struct scmp_arg_cmp c = cmp(1, SCMP_CMP_MASKED_EQ, 0xffffffffULL, v[i]);
 
 		ret = add(ctx, nr, 1, &c);
 	}
@@ -497,8 +503,8 @@ static int add_ioctls(scmp_filter_ctx ctx, int nr, const unsigned long *v, size_
 static int add_tgkill(scmp_filter_ctx ctx, int nr, int sig)
 {
 	struct scmp_arg_cmp c[2] = {
-		SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)self_pid),
-		SCMP_A2(SCMP_CMP_EQ, (scmp_datum_t)sig),
+		cmp(0, SCMP_CMP_EQ, (scmp_datum_t)self_pid, 0),
+		cmp(2, SCMP_CMP_EQ, (scmp_datum_t)sig, 0),
 	};
 
 	return add(ctx, nr, 2, c);
@@ -518,7 +524,7 @@ static int add_rule(scmp_filter_ctx ctx, const struct vmm_seccomp_rule *r, unsig
 	case SC_ANY:
 		return add(ctx, nr, 0, NULL);
 	case SC_NO_EXEC:
-		c = (struct scmp_arg_cmp)SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0);
+		c = cmp(2, SCMP_CMP_MASKED_EQ, PROT_EXEC, 0);
 		return add(ctx, nr, 1, &c);
 	case SC_IOCTL_TTY:
 		return add_ioctls(ctx, nr, tty_ioctls, ARRAY_SIZE(tty_ioctls));
@@ -536,19 +542,19 @@ static int add_rule(scmp_filter_ctx ctx, const struct vmm_seccomp_rule *r, unsig
 		ret = add_tgkill(ctx, nr, SIGABRT);
 		return ret ? ret : add_tgkill(ctx, nr, SIGUSR1);
 	case SC_PRCTL_NAME:
-		c = (struct scmp_arg_cmp)SCMP_A0(SCMP_CMP_EQ, PR_SET_NAME);
+		c = cmp(0, SCMP_CMP_EQ, PR_SET_NAME, 0);
 		return add(ctx, nr, 1, &c);
 	case SC_SOCKET_UNIX:
-		c = (struct scmp_arg_cmp)SCMP_A0(SCMP_CMP_EQ, AF_UNIX);
+		c = cmp(0, SCMP_CMP_EQ, AF_UNIX, 0);
 		return add(ctx, nr, 1, &c);
 	case SC_SECCOMP_LOAD:
-		c = (struct scmp_arg_cmp)SCMP_A0(SCMP_CMP_EQ, SECCOMP_SET_MODE_FILTER);
+		c = cmp(0, SCMP_CMP_EQ, SECCOMP_SET_MODE_FILTER, 0);
 		return add(ctx, nr, 1, &c);
 	case SC_SIGACTION_GLIBC:
 		/* SIGCANCEL and SIGSETXID: the first two real-time signals, below SIGRTMIN. */
-		c = (struct scmp_arg_cmp)SCMP_A0(SCMP_CMP_EQ, 32);
+		c = cmp(0, SCMP_CMP_EQ, 32, 0);
 		ret = add(ctx, nr, 1, &c);
-		c = (struct scmp_arg_cmp)SCMP_A0(SCMP_CMP_EQ, 33);
+		c = cmp(0, SCMP_CMP_EQ, 33, 0);
 		return ret ? ret : add(ctx, nr, 1, &c);
 	}
 	return -EINVAL;
