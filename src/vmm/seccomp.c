@@ -145,6 +145,15 @@ static const struct vmm_seccomp_rule g_machine[] = {
 	R("sendmsg", SC_ANY, "migration stream"),
 	R("recvmsg", SC_ANY, "migration stream; getaddrinfo's netlink query"),
 	R("sched_getaffinity", SC_ANY, "processor count (get_nprocs)"),
+	R("msync", SC_ANY, "memory files written back before a snapshot completes"),
+	R("fstatfs", SC_ANY, "the file system under snapshot and memory files"),
+	R("fadvise64", SC_ANY, "sequential reads and writes of snapshot files"),
+	R("sendfile", SC_ANY, "copying snapshot files"),
+	R("copy_file_range", SC_ANY, "copying snapshot files"),
+	R("fchmod", SC_ANY, "permissions of a migration socket file"),
+	R("nanosleep", SC_ANY, "migration bandwidth limit: waits between rounds"),
+	R("clock_nanosleep", SC_ANY, "migration bandwidth limit: waits between rounds"),
+	R("uname", SC_ANY, "host name for getaddrinfo (migration over TCP)"),
 };
 
 /* The vCPU thread: device register writes run here too. */
