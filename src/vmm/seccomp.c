@@ -590,20 +590,47 @@ static void build_one(const struct vmm_seccomp_rule *r, void *opaque)
 	}
 }
 
-/* The SIGSYS handler of OSPREY_SECCOMP_LOG=1: one line, then the end (status 159). */
+/* Appends s to buf at *n (async-signal-safe). */
+static void put_str(char *buf, size_t size, size_t *n, const char *s)
+{
+	while (*s && *n + 1 < size)
+		buf[(*n)++] = *s++;
+}
+
+static void put_num(char *buf, size_t size, size_t *n, long v)
+{
+	char tmp[24];
+	size_t i = 0;
+	unsigned long u = v < 0 ? 0UL - (unsigned long)v : (unsigned long)v;
+
+	do
+		tmp[i++] = (char)('0' + u % 10);
+	while ((u /= 10) && i < sizeof(tmp));
+	if (v < 0 && *n + 1 < size)
+		buf[(*n)++] = '-';
+	while (i && *n + 1 < size)
+		buf[(*n)++] = tmp[--i];
+}
+
+/*
+ * The SIGSYS handler of OSPREY_SECCOMP_LOG=1: one line, then the end
+ * (exit status 159). Only calls every filter allows (write, exit_group).
+ */
 static void on_sigsys(int sig, siginfo_t *si, void *uctx)
 {
-	char buf[128];
-	int n, nr = si->si_syscall;
+	char buf[160];
+	size_t n = 0;
 
 	(void)sig;
 	(void)uctx;
-	n = snprintf(buf, sizeof(buf),
-		     "osprey: error: seccomp: forbidden system call %d (thread %ld); "
-		     "scmp_sys_resolver %d names it\n",
-		     nr, (long)syscall(SYS_gettid), nr);
-	if (n > 0)
-		(void)!syscall(SYS_write, 2, buf, (size_t)n);
+	put_str(buf, sizeof(buf), &n, "osprey: error: seccomp: forbidden system call ");
+	put_num(buf, sizeof(buf), &n, si->si_syscall);
+	put_str(buf, sizeof(buf), &n, " (thread ");
+	put_num(buf, sizeof(buf), &n, (long)syscall(SYS_gettid));
+	put_str(buf, sizeof(buf), &n, "); scmp_sys_resolver ");
+	put_num(buf, sizeof(buf), &n, si->si_syscall);
+	put_str(buf, sizeof(buf), &n, " names it\n");
+	(void)!syscall(SYS_write, 2, buf, n);
 	syscall(SYS_exit_group, 128 + SIGSYS);
 }
 

@@ -159,3 +159,14 @@ test_linux_guest_with_filters() {
 	expect_grep '^DONE-42$' "$TEST_TMP/out"
 	expect_grep "seccomp: device-io filter installed" "$TEST_TMP/err"
 }
+
+# OSPREY_SECCOMP_LOG=1: the forbidden call is named before the end.
+test_log_mode_names_the_call() {
+	status=0
+	OSPREY_SECCOMP_LOG=1 OSPREY_SECCOMP_SELFTEST=device-io timeout --preserve-status 30 \
+		"$OSPREY" run --accel soft --kernel "$GUESTS/hello.elf" --rng \
+		>"$TEST_TMP/out" 2>"$TEST_TMP/err" </dev/null || status=$?
+	expect_status "$SIGSYS_STATUS" "$status" "forbidden call in log mode"
+	# times() is 100 on x86-64
+	expect_grep "^osprey: error: seccomp: forbidden system call 100 \(thread [0-9]+\); scmp_sys_resolver 100 names it$" "$TEST_TMP/err"
+}
