@@ -12,6 +12,7 @@
 #include "vmm/seccomp.h"
 
 #include <errno.h>
+#include <jansson.h>
 #include <linux/kvm.h>
 #include <linux/if_tun.h>
 #include <linux/seccomp.h>
@@ -48,6 +49,7 @@ static const struct vmm_seccomp_rule g_thread[] = {
 	R("madvise", SC_ANY, "free() trims arenas; glibc releases a finished thread's stack"),
 	R("rt_sigprocmask", SC_ANY, "glibc blocks signals around a thread's exit and in abort()"),
 	R("rt_sigreturn", SC_ANY, "return from a signal handler (the SIGUSR1 kick)"),
+	R("rt_sigtimedwait", SC_ANY, "a write to a closed pipe or FIFO takes back its SIGPIPE"),
 	R("restart_syscall", SC_ANY, "the kernel resumes a wait a signal interrupted"),
 	R("clock_gettime", SC_ANY, "clocks the vDSO cannot answer alone"),
 	R("getpid", SC_ANY, "abort() and raise() address this process"),
@@ -194,6 +196,12 @@ static const struct vmm_seccomp_rule g_device_io[] = {
 	R("getsockopt", SC_ANY, "vsock: connect completion (SO_ERROR)"),
 };
 
+/* The metrics writer. */
+static const struct vmm_seccomp_rule g_metrics[] = {
+	R("openat", SC_ANY, "--metrics FIFO: opened again when a reader comes (the path only)"),
+	R("close", SC_ANY, "--metrics FIFO: closed when its reader goes"),
+};
+
 /* API mode's main thread once everything has started: wait, then tear down. */
 static const struct vmm_seccomp_rule g_main[] = {
 	R("poll", SC_ANY, "waits for a stop signal or the run's end"),
@@ -206,6 +214,7 @@ static const struct vmm_seccomp_rule g_main[] = {
 	R("unlink", SC_ANY, "teardown: the API socket file"),
 	R("unlinkat", SC_ANY, "teardown: the API socket file"),
 	R("fdatasync", SC_ANY, "teardown: disks flushed"),
+	R("openat", SC_ANY, "teardown: the last metrics line may open the --metrics FIFO again"),
 	R("tgkill", SC_TGKILL_KICK, "SIGUSR1 kicks vCPUs out of KVM_RUN at the end; abort()"),
 };
 
@@ -312,7 +321,7 @@ static const struct {
 	[VMM_SECCOMP_METRICS] = {
 		"metrics",
 		"the metrics writer (--metrics, PUT /metrics): a JSON line every interval",
-		{ G(g_thread), G(g_abort) },
+		{ G(g_thread), G(g_abort), G(g_metrics) },
 		{ VMM_SECCOMP_API, VMM_SECCOMP_VMM },
 		2,
 	},
@@ -684,6 +693,12 @@ int vmm_seccomp_configure(bool on, char *err, size_t errlen)
 	 * the RTC runs on a vCPU thread): read it now, not under a filter.
 	 */
 	tzset();
+	/*
+	 * jansson seeds its hash function from /dev/urandom when the first
+	 * JSON object is made, on whatever thread that is (the metrics
+	 * writer's filter has no read): seed it now.
+	 */
+	json_object_seed(0);
 	self_pid = getpid();
 	s = getenv(VMM_SECCOMP_LOG_ENV);
 	log_mode = s && strcmp(s, "1") == 0;

@@ -170,3 +170,23 @@ test_log_mode_names_the_call() {
 	# times() is 100 on x86-64
 	expect_grep "^osprey: error: seccomp: forbidden system call 100 \(thread [0-9]+\); scmp_sys_resolver 100 names it$" "$TEST_TMP/err"
 }
+
+# The metrics thread opens a --metrics FIFO again when a reader comes, and
+# takes back the SIGPIPE when it goes, under its filter.
+test_metrics_fifo_reader_comes_and_goes() {
+	local pid
+	mkfifo "$TEST_TMP/m.fifo"
+	OSPREY_METRICS_INTERVAL_MS=50 "$OSPREY" run --accel soft --kernel "$GUESTS/hostile.elf" \
+		--cmdline hostile.mode=1 --metrics "$TEST_TMP/m.fifo" \
+		>"$TEST_TMP/out" 2>"$TEST_TMP/err" </dev/null &
+	pid=$!
+	sleep 0.5
+	timeout 1 cat "$TEST_TMP/m.fifo" >"$TEST_TMP/lines" || true
+	sleep 0.5
+	kill -0 "$pid" 2>/dev/null || fail "osprey ended while the metrics reader came and went"
+	kill -TERM "$pid"
+	status=0
+	wait "$pid" || status=$?
+	expect_status 143 "$status" "osprey stopped by SIGTERM"
+	[[ -s "$TEST_TMP/lines" ]] || fail "no metrics line through the FIFO"
+}
