@@ -307,6 +307,31 @@ static void test_sanitizer_report_under_filter(void **state)
 	}
 }
 
+/* abort() (a failed assertion) still ends the process by SIGABRT under every filter. */
+static void test_abort_under_filter(void **state)
+{
+	(void)state;
+	for (unsigned k = 0; k < VMM_SECCOMP_NKINDS; k++) {
+		char err[256];
+		int st;
+		pid_t pid;
+
+		fflush(NULL);
+		pid = fork();
+		assert_true(pid >= 0);
+		if (pid == 0) {
+			if (vmm_seccomp_configure(true, err, sizeof(err)))
+				_exit(10);
+			vmm_seccomp_enter(k, 0);
+			abort();
+		}
+		assert_int_equal(waitpid(pid, &st, 0), pid);
+		if (!WIFSIGNALED(st) || WTERMSIG(st) != SIGABRT)
+			fail_msg("%s: abort() gave status 0x%x, not SIGABRT", vmm_seccomp_kind_name(k),
+				 st);
+	}
+}
+
 static void test_bad_selftest_kind(void **state)
 {
 	char err[256] = "";
@@ -330,6 +355,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_docs_in_step),
 		cmocka_unit_test(test_forbidden_call_kills),
 		cmocka_unit_test(test_sanitizer_report_under_filter),
+		cmocka_unit_test(test_abort_under_filter),
 		cmocka_unit_test(test_bad_selftest_kind),
 	};
 
