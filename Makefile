@@ -122,6 +122,8 @@ $(BUILD)/osprey-ctl: $(CTL_OBJS)
 	$(CC) $(RELEASE_CFLAGS) -o $@ $^ -lcurl -ljansson
 # tests/unit/test_ctl.c includes src/ctl/plan.c
 $(BUILD)/tests/unit/test_ctl: LDLIBS += -ljansson
+# tests/unit/test_ctl_containers.c includes src/ctl/containers.c and http.c
+$(BUILD)/tests/unit/test_ctl_containers: LDLIBS += -ljansson -lcurl
 -include $(CTL_OBJS:.o=.d)
 
 # osprey-oci, the OCI container runtime (src/oci, docs/containers.md), on

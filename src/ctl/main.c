@@ -9,6 +9,7 @@
 
 #include "base/parse.h"
 #include "cli/cli.h" /* OSPREY_VERSION */
+#include "ctl/containers.h"
 #include "ctl/ctl.h"
 
 enum { EXIT_FAILED = 1, EXIT_USAGE = 2 };
@@ -139,6 +140,8 @@ int main(int argc, char **argv)
 		fputs(ctl_usage(), stderr);
 		return EXIT_USAGE;
 	}
+	if (ctl_containers_is_cmd(argv[optind])) /* containers, list: src/ctl/containers.c */
+		return ctl_containers_main(argc - optind, argv + optind, sock, (long)timeout_s * 1000);
 	if (ctl_plan_build(argc - optind, argv + optind, &plan, err, sizeof(err))) {
 		error("%s", err);
 		return EXIT_USAGE;

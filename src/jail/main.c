@@ -589,7 +589,9 @@ static struct jail_cg_dir *cg_dir(struct jail *j, const char *ctl)
 		return NULL;
 	}
 	j->n_cg_dirs++;
-	if (j->cg_version == SB_CG_V2) {
+	/* on a hybrid host the unified mount keeps no controllers enabled
+	 * (they belong to v1; container runtimes refuse to run otherwise) */
+	if (j->cg_version == SB_CG_V2 && sb_cgroup_detect("/sys/fs/cgroup") == SB_CG_V2) {
 		/* enable every controller the root offers for the children */
 		char ctls[1024], *save = NULL;
 

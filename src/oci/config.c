@@ -447,6 +447,8 @@ static int parse_resources(json_t *r, struct sb_resources *res, struct sb_err *e
 			    &res->mem_reservation, e));
 		TRY(get_i64(o, "swap", "linux.resources.memory.swap", -1, INT64_MAX, &res->mem_swap, e));
 		TRY(get_i64(o, "kernel", "linux.resources.memory.kernel", -1, INT64_MAX, &res->kernel_mem, e));
+		TRY(get_i64(o, "kernelTCP", "linux.resources.memory.kernelTCP", -1, INT64_MAX, &res->kernel_tcp,
+			    e));
 		TRY(get_i64(o, "swappiness", "linux.resources.memory.swappiness", 0, 100, &res->mem_swappiness, e));
 		TRY(get_bool(o, "disableOOMKiller", "linux.resources.memory.disableOOMKiller",
 			     &res->disable_oom_killer, e));

@@ -180,7 +180,7 @@ int oci_create(const struct oci_create_opts *o, pid_t *pidp, struct sb_err *e)
 	struct oci_init_args ia;
 	char cfgpath[PATH_MAX], bundle[PATH_MAX], rootfs[PATH_MAX], dir[4096], fifo[4200];
 	char own[1024], msg[1100];
-	bool dir_made = false, cg_made = false;
+	bool dir_made = false, cg_made = false, rootless = geteuid() != 0;
 	int sv[2] = { -1, -1 }, r, pid_ns_fd = -1, self_pid_ns = -1;
 	unsigned long flags = 0;
 	pid_t pid = -1;
@@ -214,10 +214,9 @@ int oci_create(const struct oci_create_opts *o, pid_t *pidp, struct sb_err *e)
 		r = sb_fail(e, ENOENT, "rootfs %s does not exist or is not a directory", rootfs);
 		goto out_cfg;
 	}
-	if (!(cfg.ns_mask & (1u << SB_NS_MNT))) {
-		r = sb_fail(e, EINVAL, "config: linux.namespaces: a mount namespace is required");
-		goto out_cfg;
-	}
+	if (!(cfg.ns_mask & (1u << SB_NS_MNT)) && cfg.n_mounts)
+		oci_log(OCI_LOG_WARN, "no mount namespace: the %zu mounts (and masked and read-only "
+			"paths) of config.json are not made; the container only gets chroot", cfg.n_mounts);
 	if (cfg.ns_mask & (1u << SB_NS_TIME)) {
 		r = sb_fail(e, ENOTSUP, "config: linux.namespaces: time namespaces are not supported");
 		goto out_cfg;
@@ -251,6 +250,13 @@ int oci_create(const struct oci_create_opts *o, pid_t *pidp, struct sb_err *e)
 	/* the cgroup namespace is made inside, once the init is in its cgroup */
 	flags &= ~(unsigned long)CLONE_NEWCGROUP;
 	ia.new_userns = flags & CLONE_NEWUSER;
+	if (rootless && !ia.new_userns) {
+		r = sb_fail(e, EPERM,
+			    "running as uid %u (rootless): config.json needs a user namespace (linux.namespaces "
+			    "\"user\") mapping the caller's ids; `osprey-oci spec --rootless` writes one",
+			    (unsigned)geteuid());
+		goto out;
+	}
 	if (ia.new_userns && (!cfg.n_uid_mappings || !cfg.n_gid_mappings)) {
 		r = sb_fail(e, EINVAL, "config: a new user namespace needs linux.uidMappings and linux.gidMappings");
 		goto out;
@@ -325,12 +331,21 @@ int oci_create(const struct oci_create_opts *o, pid_t *pidp, struct sb_err *e)
 	}
 	add_default_device_rules(&cfg);
 	r = sb_cgroup_create(&st.cgroup, cfg.has_resources ? &cfg.resources : NULL, e);
-	if (r < 0) {
-		if ((r == -EACCES || r == -EPERM) && geteuid() != 0)
-			sb_fail(e, -r, "%s (rootless containers are not supported: run as root)", e->msg);
+	if (r < 0 && rootless && (r == -EACCES || r == -EPERM || r == -EROFS)) {
+		/* cgroups v1 are not delegated to users: run without one */
+		oci_log(OCI_LOG_WARN,
+			"rootless: no cgroup (%s): linux.resources are not applied; pause, update, "
+			"ps and kill --all need one",
+			e->msg);
+		st.has_cgroup = false;
+		r = oci_state_save(o->root, &st, e);
+		if (r < 0)
+			goto out;
+	} else if (r < 0) {
 		goto out;
+	} else {
+		cg_made = true;
 	}
-	cg_made = true;
 
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
 		r = sb_fail(e, errno, "socketpair: %s", strerror(errno));
@@ -364,22 +379,38 @@ int oci_create(const struct oci_create_opts *o, pid_t *pidp, struct sb_err *e)
 		setns(self_pid_ns, CLONE_NEWPID);
 		close(self_pid_ns);
 	}
+	if (pid < 0 && rootless && (errno == EPERM || errno == EACCES || errno == ENOSPC)) {
+		r = sb_fail(e, errno,
+			    "rootless: this host does not let users create user namespaces (%s): see the "
+			    "sysctls kernel.unprivileged_userns_clone and user.max_user_namespaces",
+			    strerror(errno));
+		goto out;
+	}
 	if (pid < 0) {
 		r = sb_fail(e, errno, "clone the container init: %s", strerror(errno));
 		goto out;
 	}
 	close(sv[1]);
 	sv[1] = -1;
-	if (ia.new_userns) {
+	if (ia.new_userns && rootless) {
+		/* the caller's own ids directly, more through newuidmap/newgidmap */
+		r = sb_idmap_write_unprivileged(pid, false, cfg.gid_mappings, cfg.n_gid_mappings, e);
+		if (r == 0)
+			r = sb_idmap_write_unprivileged(pid, true, cfg.uid_mappings, cfg.n_uid_mappings, e);
+		if (r < 0)
+			goto out;
+	} else if (ia.new_userns) {
 		r = sb_idmap_write(pid, "gid_map", cfg.gid_mappings, cfg.n_gid_mappings, e);
 		if (r == 0)
 			r = sb_idmap_write(pid, "uid_map", cfg.uid_mappings, cfg.n_uid_mappings, e);
 		if (r < 0)
 			goto out;
 	}
-	r = sb_cgroup_add_pid(&st.cgroup, pid, e);
-	if (r < 0)
-		goto out;
+	if (st.has_cgroup) {
+		r = sb_cgroup_add_pid(&st.cgroup, pid, e);
+		if (r < 0)
+			goto out;
+	}
 	if (cfg.process.has_oom_score_adj) {
 		char p[64], v[16];
 		snprintf(p, sizeof(p), "/proc/%d/oom_score_adj", (int)pid);
@@ -411,9 +442,13 @@ int oci_create(const struct oci_create_opts *o, pid_t *pidp, struct sb_err *e)
 			goto out;
 		}
 		if (msg[0] == OCI_SYNC_HOOKS) {
-			char *json = oci_state_json(o->root, &st, "creating");
+			/* prestart (deprecated) sees "created", as runc and crun
+			 * give it and runtime-tools' hooks_stdin expects */
+			char *json = oci_state_json(o->root, &st, "created");
 			r = oci_hooks_run(cfg.hooks[OCI_HOOK_PRESTART], cfg.n_hooks[OCI_HOOK_PRESTART], "prestart",
 					  json, e);
+			free(json);
+			json = oci_state_json(o->root, &st, "creating");
 			if (r == 0)
 				r = oci_hooks_run(cfg.hooks[OCI_HOOK_CREATE_RUNTIME],
 						  cfg.n_hooks[OCI_HOOK_CREATE_RUNTIME], "createRuntime", json, e);
@@ -486,11 +521,13 @@ static int load_cfg_for(const struct oci_state *st, struct oci_config *cfg)
 	return oci_config_load(path, cfg, NULL);
 }
 
-int oci_start(const char *root, const char *id, struct sb_err *e)
+int oci_start(const char *root, const char *id, bool wait_exec, struct sb_err *e)
 {
 	struct oci_state st;
 	struct oci_config cfg;
-	char fifo[4200];
+	char fifo[4200], exe[64];
+	struct stat init_exe;
+	bool have_exe;
 	const char *status;
 	int r, fd;
 
@@ -504,6 +541,8 @@ int oci_start(const char *root, const char *id, struct sb_err *e)
 	}
 	oci_state_dir(root, id, fifo, sizeof(fifo));
 	strncat(fifo, "/exec.fifo", sizeof(fifo) - strlen(fifo) - 1);
+	snprintf(exe, sizeof(exe), "/proc/%d/exe", (int)st.pid);
+	have_exe = wait_exec && stat(exe, &init_exe) == 0;
 	fd = open(fifo, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
 	if (fd < 0) {
 		r = sb_fail(e, errno, "container %s: its init is gone (%s)", id, strerror(errno));
@@ -516,6 +555,21 @@ int oci_start(const char *root, const char *id, struct sb_err *e)
 	}
 	close(fd);
 	unlink(fifo);
+	/*
+	 * Return once the init has exec'd the process (its executable is no
+	 * longer ours), at most 1 s: a signal sent right after `start` must
+	 * reach the process, not the init, which as pid 1 of its namespace
+	 * ignores it.
+	 */
+	for (long waited = 0, step = 20000; have_exe && waited < 1000000000; waited += step) {
+		struct stat now;
+
+		if (stat(exe, &now) < 0 || now.st_ino != init_exe.st_ino || now.st_dev != init_exe.st_dev)
+			break;
+		nanosleep(&(struct timespec){ 0, step }, NULL);
+		if (step < 1000000)
+			step *= 2;
+	}
 	r = 0;
 	if (load_cfg_for(&st, &cfg) == 0 && cfg.n_hooks[OCI_HOOK_POSTSTART]) {
 		char *json = oci_state_json(root, &st, "running");
@@ -530,6 +584,50 @@ int oci_start(const char *root, const char *id, struct sb_err *e)
 out:
 	oci_state_free(&st);
 	return r;
+}
+
+/* Whether pid, the init of its own pid namespace, would drop sig: the
+ * kernel discards signals such an init neither catches nor ignores. */
+static bool init_drops(pid_t pid, int sig)
+{
+	char path[64], buf[4096], *l;
+	unsigned long long caught = 0;
+	bool ns_init = false;
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	n = sb_read_file(path, buf, sizeof(buf) - 1);
+	if (n <= 0)
+		return false;
+	buf[n] = '\0';
+	l = strstr(buf, "\nNSpid:");
+	if (l) {
+		char *end = strchr(l + 1, '\n'), *last;
+		if (end)
+			*end = '\0';
+		last = strrchr(l, '\t');
+		ns_init = last && !strcmp(last + 1, "1") && strchr(l + 8, '\t');
+		if (end)
+			*end = '\n';
+	}
+	l = strstr(buf, "\nSigCgt:");
+	if (l)
+		caught = strtoull(l + 8, NULL, 16);
+	return ns_init && !(caught & (1ull << (sig - 1)));
+}
+
+/* Seconds since `start` (which removed exec.fifo: the state directory's
+ * last change). */
+static double since_start(const char *root, const char *id)
+{
+	struct timespec now;
+	char dir[4096];
+	struct stat sb;
+
+	oci_state_dir(root, id, dir, sizeof(dir));
+	if (stat(dir, &sb) < 0 || clock_gettime(CLOCK_REALTIME, &now) < 0)
+		return 1e9;
+	return (double)(now.tv_sec - sb.st_mtim.tv_sec) + (double)(now.tv_nsec - sb.st_mtim.tv_nsec) / 1e9;
 }
 
 int oci_kill(const char *root, const char *id, int sig, bool all, struct sb_err *e)
@@ -553,8 +651,20 @@ int oci_kill(const char *root, const char *id, int sig, bool all, struct sb_err 
 			kill(pids[i], sig);
 		if (sig == SIGKILL && !strcmp(status, "paused"))
 			sb_cgroup_freeze(&st.cgroup, false, NULL);
-	} else if (kill(st.pid, sig) < 0) {
-		r = sb_fail(e, errno, "kill %d: %s", (int)st.pid, strerror(errno));
+	} else {
+		/*
+		 * A process that has just started (the container's pid 1) may
+		 * not have installed its handler yet, and the kernel would
+		 * drop the signal: give it up to 200 ms to do so.
+		 */
+		if (sig > 0 && sig < 64 && sig != SIGKILL && sig != SIGSTOP && !strcmp(status, "running") &&
+		    since_start(root, id) < 2.0) {
+			for (long waited = 0, step = 1000000; waited < 200000000 && init_drops(st.pid, sig);
+			     waited += step)
+				nanosleep(&(struct timespec){ 0, step }, NULL);
+		}
+		if (kill(st.pid, sig) < 0)
+			r = sb_fail(e, errno, "kill %d: %s", (int)st.pid, strerror(errno));
 	}
 out:
 	oci_state_free(&st);
@@ -600,12 +710,9 @@ int oci_delete(const char *root, const char *id, bool force, struct sb_err *e)
 		r = sb_cgroup_destroy(&st.cgroup, true, e);
 		if (r < 0)
 			goto out;
-		/* our default parent, when nothing else is left in it */
-		if (!strncmp(st.cgroup.path, "/osprey-oci/", 12)) {
-			struct sb_cgroup parent = st.cgroup;
-			snprintf(parent.path, sizeof(parent.path), "/osprey-oci");
-			sb_cgroup_remove_if_empty(&parent);
-		}
+		/* our default parent /osprey-oci stays (as the cgroups of
+		 * systemd's slices do): removing and remaking it for every
+		 * container costs two cgroup operations per hierarchy */
 	}
 	if (strcmp(status, "creating") && load_cfg_for(&st, &cfg) == 0) {
 		if (cfg.n_hooks[OCI_HOOK_POSTSTOP]) {

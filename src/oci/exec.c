@@ -222,7 +222,7 @@ int oci_exec(const struct oci_exec_opts *o, struct sb_err *e)
 			}
 		}
 		if (!ce.msg[0])
-			oci_exec_process(p, &cfg, o->preserve_fds, 0, ep, &ce);
+			oci_exec_process(p, &cfg, o->preserve_fds, 0, ep, NULL, &ce);
 		if (write(ep, ce.msg, strlen(ce.msg)) < 0)
 			_exit(126);
 		_exit(127);

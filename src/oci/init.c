@@ -158,7 +158,7 @@ int oci_apply_rlimits(const struct oci_process *p, struct sb_err *e)
 }
 
 int oci_exec_process(const struct oci_process *p, const struct oci_config *cfg, int preserve_fds,
-		     int listen_fds, int err_fd, struct sb_err *e)
+		     int listen_fds, int err_fd, const struct sb_seccomp_prog *filter, struct sb_err *e)
 {
 	char prog[4096];
 	char **envp;
@@ -182,7 +182,8 @@ int oci_exec_process(const struct oci_process *p, const struct oci_config *cfg, 
 	/* seccomp without no_new_privs needs CAP_SYS_ADMIN: load it while
 	 * we still have it (its rules must then allow what follows) */
 	if (cfg && cfg->has_seccomp && !p->no_new_privileges) {
-		r = sb_seccomp_load(&cfg->seccomp, false, e);
+		r = filter && filter->len ? sb_seccomp_load_prog(filter, e)
+				      : sb_seccomp_load(&cfg->seccomp, false, e);
 		if (r < 0)
 			return r;
 	}
@@ -234,7 +235,8 @@ int oci_exec_process(const struct oci_process *p, const struct oci_config *cfg, 
 
 	if (cfg && cfg->has_seccomp && p->no_new_privileges) {
 		/* last, so the filter sees only the user's program */
-		r = sb_seccomp_load(&cfg->seccomp, true, e);
+		r = filter && filter->len ? sb_seccomp_load_prog(filter, e)
+				      : sb_seccomp_load(&cfg->seccomp, true, e);
 		if (r < 0) {
 			free(envp);
 			return r;
@@ -511,10 +513,16 @@ static int setup_rootfs(const struct oci_init_args *a, struct sb_err *e)
 	unsigned long prop = MS_PRIVATE | MS_REC;
 	int rootfd, r;
 
+	/* without a mount namespace of its own, anything mounted would be
+	 * the host's: the container only gets its root (chroot) */
+	if (!(c->ns_mask & (1u << SB_NS_MNT)))
+		return 0;
 	if (c->rootfs_propagation)
 		prop = sb_mount_propagation(c->rootfs_propagation) | MS_REC;
 	/* nothing we mount may leak back to the host */
-	if (mount(NULL, "/", NULL, (prop & (MS_SHARED)) ? (MS_SLAVE | MS_REC) : prop, NULL) < 0)
+	/* (shared and unbindable are set on the new root after the pivot:
+	 * an unbindable tree could not be bound) */
+	if (mount(NULL, "/", NULL, (prop & MS_PRIVATE) ? prop : (MS_SLAVE | MS_REC), NULL) < 0)
 		return sb_fail(e, errno, "make / private: %s", strerror(errno));
 	if (mount(a->rootfs, a->rootfs, NULL, MS_BIND | MS_REC, NULL) < 0)
 		return sb_fail(e, errno, "bind the rootfs %s: %s", a->rootfs, strerror(errno));
@@ -546,6 +554,11 @@ static int finish_rootfs(const struct oci_init_args *a, struct sb_err *e)
 	const struct oci_config *c = a->cfg;
 	int r;
 
+	if (!(c->ns_mask & (1u << SB_NS_MNT))) {
+		if (chroot(a->rootfs) < 0 || chdir("/") < 0)
+			return sb_fail(e, errno, "chroot to %s: %s", a->rootfs, strerror(errno));
+		return 0;
+	}
 	r = a->opts->no_pivot ? sb_move_chroot(a->rootfs, e) : sb_pivot_root(a->rootfs, e);
 	if (r < 0)
 		return r;
@@ -614,6 +627,9 @@ static int run_container_hooks(const struct oci_init_args *a, int kind, const ch
 	free(json);
 	return r;
 }
+
+/* the process's seccomp filter, compiled before the wait for start */
+static struct sb_seccomp_prog seccomp_prog;
 
 void oci_init_main(struct oci_init_args *a)
 {
@@ -700,6 +716,11 @@ void oci_init_main(struct oci_init_args *a)
 		}
 	}
 
+	/* the filter is compiled now, so that little is left to do between
+	 * `start` and the exec (a signal sent right after `start` must find
+	 * the user's process, not this init, which ignores it as pid 1) */
+	if (c->has_seccomp && sb_seccomp_compile(&c->seccomp, &seccomp_prog, &err) < 0)
+		die(&err);
 	send_msg(OCI_SYNC_READY);
 	wait_go();
 	prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0);
@@ -732,7 +753,8 @@ void oci_init_main(struct oci_init_args *a)
 		dup2(console_slave, 2);
 		close(console_slave);
 	}
-	oci_exec_process(&c->process, c, a->opts->preserve_fds, a->listen_fds, -1, &err);
+	oci_exec_process(&c->process, c, a->opts->preserve_fds, a->listen_fds, -1, &seccomp_prog,
+			 &err);
 	fprintf(stderr, "osprey-oci: %s\n", err.msg);
 	_exit(127);
 }

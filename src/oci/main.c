@@ -37,7 +37,8 @@ void oci_log(int level, const char *fmt, ...)
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	if (level >= OCI_LOG_WARN || (g_debug && !g_log))
-		fprintf(stderr, "osprey-oci: %s%s\n", level == OCI_LOG_ERROR ? "error: " : "", msg);
+		fprintf(stderr, "osprey-oci: %s%s\n",
+			level == OCI_LOG_ERROR ? "error: " : level == OCI_LOG_WARN ? "warning: " : "", msg);
 	if (!g_log)
 		return;
 	struct timespec ts;
@@ -192,7 +193,7 @@ static int cmd_create(int argc, char **argv, bool run)
 	if (!run)
 		return 0;
 	run_pid = pid;
-	r = oci_start(g_root, o.id, &e);
+	r = oci_start(g_root, o.id, detach, &e); /* in the foreground, waitpid follows */
 	if (r < 0) {
 		oci_delete(g_root, o.id, true, NULL);
 		fail(&e);
@@ -229,7 +230,7 @@ static int cmd_simple(int argc, char **argv, const char *cmd)
 	}
 	id = one_id(argc, argv, cmd);
 	if (!strcmp(cmd, "start")) {
-		r = oci_start(g_root, id, &e);
+		r = oci_start(g_root, id, true, &e);
 	} else if (!strcmp(cmd, "delete")) {
 		r = oci_delete(g_root, id, force, &e);
 		if (r == -ENOENT && force)
@@ -620,13 +621,13 @@ int main(int argc, char **argv)
 		{ "criu", required_argument, NULL, 'C' },     { "version", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },	      { NULL, 0, NULL, 0 },
 	};
-	bool systemd = false;
+	bool systemd = false, root_given = false;
 	const char *cmd;
 	int c;
 
 	while ((c = getopt_long(argc, argv, "+vh", gopts, NULL)) != -1) {
 		switch (c) {
-		case 'r': g_root = optarg; break;
+		case 'r': g_root = optarg; root_given = true; break;
 		case 'l':
 			g_log = fopen(optarg, "ae");
 			if (!g_log)
@@ -649,6 +650,17 @@ int main(int argc, char **argv)
 	}
 	if (optind >= argc)
 		usage_error("no command given");
+	if (!root_given && geteuid() != 0) {
+		/* rootless: the caller's runtime directory, as runc and crun */
+		static char rootless_root[4096];
+		const char *xdg = getenv("XDG_RUNTIME_DIR");
+
+		if (xdg && *xdg == '/')
+			snprintf(rootless_root, sizeof(rootless_root), "%s/osprey-oci", xdg);
+		else
+			snprintf(rootless_root, sizeof(rootless_root), "/tmp/osprey-oci-%u", (unsigned)geteuid());
+		g_root = rootless_root;
+	}
 	cmd = argv[optind];
 	if (systemd && strcmp(cmd, "features") && strcmp(cmd, "spec"))
 		usage_error("--systemd-cgroup is not supported: osprey-oci manages cgroupfs directly "

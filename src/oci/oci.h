@@ -65,7 +65,8 @@ struct oci_create_opts {
 
 /* create: on success *pid is the container init (status created). */
 int oci_create(const struct oci_create_opts *o, pid_t *pid, struct sb_err *e);
-int oci_start(const char *root, const char *id, struct sb_err *e);
+/* wait_exec: return once the process has replaced the init (see start) */
+int oci_start(const char *root, const char *id, bool wait_exec, struct sb_err *e);
 int oci_delete(const char *root, const char *id, bool force, struct sb_err *e);
 int oci_kill(const char *root, const char *id, int sig, bool all, struct sb_err *e);
 
@@ -94,9 +95,10 @@ enum {
 };
 
 /* Applies the process attributes (user, caps, rlimits, nnp, seccomp)
- * and execs; shared by the init and exec. Returns only on failure. */
+ * and execs; shared by the init and exec. filter: the compiled filter, or
+ * NULL to build it now. Returns only on failure. */
 int oci_exec_process(const struct oci_process *p, const struct oci_config *cfg, int preserve_fds,
-		     int listen_fds, int err_fd, struct sb_err *e);
+		     int listen_fds, int err_fd, const struct sb_seccomp_prog *filter, struct sb_err *e);
 int oci_apply_rlimits(const struct oci_process *p, struct sb_err *e);
 /* Resolves args[0] through PATH from the process environment; 0 or -errno. */
 int oci_find_program(const struct oci_process *p, char *out, size_t cap);

@@ -33,6 +33,7 @@ void sb_resources_init(struct sb_resources *r)
 	memset(r, 0, sizeof(*r));
 	r->mem_limit = r->mem_reservation = r->mem_swap = r->kernel_mem = -1;
 	r->mem_swappiness = -1;
+	r->kernel_tcp = -1;
 	r->cpu_quota = r->cpu_rt_runtime = 0;
 	r->pids_limit = 0;
 }
@@ -309,7 +310,7 @@ static int set_v1(const struct sb_cgroup *cg, const struct sb_resources *r, stru
 			return ret; \
 	} while (0)
 	if (r->mem_limit != -1 || r->mem_swap != -1 || r->mem_reservation != -1 || r->mem_swappiness != -1 ||
-	    r->disable_oom_killer) {
+	    r->kernel_tcp != -1 || r->disable_oom_killer) {
 		if (!have_ctl(cg, "memory"))
 			return sb_fail(e, ENOTSUP, "memory limits need the memory cgroup controller");
 		if (r->mem_limit != -1) {
@@ -333,6 +334,9 @@ static int set_v1(const struct sb_cgroup *cg, const struct sb_resources *r, stru
 			TRY(cg_writef(cg, "memory", "memory.swappiness", e, "%" PRId64, r->mem_swappiness));
 		if (r->disable_oom_killer)
 			TRY(cg_write(cg, "memory", "memory.oom_control", "1", e));
+		if (r->kernel_tcp != -1)
+			TRY(cg_writef(cg, "memory", "memory.kmem.tcp.limit_in_bytes", e, "%" PRId64,
+				      r->kernel_tcp));
 	}
 	if (r->cpu_shares)
 		TRY(cg_writef(cg, "cpu", "cpu.shares", e, "%" PRIu64, r->cpu_shares));

@@ -54,6 +54,15 @@ struct sb_idmap {
  * no zero size, no overflow). */
 int sb_idmap_format(const struct sb_idmap *maps, size_t n, char *buf, size_t cap, struct sb_err *e);
 int sb_idmap_write(pid_t pid, const char *which, const struct sb_idmap *maps, size_t n, struct sb_err *e);
+/*
+ * The same from an unprivileged caller (rootless): a single mapping of
+ * the caller's own uid (gid) is written directly (for gids after
+ * "deny" to setgroups, as the kernel requires); anything else goes
+ * through newuidmap/newgidmap (shadow's setuid helpers, which check
+ * /etc/subuid and /etc/subgid). One clear error when neither can.
+ */
+int sb_idmap_write_unprivileged(pid_t pid, bool uid, const struct sb_idmap *maps, size_t n,
+				struct sb_err *e);
 
 /* ---- capabilities (caps.c) ---- */
 /* "CAP_SYS_ADMIN" -> 21; -1 when unknown. */
@@ -128,6 +137,17 @@ int sb_seccomp_load(const struct sb_seccomp *s, bool set_nnp, struct sb_err *e);
 /* Builds the filter without loading it (validation, tests): returns the
  * number of rules added, or -errno. */
 int sb_seccomp_check(const struct sb_seccomp *s, struct sb_err *e);
+/* A filter compiled ahead (BPF), to load later with little work: the
+ * container init compiles before it waits for `start`. */
+struct sb_seccomp_prog {
+	void *filter;       /* struct sock_filter[len] */
+	unsigned short len; /* 0: none */
+	unsigned int flags; /* SECCOMP_FILTER_FLAG_* */
+};
+int sb_seccomp_compile(const struct sb_seccomp *s, struct sb_seccomp_prog *out, struct sb_err *e);
+/* Loads a compiled filter (no_new_privs or CAP_SYS_ADMIN needed). */
+int sb_seccomp_load_prog(const struct sb_seccomp_prog *p, struct sb_err *e);
+void sb_seccomp_prog_free(struct sb_seccomp_prog *p);
 
 /* ---- mounts (mount.c) ---- */
 struct sb_mount_flags {
@@ -164,6 +184,7 @@ struct sb_resources {
 	/* -1 = unset for the signed ones, 0 = unset for shares/weights */
 	int64_t mem_limit, mem_reservation, mem_swap, kernel_mem;
 	int64_t mem_swappiness;
+	int64_t kernel_tcp; /* v1 memory.kmem.tcp.limit_in_bytes */
 	bool disable_oom_killer;
 	uint64_t cpu_shares;
 	int64_t cpu_quota;

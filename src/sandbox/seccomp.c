@@ -2,9 +2,15 @@
 /* sandbox: seccomp filters from a plain description, built with libseccomp. */
 #include <ctype.h>
 #include <errno.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <seccomp.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "sandbox/sandbox.h"
 
@@ -147,12 +153,32 @@ static int build(const struct sb_seccomp *s, bool set_nnp, scmp_filter_ctx *out,
 			cmp[a].datum_a = rule->args[a].value;
 			cmp[a].datum_b = rule->args[a].value_two;
 		}
+		/*
+		 * Two conditions on one argument cannot both hold (libseccomp
+		 * refuses them as one rule): such a list means any of them,
+		 * one rule per condition, as runc and crun read it.
+		 */
+		bool each = false;
+		for (size_t a = 0; a < rule->n_args; a++)
+			for (size_t b = a + 1; b < rule->n_args; b++)
+				if (rule->args[a].index == rule->args[b].index)
+					each = true;
 		for (size_t n = 0; n < rule->n_names; n++) {
 			int nr = seccomp_syscall_resolve_name(rule->names[n]);
 
 			if (nr == __NR_SCMP_ERROR)
 				continue; /* unknown on this kernel/arch: skipped, as runc does */
-			r = seccomp_rule_add_array(ctx, act, nr, (unsigned int)rule->n_args, cmp);
+			if (each) {
+				r = 0;
+				for (size_t a = 0; a < rule->n_args && r >= 0; a++) {
+					r = seccomp_rule_add_array(ctx, act, nr, 1, &cmp[a]);
+					if (r == -EEXIST)
+						r = 0;
+				}
+			} else {
+				r = seccomp_rule_add_array(ctx, act, nr, (unsigned int)rule->n_args,
+							   cmp);
+			}
 			if (r < 0) {
 				seccomp_release(ctx);
 				return sb_fail(e, -r, "seccomp: rule for %s: %s", rule->names[n], strerror(-r));
@@ -189,4 +215,68 @@ int sb_seccomp_load(const struct sb_seccomp *s, bool set_nnp, struct sb_err *e)
 	if (r < 0)
 		return sb_fail(e, -r, "seccomp: load the filter: %s", strerror(-r));
 	return 0;
+}
+
+int sb_seccomp_compile(const struct sb_seccomp *s, struct sb_seccomp_prog *out, struct sb_err *e)
+{
+	scmp_filter_ctx ctx;
+	off_t size;
+	int r, fd;
+
+	memset(out, 0, sizeof(*out));
+	r = build(s, false, &ctx, e);
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < s->n_flags; i++) {
+		if (!strcmp(s->flags[i], "SECCOMP_FILTER_FLAG_LOG"))
+			out->flags |= SECCOMP_FILTER_FLAG_LOG;
+		else if (!strcmp(s->flags[i], "SECCOMP_FILTER_FLAG_SPEC_ALLOW"))
+			out->flags |= SECCOMP_FILTER_FLAG_SPEC_ALLOW;
+		else if (!strcmp(s->flags[i], "SECCOMP_FILTER_FLAG_TSYNC"))
+			out->flags |= SECCOMP_FILTER_FLAG_TSYNC;
+	}
+	fd = memfd_create("seccomp-bpf", MFD_CLOEXEC);
+	if (fd < 0) {
+		r = -errno;
+		seccomp_release(ctx);
+		return sb_fail(e, -r, "seccomp: memfd: %s", strerror(-r));
+	}
+	r = seccomp_export_bpf(ctx, fd);
+	seccomp_release(ctx);
+	if (r < 0) {
+		close(fd);
+		return sb_fail(e, -r, "seccomp: export the filter: %s", strerror(-r));
+	}
+	size = lseek(fd, 0, SEEK_END);
+	if (size <= 0 || size % (off_t)sizeof(struct sock_filter) ||
+	    size / (off_t)sizeof(struct sock_filter) > BPF_MAXINSNS) {
+		close(fd);
+		return sb_fail(e, E2BIG, "seccomp: the filter has %lld bytes (at most %d instructions)",
+			       (long long)size, BPF_MAXINSNS);
+	}
+	out->filter = malloc((size_t)size);
+	if (!out->filter || pread(fd, out->filter, (size_t)size, 0) != size) {
+		close(fd);
+		sb_seccomp_prog_free(out);
+		return sb_fail(e, EIO, "seccomp: read back the filter");
+	}
+	close(fd);
+	out->len = (unsigned short)(size / (off_t)sizeof(struct sock_filter));
+	return 0;
+}
+
+int sb_seccomp_load_prog(const struct sb_seccomp_prog *p, struct sb_err *e)
+{
+	struct sock_fprog prog = { .len = p->len, .filter = p->filter };
+
+	if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, p->flags, &prog) < 0)
+		return sb_fail(e, errno, "seccomp: load the filter: %s", strerror(errno));
+	return 0;
+}
+
+void sb_seccomp_prog_free(struct sb_seccomp_prog *p)
+{
+	free(p->filter);
+	p->filter = NULL;
+	p->len = 0;
 }

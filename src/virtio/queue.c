@@ -472,3 +472,23 @@ void virtq_unpop(struct virtq *q, unsigned n)
 {
 	q->last_avail = (uint16_t)(q->last_avail - n);
 }
+
+/* ---- snapshots ---- */
+
+uint16_t virtq_in_flight(const struct virtq *q)
+{
+	return (uint16_t)(q->last_avail - q->used_idx);
+}
+
+int virtq_restore(struct virtq *q, uint16_t last_avail, uint16_t used_idx,
+		  uint16_t signalled_used, bool signalled_used_valid, bool broken)
+{
+	if (!q->size || (uint16_t)(last_avail - used_idx) > q->size)
+		return -EINVAL;
+	q->last_avail = last_avail;
+	q->used_idx = used_idx;
+	q->signalled_used = signalled_used;
+	q->signalled_used_valid = signalled_used_valid;
+	q->broken = broken;
+	return 0;
+}

@@ -544,17 +544,121 @@ test_preserve_fds() {
 	expect_clean c2
 }
 
-test_rootless_gives_clear_error() {
+# rootless: a throwaway user runs a busybox bundle in a user namespace
+# (its own id mapped, then its /etc/subuid range through newuidmap);
+# without a user namespace in config.json, one clear error
+test_rootless_run_as_user() {
 	oci_needs_root
+	command -v useradd >/dev/null || skip "useradd is not installed"
 	command -v setpriv >/dev/null || skip "setpriv is not installed"
-	CMD=true make_bundle
+	local u=ospreyrl$$ uid gid
+	useradd -M -s /bin/sh "$u" || skip "cannot add a user"
+	trap 'userdel "'"$u"'" >/dev/null 2>&1; rm -rf "$TEST_TMP"' EXIT
+	uid=$(id -u "$u")
+	gid=$(id -g "$u")
+	setpriv --reuid "$uid" --regid "$gid" --clear-groups unshare -U true 2>/dev/null ||
+		skip "this host forbids unprivileged user namespaces"
 	chmod 755 "$TEST_TMP"
-	chmod -R a+rX "$TEST_TMP/b"
 	mkdir -m 1777 "$TEST_TMP/nstate"
-	status=0
-	setpriv --reuid 65534 --regid 65534 --clear-groups "$OSPREY_OCI" --root "$TEST_TMP/nstate/r" \
-		run --bundle "$TEST_TMP/b" c1 >"$TEST_TMP/out" 2>"$TEST_TMP/err" </dev/null || status=$?
-	expect_error "rootless containers are not supported"
+	as_user() {
+		status=0
+		setpriv --reuid "$uid" --regid "$gid" --clear-groups env -u XDG_RUNTIME_DIR \
+			timeout --kill-after=5 30 "$OSPREY_OCI" --root "$TEST_TMP/nstate/r" "$@" \
+			>"$TEST_TMP/out" 2>"$TEST_TMP/err" </dev/null || status=$?
+	}
+
+	# no user namespace: one clear error, nothing left
+	CMD=true make_bundle
+	chmod -R a+rX "$TEST_TMP/b"
+	as_user run --bundle "$TEST_TMP/b" c1
+	expect_error "rootless.*needs a user namespace"
 	[[ ! -e "$TEST_TMP/nstate/r/c1" ]] || fail "state left behind"
+
+	# the user's own ids
+	CMD='id -u; id -g; hostname; cat /proc/self/uid_map; touch /tmp/x && echo wrote' \
+		make_bundle '.linux.namespaces += [{type: "user"}] | del(.linux.namespaces[] | select(.type == "network"))
+		| .linux.uidMappings = [{containerID: 0, hostID: '"$uid"', size: 1}]
+		| .linux.gidMappings = [{containerID: 0, hostID: '"$gid"', size: 1}]
+		| .linux.resources = {pids: {limit: 50}}'
+	chmod -R a+rX "$TEST_TMP/b"
+	as_user run --bundle "$TEST_TMP/b" c2
+	expect_status 0 "$status" "rootless run: $(cat "$TEST_TMP/err")"
+	[[ $(head -2 "$TEST_TMP/out" | tr '\n' ' ') == "0 0 " ]] || fail "ids inside: $(cat "$TEST_TMP/out")"
+	expect_grep "^osprey-box$" "$TEST_TMP/out"
+	expect_grep "^ +0 +$uid +1$" "$TEST_TMP/out"
+	expect_grep "^wrote$" "$TEST_TMP/out"
+	# cgroups v1 are not delegated: a warning, not an error
+	if [[ $(stat -f -c %T /sys/fs/cgroup) != cgroup2fs ]]; then
+		expect_grep "warning: rootless: no cgroup" "$TEST_TMP/err"
+	fi
+	[[ ! -e "$TEST_TMP/nstate/r/c2" ]] || fail "state left behind"
+
+	# the subordinate ids too (newuidmap/newgidmap and /etc/subuid)
+	local sub
+	sub=$(awk -F: -v u="$u" '$1 == u {print $2}' /etc/subuid)
+	if command -v newuidmap >/dev/null && [[ -n $sub ]] && grep -q "^$u:" /etc/subgid; then
+		local subg
+		subg=$(awk -F: -v u="$u" '$1 == u {print $2}' /etc/subgid)
+		CMD='cat /proc/self/uid_map /proc/self/gid_map' make_bundle \
+			'.linux.namespaces += [{type: "user"}] | del(.linux.namespaces[] | select(.type == "network"))
+			| .linux.uidMappings = [{containerID: 0, hostID: '"$uid"', size: 1}, {containerID: 1, hostID: '"$sub"', size: 1000}]
+			| .linux.gidMappings = [{containerID: 0, hostID: '"$gid"', size: 1}, {containerID: 1, hostID: '"$subg"', size: 1000}]'
+		chmod -R a+rX "$TEST_TMP/b"
+		as_user run --bundle "$TEST_TMP/b" c3
+		expect_status 0 "$status" "rootless run with subordinate ids: $(cat "$TEST_TMP/err")"
+		expect_grep "^ +1 +$sub +1000$" "$TEST_TMP/out"
+		# a range the user does not own: newuidmap refuses, one clear error
+		make_bundle '.linux.namespaces += [{type: "user"}]
+			| .linux.uidMappings = [{containerID: 0, hostID: '"$uid"', size: 1}, {containerID: 1, hostID: 1, size: 10}]
+			| .linux.gidMappings = [{containerID: 0, hostID: '"$gid"', size: 1}]'
+		chmod -R a+rX "$TEST_TMP/b"
+		as_user run --bundle "$TEST_TMP/b" c4
+		expect_error "newuidmap refused"
+		[[ ! -e "$TEST_TMP/nstate/r/c4" ]] || fail "state left behind"
+	fi
+	expect_clean c2
+}
+
+# osprey-ctl lists containers (and with --sock, the VM beside them)
+test_ctl_lists_containers_and_vm() {
+	oci_needs_root
+	local top ctl vmm row
+	top=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+	ctl=${OSPREY_CTL:-$top/build/osprey-ctl}
+	vmm=${OSPREY:-$top/build/osprey}
+	[[ -x $ctl ]] || skip "osprey-ctl is not built ($ctl)"
+	CMD='sleep 30' make_bundle
+	oci create --bundle "$TEST_TMP/b" c1
+	expect_status 0 "$status" "create"
+	"$ctl" containers --root "$TEST_TMP/state" --runtime "$OSPREY_OCI" >"$TEST_TMP/ls" 2>&1 ||
+		fail "osprey-ctl containers: $(cat "$TEST_TMP/ls")"
+	row=$(grep '^container *c1 ' "$TEST_TMP/ls") || fail "no row for c1: $(cat "$TEST_TMP/ls")"
+	read -r _ _ pid st bundle _ <<<"$row"
+	[[ $pid == "$(jq -r .pid "$TEST_TMP/state/c1/state.json")" && $st == created &&
+		$bundle == "$TEST_TMP/b" ]] || fail "bad row: $row"
+	oci start c1
+	"$ctl" containers --root "$TEST_TMP/state" --runtime "$OSPREY_OCI" --format json >"$TEST_TMP/ls"
+	[[ $(jq -r '.[] | select(.id == "c1") | .kind + " " + .status' "$TEST_TMP/ls") == "container running" ]] ||
+		fail "json: $(cat "$TEST_TMP/ls")"
+	if [[ -x $vmm ]]; then
+		local sock=$TEST_TMP/api.sock i
+		"$vmm" --api-sock "$sock" >"$TEST_TMP/vm.out" 2>&1 </dev/null &
+		local vpid=$!
+		for ((i = 0; i < 100; i++)); do
+			[[ -S $sock ]] && break
+			sleep 0.05
+		done
+		"$ctl" --sock "$sock" list --root "$TEST_TMP/state" --runtime "$OSPREY_OCI" >"$TEST_TMP/ls" 2>&1 || true
+		kill "$vpid" 2>/dev/null
+		wait "$vpid" 2>/dev/null || true
+		grep -q '^vm .* Not started ' "$TEST_TMP/ls" || fail "no VM row: $(cat "$TEST_TMP/ls")"
+		grep -q '^container *c1 .* running ' "$TEST_TMP/ls" || fail "no container row: $(cat "$TEST_TMP/ls")"
+	fi
+	oci delete --force c1
+	"$ctl" containers --root "$TEST_TMP/state" --runtime "$OSPREY_OCI" -q >"$TEST_TMP/ls"
+	[[ ! -s $TEST_TMP/ls ]] || fail "c1 still listed: $(cat "$TEST_TMP/ls")"
+	"$ctl" containers --root "$TEST_TMP/state" --runtime /nonexistent >"$TEST_TMP/ls" 2>"$TEST_TMP/err" &&
+		fail "a missing runtime was not an error"
+	expect_grep "error: .*nonexistent" "$TEST_TMP/err"
 	expect_clean c1
 }

@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -160,6 +162,140 @@ static void test_seccomp_build(void **state)
 	assert_int_equal(sb_seccomp_check(&s, &err), -ENOTSUP);
 	rules[0].action = SB_SCMP_ALLOW; /* same as the default: skipped */
 	assert_int_equal(sb_seccomp_check(&s, &err), 1);
+	/* two conditions on one argument: either of them (one rule each) */
+	rules[1].n_args = 2;
+	rules[1].args[1] = (struct sb_scmp_arg){ .index = 0, .value = 0xffffffff, .op = SB_SCMP_OP_EQ };
+	rules[1].args[0].op = SB_SCMP_OP_EQ;
+	assert_int_equal(sb_seccomp_check(&s, &err), 1);
+}
+
+/* a file below the fake cgroup root: contents, or "" when absent */
+static const char *fake_read(const char *dir, const char *file)
+{
+	static char buf[256];
+	char p[512];
+	ssize_t n;
+
+	snprintf(p, sizeof(p), "%s/%s", dir, file);
+	n = sb_read_file(p, buf, sizeof(buf));
+	if (n < 0)
+		return "";
+	buf[n] = '\0';
+	return buf;
+}
+
+static void fake_touch(const char *dir, const char *file)
+{
+	char p[512];
+	FILE *f;
+
+	snprintf(p, sizeof(p), "%s/%s", dir, file);
+	f = fopen(p, "w");
+	assert_non_null(f);
+	fclose(f);
+}
+
+/*
+ * The v2 path on a fake cgroup root (a plain directory with the files a
+ * cgroup2 directory has): directories made, OCI values translated into
+ * v2 files, pids joined, freezing, a missing controller a clear error.
+ * This host is v1, so this is where v2 is checked besides the hybrid
+ * unified mount (which has no controllers enabled).
+ */
+static void test_cgroup_v2_fake_root(void **state)
+{
+	static const char *const files[] = {
+		"memory.max", "memory.swap.max", "memory.low", "cpu.weight", "cpu.max", "cpuset.cpus",
+		"cpuset.mems", "pids.max", "io.weight", "hugetlb.2MB.max", "memory.high",
+		"cgroup.procs", "cgroup.freeze",
+	};
+	char root[] = "/tmp/osprey-cgv2-XXXXXX", dir[512], cmd[600];
+	struct sb_cgroup cg = { .version = SB_CG_V2 };
+	struct sb_hugepage hp = { .page_size = "2MB", .limit = 4194304 };
+	char *ukeys[] = { S("memory.high") }, *uvals[] = { S("123456") };
+	struct sb_resources r;
+
+	(void)state;
+	assert_non_null(mkdtemp(root));
+	snprintf(cg.root, sizeof(cg.root), "%s", root);
+	assert_int_equal(sb_cg_resolve_path("/machine/c1", "/", "c1", cg.path, sizeof(cg.path), &err), 0);
+	assert_int_equal(sb_cgroup_create(&cg, NULL, &err), 0);
+	snprintf(dir, sizeof(dir), "%s/machine/c1", root);
+	assert_true(sb_cgroup_exists(&cg));
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++)
+		fake_touch(dir, files[i]);
+
+	sb_resources_init(&r);
+	r.mem_limit = 100 << 20;
+	r.mem_swap = 300 << 20; /* memory+swap: swap alone is 200 MiB */
+	r.mem_reservation = 50 << 20;
+	r.cpu_shares = 1024;
+	r.cpu_quota = 50000;
+	r.cpu_period = 200000;
+	snprintf(r.cpus, sizeof(r.cpus), "0-1");
+	snprintf(r.mems, sizeof(r.mems), "0");
+	r.pids_limit = 64;
+	r.blkio_weight = 1000;
+	r.hugepages = &hp;
+	r.n_hugepages = 1;
+	r.unified_keys = ukeys;
+	r.unified_values = uvals;
+	r.n_unified = 1;
+	assert_int_equal(sb_cgroup_set(&cg, &r, &err), 0);
+	assert_string_equal(fake_read(dir, "memory.max"), "104857600");
+	assert_string_equal(fake_read(dir, "memory.swap.max"), "209715200");
+	assert_string_equal(fake_read(dir, "memory.low"), "52428800");
+	assert_string_equal(fake_read(dir, "cpu.weight"), "39");
+	assert_string_equal(fake_read(dir, "cpu.max"), "50000 200000");
+	assert_string_equal(fake_read(dir, "cpuset.cpus"), "0-1");
+	assert_string_equal(fake_read(dir, "cpuset.mems"), "0");
+	assert_string_equal(fake_read(dir, "pids.max"), "64");
+	assert_string_equal(fake_read(dir, "io.weight"), "default 10000");
+	assert_string_equal(fake_read(dir, "hugetlb.2MB.max"), "4194304");
+	assert_string_equal(fake_read(dir, "memory.high"), "123456");
+
+	/* unlimited values: "max" (files recreated: the fake ones do not truncate) */
+	sb_resources_init(&r);
+	r.mem_limit = -2;
+	r.pids_limit = -1;
+	r.cpu_period = 100000;
+	fake_touch(dir, "memory.max");
+	fake_touch(dir, "pids.max");
+	fake_touch(dir, "cpu.max");
+	assert_int_equal(sb_cgroup_set(&cg, &r, &err), 0);
+	assert_string_equal(fake_read(dir, "memory.max"), "max");
+	assert_string_equal(fake_read(dir, "pids.max"), "max");
+	assert_string_equal(fake_read(dir, "cpu.max"), "max 100000");
+
+	/* swap below memory is refused */
+	sb_resources_init(&r);
+	r.mem_limit = 300;
+	r.mem_swap = 100;
+	assert_int_equal(sb_cgroup_set(&cg, &r, &err), -EINVAL);
+
+	/* a unified key that walks out of the directory */
+	sb_resources_init(&r);
+	ukeys[0] = S("../x.y");
+	r.unified_keys = ukeys;
+	r.unified_values = uvals;
+	r.n_unified = 1;
+	assert_int_equal(sb_cgroup_set(&cg, &r, &err), -EINVAL);
+
+	/* joining, freezing */
+	assert_int_equal(sb_cgroup_add_pid(&cg, 4242, &err), 0);
+	assert_string_equal(fake_read(dir, "cgroup.procs"), "4242");
+	assert_int_equal(sb_cgroup_freeze(&cg, true, &err), 0);
+	assert_string_equal(fake_read(dir, "cgroup.freeze"), "1");
+
+	/* a controller the fake root lacks: one clear error */
+	unlink(strcat(strcpy(cmd, dir), "/pids.max"));
+	sb_resources_init(&r);
+	r.pids_limit = 10;
+	assert_int_equal(sb_cgroup_set(&cg, &r, &err), -ENOTSUP);
+	assert_non_null(strstr(err.msg, "pids.max"));
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);
+	assert_int_equal(system(cmd), 0);
 }
 
 int main(void)
@@ -168,7 +304,7 @@ int main(void)
 		cmocka_unit_test(test_shares_to_weight), cmocka_unit_test(test_swap_v2),
 		cmocka_unit_test(test_cgroup_paths),	 cmocka_unit_test(test_mount_options),
 		cmocka_unit_test(test_idmaps),		 cmocka_unit_test(test_names),
-		cmocka_unit_test(test_seccomp_build),
+		cmocka_unit_test(test_seccomp_build),	 cmocka_unit_test(test_cgroup_v2_fake_root),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
