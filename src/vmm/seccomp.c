@@ -488,6 +488,8 @@ static const unsigned long kvm_vcpu_ioctls[] = {
 	KVM_GET_DEBUGREGS,   KVM_SET_DEBUGREGS,	  KVM_GET_CPUID2,      KVM_SET_CPUID2,
 	KVM_KVMCLOCK_CTRL,   KVM_GET_TSC_KHZ,	  KVM_SET_SIGNAL_MASK, KVM_IRQ_LINE,
 	KVM_SIGNAL_MSI,	     KVM_IRQ_LINE_STATUS, KVM_INTERRUPT,       KVM_NMI,
+	/* the vCPU's TSC offset attribute and frequency (state restore) */
+	KVM_GET_DEVICE_ATTR, KVM_SET_DEVICE_ATTR, KVM_HAS_DEVICE_ATTR, KVM_SET_TSC_KHZ,
 };
 
 static const unsigned long tty_ioctls[] = {
