@@ -247,11 +247,15 @@ int virtio_net_rx_publish(struct virtio_net_rx *rx, struct virtq *q)
 
 		__atomic_store_n((uint32_t *)slot, htole32(rx->used[i].head), __ATOMIC_RELAXED);
 		__atomic_store_n((uint32_t *)(slot + 4), htole32(rx->used[i].len), __ATOMIC_RELAXED);
+		/* Dirty log: the packet bytes, written after the pop marked them. */
+		virtq_mark_written(q, rx->used[i].head, rx->used[i].len);
 	}
 	q->used_idx = (uint16_t)(q->used_idx + rx->nused);
 	/* The elements are visible before the index that publishes them. */
 	__atomic_thread_fence(__ATOMIC_RELEASE);
 	__atomic_store_n((uint16_t *)(used + 2), htole16(q->used_idx), __ATOMIC_RELAXED);
+	/* The used ring (flags, idx, the slots) for the dirty log. */
+	guest_mem_written(q->mem, q->used_gpa, 6 + 8 * (uint64_t)q->size);
 	virtio_net_rx_clear(rx);
 	return 0;
 }

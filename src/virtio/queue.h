@@ -88,6 +88,13 @@ void virtq_unpop(struct virtq *q, unsigned n);
 
 /* Returns a chain to the driver with `len` bytes written into it. */
 int virtq_push(struct virtq *q, uint16_t head, uint32_t len);
+/*
+ * While guest pages are logged (hw/memory.h dirty log): marks the first
+ * len bytes of the device-writable buffers of chain head dirty again, for
+ * devices that publish used entries themselves instead of virtq_push.
+ * Bounded; never fails the queue.
+ */
+void virtq_mark_written(struct virtq *q, uint16_t head, uint32_t len);
 
 /*
  * After pushes: whether the driver wants an interrupt (VIRTQ_AVAIL_F_
