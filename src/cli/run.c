@@ -24,6 +24,7 @@ enum {
 	OPT_CPUS = 'n',
 	OPT_HELP = 'h',
 	OPT_CPU_TEMPLATE = 256,
+	OPT_NO_SECCOMP,
 	OPT_CONSOLE,
 	OPT_LOG_LEVEL,
 	OPT_ON_REBOOT,
@@ -35,7 +36,6 @@ enum {
 	OPT_BALLOON,
 	OPT_METRICS,
 	OPT_ACCEL,
-	OPT_NO_SECCOMP,
 };
 
 static const struct option run_options[] = {
@@ -50,16 +50,19 @@ static const struct option run_options[] = {
 	{ "console", required_argument, NULL, OPT_CONSOLE },
 	{ "on-reboot", required_argument, NULL, OPT_ON_REBOOT },
 	{ "log-level", required_argument, NULL, OPT_LOG_LEVEL },
+	{ "no-seccomp", no_argument, NULL, OPT_NO_SECCOMP },
 	{ "rng", optional_argument, NULL, OPT_RNG },
 	{ "disk", required_argument, NULL, OPT_DISK },
 	{ "net", required_argument, NULL, OPT_NET },
 	{ "vsock", required_argument, NULL, OPT_VSOCK },
 	{ "balloon", required_argument, NULL, OPT_BALLOON },
 	{ "metrics", required_argument, NULL, OPT_METRICS },
-	{ "no-seccomp", no_argument, NULL, OPT_NO_SECCOMP },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ NULL, 0, NULL, 0 },
 };
+
+/* --no-seccomp: not machine configuration either (docs/seccomp.md). */
+static bool no_seccomp;
 
 void cli_run_usage(void)
 {
@@ -86,9 +89,9 @@ void cli_run_usage(void)
 	       "      --balloon [target=SIZE][,deflate-on-oom][,stats=SECONDS]\n"
 	       "                            virtio-balloon: the guest gives SIZE back to the host,\n"
 	       "                            and reports its memory every SECONDS\n"
+	       "      --no-seccomp          no per-thread seccomp filters (debugging; docs/seccomp.md)\n"
 	       "      --metrics PATH        JSON metrics lines to PATH (file or FIFO) every 60 s\n"
 	       "      --log-level LEVEL     error, warn (default), info or debug\n"
-	       "      --no-seccomp          no per-thread seccomp filters (debugging; docs/seccomp.md)\n"
 	       "  RATE: N/MS[+BURST], N bytes (bw: 64K, 10M) or operations per MS ms\n"
 	       "  -h, --help                this help\n"
 	       "\n"
@@ -117,9 +120,8 @@ static int parse_console(const char *arg, struct vm_config *cfg)
 	return 0;
 }
 
-/* --metrics PATH, --no-seccomp: not machine configuration, so not in vm_config. */
+/* --metrics PATH: not machine configuration, so not in vm_config. */
 static const char *metrics_path;
-static bool no_seccomp;
 
 int cli_parse_run(int argc, char **argv, struct vm_config *cfg, char *err, size_t errlen)
 {
@@ -128,9 +130,9 @@ int cli_parse_run(int argc, char **argv, struct vm_config *cfg, char *err, size_
 	int opt, ret;
 
 	metrics_path = NULL;
-	no_seccomp = false;
 	optind = 0; /* GNU getopt: full reset, so the parser can run more than once */
 	opterr = 0;
+	no_seccomp = false;
 	while ((opt = getopt_long(argc, argv, ":k:i:c:m:n:h", run_options, NULL)) != -1) {
 		switch (opt) {
 		case OPT_KERNEL:
@@ -197,6 +199,9 @@ int cli_parse_run(int argc, char **argv, struct vm_config *cfg, char *err, size_
 			}
 			log_set_level(level);
 			break;
+		case OPT_NO_SECCOMP:
+			no_seccomp = true;
+			break;
 		case OPT_RNG:
 			/* "--rng", "--rng=SPEC", or "--rng SPEC" when SPEC is a rate. */
 			if (!optarg && optind < argc &&
@@ -242,9 +247,6 @@ int cli_parse_run(int argc, char **argv, struct vm_config *cfg, char *err, size_
 			break;
 		case OPT_METRICS:
 			metrics_path = optarg;
-			break;
-		case OPT_NO_SECCOMP:
-			no_seccomp = true;
 			break;
 		case OPT_HELP:
 			cli_run_usage();
