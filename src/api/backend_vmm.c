@@ -13,8 +13,8 @@
 #include "base/metrics.h"
 #include "loader/loader.h"
 #include "virtio/balloon.h"
-#include "vmm/vm.h"
 #include "vmm/seccomp.h"
+#include "vmm/vm.h"
 
 int api_vmm_init(struct api_vmm *v)
 {
