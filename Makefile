@@ -32,7 +32,8 @@ CPPFLAGS_COMMON += $(API_CFLAGS)
 # Zydis (x86 decoding for the software CPU and error reports): Debian ships
 # it only as a shared library.
 # liblzma: CRC-64 of snapshot and migration streams (base/state.c), static.
-LDLIBS := $(API_LIBS) -l:liblzma.a -lZydis -lpthread
+# libseccomp: the VMM's per-thread filters (vmm/seccomp.c), shared as for osprey-oci.
+LDLIBS := $(API_LIBS) -l:liblzma.a -lZydis -lseccomp -lpthread
 
 REL_OBJS := $(patsubst src/%.c,$(BUILD)/obj/release/%.o,$(LIB_SRCS))
 ASAN_OBJS := $(patsubst src/%.c,$(BUILD)/obj/asan/%.o,$(LIB_SRCS))

@@ -7,14 +7,15 @@
 # host has (the software CPU always, KVM where /dev/kvm opens), the
 # software CPU's differential tests against this host's CPU, short
 # fuzzing runs, the container runtime's tests (osprey-oci, also driven by
-# podman), the jailer's, and the end-to-end Linux boots (on KVM where it exists,
-# else on the software CPU). Ends with "N passed, N failed, N skipped".
+# podman), the jailer's, the VMM's seccomp filters, and the end-to-end
+# Linux boots (on KVM where it exists, else on the software CPU). Ends
+# with "N passed, N failed, N skipped".
 #
 #   OSPREY_FUZZ_SECONDS=N   seconds per fuzz target (default 10)
 #   OSPREY_DIFF_CASES=N     differential test cases (default 20000)
 #   OSPREY_DIFF_SEED=N      their seed (default 1: CI runs the same cases)
 #   OSPREY_TEST_ONLY=LIST   comma-separated subset:
-#                           unit,cli,api,guests,diff,ctl,oci,jail,fuzz,e2e
+#                           unit,cli,api,guests,diff,ctl,oci,jail,seccomp,fuzz,e2e
 set -uo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
@@ -24,7 +25,7 @@ OSPREY_TEST_COUNTS=$(mktemp)
 trap 'rm -f "$OSPREY_TEST_COUNTS"' EXIT
 source tests/lib/testlib.sh
 
-only=",${OSPREY_TEST_ONLY:-unit,cli,api,guests,diff,ctl,oci,jail,fuzz,e2e},"
+only=",${OSPREY_TEST_ONLY:-unit,cli,api,guests,diff,ctl,oci,jail,seccomp,fuzz,e2e},"
 want() { [[ "$only" == *",$1,"* ]]; }
 section() { printf '\n=== %s\n' "$*"; }
 
@@ -145,6 +146,15 @@ if want jail; then
 	else
 		record_result fail "jail/build"
 	fi
+fi
+
+if want seccomp; then
+	# docs/seccomp.md. The e2e section runs the ASan build; the Linux guest
+	# with devices runs here with the release build too, filters on.
+	section "seccomp: the VMM's per-thread filters (release build; ASan+UBSan briefly)"
+	OSPREY="$ROOT/build/osprey" OSPREY_ASAN="$ROOT/build/asan/osprey" \
+		run_suite seccomp tests/seccomp/seccomp.sh
+	OSPREY="$ROOT/build/osprey" run_suite seccomp-e2e-virtio_blk tests/e2e/virtio_blk.sh
 fi
 
 if want fuzz; then

@@ -13,6 +13,7 @@
 #include "base/metrics.h"
 #include "loader/loader.h"
 #include "virtio/balloon.h"
+#include "vmm/seccomp.h"
 #include "vmm/vm.h"
 
 int api_vmm_init(struct api_vmm *v)
@@ -70,6 +71,7 @@ static void *vmm_thread(void *arg)
 	uint64_t one = 1;
 
 	pthread_setname_np(pthread_self(), "vmm");
+	vmm_seccomp_enter(VMM_SECCOMP_VMM, 0);
 	v->status = vm_run(v->vm);
 	(void)!write(v->done_efd, &one, sizeof(one));
 	return NULL;

@@ -50,6 +50,7 @@
 #include "api/internal.h"
 #include "base/log.h"
 #include "base/metrics.h"
+#include "vmm/seccomp.h"
 
 #define API_LISTEN_BACKLOG 64
 #define API_MAX_CONNECTIONS 32
@@ -573,6 +574,8 @@ static void *server_thread(void *opaque)
 	struct api_server *s = opaque;
 	struct epoll_event evs[API_EPOLL_EVENTS];
 
+	pthread_setname_np(pthread_self(), "api");
+	vmm_seccomp_enter(VMM_SECCOMP_API, 0);
 	for (;;) {
 		int n = epoll_wait(s->epoll_fd, evs, API_EPOLL_EVENTS, next_timeout(s));
 

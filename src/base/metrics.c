@@ -30,6 +30,7 @@
 
 #include "base/fdio.h"
 #include "base/log.h"
+#include "vmm/seccomp.h"
 
 #define TAG "metrics"
 #define METRICS_NAME_MAX 64
@@ -325,6 +326,7 @@ static void *metrics_thread(void *arg)
 
 	(void)arg;
 	pthread_setname_np(pthread_self(), "metrics");
+	vmm_seccomp_enter(VMM_SECCOMP_METRICS, 0);
 	pthread_mutex_lock(&out_lock);
 	clock_gettime(CLOCK_MONOTONIC, &deadline);
 	while (!out.stopping) {

@@ -13,6 +13,7 @@
 #include "base/parse.h"
 #include "cli/cli.h"
 #include "loader/loader.h"
+#include "vmm/seccomp.h"
 #include "vmm/vm.h"
 
 enum {
@@ -23,6 +24,7 @@ enum {
 	OPT_CPUS = 'n',
 	OPT_HELP = 'h',
 	OPT_CPU_TEMPLATE = 256,
+	OPT_NO_SECCOMP,
 	OPT_CONSOLE,
 	OPT_LOG_LEVEL,
 	OPT_ON_REBOOT,
@@ -48,6 +50,7 @@ static const struct option run_options[] = {
 	{ "console", required_argument, NULL, OPT_CONSOLE },
 	{ "on-reboot", required_argument, NULL, OPT_ON_REBOOT },
 	{ "log-level", required_argument, NULL, OPT_LOG_LEVEL },
+	{ "no-seccomp", no_argument, NULL, OPT_NO_SECCOMP },
 	{ "rng", optional_argument, NULL, OPT_RNG },
 	{ "disk", required_argument, NULL, OPT_DISK },
 	{ "net", required_argument, NULL, OPT_NET },
@@ -57,6 +60,9 @@ static const struct option run_options[] = {
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ NULL, 0, NULL, 0 },
 };
+
+/* --no-seccomp: not machine configuration either (docs/seccomp.md). */
+static bool no_seccomp;
 
 void cli_run_usage(void)
 {
@@ -83,6 +89,7 @@ void cli_run_usage(void)
 	       "      --balloon [target=SIZE][,deflate-on-oom][,stats=SECONDS]\n"
 	       "                            virtio-balloon: the guest gives SIZE back to the host,\n"
 	       "                            and reports its memory every SECONDS\n"
+	       "      --no-seccomp          no per-thread seccomp filters (debugging; docs/seccomp.md)\n"
 	       "      --metrics PATH        JSON metrics lines to PATH (file or FIFO) every 60 s\n"
 	       "      --log-level LEVEL     error, warn (default), info or debug\n"
 	       "  RATE: N/MS[+BURST], N bytes (bw: 64K, 10M) or operations per MS ms\n"
@@ -125,6 +132,7 @@ int cli_parse_run(int argc, char **argv, struct vm_config *cfg, char *err, size_
 	metrics_path = NULL;
 	optind = 0; /* GNU getopt: full reset, so the parser can run more than once */
 	opterr = 0;
+	no_seccomp = false;
 	while ((opt = getopt_long(argc, argv, ":k:i:c:m:n:h", run_options, NULL)) != -1) {
 		switch (opt) {
 		case OPT_KERNEL:
@@ -190,6 +198,9 @@ int cli_parse_run(int argc, char **argv, struct vm_config *cfg, char *err, size_
 				return -EINVAL;
 			}
 			log_set_level(level);
+			break;
+		case OPT_NO_SECCOMP:
+			no_seccomp = true;
 			break;
 		case OPT_RNG:
 			/* "--rng", "--rng=SPEC", or "--rng SPEC" when SPEC is a rate. */
@@ -288,12 +299,17 @@ int cmd_run(int argc, char **argv)
 		ret = loader_check_readable("kernel", ": ", cfg.kernel_path, err, sizeof(err));
 	if (!ret)
 		ret = loader_check_readable("initrd", ": ", cfg.initrd_path, err, sizeof(err));
+	/* Before any thread: they inherit no_new_privs. */
+	if (!ret)
+		ret = vmm_seccomp_configure(!no_seccomp, err, sizeof(err));
 	if (!ret && metrics_path)
 		ret = metrics_init(metrics_path, err, sizeof(err));
 	if (ret) {
 		log_errx("run", "%s", err);
 		return VM_EXIT_ERROR;
 	}
+	/* This thread builds and runs the machines: the vmm kind. */
+	vmm_seccomp_enter(VMM_SECCOMP_VMM, 0);
 	for (;;) {
 		if (vm_create(&cfg, &vm)) {
 			metrics_shutdown();

@@ -28,6 +28,7 @@
 #include "base/log.h"
 #include "base/log.h"
 #include "cli/cli.h"
+#include "vmm/seccomp.h"
 #include "vmm/vm.h"
 
 /* Larger than any API body: a file may hold many drives and interfaces. */
@@ -62,6 +63,7 @@ struct vmm_args {
 	const char *config_file;
 	const char *id;
 	bool no_api;
+	bool no_seccomp;
 };
 
 void cli_vmm_usage(void)
@@ -79,7 +81,7 @@ void cli_vmm_usage(void)
 	       "      --id ID              instance id reported by GET /\n"
 	       "      --log-level LEVEL    Error, Warning (default), Info, Debug, Trace or Off\n"
 	       "      --boot-timer         accepted (osprey always logs boot-marker times)\n"
-	       "      --no-seccomp         accepted (osprey installs no seccomp filter yet)\n"
+	       "      --no-seccomp         no per-thread seccomp filters (debugging; docs/seccomp.md)\n"
 	       "  -h, --help               this help\n"
 	       "\n"
 	       "Exit status: 0 guest powered off, 1 osprey error, 2 guest rebooted,\n"
@@ -122,7 +124,9 @@ static int cli_parse_vmm(int argc, char **argv, struct vmm_args *a, char *err, s
 			a->id = optarg;
 			break;
 		case OPT_BOOT_TIMER:
+			break;
 		case OPT_NO_SECCOMP:
+			a->no_seccomp = true;
 			break;
 		case 'h':
 		case OPT_HELP:
@@ -250,6 +254,9 @@ int cmd_vmm(int argc, char **argv)
 	ret = cli_parse_vmm(argc, argv, &a, err, sizeof(err));
 	if (ret == 1)
 		return 0;
+	/* Before any thread: they inherit no_new_privs. */
+	if (!ret)
+		ret = vmm_seccomp_configure(!a.no_seccomp, err, sizeof(err));
 	if (ret) {
 		log_errx("vmm", "%s", err);
 		return VM_EXIT_ERROR;
@@ -277,6 +284,8 @@ int cmd_vmm(int argc, char **argv)
 	}
 	if (!a.no_api && api_server_start(a.api_sock, ctx, &srv))
 		goto out;
+	/* Everything runs: from here this thread only waits and tears down. */
+	vmm_seccomp_enter(VMM_SECCOMP_MAIN, 0);
 	end = wait_for_end(&vmm); /* -1: the run's own status */
 out:
 	api_server_stop(srv);

@@ -16,6 +16,7 @@
 #include "base/rate_limiter.h"
 #include "base/state.h"
 #include "hw/device_env.h"
+#include "vmm/seccomp.h"
 
 #define TRANSPORT_FEATURES                                                           \
 	((1ULL << VIRTIO_F_VERSION_1) | (1ULL << VIRTIO_F_EVENT_IDX) |                \
@@ -478,6 +479,7 @@ static void *virtio_io_thread(void *arg)
 
 	snprintf(name, sizeof(name), "io-%s", d->ops->name);
 	pthread_setname_np(pthread_self(), name);
+	vmm_seccomp_enter(VMM_SECCOMP_DEVICE_IO, 0);
 	while (read(d->stop_fd, &v, sizeof(v)) < 0) {
 		event_loop_run_once(d->loop, -1);
 		virtio_io_park(d);

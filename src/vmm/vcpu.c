@@ -14,6 +14,7 @@
 
 #include "arch/x86/regs.h"
 #include "base/log.h"
+#include "vmm/seccomp.h"
 #include "vmm/vm.h"
 
 int vcpu_create(struct vm *vm, struct vcpu *vcpu, unsigned id, const struct cpuid_table *base)
@@ -75,6 +76,7 @@ static void *vcpu_thread(void *arg)
 	sigemptyset(&set);
 	sigaddset(&set, SIGUSR1);
 	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
+	vmm_seccomp_enter(VMM_SECCOMP_VCPU, strcmp(ops->name, "kvm") == 0 ? VMM_SECCOMP_F_KVM : 0);
 
 	while (!__atomic_load_n(&vm->exit_requested, __ATOMIC_ACQUIRE)) {
 		enum accel_run r;

@@ -55,6 +55,7 @@
 #include "irqchip/irqchip.h"
 #include "irqchip/platform_state.h"
 #include "irqchip/pvclock.h"
+#include "vmm/seccomp.h"
 
 /* Old kvmclock MSRs (KVM_FEATURE_CLOCKSOURCE). */
 #define MSR_KVM_WALL_CLOCK 0x11
@@ -172,6 +173,7 @@ static void *timer_thread(void *arg)
 	struct soft_vm *sv = arg;
 
 	pthread_setname_np(pthread_self(), "soft-timer");
+	vmm_seccomp_enter(VMM_SECCOMP_TIMER, 0);
 	pthread_mutex_lock(&sv->timer_lock);
 	while (!sv->timer_stop) {
 		uint64_t now, next = UINT64_MAX;
