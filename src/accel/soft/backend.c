@@ -40,14 +40,17 @@
 #include "accel/soft/soft_cpu.h"
 #include "accel/soft/soft_debug.h"
 #include "arch/x86/layout.h"
+#include "arch/x86/regs.h"
 #include "base/log.h"
 #include "hw/vmm_metrics.h"
 #include "irqchip/irqchip.h"
+#include "irqchip/platform_state.h"
 #include "irqchip/pvclock.h"
 
 /* Old kvmclock MSRs (KVM_FEATURE_CLOCKSOURCE). */
 #define MSR_KVM_WALL_CLOCK 0x11
 #define MSR_KVM_SYSTEM_TIME 0x12
+#define MSR_IA32_TSC 0x10
 #define MSR_IA32_PLATFORM_ID 0x17
 #define MSR_IA32_UCODE_REV 0x8b
 #define MSR_IA32_MISC_ENABLE 0x1a0
@@ -72,6 +75,9 @@ struct soft_vcpu {
 	bool init_in_flight;	/* INIT posted, not yet seen done (vCPU thread only) */
 	uint64_t system_time_msr, wall_clock_msr;
 	uint64_t got_tsc; /* the TSC the last vcpu_get_state returned */
+	/* vcpu_set_state loaded a TSC (restore): platform_load moves it on from there. */
+	bool tsc_restored;
+	uint64_t restored_tsc;
 	/* Statistics (this vCPU's thread only). */
 	uint64_t pio, mmio, hlt;
 };
@@ -82,7 +88,13 @@ struct soft_vm {
 	struct soft_vcpu *cpus;
 	struct irqchip ic;
 	bool chips_ready;
-	uint64_t clock_base_ns; /* CLOCK_MONOTONIC when the machine was built: kvmclock 0 */
+	/*
+	 * The guest clock (kvmclock system time, what platform_save calls
+	 * clock_ns) is mono_ns() - clock_base_ns, modulo 2^64: CLOCK_MONOTONIC
+	 * when the machine was built, or moved by platform_load so that a
+	 * restored clock continues where it was saved.
+	 */
+	uint64_t clock_base_ns;
 
 	/* The timer thread. */
 	pthread_t timer_thread;
@@ -283,6 +295,8 @@ static void env_cpuid(void *opaque, uint32_t leaf, uint32_t subleaf, uint32_t ou
 	cpuid_lookup(sc->vcpu->cpuid, leaf, subleaf, out);
 }
 
+static void soft_vcpu_sync_tsc(struct soft_vcpu *sc);
+
 /* kvmclock: the guest reads mono_ns() - clock_base_ns at its TSC. */
 static void kvmclock_publish(struct soft_vcpu *sc)
 {
@@ -364,6 +378,13 @@ static bool env_wrmsr(void *opaque, uint32_t index, uint64_t value)
 					     real_ns() - (mono_ns() - sc->sv->clock_base_ns)))
 			log_debug("soft", "vcpu%u: wall clock area 0x%llx is not RAM",
 				  sc->vcpu->id, (unsigned long long)value);
+		return true;
+	case MSR_IA32_TSC:
+		/* The core changed its TSC (review B4): the LAPIC's offset follows. */
+		if (sc->cpu) {
+			soft_vcpu_sync_tsc(sc);
+			timer_poke(sc->sv);
+		}
 		return true;
 	case MSR_IA32_UCODE_REV:
 		return true; /* Linux writes 0 before reading the revision */
@@ -530,7 +551,7 @@ static void soft_lapic_virtual_wire(struct lapic *l)
 /* guest TSC = mono_ns() + offset, for the LAPIC's TSC-deadline mode. */
 static void soft_vcpu_sync_tsc(struct soft_vcpu *sc)
 {
-	lapic_set_tsc_offset(sc->lapic, (int64_t)(soft_cpu_tsc(sc->cpu) - mono_ns()));
+	lapic_set_tsc_offset(sc->lapic, soft_cpu_tsc_offset(sc->cpu));
 }
 
 static int soft_vcpu_create(struct accel_vcpu *vcpu, const struct cpuid_table *cpuid)
@@ -712,35 +733,233 @@ static void soft_vcpu_destroy(struct accel_vcpu *vcpu)
 	vcpu->priv = NULL;
 }
 
+/*
+ * The TPR the LAPIC page holds, as CR8 (the core keeps its own CR8 for
+ * MOV from CR8; the page is authoritative, as on KVM).
+ */
+static uint64_t lapic_page_cr8(const struct x86_cpu_state *s)
+{
+	return s->lapic[APIC_TPR] >> 4;
+}
+
+/*
+ * All of struct x86_cpu_state (accel.h). Settles what was posted to the
+ * vCPU and not taken yet: an INIT/SIPI handed over by the irqchip, an
+ * NMI (events.nmi_pending). Interrupts posted but not taken are IRR bits
+ * of the LAPIC page; the LAPIC's timer is in the lapic_timer_* fields.
+ */
 static int soft_vcpu_get_state(struct accel_vcpu *vcpu, struct x86_cpu_state *s)
 {
 	struct soft_vcpu *sc = sc_of(vcpu);
+	struct lapic_snap snap;
+	int sipi = -1;
 
 	if (!sc || !sc->cpu)
 		return -ENODEV;
-	*s = *soft_cpu_state(sc->cpu);
+	/* What soft_vcpu_run would hand the CPU, in the same order. */
+	pthread_mutex_lock(&sc->lock);
+	if (sc->init_pending) {
+		sc->init_pending = false;
+		soft_cpu_post(sc->cpu, SOFT_EVENT_INIT);
+	}
+	sipi = sc->sipi_vector;
+	sc->sipi_vector = -1;
+	pthread_mutex_unlock(&sc->lock);
+	if (sipi >= 0) {
+		soft_cpu_state(sc->cpu)->events.sipi_vector = (uint8_t)sipi;
+		soft_cpu_post(sc->cpu, SOFT_EVENT_SIPI);
+	}
+	soft_cpu_save_state(sc->cpu, s);
+	sc->init_in_flight = false;
+	lapic_save(sc->lapic, s, &snap);
+	s->lapic_timer_remaining_ns = snap.timer_remaining_ns;
+	s->lapic_timer_period_ns = snap.timer_period_ns;
+	s->lapic_esr_pending = snap.esr_pending;
+	s->lapic_lint_level = snap.lint_level;
+	s->cr8 = lapic_page_cr8(s);
+	s->msr.kvm_system_time = sc->system_time_msr;
+	s->msr.kvm_wall_clock = sc->wall_clock_msr;
 	sc->got_tsc = s->tsc;
 	return 0;
 }
 
+/* What the software CPU cannot take (the stream reader checks more). */
+static bool soft_state_ok(const struct x86_cpu_state *s)
+{
+	if (s->mp_state > X86_MP_STOPPED)
+		return false;
+	if (s->events.exception_pending && s->events.exception_vector >= 32)
+		return false;
+	for (unsigned i = 0; i < X86_NR_SREGS; i++) {
+		const struct x86_segment *g = &s->seg[i];
+
+		if (g->type > 15 || g->dpl > 3)
+			return false;
+	}
+	/* Paging needs protection; long mode active needs paging and PAE. */
+	if ((s->cr0 & X86_CR0_PG) && !(s->cr0 & X86_CR0_PE))
+		return false;
+	if ((s->efer & X86_EFER_LMA) && (!(s->cr0 & X86_CR0_PG) || !(s->cr4 & X86_CR4_PAE)))
+		return false;
+	return true;
+}
+
+/*
+ * Loads all of struct x86_cpu_state (accel.h). The vCPU's TLB and decoded
+ * code are dropped and its mode, CPL and paging caches derived again
+ * (soft_cpu_load_state); the LAPIC takes the page, the timer (restarted
+ * relative to now) and the TSC-deadline MSR; CR8 follows the page's TPR.
+ * A state read by vcpu_get_state and written back with the same tsc (boot
+ * setup) leaves the TSC running; any other tsc is loaded, and
+ * platform_load then moves it on with the restored guest clock.
+ */
 static int soft_vcpu_set_state(struct accel_vcpu *vcpu, const struct x86_cpu_state *s)
 {
 	struct soft_vcpu *sc = sc_of(vcpu);
-
-	struct x86_cpu_state *cur;
-	uint64_t now_tsc;
+	struct lapic_snap snap;
+	bool set_tsc;
 
 	if (!sc || !sc->cpu)
 		return -ENODEV;
-	cur = soft_cpu_state(sc->cpu);
-	now_tsc = cur->tsc;
-	*cur = *s;
-	/* A state read and written back (boot setup) leaves the TSC running. */
-	if (s->tsc == sc->got_tsc)
-		cur->tsc = now_tsc;
-	soft_cpu_state_changed(sc->cpu);
+	if (!soft_state_ok(s))
+		return -EINVAL;
+	set_tsc = s->tsc != sc->got_tsc;
+	pthread_mutex_lock(&sc->lock);
+	sc->init_pending = false;
+	sc->sipi_vector = -1;
+	sc->wake = true; /* a halted vCPU looks at its (new) LAPIC */
+	pthread_mutex_unlock(&sc->lock);
+	sc->init_in_flight = false;
+	soft_cpu_load_state(sc->cpu, s, set_tsc);
+	if (set_tsc) {
+		sc->tsc_restored = true;
+		sc->restored_tsc = s->tsc;
+	}
+	sc->got_tsc = 0;
+	sc->system_time_msr = s->msr.kvm_system_time;
+	sc->wall_clock_msr = s->msr.kvm_wall_clock;
+	memset(&snap, 0, sizeof(snap));
+	snap.timer_remaining_ns = s->lapic_timer_remaining_ns;
+	snap.timer_period_ns = s->lapic_timer_period_ns;
+	snap.esr_pending = s->lapic_esr_pending;
+	snap.lint_level = s->lapic_lint_level;
+	lapic_restore(sc->lapic, s, &snap);
+	soft_cpu_state(sc->cpu)->cr8 = lapic_get_tpr(sc->lapic) >> 4;
 	soft_vcpu_sync_tsc(sc);
+	timer_poke(sc->sv);
 	return 0;
+}
+
+/* ---- snapshots and migration (every vCPU parked or not started) ---- */
+
+/*
+ * The PIC pair, IOAPIC and PIT (their own snapshot forms), the guest
+ * clock (kvmclock system time: the clock the soft TSCs count with) and
+ * the host's CLOCK_REALTIME at the same moment.
+ */
+static int soft_platform_save(struct accel_machine *m, struct x86_platform_state *s)
+{
+	struct soft_vm *sv = sv_of(m);
+
+	if (!sv || !sv->chips_ready)
+		return -ENODEV;
+	memset(s, 0, sizeof(*s));
+	pic_save(&sv->ic.pic, &s->pic);
+	ioapic_save(&sv->ic.ioapic, &s->ioapic);
+	pit_save(&sv->ic.pit, &s->pit);
+	s->clock_ns = mono_ns() - sv->clock_base_ns;
+	s->host_realtime_ns = real_ns();
+	return 0;
+}
+
+/* The guest clock never exceeds this (~146 years), so sums below cannot wrap. */
+#define SOFT_CLOCK_MAX (1ULL << 62)
+
+/*
+ * The reverse, after vcpu_set_state of every vCPU. The guest clock goes
+ * on from s->clock_ns plus the host real time passed since
+ * s->host_realtime_ns (never backward): the guest's time jumps forward
+ * with the host's. Each vCPU's TSC moves by the same amount from the TSC
+ * vcpu_set_state loaded (a vCPU that loaded none keeps its distance to
+ * the clock), so TSCs and kvmclock stay one clock, and the LAPICs'
+ * TSC-deadline offsets follow. kvmclock areas are written again; LAPIC
+ * timers (restored by vcpu_set_state) and PIT counts run relative to now.
+ */
+static int soft_platform_load(struct accel_machine *m, const struct x86_platform_state *s)
+{
+	struct soft_vm *sv = sv_of(m);
+	uint64_t now_real, delta, clock, old_clock, mono;
+
+	if (!sv || !sv->chips_ready)
+		return -ENODEV;
+	if (s->clock_ns > SOFT_CLOCK_MAX)
+		return -EINVAL;
+	now_real = real_ns();
+	delta = now_real > s->host_realtime_ns ? now_real - s->host_realtime_ns : 0;
+	if (delta > SOFT_CLOCK_MAX - s->clock_ns)
+		delta = SOFT_CLOCK_MAX - s->clock_ns;
+	clock = s->clock_ns + delta;
+	mono = mono_ns();
+	old_clock = mono - sv->clock_base_ns;
+	/* Modulo 2^64 when the saved clock is ahead of this host's CLOCK_MONOTONIC. */
+	sv->clock_base_ns = mono - clock;
+	for (unsigned i = 0; i < sv->ncpus; i++) {
+		struct soft_vcpu *sc = &sv->cpus[i];
+
+		if (!sc->cpu)
+			continue;
+		if (sc->tsc_restored)
+			soft_cpu_set_tsc(sc->cpu, sc->restored_tsc + delta);
+		else
+			soft_cpu_set_tsc(sc->cpu, soft_cpu_tsc(sc->cpu) + (clock - old_clock));
+		sc->tsc_restored = false;
+		sc->got_tsc = 0;
+		soft_vcpu_sync_tsc(sc);
+	}
+	pic_restore(&sv->ic.pic, &s->pic);
+	ioapic_restore(&sv->ic.ioapic, &s->ioapic);
+	pit_restore(&sv->ic.pit, &s->pit);
+	for (unsigned i = 0; i < sv->ncpus; i++)
+		kvmclock_publish(&sv->cpus[i]);
+	timer_poke(sv);
+	return 0;
+}
+
+/*
+ * Dirty logging (accel.h): guest_mem_mark_dirty happens in the CPU while
+ * m->mem->dirty is set (every write translation, physical write and
+ * page-table A/D update, soft_cpu.h); arming and syncing drop the write
+ * TLB entries of every vCPU so that the next write to each page marks it
+ * again. The vCPUs must be parked (the contract): -EBUSY otherwise.
+ */
+static int soft_drop_write_tlbs(struct accel_machine *m)
+{
+	struct soft_vm *sv = sv_of(m);
+	int ret = 0;
+
+	if (!sv)
+		return -ENODEV;
+	for (unsigned i = 0; i < sv->ncpus; i++) {
+		struct soft_vcpu *sc = &sv->cpus[i];
+
+		if (sc->cpu && soft_cpu_drop_write_tlb(sc->cpu)) {
+			log_errx("soft", "vcpu%u: dirty log change while the vCPU runs", i);
+			ret = -EBUSY;
+		}
+	}
+	return ret;
+}
+
+static int soft_dirty_log(struct accel_machine *m, bool enable)
+{
+	if (!enable)
+		return 0; /* nothing marks once guest_mem_dirty_stop cleared the bitmap */
+	return soft_drop_write_tlbs(m);
+}
+
+static int soft_dirty_sync(struct accel_machine *m)
+{
+	return soft_drop_write_tlbs(m);
 }
 
 static void soft_vcpu_log_stats(const struct accel_vcpu *vcpu)
@@ -795,4 +1014,8 @@ const struct accel_ops accel_soft_ops = {
 	.irq_line = soft_irq_line,
 	.irqfd = soft_no_irqfd,
 	.notify_fd = soft_no_notify_fd,
+	.platform_save = soft_platform_save,
+	.platform_load = soft_platform_load,
+	.dirty_log = soft_dirty_log,
+	.dirty_sync = soft_dirty_sync,
 };

@@ -242,6 +242,21 @@ static void take(struct soft_cpu *cpu, unsigned bit)
 	atomic_fetch_and_explicit(&cpu->events, ~bit, memory_order_acq_rel);
 }
 
+/* A start-up IPI: a CPU waiting for one starts at vector << 12 in real mode. */
+static void take_sipi(struct soft_cpu *cpu)
+{
+	struct x86_cpu_state *s = &cpu->s;
+
+	if (s->mp_state == X86_MP_WAIT_SIPI) {
+		uint16_t sel = (uint16_t)(s->events.sipi_vector << 8);
+
+		real_seg(&s->seg[X86_CS], sel, true);
+		s->rip = 0;
+		s->mp_state = X86_MP_RUNNABLE;
+		soft_mode_update(cpu);
+	}
+}
+
 /* At a block boundary: -1 to go on running, else the exit to return. */
 static int handle_events(struct soft_cpu *cpu)
 {
@@ -263,14 +278,7 @@ static int handle_events(struct soft_cpu *cpu)
 		}
 		if (ev & SOFT_EVENT_SIPI) {
 			take(cpu, SOFT_EVENT_SIPI);
-			if (s->mp_state == X86_MP_WAIT_SIPI) {
-				uint16_t sel = (uint16_t)(s->events.sipi_vector << 8);
-
-				real_seg(&s->seg[X86_CS], sel, true);
-				s->rip = 0;
-				s->mp_state = X86_MP_RUNNABLE;
-				soft_mode_update(cpu);
-			}
+			take_sipi(cpu);
 		}
 		if ((ev & SOFT_EVENT_NMI) && !s->events.nmi_masked && s->mp_state != X86_MP_WAIT_SIPI &&
 		    s->mp_state != X86_MP_STOPPED) {
@@ -296,6 +304,73 @@ static int handle_events(struct soft_cpu *cpu)
 	if (s->mp_state == X86_MP_HALTED)
 		return SOFT_EXIT_HLT;
 	return -1;
+}
+
+/* ---- Snapshots -------------------------------------------------------------------- */
+
+void soft_cpu_save_state(struct soft_cpu *cpu, struct x86_cpu_state *out)
+{
+	unsigned ev = atomic_load_explicit(&cpu->events, memory_order_acquire);
+
+	/* INIT and SIPI as the next block boundary would take them (handle_events). */
+	if (ev & SOFT_EVENT_INIT) {
+		take(cpu, SOFT_EVENT_INIT);
+		soft_cpu_reset_state(cpu, true);
+		cpu->s.mp_state = X86_MP_WAIT_SIPI;
+	}
+	if (ev & SOFT_EVENT_SIPI) {
+		take(cpu, SOFT_EVENT_SIPI);
+		take_sipi(cpu);
+	}
+	*out = *soft_cpu_state(cpu);
+	/* An NMI posted and not taken yet (or blocked by nmi_masked). */
+	if (ev & SOFT_EVENT_NMI)
+		out->events.nmi_pending = 1;
+}
+
+void soft_cpu_load_state(struct soft_cpu *cpu, const struct x86_cpu_state *s, bool set_tsc)
+{
+	unsigned ev = SOFT_EVENT_IRQ; /* look at the (restored) LAPIC once */
+
+	cpu->s = *s;
+	if (set_tsc)
+		cpu->tsc_offset = (int64_t)(s->tsc - soft_now_ns());
+	cpu->tsc_read_valid = false;
+	if (s->events.nmi_pending)
+		ev |= SOFT_EVENT_NMI;
+	cpu->s.events.nmi_pending = 0;
+	/* Posted INIT/SIPI/NMI belonged to the old state; a kick stays. */
+	atomic_fetch_and_explicit(&cpu->events, SOFT_EVENT_KICK, memory_order_acq_rel);
+	soft_cpu_post(cpu, ev);
+	cpu->pend_vector = -1;
+	cpu->delivering = -1;
+	cpu->exit_req = -1;
+	cpu->stop_block = false;
+	cpu->cur = NULL;
+	cpu->fetch_codegen = NULL;
+	soft_set_flags(cpu, cpu->s.rflags);
+	soft_mode_update(cpu);
+	soft_tlb_flush(cpu, true);
+	soft_cc_flush(&cpu->cc);
+}
+
+void soft_cpu_set_tsc(struct soft_cpu *cpu, uint64_t tsc)
+{
+	cpu->tsc_offset = (int64_t)(tsc - soft_now_ns());
+	cpu->tsc_read_valid = false;
+}
+
+int64_t soft_cpu_tsc_offset(const struct soft_cpu *cpu)
+{
+	return cpu->tsc_offset;
+}
+
+int soft_cpu_drop_write_tlb(struct soft_cpu *cpu)
+{
+	if (cpu->jb_valid)
+		return -EBUSY; /* running: the caller broke the parked-vCPU contract */
+	soft_tlb_drop_writes(cpu);
+	return 0;
 }
 
 /* ---- Run loop ------------------------------------------------------------------- */

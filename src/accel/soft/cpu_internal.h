@@ -164,6 +164,14 @@ void soft_cpu_reset_state(struct soft_cpu *cpu, bool init_only);
 /* ---- mmu.c ----------------------------------------------------------------- */
 void soft_tlb_flush(struct soft_cpu *cpu, bool global_too);
 void soft_tlb_flush_page(struct soft_cpu *cpu, uint64_t linear);
+/* Drops the write entries only (dirty logging: the next write marks again). */
+void soft_tlb_drop_writes(struct soft_cpu *cpu);
+/* Marks [gpa, gpa+len) dirty while guest memory logs dirty pages. */
+static inline void soft_mark_dirty(const struct soft_cpu *cpu, uint64_t gpa, uint64_t len)
+{
+	if (SOFT_UNLIKELY(cpu->env.mem && cpu->env.mem->dirty))
+		guest_mem_mark_dirty(cpu->env.mem, gpa, len);
+}
 /* Linear -> guest-physical for acc at privilege user (true: CPL 3 rules). Faults raise. */
 uint64_t soft_translate(struct soft_cpu *cpu, uint64_t linear, enum soft_access acc, bool user);
 /* Supervisor ("implicit") accesses: descriptor tables, TSS, IDT. */

@@ -156,6 +156,12 @@ void soft_tlb_flush(struct soft_cpu *cpu, bool global_too)
 		cpu->tlb_max_shift = 12;
 }
 
+void soft_tlb_drop_writes(struct soft_cpu *cpu)
+{
+	for (unsigned i = 0; i < SOFT_TLB_SIZE; i++)
+		cpu->tlb[SOFT_ACC_WRITE][i].tag = SOFT_TLB_INVALID;
+}
+
 /*
  * INVLPG: the entries of the guest page that maps linear (all 4 KiB
  * pieces of a large page), and the jump-cache entries that may have come
@@ -253,12 +259,17 @@ static void *pte_ptr(struct soft_cpu *cpu, uint64_t gpa, unsigned size)
 	return guest_mem_ptr(cpu->env.mem, gpa, size);
 }
 
-static void set_bits(void *p, unsigned size, uint64_t bits)
+/* Sets accessed/dirty bits of a paging entry; a change marks its page dirty. */
+static void set_bits(struct soft_cpu *cpu, void *p, uint64_t gpa, unsigned size, uint64_t bits)
 {
+	uint64_t old;
+
 	if (size == 8)
-		__atomic_fetch_or((uint64_t *)p, bits, __ATOMIC_RELAXED);
+		old = __atomic_fetch_or((uint64_t *)p, bits, __ATOMIC_RELAXED);
 	else
-		__atomic_fetch_or((uint32_t *)p, (uint32_t)bits, __ATOMIC_RELAXED);
+		old = __atomic_fetch_or((uint32_t *)p, (uint32_t)bits, __ATOMIC_RELAXED);
+	if ((old & bits) != bits)
+		soft_mark_dirty(cpu, gpa, size);
 }
 
 /*
@@ -282,6 +293,7 @@ uint64_t soft_translate(struct soft_cpu *cpu, uint64_t linear, enum soft_access 
 		uint64_t table = lma ? (s->cr3 & PTE_ADDR) : (pae ? (s->cr3 & 0xffffffe0ull) : (s->cr3 & 0xfffff000ull));
 		bool us = true, rw = true, nx = false;
 		void *ent_p[4];
+		uint64_t ent_gpa[4];
 		unsigned nent = 0;
 		uint64_t e = 0;
 		int level;
@@ -321,6 +333,7 @@ uint64_t soft_translate(struct soft_cpu *cpu, uint64_t linear, enum soft_access 
 			rw = rw && (e & PTE_RW);
 			if (nxe && (e & PTE_NX))
 				nx = true;
+			ent_gpa[nent] = eaddr;
 			ent_p[nent++] = p;
 			if (level > 1 && (e & PTE_PS) && (pae ? level <= 3 : (s->cr4 & CR4_PSE) != 0)) {
 				pagesize = 1ull << shift;
@@ -361,14 +374,23 @@ uint64_t soft_translate(struct soft_cpu *cpu, uint64_t linear, enum soft_access 
 		if (acc == SOFT_ACC_EXEC && nx)
 			page_fault(cpu, linear, acc, user, PF_P);
 		for (unsigned i = 0; i < nent; i++)
-			set_bits(ent_p[i], esize, PTE_A);
+			set_bits(cpu, ent_p[i], ent_gpa[i], esize, PTE_A);
 		if (acc == SOFT_ACC_WRITE && nent)
-			set_bits(ent_p[nent - 1], esize, PTE_D);
+			set_bits(cpu, ent_p[nent - 1], ent_gpa[nent - 1], esize, PTE_D);
 	}
 
 	cpu->stats.tlb_misses++;
 	uint64_t gpage = gpa & SOFT_PAGE_MASK;
 	uint8_t *host = guest_mem_ptr(cpu->env.mem, gpage, 4096);
+
+	/*
+	 * Dirty logging: every write translation marks its page, whether it
+	 * fills the TLB (later hits write without coming here until
+	 * soft_tlb_drop_writes) or not (SMAP-dependent, string and atomic
+	 * paths that write through the host pointer themselves).
+	 */
+	if (acc == SOFT_ACC_WRITE && host)
+		soft_mark_dirty(cpu, gpage, 4096);
 
 	if (fill && host) {
 		struct soft_tlb_entry *t = &cpu->tlb[acc][(linear >> 12) & (SOFT_TLB_SIZE - 1)];
@@ -393,6 +415,7 @@ void soft_phys_rw(struct soft_cpu *cpu, uint64_t gpa, void *buf, unsigned len, b
 
 	if (host) {
 		if (is_write) {
+			soft_mark_dirty(cpu, gpa, len);
 			cpu_code_write(cpu, soft_code_word(gpa));
 			if (((gpa + len - 1) ^ gpa) & SOFT_PAGE_MASK)
 				cpu_code_write(cpu, soft_code_word(gpa + len - 1));

@@ -83,6 +83,43 @@ void soft_cpu_free(struct soft_cpu *cpu);
 struct x86_cpu_state *soft_cpu_state(struct soft_cpu *cpu);
 void soft_cpu_state_changed(struct soft_cpu *cpu);
 
+/*
+ * Snapshots and migration (accel/accel.h vcpu_get_state/vcpu_set_state),
+ * only while soft_cpu_run() does not run:
+ *
+ * soft_cpu_save_state: the whole architectural state into *out. Events
+ * posted but not yet taken are settled first, as the next block boundary
+ * would: an INIT resets the CPU to wait-for-SIPI, then a SIPI starts it;
+ * a pending NMI is reported in out->events.nmi_pending. Posted interrupt
+ * hints need nothing: pending interrupts live in the LAPIC's IRR, which
+ * the backend saves. out->lapic and the lapic_timer_* fields are the
+ * backend's to fill (the CPU has no LAPIC).
+ *
+ * soft_cpu_load_state: replaces the state with *s: the lazy flags, the
+ * mode caches (mode, CPL, long mode), every TLB entry and the decoded
+ * code of this CPU are dropped and derived again; posted events are
+ * cleared, an NMI pending in s is posted, an exception pending in s is
+ * delivered when the CPU runs next. set_tsc: the TSC continues from
+ * s->tsc (otherwise it keeps running as it was).
+ */
+void soft_cpu_save_state(struct soft_cpu *cpu, struct x86_cpu_state *out);
+void soft_cpu_load_state(struct soft_cpu *cpu, const struct x86_cpu_state *s, bool set_tsc);
+
+/* Sets the guest TSC to tsc now (it counts on at SOFT_TSC_HZ). */
+void soft_cpu_set_tsc(struct soft_cpu *cpu, uint64_t tsc);
+/* guest TSC = CLOCK_MONOTONIC ns + this offset. */
+int64_t soft_cpu_tsc_offset(const struct soft_cpu *cpu);
+
+/*
+ * Dirty logging: drops every write entry of the TLB, so that the next
+ * write to each page translates again and marks the page in
+ * env.mem->dirty (while it is set, every write translation and every
+ * physical write the CPU does marks its page, and so do page-table
+ * accessed/dirty bit updates). Only while soft_cpu_run() does not run:
+ * -EBUSY (nothing done) when it does.
+ */
+int soft_cpu_drop_write_tlb(struct soft_cpu *cpu);
+
 /* Runs guest code on the calling thread until one of enum soft_exit. */
 enum soft_exit soft_cpu_run(struct soft_cpu *cpu);
 

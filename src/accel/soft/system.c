@@ -723,6 +723,12 @@ static bool msr_write(struct soft_cpu *cpu, uint32_t i, uint64_t v)
 	switch (i) {
 	case MSR_TSC:
 		cpu->tsc_offset = (int64_t)(v - soft_now_ns());
+		/*
+		 * Tell the machine (review B4): its LAPIC converts TSC-deadline
+		 * values with this CPU's offset. The answer does not matter.
+		 */
+		if (cpu->env.wrmsr)
+			(void)cpu->env.wrmsr(cpu->env.opaque, MSR_TSC, v);
 		return true;
 	case MSR_EFER: {
 		uint64_t old = s->efer;
