@@ -65,7 +65,7 @@ refused() {
 
 # boot_counter NAME STEPS [TRACK_DIRTY]: counter.elf with STEPS steps, 64 MiB.
 boot_counter() {
-	ok "$1" PUT /boot-source "{\"kernel_image_path\": \"$GUESTS/counter.elf\", \"boot_args\": \"counter.steps=$2\"}"
+	ok "$1" PUT /boot-source "{\"kernel_image_path\": \"$GUESTS/counter.elf\", \"boot_args\": \"counter.steps=$2 counter.tick_ms=5\"}"
 	ok "$1" PUT /machine-config "{\"vcpu_count\": 1, \"mem_size_mib\": 64, \"accel\": \"$OSPREY_ACCEL\", \"track_dirty_pages\": ${3:-false}}"
 	ok "$1" PUT /actions '{"action_type": "InstanceStart"}'
 }
