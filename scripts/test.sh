@@ -156,12 +156,12 @@ if want fuzz; then
 fi
 
 if want snapshot; then
-	# Bad files and SIGKILL under the sanitizers; the guests' runs on release.
+	# Bad files under the sanitizers; the guests' runs on the release build.
 	for accel in "${accels[@]}"; do
 		section "snapshots on $accel (tests/snapshot; release build, ASan+UBSan for bad files)"
 		OSPREY_ACCEL=$accel OSPREY="$ROOT/build/osprey" run_suite "snapshot-$accel" tests/snapshot/counter.sh
 		OSPREY_ACCEL=$accel OSPREY="$ROOT/build/asan/osprey" run_suite "snapshot-$accel-corrupt" tests/snapshot/corrupt.sh
-		OSPREY_ACCEL=$accel OSPREY="$ROOT/build/asan/osprey" run_suite "snapshot-$accel-kill" tests/snapshot/kill.sh
+		OSPREY_ACCEL=$accel OSPREY="$ROOT/build/osprey" run_suite "snapshot-$accel-kill" tests/snapshot/kill.sh
 		OSPREY_ACCEL=$accel OSPREY="$ROOT/build/osprey" run_suite "snapshot-$accel-linux" tests/snapshot/linux.sh
 	done
 fi

@@ -44,11 +44,11 @@ test_corrupt_state_files_refused() {
 	len=$(stat -c %s "$g")
 	: >"$w/empty.snap"
 	refuse "an empty state file" "$w/empty.snap" "$m" 'is empty'
-	for n in 4 8 20 24 $((len / 3)) $((len / 2)) $((len - 9)) $((len - 1)); do
+	for n in 8 20 $((len / 2)) $((len - 1)); do
 		head -c "$n" "$g" >"$w/trunc.snap"
 		refuse "a state file cut at $n of $len bytes" "$w/trunc.snap" "$m" 'bad magic|truncated'
 	done
-	for n in 0 9 17 30 $((len / 2)) $((len - 20)) $((len - 3)); do
+	for n in 9 30 $((len / 2)) $((len - 3)); do
 		cp "$g" "$w/flip.snap"
 		python3 - "$w/flip.snap" "$n" <<'PY'
 import sys
