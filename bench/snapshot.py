@@ -1,9 +1,11 @@
 #!/usr/bin/env python3
 """Snapshot and restore times of a 256 MiB guest, and the files' sizes.
 
-The guest is the counter test guest (guest/tests/counter.c): it prints a
-"count N" line every millisecond on the serial console, so that a restored
-machine's first words are easy to time.
+The guest is the counter test guest (guest/tests/counter.c): it first
+writes a pattern to --fill-mib MiB of its RAM (default 128, so that a Full
+snapshot has that much to save), then prints a "count N" line every
+millisecond on the serial console, so that a restored machine's first
+words are easy to time.
 
   create     PUT /snapshot/create on the paused machine -> its 204: Full
              (every page, then fsync, rename) and Diff (the pages written
@@ -121,6 +123,7 @@ def main():
     ap.add_argument("-n", "--runs", type=int, default=10)
     ap.add_argument("--memory", type=int, default=256, help="guest RAM in MiB")
     ap.add_argument("--accel", default="soft", help="soft (default) or kvm")
+    ap.add_argument("--fill-mib", type=int, default=128, help="RAM the guest writes first")
     ap.add_argument("--dir", help="where the snapshot files go (default: a temporary directory)")
     a = ap.parse_args()
 
@@ -132,14 +135,16 @@ def main():
     state, mem = os.path.join(work, "vm.snap"), os.path.join(work, "vm.mem")
     dstate, dmem = os.path.join(work, "diff.snap"), os.path.join(work, "diff.mem")
 
-    print(f"osprey snapshots: {a.memory} MiB guest, accel {a.accel}, {a.runs} runs, files in {work}")
+    print(f"osprey snapshots: {a.memory} MiB guest ({a.fill_mib} MiB written), accel {a.accel}, "
+          f"{a.runs} runs, files in {work}")
     src = Vmm(osprey, work, "src")
     src.api("PUT", "/boot-source", {"kernel_image_path": guest,
-                                    "boot_args": "counter.steps=4000000 counter.tick_ms=1"})
+                                    "boot_args": "counter.steps=4000000 counter.tick_ms=1 "
+                                                 f"counter.fill_mib={a.fill_mib}"})
     src.api("PUT", "/machine-config", {"vcpu_count": 1, "mem_size_mib": a.memory,
                                        "accel": a.accel, "track_dirty_pages": True})
     src.api("PUT", "/actions", {"action_type": "InstanceStart"})
-    src.wait_line(b"count 50 ")
+    src.wait_line(b"count 50 ", timeout=120)
 
     full, diff = [], []
     for i in range(a.runs):

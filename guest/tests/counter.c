@@ -14,7 +14,9 @@
  * the expected checksum the same way.
  *
  * Command line: counter.steps=N (default 400), counter.tick_ms=MS
- * (default 10; 0: as fast as it goes).
+ * (default 10; 0: as fast as it goes), counter.fill_mib=N (first write a
+ * pattern to N MiB of RAM from 16 MiB up, so that a snapshot has that much
+ * to save; bench/snapshot.py; default 0).
  */
 #include "gt.h"
 
@@ -74,7 +76,9 @@ static uint32_t checksum(void)
 	return h;
 }
 
-static uint32_t steps = 400, tick_ms = 10;
+static uint32_t steps = 400, tick_ms = 10, fill_mib;
+
+#define FILL_BASE (16u << 20)
 
 static void parse_options(const struct osprey_hvm_start_info *si)
 {
@@ -90,6 +94,8 @@ static void parse_options(const struct osprey_hvm_start_info *si)
 			steps = (uint32_t)gt_parse_num(&v);
 		else if ((v = gt_word_value(c, "counter.tick_ms=")))
 			tick_ms = (uint32_t)gt_parse_num(&v);
+		else if ((v = gt_word_value(c, "counter.fill_mib=")))
+			fill_mib = (uint32_t)gt_parse_num(&v);
 		while (*c && !gt_is_space(*c)) {
 			c++;
 			n++;
@@ -102,6 +108,11 @@ void test_main(const struct osprey_hvm_start_info *si)
 	uint64_t per_tick, next;
 
 	parse_options(si);
+	/* Below 3 GiB and inside RAM (si's memory map is not read: keep N small). */
+	if (fill_mib > 2048)
+		fill_mib = 2048;
+	for (uint32_t a = FILL_BASE; a < FILL_BASE + (fill_mib << 20); a += 4)
+		*(volatile uint32_t *)phys_ptr(a) = a ^ 0x5a5a5a5au;
 	per_tick = (uint64_t)tsc_khz() * tick_ms;
 	print("counter: started, ");
 	print_dec(steps);
