@@ -24,6 +24,11 @@ void state_writer_free(struct state_writer *w)
 
 int state_writer_error(const struct state_writer *w)
 {
+	return w->err;
+}
+
+int state_writer_finish(const struct state_writer *w)
+{
 	if (w->err)
 		return w->err;
 	return w->depth ? -EINVAL : 0;

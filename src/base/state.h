@@ -44,8 +44,13 @@ struct state_writer {
 
 void state_writer_init(struct state_writer *w);
 void state_writer_free(struct state_writer *w);
-/* 0, or -ENOMEM / -EINVAL (unbalanced sections) after any failure. */
+/*
+ * 0, or -ENOMEM / -EINVAL after any failure so far; callable inside an
+ * open section (a device's save returns it).
+ */
 int state_writer_error(const struct state_writer *w);
+/* state_writer_error, and -EINVAL if a section is still open: call once at the end. */
+int state_writer_finish(const struct state_writer *w);
 
 void state_put_u8(struct state_writer *w, uint8_t v);
 void state_put_u16(struct state_writer *w, uint16_t v);

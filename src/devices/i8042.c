@@ -205,7 +205,7 @@ static int i8042_state_save(void *opaque, struct state_writer *w)
 	for (size_t i = 0; i < k->count; i++)
 		state_put_u8(w, k->buf[(k->head + i) % I8042_BUF]);
 	pthread_mutex_unlock(&k->lock);
-	return state_writer_error(w);
+	return w->err; /* 0 or -ENOMEM; the machine closes the section */
 }
 
 static bool i8042_cmd_known(uint8_t cmd)

@@ -170,7 +170,7 @@ static int rtc_state_save(void *opaque, struct state_writer *w)
 	state_put_bytes(w, r->cmos, sizeof(r->cmos));
 	state_put_u64(w, (uint64_t)(int64_t)r->offset);
 	pthread_mutex_unlock(&r->lock);
-	return state_writer_error(w);
+	return w->err; /* 0 or -ENOMEM; the machine closes the section */
 }
 
 static int rtc_state_load(void *opaque, struct state_reader *rd, char *err, size_t errlen)

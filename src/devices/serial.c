@@ -219,7 +219,7 @@ static int serial_state_save(void *opaque, struct state_writer *w)
 	state_put_bytes(w, s->rx + s->rx_head, first);
 	state_put_bytes(w, s->rx, s->rx_count - first);
 	pthread_mutex_unlock(&s->lock);
-	return state_writer_error(w);
+	return w->err; /* 0 or -ENOMEM; the machine closes the section */
 }
 
 static int serial_state_load(void *opaque, struct state_reader *r, char *err, size_t errlen)

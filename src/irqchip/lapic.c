@@ -1193,7 +1193,8 @@ void lapic_save(struct lapic *l, struct x86_cpu_state *s, struct lapic_snap *sna
 	s->msr.apic_base = l->apic_base;
 	s->msr.tsc_deadline = l->tsc_deadline;
 	memset(snap, 0, sizeof(*snap));
-	if (l->timer_next_ns == UINT64_MAX)
+	/* TSC-deadline mode: the deadline is msr.tsc_deadline, nothing runs here. */
+	if (l->timer_next_ns == UINT64_MAX || timer_mode(l) == LAPIC_TIMER_DEADLINE)
 		snap->timer_remaining_ns = UINT64_MAX;
 	else
 		snap->timer_remaining_ns = l->timer_next_ns > now ? l->timer_next_ns - now : 0;
@@ -1241,6 +1242,8 @@ void lapic_restore(struct lapic *l, const struct x86_cpu_state *s, const struct 
 			l->timer_period_ns = 0;
 		else if (l->timer_period_ns < LAPIC_MIN_PERIOD_NS)
 			l->timer_period_ns = LAPIC_MIN_PERIOD_NS;
+		else if (l->timer_period_ns > (1ULL << 48))
+			l->timer_period_ns = 1ULL << 48; /* next += period stays far from wrapping */
 	}
 	update_ppr(l);
 	check_pending(l, &o);

@@ -254,12 +254,15 @@ int snapshot_create(struct vm *vm, const struct snapshot_create_params *p,
 		snprintf(err, errlen, "the state file and the memory file must differ");
 		return -EINVAL;
 	}
+	/* Devices stop touching guest memory and their state until the copy is done. */
+	vm_state_quiesce(vm, true);
 	/* Every snapshot restarts the log, so that a Diff holds what changed since the last one. */
 	if (vm->dirty_logging) {
 		bits = calloc(nwords ? nwords : 1, sizeof(*bits));
 		if (!bits) {
 			snprintf(err, errlen, "out of memory for the dirty page bitmap");
-			return -ENOMEM;
+			ret = -ENOMEM;
+			goto out;
 		}
 		ret = vm_dirty_collect(vm, bits, nwords, &npages, err, errlen);
 		if (ret)
@@ -324,6 +327,7 @@ int snapshot_create(struct vm *vm, const struct snapshot_create_params *p,
 		 p->type == SNAPSHOT_DIFF ? "Diff" : "Full", p->state_path, state_len, p->mem_path,
 		 (unsigned long long)written);
 out:
+	vm_state_quiesce(vm, false);
 	tmp_discard(&mt);
 	tmp_discard(&stt);
 	/* A failed snapshot must not lose pages for the next Diff. */

@@ -496,7 +496,7 @@ static int balloon_state_save(void *opaque, struct state_writer *w)
 	state_put_bool(w, b->stats_held);
 	state_put_u16(w, b->stats_held ? b->stats_head : 0);
 	pthread_mutex_unlock(&d->lock);
-	return state_writer_error(w);
+	return w->err; /* 0 or -ENOMEM; the machine closes the section */
 }
 
 static int balloon_state_load(void *opaque, struct state_reader *r, char *err, size_t errlen)
@@ -558,6 +558,7 @@ const struct device_state_ops virtio_balloon_state_ops = {
 	.save = balloon_state_save,
 	.load = balloon_state_load,
 	.resumed = balloon_state_resumed,
+	.quiesce = virtio_mmio_state_quiesce,
 };
 
 static int virtio_balloon_create(const struct device_env *env)

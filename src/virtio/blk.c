@@ -493,7 +493,7 @@ static int blk_state_save(void *opaque, struct state_writer *w)
 	state_put_u64(w, b->capacity);
 	rate_limiter_save(&b->rl, w);
 	pthread_mutex_unlock(&d->lock);
-	return state_writer_error(w);
+	return w->err; /* 0 or -ENOMEM; the machine closes the section */
 }
 
 static int blk_state_load(void *opaque, struct state_reader *r, char *err, size_t errlen)
@@ -541,6 +541,7 @@ const struct device_state_ops virtio_blk_state_ops = {
 	.save = blk_state_save,
 	.load = blk_state_load,
 	.resumed = blk_state_resumed,
+	.quiesce = virtio_mmio_state_quiesce,
 };
 
 static int virtio_blk_create_one(const struct device_env *env, const struct vm_disk_config *cfg,

@@ -257,7 +257,7 @@ static int vcon_state_save(void *opaque, struct state_writer *w)
 	state_put_bytes(w, c->rx, c->rx_count - first);
 	pthread_mutex_unlock(&c->rx_lock);
 	pthread_mutex_unlock(&d->lock);
-	return state_writer_error(w);
+	return w->err; /* 0 or -ENOMEM; the machine closes the section */
 }
 
 static int vcon_state_load(void *opaque, struct state_reader *r, char *err, size_t errlen)
@@ -304,6 +304,7 @@ const struct device_state_ops virtio_console_state_ops = {
 	.save = vcon_state_save,
 	.load = vcon_state_load,
 	.resumed = vcon_state_resumed,
+	.quiesce = virtio_mmio_state_quiesce,
 };
 
 static int virtio_console_create(const struct device_env *env)

@@ -447,6 +447,29 @@ static void virtio_on_stop(void *opaque, uint32_t events)
 	(void)events;
 }
 
+static void virtio_on_wake(void *opaque, uint32_t events)
+{
+	struct virtio_dev *d = opaque;
+	uint64_t v;
+
+	(void)events;
+	(void)!read(d->wake_fd, &v, sizeof(v));
+}
+
+/* Between two rounds of the loop: parks while a pause is asked for. */
+static void virtio_io_park(struct virtio_dev *d)
+{
+	pthread_mutex_lock(&d->io_lock);
+	if (d->io_pause) {
+		d->io_parked = true;
+		pthread_cond_broadcast(&d->io_cond);
+		while (d->io_pause)
+			pthread_cond_wait(&d->io_cond, &d->io_lock);
+		d->io_parked = false;
+	}
+	pthread_mutex_unlock(&d->io_lock);
+}
+
 static void *virtio_io_thread(void *arg)
 {
 	struct virtio_dev *d = arg;
@@ -455,9 +478,43 @@ static void *virtio_io_thread(void *arg)
 
 	snprintf(name, sizeof(name), "io-%s", d->ops->name);
 	pthread_setname_np(pthread_self(), name);
-	while (read(d->stop_fd, &v, sizeof(v)) < 0)
+	while (read(d->stop_fd, &v, sizeof(v)) < 0) {
 		event_loop_run_once(d->loop, -1);
+		virtio_io_park(d);
+	}
 	return NULL;
+}
+
+void virtio_dev_io_pause(struct virtio_dev *d)
+{
+	uint64_t one = 1;
+
+	if (!d->thread_started)
+		return;
+	pthread_mutex_lock(&d->io_lock);
+	d->io_pause = true;
+	(void)!write(d->wake_fd, &one, sizeof(one));
+	while (!d->io_parked)
+		pthread_cond_wait(&d->io_cond, &d->io_lock);
+	pthread_mutex_unlock(&d->io_lock);
+}
+
+void virtio_dev_io_resume(struct virtio_dev *d)
+{
+	if (!d->thread_started)
+		return;
+	pthread_mutex_lock(&d->io_lock);
+	d->io_pause = false;
+	pthread_cond_broadcast(&d->io_cond);
+	pthread_mutex_unlock(&d->io_lock);
+}
+
+void virtio_mmio_state_quiesce(void *opaque, bool stop)
+{
+	if (stop)
+		virtio_dev_io_pause(opaque);
+	else
+		virtio_dev_io_resume(opaque);
 }
 
 static void virtio_mmio_bus_read(void *opaque, uint64_t off, uint8_t *data, unsigned len)
@@ -488,6 +545,7 @@ static void virtio_mmio_destroy(void *opaque)
 	uint64_t one = 1;
 
 	if (d->thread_started) {
+		virtio_dev_io_resume(d); /* a parked thread must see the stop */
 		(void)!write(d->stop_fd, &one, sizeof(one));
 		pthread_join(d->thread, NULL);
 	}
@@ -502,6 +560,10 @@ static void virtio_mmio_destroy(void *opaque)
 		close(d->throttle_fd);
 	if (d->stop_fd >= 0)
 		close(d->stop_fd);
+	if (d->wake_fd >= 0)
+		close(d->wake_fd);
+	pthread_cond_destroy(&d->io_cond);
+	pthread_mutex_destroy(&d->io_lock);
 	event_loop_free(d->loop);
 	free(d);
 }
@@ -568,7 +630,9 @@ int virtio_mmio_create(const struct device_env *env, const struct virtio_dev_ops
 	d->ops = ops;
 	d->priv = priv;
 	d->env = env;
-	d->irq_fd = d->stop_fd = -1;
+	d->irq_fd = d->stop_fd = d->wake_fd = -1;
+	pthread_mutex_init(&d->io_lock, NULL);
+	pthread_cond_init(&d->io_cond, NULL);
 	for (unsigned i = 0; i < VIRTIO_MMIO_MAX_QUEUES; i++)
 		d->qcfg[i].notify_fd = -1;
 	pthread_mutex_init(&d->lock, NULL);
@@ -588,6 +652,11 @@ int virtio_mmio_create(const struct device_env *env, const struct virtio_dev_ops
 		goto fail;
 	}
 	ret = event_loop_add(d->loop, d->stop_fd, EPOLLIN, virtio_on_stop, d);
+	if (!ret) {
+		d->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+		ret = d->wake_fd < 0 ? -errno : event_loop_add(d->loop, d->wake_fd, EPOLLIN,
+							    virtio_on_wake, d);
+	}
 	if (!ret)
 		ret = throttle_timer_open(d);
 	if (!ret)

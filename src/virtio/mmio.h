@@ -130,6 +130,13 @@ struct virtio_dev {
 	uint32_t throttled_queues; /* bit q: queue q waits for the timer */
 
 	bool state_loaded; /* restored from a snapshot; resumed() not yet run */
+
+	/* Quiescing the I/O thread (virtio_dev_io_pause), under io_lock. */
+	pthread_mutex_t io_lock;
+	pthread_cond_t io_cond;
+	int wake_fd;	/* eventfd: wakes the I/O thread to park */
+	bool io_pause;	/* asked to park */
+	bool io_parked; /* parked: runs no handler until io_pause is cleared */
 };
 
 /*
@@ -244,6 +251,18 @@ int virtio_mmio_register_state(struct virtio_dev *d, const char *name,
  */
 int virtio_mmio_register_state_id(struct virtio_dev *d, const char *prefix, const char *id,
 				  unsigned index, const struct device_state_ops *ops);
+
+/*
+ * Quiescing (device_state_ops.quiesce): pause parks the device's I/O
+ * thread between two rounds of its event loop and returns once it is
+ * parked, so no handler (kicks, taps, host sockets, timers) runs until
+ * resume; events wait. No-ops on a device without an I/O thread (unit
+ * tests). Never from the I/O thread itself.
+ */
+void virtio_dev_io_pause(struct virtio_dev *d);
+void virtio_dev_io_resume(struct virtio_dev *d);
+/* device_state_ops.quiesce for any virtio device (opaque: the struct virtio_dev). */
+void virtio_mmio_state_quiesce(void *opaque, bool stop);
 
 /* Register model, exposed for unit tests and fuzzing (no KVM involved). */
 void virtio_mmio_read(struct virtio_dev *d, uint64_t off, uint8_t *data, unsigned len);

@@ -782,7 +782,7 @@ static int net_state_save(void *opaque, struct state_writer *w)
 	state_put_u16(w, n->rx.active ? (uint16_t)n->rx.nused : 0);
 	state_put_bool(w, n->tx_pending);
 	pthread_mutex_unlock(&d->lock);
-	return state_writer_error(w);
+	return w->err; /* 0 or -ENOMEM; the machine closes the section */
 }
 
 /* What a restored device holds of queue q must be exactly what is in flight there. */
@@ -869,6 +869,7 @@ const struct device_state_ops virtio_net_state_ops = {
 	.save = net_state_save,
 	.load = net_state_load,
 	.resumed = net_state_resumed,
+	.quiesce = virtio_mmio_state_quiesce,
 };
 
 static int virtio_net_create_one(const struct device_env *env, const struct vm_net_config *cfg,

@@ -155,7 +155,7 @@ static int rng_state_save(void *opaque, struct state_writer *w)
 	virtio_mmio_state_save(d, w);
 	rate_limiter_save(&r->rl, w);
 	pthread_mutex_unlock(&d->lock);
-	return state_writer_error(w);
+	return w->err; /* 0 or -ENOMEM; the machine closes the section */
 }
 
 static int rng_state_load(void *opaque, struct state_reader *rd, char *err, size_t errlen)
@@ -188,6 +188,7 @@ const struct device_state_ops virtio_rng_state_ops = {
 	.save = rng_state_save,
 	.load = rng_state_load,
 	.resumed = rng_state_resumed,
+	.quiesce = virtio_mmio_state_quiesce,
 };
 
 static int virtio_rng_create(const struct device_env *env)

@@ -479,7 +479,7 @@ static int vsock_state_save(void *opaque, struct state_writer *w)
 	state_put_u64(w, v->cid);
 	state_put_bool(w, v->rx_held);
 	pthread_mutex_unlock(&d->lock);
-	return state_writer_error(w);
+	return w->err; /* 0 or -ENOMEM; the machine closes the section */
 }
 
 static int vsock_state_load(void *opaque, struct state_reader *r, char *err, size_t errlen)
@@ -541,6 +541,7 @@ const struct device_state_ops virtio_vsock_state_ops = {
 	.save = vsock_state_save,
 	.load = vsock_state_load,
 	.resumed = vsock_state_resumed,
+	.quiesce = virtio_mmio_state_quiesce,
 };
 
 /* The state without a host socket (vsock.h). */

@@ -40,6 +40,13 @@ static bool vm_quiet(struct vm *vm)
 	return !started;
 }
 
+void vm_state_quiesce(struct vm *vm, bool stop)
+{
+	for (unsigned i = 0; i < vm->nstate_handlers; i++)
+		if (vm->state_handlers[i].ops->quiesce)
+			vm->state_handlers[i].ops->quiesce(vm->state_handlers[i].opaque, stop);
+}
+
 static int save_vcpus(struct vm *vm, struct state_writer *w, char *err, size_t errlen)
 {
 	struct x86_cpu_state *s = malloc(sizeof(*s));

@@ -218,6 +218,8 @@ static void m_shadow(struct x86_cpu_state *s) { s->events.interrupt_shadow = 4; 
 static void m_lint(struct x86_cpu_state *s) { s->lapic_lint_level = 4; }
 static void m_pat(struct x86_cpu_state *s) { s->msr.pat = 0x02; }
 static void m_cr8(struct x86_cpu_state *s) { s->cr8 = 16; }
+static void m_timer(struct x86_cpu_state *s) { s->lapic_timer_remaining_ns = 1ULL << 60; }
+static void m_period(struct x86_cpu_state *s) { s->lapic_timer_period_ns = UINT64_MAX; }
 
 static void test_cpu_invalid(void **state)
 {
@@ -240,6 +242,8 @@ static void test_cpu_invalid(void **state)
 	expect_reject(m_lint, "lapic_lint_level");
 	expect_reject(m_pat, "pat");
 	expect_reject(m_cr8, "cr8");
+	expect_reject(m_timer, "lapic_timer_remaining_ns");
+	expect_reject(m_period, "lapic_timer_period_ns");
 }
 
 /* LA57 widens what is canonical. */

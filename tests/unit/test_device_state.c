@@ -34,6 +34,9 @@
 #include "devices/i8042.h"
 #include "devices/rtc.h"
 #include "devices/serial.h"
+#include "hw/bus.h"
+#include "hw/device.h"
+#include "hw/device_env.h"
 #include "hw/device_state.h"
 #include "virtio/balloon.h"
 #include "virtio/blk.h"
@@ -59,12 +62,26 @@ static struct blob save_state(const struct device_state_ops *ops, void *opaque)
 	struct state_writer w;
 	struct blob b;
 
+	/* As the machine does: the device writes inside its open section. */
 	state_writer_init(&w);
+	state_section_begin(&w, "device", ops->version);
 	assert_int_equal(ops->save(opaque, &w), 0);
-	b.n = w.len;
-	b.p = malloc(b.n ? b.n : 1);
-	assert_non_null(b.p);
-	memcpy(b.p, w.buf, b.n);
+	state_section_end(&w);
+	assert_int_equal(state_writer_error(&w), 0);
+	{
+		struct state_reader r, sub;
+		char name[STATE_NAME_MAX + 1];
+		uint32_t version;
+
+		state_reader_init(&r, w.buf, w.len);
+		assert_int_equal(state_next_section(&r, name, &version, &sub), 1);
+		assert_int_equal(version, ops->version);
+		b.n = state_remaining(&sub);
+		b.p = malloc(b.n ? b.n : 1);
+		assert_non_null(b.p);
+		if (b.n)
+			memcpy(b.p, state_get_span(&sub, b.n), b.n);
+	}
 	state_writer_free(&w);
 	return b;
 }
@@ -981,6 +998,270 @@ static void test_bit_flips(void **state)
 	unlink(f.path);
 }
 
+/* ---- the real create() paths: handler names, and a whole-machine round trip ---- */
+
+#define MACH_MAX 32
+
+struct mach {
+	struct device_env env;
+	struct guest_mem mem;
+	struct bus pio, mmio;
+	uint64_t next_mmio;
+	unsigned next_irq;
+	struct {
+		char name[STATE_NAME_MAX + 1];
+		const struct device_state_ops *ops;
+		void *opaque;
+	} h[MACH_MAX];
+	unsigned nh;
+	struct {
+		void (*fn)(void *opaque);
+		void *opaque;
+	} cleanups[MACH_MAX * 2];
+	unsigned ncleanups;
+};
+
+static int m_register_state(void *machine, const char *name, const struct device_state_ops *ops,
+			    void *opaque)
+{
+	struct mach *m = machine;
+
+	if (strlen(name) > STATE_NAME_MAX)
+		return -EINVAL;
+	for (unsigned i = 0; i < m->nh; i++)
+		if (!strcmp(m->h[i].name, name))
+			return -EEXIST;
+	if (m->nh == MACH_MAX)
+		return -ENOSPC;
+	snprintf(m->h[m->nh].name, sizeof(m->h[m->nh].name), "%s", name);
+	m->h[m->nh].ops = ops;
+	m->h[m->nh].opaque = opaque;
+	m->nh++;
+	return 0;
+}
+
+static int m_add_cleanup(void *machine, void (*fn)(void *opaque), void *opaque)
+{
+	struct mach *m = machine;
+
+	if (m->ncleanups == MACH_MAX * 2) {
+		fn(opaque);
+		return -ENOSPC;
+	}
+	m->cleanups[m->ncleanups].fn = fn;
+	m->cleanups[m->ncleanups].opaque = opaque;
+	m->ncleanups++;
+	return 0;
+}
+
+static int m_alloc_mmio(void *machine, uint64_t size, uint64_t *base)
+{
+	struct mach *m = machine;
+
+	*base = m->next_mmio;
+	m->next_mmio += size;
+	return 0;
+}
+
+static int m_alloc_irq(void *machine, unsigned *gsi)
+{
+	struct mach *m = machine;
+
+	*gsi = m->next_irq++;
+	return 0;
+}
+
+static int m_irq_line(void *machine, unsigned gsi, int level)
+{
+	(void)machine;
+	(void)gsi;
+	(void)level;
+	return 0;
+}
+
+static int m_no_fd(void *machine, unsigned gsi, int fd)
+{
+	(void)machine;
+	(void)gsi;
+	(void)fd;
+	return -ENOTSUP;
+}
+
+static int m_no_notify(void *machine, uint64_t addr, uint32_t datamatch, int fd)
+{
+	(void)machine;
+	(void)addr;
+	(void)datamatch;
+	(void)fd;
+	return -ENOTSUP;
+}
+
+static int m_cmdline(void *machine, const char *param)
+{
+	(void)machine;
+	(void)param;
+	return 0;
+}
+
+static void m_exit(void *machine, int status)
+{
+	(void)machine;
+	(void)status;
+}
+
+static void m_con_write(void *opaque, const uint8_t *buf, size_t len)
+{
+	(void)opaque;
+	(void)buf;
+	(void)len;
+}
+
+static void m_con_sink(void *opaque, console_sink_fn sink, void *sink_opaque)
+{
+	(void)opaque;
+	(void)sink;
+	(void)sink_opaque;
+}
+
+static void m_con_ready(void *opaque)
+{
+	(void)opaque;
+}
+
+static void mach_init(struct mach *m, const struct device_env_config *cfg)
+{
+	memset(m, 0, sizeof(*m));
+	assert_int_equal(guest_mem_init(&m->mem, RAM), 0);
+	bus_init(&m->pio, "pio");
+	bus_init(&m->mmio, "mmio");
+	m->next_mmio = 0xd0000000ULL;
+	m->next_irq = 5;
+	m->env = (struct device_env){
+		.machine = m,
+		.mem = &m->mem,
+		.pio = &m->pio,
+		.mmio = &m->mmio,
+		.console = { .opaque = m, .write = m_con_write, .set_sink = m_con_sink,
+			     .sink_ready = m_con_ready },
+		.cfg = *cfg,
+		.irq_line = m_irq_line,
+		.irqfd = m_no_fd,
+		.notify_fd = m_no_notify,
+		.alloc_mmio = m_alloc_mmio,
+		.alloc_irq = m_alloc_irq,
+		.cmdline_append = m_cmdline,
+		.add_cleanup = m_add_cleanup,
+		.request_exit = m_exit,
+		.register_state = m_register_state,
+	};
+	for (const struct device_desc *const *d = __start_osprey_devices;
+	     d < __stop_osprey_devices; d++) {
+		static const char *const wanted[] = { "serial-com1", "i8042", "rtc",
+						      "virtio-blk", "virtio-rng", "virtio-balloon",
+						      "virtio-console", "virtio-vsock" };
+
+		for (size_t i = 0; i < sizeof(wanted) / sizeof(wanted[0]); i++)
+			if (!strcmp((*d)->name, wanted[i]))
+				assert_int_equal((*d)->create(&m->env), 0);
+	}
+}
+
+static void mach_fini(struct mach *m)
+{
+	while (m->ncleanups--)
+		m->cleanups[m->ncleanups].fn(m->cleanups[m->ncleanups].opaque);
+	guest_mem_destroy(&m->mem);
+}
+
+static int mach_find(const struct mach *m, const char *name)
+{
+	for (unsigned i = 0; i < m->nh; i++)
+		if (!strcmp(m->h[i].name, name))
+			return (int)i;
+	return -1;
+}
+
+static void test_machine(void **state)
+{
+	static const char *const names[] = {
+		"serial.0",	  "i8042",	  "rtc",	  "virtio-blk.rootfs", "virtio-blk.#1",
+		"virtio-blk.#2", "virtio-rng", "virtio-balloon", "virtio-console", "virtio-vsock",
+	};
+	char longid[80], sock[64], err[STATE_ERR_MAX];
+	struct vm_disk_config disks[3];
+	struct vm_vsock_config vsock = { .enabled = true, .cid = 3 };
+	struct vm_balloon_config balloon = { .enabled = true, .target = 4096, .stats_interval = 5 };
+	struct device_env_config cfg = { 0 };
+	struct blkfx f;
+	struct mach *a, *b;
+
+	(void)state;
+	blk_image(&f);
+	memset(longid, 'd', sizeof(longid) - 1);
+	longid[sizeof(longid) - 1] = 0;
+	for (unsigned i = 0; i < 3; i++)
+		disks[i] = f.cfg;
+	disks[2].id = longid; /* too long for a section name */
+	snprintf(sock, sizeof(sock), "/tmp/osprey-devstate-%d.sock", (int)getpid());
+	vsock.uds = sock;
+	cfg.disks = disks;
+	cfg.ndisks = 3;
+	cfg.rng = true;
+	cfg.vsock = &vsock;
+	cfg.balloon = &balloon;
+	cfg.console_virtio = true;
+	a = calloc(1, sizeof(*a));
+	b = calloc(1, sizeof(*b));
+	assert_non_null(a);
+	assert_non_null(b);
+	mach_init(a, &cfg);
+	assert_int_equal(a->nh, sizeof(names) / sizeof(names[0]));
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (mach_find(a, names[i]) < 0)
+			fail_msg("no state handler %s", names[i]);
+
+	/* Machine b, made from the same configuration, takes every section of a. */
+	rtc_write(a->h[mach_find(a, "rtc")].opaque, 0x70, 0x33);
+	{
+		struct blob blobs[MACH_MAX];
+		unsigned n = a->nh;
+
+		/* Quiesced, as the machine saves: every I/O thread parks. */
+		for (unsigned i = 0; i < n; i++) {
+			if (!a->h[i].ops->quiesce)
+				continue;
+			a->h[i].ops->quiesce(a->h[i].opaque, true);
+			a->h[i].ops->quiesce(a->h[i].opaque, true); /* again: harmless */
+			assert_true(((struct virtio_dev *)a->h[i].opaque)->io_parked);
+		}
+		for (unsigned i = 0; i < n; i++)
+			blobs[i] = save_state(a->h[i].ops, a->h[i].opaque);
+		/* The first half goes on; the rest are torn down while parked. */
+		for (unsigned i = 0; i < n / 2; i++)
+			if (a->h[i].ops->quiesce)
+				a->h[i].ops->quiesce(a->h[i].opaque, false);
+		mach_fini(a); /* its vsock socket goes */
+		mach_init(b, &cfg);
+		assert_int_equal(b->nh, n);
+		for (unsigned i = 0; i < n; i++) {
+			int k = mach_find(b, a->h[i].name);
+
+			assert_true(k >= 0);
+			if (load_state(b->h[k].ops, b->h[k].opaque, blobs[i].p, blobs[i].n, err))
+				fail_msg("%s: %s", b->h[k].name, err);
+			free(blobs[i].p);
+		}
+		for (unsigned i = 0; i < b->nh; i++)
+			if (b->h[i].ops->resumed)
+				b->h[i].ops->resumed(b->h[i].opaque);
+		assert_int_equal(((struct rtc *)b->h[mach_find(b, "rtc")].opaque)->index, 0x33);
+	}
+	mach_fini(b);
+	free(a);
+	free(b);
+	unlink(f.path);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -989,7 +1270,7 @@ int main(void)
 		cmocka_unit_test(test_blk),	     cmocka_unit_test(test_net),
 		cmocka_unit_test(test_vsock),	     cmocka_unit_test(test_rng),
 		cmocka_unit_test(test_balloon),	     cmocka_unit_test(test_console),
-		cmocka_unit_test(test_bit_flips),
+		cmocka_unit_test(test_bit_flips),    cmocka_unit_test(test_machine),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -510,6 +510,7 @@ static void test_halted_timer_restore(void **state)
 	assert_true(pvti.tsc_timestamp >= snap->tsc + HOST_GAP_NS);
 	assert_true(pvti.tsc_timestamp < snap->tsc + HOST_GAP_NS + 1000000000ULL);
 	assert_int_equal(pvti.version % 2, 0);
+	assert_int_equal(pvti.flags, PVCLOCK_TSC_STABLE_BIT | PVCLOCK_GUEST_STOPPED_BIT);
 
 	/* Halted until the timer fires about 200 ms after the restore, not at once. */
 	while (now_ns() - t0 < 3000000000ULL) {
@@ -569,6 +570,27 @@ static void test_set_state_rejects(void **state)
 	free(s);
 }
 
+/* A saved host time in the future never moves the guest clock backward; a wild clock is refused. */
+static void test_platform_clock_never_backward(void **state)
+{
+	struct x86_platform_state p, q;
+	struct vm *v = calloc(1, sizeof(*v));
+
+	(void)state;
+	assert_non_null(v);
+	vm_up(v);
+	assert_int_equal(ops->platform_save(&v->m, &p), 0);
+	p.clock_ns = 1ULL << 40; /* ~18 minutes of guest time */
+	p.host_realtime_ns += 1ULL << 50;
+	assert_int_equal(ops->platform_load(&v->m, &p), 0);
+	assert_int_equal(ops->platform_save(&v->m, &q), 0);
+	assert_true(q.clock_ns >= p.clock_ns && q.clock_ns < p.clock_ns + 1000000000ULL);
+	p.clock_ns = ~0ULL;
+	assert_int_equal(ops->platform_load(&v->m, &p), -EINVAL);
+	vm_down(v);
+	free(v);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -577,6 +599,7 @@ int main(void)
 		cmocka_unit_test(test_dirty_log),
 		cmocka_unit_test(test_halted_timer_restore),
 		cmocka_unit_test(test_set_state_rejects),
+		cmocka_unit_test(test_platform_clock_never_backward),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

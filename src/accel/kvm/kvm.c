@@ -76,6 +76,12 @@ static int kvm_check_caps(struct accel_machine *m)
 		{ KVM_CAP_PIT2, "KVM_CAP_PIT2" },
 		{ KVM_CAP_EXT_CPUID, "KVM_CAP_EXT_CPUID" },
 		{ KVM_CAP_IMMEDIATE_EXIT, "KVM_CAP_IMMEDIATE_EXIT" },
+		/* vCPU and platform state (vcpu_get/set_state, platform_save/load). */
+		{ KVM_CAP_MP_STATE, "KVM_CAP_MP_STATE" },
+		{ KVM_CAP_VCPU_EVENTS, "KVM_CAP_VCPU_EVENTS" },
+		{ KVM_CAP_DEBUGREGS, "KVM_CAP_DEBUGREGS" },
+		{ KVM_CAP_ADJUST_CLOCK, "KVM_CAP_ADJUST_CLOCK" },
+		{ KVM_CAP_PIT_STATE2, "KVM_CAP_PIT_STATE2" },
 	};
 	struct kvm_vm *k = kvm_of(m);
 	int max_vcpus;
@@ -96,6 +102,10 @@ static int kvm_check_caps(struct accel_machine *m)
 			 m->ncpus, max_vcpus);
 		return -EINVAL;
 	}
+	/* Optional: hosts without XSAVE have neither (state.c falls back). */
+	k->has_xsave = ioctl(k->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_XSAVE) > 0;
+	k->has_xcrs = ioctl(k->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_XCRS) > 0;
+	k->has_tsc_khz = ioctl(k->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_GET_TSC_KHZ) > 0;
 	k->run_mmap_size = ioctl(k->kvm_fd, KVM_GET_VCPU_MMAP_SIZE, 0);
 	if (k->run_mmap_size <= 0) {
 		log_err("kvm", "KVM_GET_VCPU_MMAP_SIZE");
@@ -137,7 +147,11 @@ fail:
 	return -errno;
 }
 
-static int kvm_setup_memory(struct accel_machine *m)
+/*
+ * Slot i is region i of m->mem (mapping order, dirty.c relies on it).
+ * Registering a slot again with other flags changes only its flags.
+ */
+int kvm_set_slots(struct accel_machine *m, bool log_dirty)
 {
 	struct kvm_vm *k = kvm_of(m);
 
@@ -145,6 +159,7 @@ static int kvm_setup_memory(struct accel_machine *m)
 		const struct guest_region *r = &m->mem->regions[i];
 		struct kvm_userspace_memory_region slot = {
 			.slot = i,
+			.flags = log_dirty ? KVM_MEM_LOG_DIRTY_PAGES : 0,
 			.guest_phys_addr = r->gpa,
 			.memory_size = r->size,
 			.userspace_addr = (uint64_t)(uintptr_t)r->host,
@@ -153,11 +168,18 @@ static int kvm_setup_memory(struct accel_machine *m)
 		if (ioctl(k->vm_fd, KVM_SET_USER_MEMORY_REGION, &slot) < 0) {
 			int ret = -errno;
 
-			log_err("memory", "KVM_SET_USER_MEMORY_REGION slot %u", i);
+			log_err("memory", "KVM_SET_USER_MEMORY_REGION slot %u%s", i,
+				log_dirty ? " with KVM_MEM_LOG_DIRTY_PAGES" : "");
 			return ret;
 		}
 	}
+	k->dirty_logging = log_dirty;
 	return 0;
+}
+
+static int kvm_setup_memory(struct accel_machine *m)
+{
+	return kvm_set_slots(m, false);
 }
 
 static int kvm_vm_init(struct accel_machine *m)
@@ -169,6 +191,10 @@ static int kvm_vm_init(struct accel_machine *m)
 		return -ENOMEM;
 	k->kvm_fd = k->vm_fd = -1;
 	m->priv = k;
+	k->ncpus = m->ncpus;
+	k->vcpus = calloc(m->ncpus ? m->ncpus : 1, sizeof(*k->vcpus));
+	if (!k->vcpus)
+		return -ENOMEM;
 	ret = kvm_open(m);
 	if (!ret)
 		ret = kvm_check_caps(m);
@@ -189,6 +215,7 @@ static void kvm_vm_destroy(struct accel_machine *m)
 		close(k->vm_fd);
 	if (k->kvm_fd >= 0)
 		close(k->kvm_fd);
+	free(k->vcpus);
 	free(k);
 	m->priv = NULL;
 }
@@ -294,4 +321,8 @@ const struct accel_ops accel_kvm_ops = {
 	.irq_line = kvm_irq_line,
 	.irqfd = kvm_irqfd,
 	.notify_fd = kvm_notify_fd,
+	.platform_save = kvm_platform_save,
+	.platform_load = kvm_platform_load,
+	.dirty_log = kvm_dirty_log,
+	.dirty_sync = kvm_dirty_sync,
 };

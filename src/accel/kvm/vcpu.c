@@ -2,8 +2,9 @@
 /*
  * The KVM backend, vCPU side: KVM_CREATE_VCPU with CPUID, boot MSRs,
  * LAPIC LINT0/1 and FPU; one KVM_RUN per vcpu_run() with every exit
- * dispatched through the PIO or MMIO bus; conversion between KVM's
- * register structs and the neutral struct x86_cpu_state; register dumps
+ * dispatched through the PIO or MMIO bus; the neutral struct
+ * x86_cpu_state read and loaded in KVM's order (the conversions are in
+ * state.c, snapshots in docs/snapshots.md); register dumps
  * and emulation-failure reports. Faults that end the guest (triple
  * fault, emulation failure, failed entry) dump the registers and return
  * ACCEL_RUN_CRASH.
@@ -18,6 +19,7 @@
 #include <unistd.h>
 
 #include "accel/kvm/kvm.h"
+#include "accel/kvm/state.h"
 #include "arch/x86/insn.h"
 #include "arch/x86/regs.h"
 #include "base/log.h"
@@ -70,26 +72,38 @@ static const struct {
 	{ MSR_MTRR_DEF_TYPE, (1 << 11) | 6 }, /* MTRRs on, default write-back */
 };
 
+/* A struct kvm_msrs for n entries, zeroed (free() it). */
+static struct kvm_msrs *msrs_alloc(unsigned n)
+{
+	struct kvm_msrs *m = calloc(1, sizeof(*m) + n * sizeof(m->entries[0]));
+
+	if (m)
+		m->nmsrs = n;
+	return m;
+}
+
 static int vcpu_set_msrs(struct accel_vcpu *vcpu)
 {
-	struct {
-		struct kvm_msrs hdr;
-		struct kvm_msr_entry entries[sizeof(boot_msrs) / sizeof(boot_msrs[0])];
-	} msrs;
+	unsigned count = sizeof(boot_msrs) / sizeof(boot_msrs[0]);
+	struct kvm_msrs *msrs = msrs_alloc(count);
 	int n;
 
-	memset(&msrs, 0, sizeof(msrs));
-	msrs.hdr.nmsrs = sizeof(boot_msrs) / sizeof(boot_msrs[0]);
-	for (unsigned i = 0; i < msrs.hdr.nmsrs; i++) {
-		msrs.entries[i].index = boot_msrs[i].index;
-		msrs.entries[i].data = boot_msrs[i].value;
+	if (!msrs)
+		return -ENOMEM;
+	for (unsigned i = 0; i < count; i++) {
+		msrs->entries[i].index = boot_msrs[i].index;
+		msrs->entries[i].data = boot_msrs[i].value;
 	}
-	n = ioctl(kv_of(vcpu)->fd, KVM_SET_MSRS, &msrs);
-	if (n < 0)
-		return -errno;
-	if ((unsigned)n != msrs.hdr.nmsrs)
+	n = ioctl(kv_of(vcpu)->fd, KVM_SET_MSRS, msrs);
+	if (n < 0) {
+		n = -errno;
+		free(msrs);
+		return n;
+	}
+	if ((unsigned)n != count)
 		log_debug("vcpu", "vcpu%u: KVM accepted %d of %u boot MSRs (MSR 0x%x refused)",
-			  vcpu->id, n, msrs.hdr.nmsrs, msrs.entries[n].index);
+			  vcpu->id, n, count, msrs->entries[n].index);
+	free(msrs);
 	return 0;
 }
 
@@ -197,6 +211,8 @@ int kvm_vcpu_create(struct accel_vcpu *vcpu, const struct cpuid_table *cpuid)
 	}
 	if (ret)
 		goto fail;
+	if (vcpu->id < kvm_of(m)->ncpus)
+		kvm_of(m)->vcpus[vcpu->id] = kv;
 	return 0;
 fail:
 	errno = -ret;
@@ -204,166 +220,365 @@ fail:
 	return ret;
 }
 
-/* ---- neutral state <-> KVM structs ---- */
+/* ---- neutral state <-> KVM (conversions in state.c) ---- */
 
-static void seg_to_kvm(const struct x86_segment *s, struct kvm_segment *k)
+static int vcpu_ioctl(struct accel_vcpu *vcpu, unsigned long req, void *arg, const char *name)
 {
-	memset(k, 0, sizeof(*k));
-	k->base = s->base;
-	k->limit = s->limit;
-	k->selector = s->selector;
-	k->type = s->type;
-	k->s = s->s;
-	k->dpl = s->dpl;
-	k->present = s->present;
-	k->avl = s->avl;
-	k->l = s->l;
-	k->db = s->db;
-	k->g = s->g;
-	k->unusable = s->unusable;
-}
+	if (ioctl(kv_of(vcpu)->fd, req, arg) < 0) {
+		int ret = -errno;
 
-static void seg_from_kvm(const struct kvm_segment *k, struct x86_segment *s)
-{
-	memset(s, 0, sizeof(*s));
-	s->base = k->base;
-	s->limit = k->limit;
-	s->selector = k->selector;
-	s->type = k->type;
-	s->s = k->s;
-	s->dpl = k->dpl;
-	s->present = k->present;
-	s->avl = k->avl;
-	s->l = k->l;
-	s->db = k->db;
-	s->g = k->g;
-	s->unusable = k->unusable;
-}
-
-static void regs_to_kvm(const struct x86_cpu_state *s, struct kvm_regs *r)
-{
-	r->rax = s->gpr[X86_RAX];
-	r->rbx = s->gpr[X86_RBX];
-	r->rcx = s->gpr[X86_RCX];
-	r->rdx = s->gpr[X86_RDX];
-	r->rsi = s->gpr[X86_RSI];
-	r->rdi = s->gpr[X86_RDI];
-	r->rsp = s->gpr[X86_RSP];
-	r->rbp = s->gpr[X86_RBP];
-	r->r8 = s->gpr[X86_R8];
-	r->r9 = s->gpr[X86_R9];
-	r->r10 = s->gpr[X86_R10];
-	r->r11 = s->gpr[X86_R11];
-	r->r12 = s->gpr[X86_R12];
-	r->r13 = s->gpr[X86_R13];
-	r->r14 = s->gpr[X86_R14];
-	r->r15 = s->gpr[X86_R15];
-	r->rip = s->rip;
-	r->rflags = s->rflags;
-}
-
-static void regs_from_kvm(const struct kvm_regs *r, struct x86_cpu_state *s)
-{
-	s->gpr[X86_RAX] = r->rax;
-	s->gpr[X86_RBX] = r->rbx;
-	s->gpr[X86_RCX] = r->rcx;
-	s->gpr[X86_RDX] = r->rdx;
-	s->gpr[X86_RSI] = r->rsi;
-	s->gpr[X86_RDI] = r->rdi;
-	s->gpr[X86_RSP] = r->rsp;
-	s->gpr[X86_RBP] = r->rbp;
-	s->gpr[X86_R8] = r->r8;
-	s->gpr[X86_R9] = r->r9;
-	s->gpr[X86_R10] = r->r10;
-	s->gpr[X86_R11] = r->r11;
-	s->gpr[X86_R12] = r->r12;
-	s->gpr[X86_R13] = r->r13;
-	s->gpr[X86_R14] = r->r14;
-	s->gpr[X86_R15] = r->r15;
-	s->rip = r->rip;
-	s->rflags = r->rflags;
-}
-
-static struct kvm_segment *sreg_slot(struct kvm_sregs *k, unsigned i)
-{
-	switch (i) {
-	case X86_ES:
-		return &k->es;
-	case X86_CS:
-		return &k->cs;
-	case X86_SS:
-		return &k->ss;
-	case X86_DS:
-		return &k->ds;
-	case X86_FS:
-		return &k->fs;
-	case X86_GS:
-		return &k->gs;
-	case X86_LDTR:
-		return &k->ldt;
-	default:
-		return &k->tr;
+		log_err("vcpu", "vcpu%u: %s", vcpu->id, name);
+		return ret;
 	}
+	return 0;
 }
 
+#define VCPU_IOCTL(vcpu, req, arg) vcpu_ioctl(vcpu, req, arg, #req)
+
+/* One MSR through a struct kvm_msrs with a single entry. */
+static int msr_one(struct kvm_vcpu *kv, unsigned long req, uint32_t index, uint64_t *value)
+{
+	struct kvm_msrs *m = msrs_alloc(1);
+	int ret = 0;
+
+	if (!m)
+		return -ENOMEM;
+	m->entries[0].index = index;
+	m->entries[0].data = *value;
+	errno = 0;
+	if (ioctl(kv->fd, req, m) != 1)
+		ret = errno ? -errno : -EINVAL;
+	else
+		*value = m->entries[0].data;
+	free(m);
+	return ret;
+}
+
+int kvm_vcpu_read_msr(struct kvm_vcpu *kv, uint32_t index, uint64_t *value)
+{
+	*value = 0;
+	return msr_one(kv, KVM_GET_MSRS, index, value);
+}
+
+int kvm_vcpu_write_msr(struct kvm_vcpu *kv, uint32_t index, uint64_t value)
+{
+	return msr_one(kv, KVM_SET_MSRS, index, &value);
+}
+
+/*
+ * The MSRs of the table. KVM_GET_MSRS stops at the first MSR it refuses:
+ * an optional one reads as 0 (the host or the CPUID has no such MSR), a
+ * required one fails the read.
+ */
+static int vcpu_get_msrs(struct accel_vcpu *vcpu, struct x86_cpu_state *s)
+{
+	struct kvm_msrs *b = msrs_alloc(kvm_state_nmsrs);
+	unsigned done = 0;
+	int ret = 0;
+
+	if (!b)
+		return -ENOMEM;
+	while (done < kvm_state_nmsrs) {
+		unsigned n = kvm_state_nmsrs - done;
+		int got;
+
+		memset(b->entries, 0, n * sizeof(b->entries[0]));
+		b->nmsrs = n;
+		for (unsigned i = 0; i < n; i++)
+			b->entries[i].index = kvm_state_msrs[done + i].index;
+		got = ioctl(kv_of(vcpu)->fd, KVM_GET_MSRS, b);
+		if (got < 0) {
+			ret = -errno;
+			log_err("vcpu", "vcpu%u: KVM_GET_MSRS", vcpu->id);
+			break;
+		}
+		for (unsigned i = 0; i < (unsigned)got && i < n; i++)
+			kvm_state_msr_set(s, &kvm_state_msrs[done + i], b->entries[i].data);
+		done += (unsigned)got;
+		if (done < kvm_state_nmsrs) {
+			const struct kvm_state_msr *m = &kvm_state_msrs[done];
+
+			if (!(m->flags & KVM_MSR_OPTIONAL)) {
+				log_errx("vcpu", "vcpu%u: KVM cannot read MSR %s (0x%x)", vcpu->id,
+					 m->name, m->index);
+				ret = -ENOTSUP;
+				break;
+			}
+			log_debug("vcpu", "vcpu%u: KVM has no MSR %s (0x%x): 0 in the state",
+				  vcpu->id, m->name, m->index);
+			kvm_state_msr_set(s, m, 0);
+			done++;
+		}
+	}
+	free(b);
+	return ret;
+}
+
+/*
+ * Writes the table's MSRs (the TSC only when set_tsc). An MSR the host
+ * refuses is skipped when its value is 0 and it is optional; any other
+ * refusal fails with -EINVAL naming the MSR.
+ */
+static int vcpu_put_msrs(struct accel_vcpu *vcpu, const struct x86_cpu_state *s, bool set_tsc)
+{
+	const struct kvm_state_msr *list[KVM_STATE_MAX_MSRS];
+	unsigned count = 0, done = 0;
+	struct kvm_msrs *b = msrs_alloc(KVM_STATE_MAX_MSRS);
+	int ret = 0;
+
+	if (!b)
+		return -ENOMEM;
+	for (unsigned i = 0; i < kvm_state_nmsrs && count < KVM_STATE_MAX_MSRS; i++) {
+		const struct kvm_state_msr *m = &kvm_state_msrs[i];
+
+		if ((m->flags & KVM_MSR_TSC) && !set_tsc)
+			continue;
+		if ((m->flags & KVM_MSR_SKIP_ZERO) && !kvm_state_msr_get(s, m))
+			continue;
+		list[count++] = m;
+	}
+	while (done < count) {
+		unsigned n = count - done;
+		int put;
+
+		memset(b->entries, 0, n * sizeof(b->entries[0]));
+		b->nmsrs = n;
+		for (unsigned i = 0; i < n; i++) {
+			b->entries[i].index = list[done + i]->index;
+			b->entries[i].data = kvm_state_msr_get(s, list[done + i]);
+		}
+		put = ioctl(kv_of(vcpu)->fd, KVM_SET_MSRS, b);
+		if (put < 0) {
+			ret = -errno;
+			log_err("vcpu", "vcpu%u: KVM_SET_MSRS", vcpu->id);
+			break;
+		}
+		done += (unsigned)put;
+		if (done < count) {
+			const struct kvm_state_msr *m = list[done];
+			uint64_t v = kvm_state_msr_get(s, m);
+
+			if (v || !(m->flags & KVM_MSR_OPTIONAL)) {
+				log_errx("vcpu", "vcpu%u: KVM refuses MSR %s (0x%x) = %#llx", vcpu->id,
+					 m->name, m->index, (unsigned long long)v);
+				ret = -EINVAL;
+				break;
+			}
+			done++;
+		}
+	}
+	free(b);
+	return ret;
+}
+
+/*
+ * All of struct x86_cpu_state (accel.h). Read order: MP state first
+ * (KVM_GET_MP_STATE takes a pending INIT or SIPI, which changes the
+ * registers), events next (without KVM_CAP_EXCEPTION_PAYLOAD reading them
+ * delivers a pending #PF/#DB payload into CR2/DR6), then registers,
+ * FPU/SSE, XCR0, LAPIC (the events may put an interrupt being injected
+ * back into its IRR), MSRs, debug registers.
+ */
 int kvm_vcpu_get_state(struct accel_vcpu *vcpu, struct x86_cpu_state *s)
 {
-	int fd = kv_of(vcpu)->fd;
+	struct kvm_vcpu *kv = kv_of(vcpu);
+	struct kvm_vm *k = kvm_of(vcpu->machine);
+	struct kvm_mp_state mp;
+	struct kvm_vcpu_events ev;
 	struct kvm_regs r;
-	struct kvm_sregs k;
+	struct kvm_sregs sr;
+	struct kvm_lapic_state lapic;
+	struct kvm_debugregs dbg;
+	struct kvm_xsave *xs = NULL;
+	uint32_t mp_state;
+	int ret;
 
-	if (ioctl(fd, KVM_GET_REGS, &r) < 0 || ioctl(fd, KVM_GET_SREGS, &k) < 0)
-		return -errno;
-	regs_from_kvm(&r, s);
-	for (unsigned i = 0; i < X86_NR_SREGS; i++)
-		seg_from_kvm(sreg_slot(&k, i), &s->seg[i]);
-	s->gdt.base = k.gdt.base;
-	s->gdt.limit = k.gdt.limit;
-	s->idt.base = k.idt.base;
-	s->idt.limit = k.idt.limit;
-	s->cr0 = k.cr0;
-	s->cr2 = k.cr2;
-	s->cr3 = k.cr3;
-	s->cr4 = k.cr4;
-	s->cr8 = k.cr8;
-	s->efer = k.efer;
-	s->msr.apic_base = k.apic_base;
-	s->apic_id = vcpu->id;
+	if (!kv)
+		return -ENODEV;
+	memset(s, 0, sizeof(*s));
+	ret = VCPU_IOCTL(vcpu, KVM_GET_MP_STATE, &mp);
+	if (!ret && kvm_mp_state_to_x86(mp.mp_state, &mp_state)) {
+		log_errx("vcpu", "vcpu%u: KVM MP state %u has no neutral form", vcpu->id,
+			 mp.mp_state);
+		ret = -EINVAL;
+	}
+	if (!ret)
+		ret = VCPU_IOCTL(vcpu, KVM_GET_VCPU_EVENTS, &ev);
+	if (!ret)
+		ret = VCPU_IOCTL(vcpu, KVM_GET_REGS, &r);
+	if (!ret)
+		ret = VCPU_IOCTL(vcpu, KVM_GET_SREGS, &sr);
+	if (ret)
+		return ret;
+	kvm_regs_to_state(&r, s);
+	kvm_sregs_to_state(&sr, s);
+	if (k->has_xsave) {
+		xs = calloc(1, sizeof(*xs));
+		if (!xs)
+			return -ENOMEM;
+		ret = VCPU_IOCTL(vcpu, KVM_GET_XSAVE, xs);
+		if (!ret) {
+			kvm_xsave_to_fxsave(xs, &s->fpu);
+			if (kvm_xsave_extended(xs) && !kv->warned_xstate) {
+				kv->warned_xstate = true;
+				log_warn("vcpu", "vcpu%u: XSAVE components %#llx (AVX and later) in "
+					 "use are not part of the saved state",
+					 vcpu->id, (unsigned long long)kvm_xsave_extended(xs));
+			}
+		}
+		free(xs);
+	} else {
+		struct kvm_fpu fpu;
+
+		ret = VCPU_IOCTL(vcpu, KVM_GET_FPU, &fpu);
+		if (!ret)
+			kvm_fpu_to_fxsave(&fpu, &s->fpu);
+	}
+	if (ret)
+		return ret;
+	s->xcr0 = 1;
+	if (k->has_xcrs) {
+		struct kvm_xcrs xcrs;
+
+		ret = VCPU_IOCTL(vcpu, KVM_GET_XCRS, &xcrs);
+		if (ret)
+			return ret;
+		for (unsigned i = 0; i < xcrs.nr_xcrs && i < KVM_MAX_XCRS; i++)
+			if (xcrs.xcrs[i].xcr == 0)
+				s->xcr0 = xcrs.xcrs[i].value;
+	}
+	ret = VCPU_IOCTL(vcpu, KVM_GET_LAPIC, &lapic);
+	if (ret)
+		return ret;
+	kvm_lapic_to_state(&lapic, s);
+	if (kvm_events_to_state(&ev, &s->events, s->lapic) < 0)
+		log_warn("vcpu", "vcpu%u: interrupt %u from the PIC being injected is not "
+			 "part of the saved state", vcpu->id, ev.interrupt.nr);
+	ret = vcpu_get_msrs(vcpu, s);
+	if (!ret)
+		ret = VCPU_IOCTL(vcpu, KVM_GET_DEBUGREGS, &dbg);
+	if (ret)
+		return ret;
+	kvm_debugregs_to_state(&dbg, s);
+	s->mp_state = mp_state;
+	kv->got_tsc = s->tsc;
 	return 0;
 }
 
+/*
+ * Loads all of struct x86_cpu_state. Write order, each step needing the
+ * ones before it:
+ *   1. SREGS: CR0/CR3/CR4, EFER, segments, APIC base (the mode the rest
+ *      is checked against; CR8 goes to the TPR, which step 4 overwrites);
+ *   2. REGS;
+ *   3. XCRS, then XSAVE (or FPU);
+ *   4. LAPIC, after the APIC base (xAPIC/x2APIC mode decides how KVM reads
+ *      the ID register) and before the MSRs (KVM ignores IA32_TSC_DEADLINE
+ *      unless the LVT timer is in TSC-deadline mode);
+ *   5. MSRs: the TSC (only when s->tsc is not what vcpu_get_state last
+ *      returned, so that boot setup leaves the TSC running), the rest, the
+ *      TSC deadline last;
+ *   6. DEBUGREGS; 7. MP_STATE;
+ *   8. VCPU_EVENTS last: pending exception, NMI, shadow and SIPI vector
+ *      apply to the final registers and MP state.
+ * A TSC loaded here is moved on by platform_load (platform.c).
+ */
 int kvm_vcpu_set_state(struct accel_vcpu *vcpu, const struct x86_cpu_state *s)
 {
-	int fd = kv_of(vcpu)->fd;
+	struct kvm_vcpu *kv = kv_of(vcpu);
+	struct kvm_vm *k = kvm_of(vcpu->machine);
+	struct kvm_mp_state mp;
+	struct kvm_vcpu_events ev;
 	struct kvm_regs r;
-	struct kvm_sregs k;
+	struct kvm_sregs sr;
+	struct kvm_lapic_state lapic;
+	struct kvm_debugregs dbg;
+	uint32_t mp_state;
+	bool set_tsc;
+	int ret;
 
-	/* Read first: what the neutral state does not carry stays as KVM has it. */
-	if (ioctl(fd, KVM_GET_REGS, &r) < 0 || ioctl(fd, KVM_GET_SREGS, &k) < 0)
-		goto fail;
-	for (unsigned i = 0; i < X86_NR_SREGS; i++)
-		seg_to_kvm(&s->seg[i], sreg_slot(&k, i));
-	k.gdt.base = s->gdt.base;
-	k.gdt.limit = s->gdt.limit;
-	k.idt.base = s->idt.base;
-	k.idt.limit = s->idt.limit;
-	k.cr0 = s->cr0;
-	k.cr2 = s->cr2;
-	k.cr3 = s->cr3;
-	k.cr4 = s->cr4;
-	k.cr8 = s->cr8;
-	k.efer = s->efer;
-	if (s->msr.apic_base)
-		k.apic_base = s->msr.apic_base;
-	if (ioctl(fd, KVM_SET_SREGS, &k) < 0)
-		goto fail;
-	regs_to_kvm(s, &r);
-	if (ioctl(fd, KVM_SET_REGS, &r) < 0)
-		goto fail;
+	if (!kv)
+		return -ENODEV;
+	if (kvm_mp_state_from_x86(s->mp_state, &mp_state)) {
+		log_errx("vcpu", "vcpu%u: MP state %u cannot be loaded into KVM", vcpu->id,
+			 s->mp_state);
+		return -EINVAL;
+	}
+	if (!k->has_xcrs && s->xcr0 > 1) {
+		log_errx("vcpu", "vcpu%u: this host's KVM lacks KVM_CAP_XCRS: cannot load XCR0 %#llx",
+			 vcpu->id, (unsigned long long)s->xcr0);
+		return -ENOTSUP;
+	}
+	set_tsc = s->tsc != kv->got_tsc;
+	ret = VCPU_IOCTL(vcpu, KVM_GET_SREGS, &sr);
+	if (ret)
+		return ret;
+	kvm_sregs_from_state(s, &sr);
+	ret = VCPU_IOCTL(vcpu, KVM_SET_SREGS, &sr);
+	if (ret)
+		return ret;
+	kvm_regs_from_state(s, &r);
+	ret = VCPU_IOCTL(vcpu, KVM_SET_REGS, &r);
+	if (ret)
+		return ret;
+	if (k->has_xcrs) {
+		struct kvm_xcrs xcrs;
+
+		memset(&xcrs, 0, sizeof(xcrs));
+		xcrs.nr_xcrs = 1;
+		xcrs.xcrs[0].xcr = 0;
+		xcrs.xcrs[0].value = s->xcr0 ? s->xcr0 : 1;
+		ret = VCPU_IOCTL(vcpu, KVM_SET_XCRS, &xcrs);
+		if (ret)
+			return ret;
+	}
+	if (k->has_xsave) {
+		struct kvm_xsave *xs = calloc(1, sizeof(*xs));
+
+		if (!xs)
+			return -ENOMEM;
+		/* What the neutral form does not carry (AVX...) stays as KVM has it. */
+		ret = VCPU_IOCTL(vcpu, KVM_GET_XSAVE, xs);
+		if (!ret) {
+			kvm_xsave_from_fxsave(&s->fpu, xs);
+			ret = VCPU_IOCTL(vcpu, KVM_SET_XSAVE, xs);
+		}
+		free(xs);
+	} else {
+		struct kvm_fpu fpu;
+
+		kvm_fpu_from_fxsave(&s->fpu, &fpu);
+		ret = VCPU_IOCTL(vcpu, KVM_SET_FPU, &fpu);
+	}
+	if (ret)
+		return ret;
+	memset(&lapic, 0, sizeof(lapic));
+	kvm_lapic_from_state(s, &lapic);
+	ret = VCPU_IOCTL(vcpu, KVM_SET_LAPIC, &lapic);
+	if (!ret)
+		ret = vcpu_put_msrs(vcpu, s, set_tsc);
+	if (ret)
+		return ret;
+	kvm_debugregs_from_state(s, &dbg);
+	ret = VCPU_IOCTL(vcpu, KVM_SET_DEBUGREGS, &dbg);
+	if (ret)
+		return ret;
+	memset(&mp, 0, sizeof(mp));
+	mp.mp_state = mp_state;
+	ret = VCPU_IOCTL(vcpu, KVM_SET_MP_STATE, &mp);
+	if (ret)
+		return ret;
+	kvm_events_from_state(&s->events, s->rflags, &ev);
+	ret = VCPU_IOCTL(vcpu, KVM_SET_VCPU_EVENTS, &ev);
+	if (ret)
+		return ret;
+	if (set_tsc) {
+		kv->tsc_restored = true;
+		kv->restored_tsc = s->tsc;
+		kv->restored_tsc_deadline = s->msr.tsc_deadline;
+	}
+	kv->got_tsc = 0;
 	return 0;
-fail:
-	log_err("vcpu", "vcpu%u: cannot set the CPU state", vcpu->id);
-	return -errno;
 }
 
 /* ---- reports ---- */
@@ -679,6 +894,9 @@ void kvm_vcpu_destroy(struct accel_vcpu *vcpu)
 
 	if (!kv)
 		return;
+	if (vcpu->id < kvm_of(vcpu->machine)->ncpus &&
+	    kvm_of(vcpu->machine)->vcpus[vcpu->id] == kv)
+		kvm_of(vcpu->machine)->vcpus[vcpu->id] = NULL;
 	if (kv->run)
 		munmap(kv->run, (size_t)kvm_of(vcpu->machine)->run_mmap_size);
 	if (kv->fd >= 0)

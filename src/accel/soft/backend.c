@@ -25,6 +25,15 @@
  *              processors start in wait-for-SIPI the same way.
  *   DMA        guest_mem's write hook drops decoded code of pages that
  *              devices wrote (soft_code_invalidate).
+ *   snapshots  vcpu_get/set_state carry all of struct x86_cpu_state (the
+ *              LAPIC through lapic_save/lapic_restore); platform_save/load
+ *              the PIC, IOAPIC, PIT and the guest clock, which a restore
+ *              moves forward with the host's real time, TSCs and kvmclock
+ *              with it; dirty_log/dirty_sync drop the CPUs' write TLB
+ *              entries, the CPU marks pages as it writes (soft_cpu.h).
+ *              Not carried: an ExtINT message (IOAPIC pin in ExtINT mode)
+ *              not yet acknowledged; the PIC keeps its IRR bit, and the
+ *              virtual-wire path (LINT0) asks again after restore.
  *
  * Guest code never blocks the host: every guest-physical access of the
  * glue goes through guest_mem_ptr() (pvclock writers included).
@@ -297,8 +306,12 @@ static void env_cpuid(void *opaque, uint32_t leaf, uint32_t subleaf, uint32_t ou
 
 static void soft_vcpu_sync_tsc(struct soft_vcpu *sc);
 
-/* kvmclock: the guest reads mono_ns() - clock_base_ns at its TSC. */
-static void kvmclock_publish(struct soft_vcpu *sc)
+/*
+ * kvmclock: the guest reads mono_ns() - clock_base_ns at its TSC. flags:
+ * PVCLOCK_TSC_STABLE_BIT, plus PVCLOCK_GUEST_STOPPED_BIT after a restore
+ * (the guest clock jumped: Linux then pets its soft-lockup watchdogs).
+ */
+static void kvmclock_publish_flags(struct soft_vcpu *sc, uint8_t flags)
 {
 	uint64_t v = sc->system_time_msr, tsc, now;
 
@@ -307,9 +320,14 @@ static void kvmclock_publish(struct soft_vcpu *sc)
 	now = mono_ns();
 	tsc = soft_cpu_tsc(sc->cpu);
 	if (pvclock_write_time_info(sc->sv->m->mem, v & ~MSR_KVM_SYSTEM_TIME_ENABLE, tsc,
-				    now - sc->sv->clock_base_ns, PVCLOCK_TSC_STABLE_BIT))
+				    now - sc->sv->clock_base_ns, flags))
 		log_debug("soft", "vcpu%u: kvmclock area 0x%llx is not RAM", sc->vcpu->id,
 			  (unsigned long long)v);
+}
+
+static void kvmclock_publish(struct soft_vcpu *sc)
+{
+	kvmclock_publish_flags(sc, PVCLOCK_TSC_STABLE_BIT);
 }
 
 static bool env_rdmsr(void *opaque, uint32_t index, uint64_t *value)
@@ -920,7 +938,7 @@ static int soft_platform_load(struct accel_machine *m, const struct x86_platform
 	ioapic_restore(&sv->ic.ioapic, &s->ioapic);
 	pit_restore(&sv->ic.pit, &s->pit);
 	for (unsigned i = 0; i < sv->ncpus; i++)
-		kvmclock_publish(&sv->cpus[i]);
+		kvmclock_publish_flags(&sv->cpus[i], PVCLOCK_TSC_STABLE_BIT | PVCLOCK_GUEST_STOPPED_BIT);
 	timer_poke(sv);
 	return 0;
 }

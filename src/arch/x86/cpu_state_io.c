@@ -25,6 +25,8 @@
 #define EFER_KNOWN_MASK (EFER_KNOWN & ~0x0200ULL) /* bit 9 is reserved */
 /* RFLAGS: bits 22-63, 15, 5 and 3 are reserved (0), bit 1 is fixed (1). */
 #define RFLAGS_KNOWN 0x3f7fd7ULL
+/* Longer than any LAPIC timer can run (2^32 counts x 128 at 1 GHz is < 2^40 ns). */
+#define LAPIC_TIMER_MAX_NS (1ULL << 40)
 /* MXCSR mask when FXSAVE reports 0 (every bit but DAZ). */
 #define MXCSR_DEFAULT_MASK 0xffbfu
 
@@ -323,14 +325,18 @@ void x86_cpu_state_read(struct state_reader *r, struct x86_cpu_state *s)
 	/* KVM counts up to two pending NMIs; a backend treats non-zero as pending. */
 	s->events.nmi_pending = get_u8_max(r, 2, "events.nmi_pending");
 	s->events.nmi_masked = get_u8_max(r, 1, "events.nmi_masked");
-	/* Bit 0: after STI, bit 1: after MOV SS / POP SS (KVM's encoding). */
+	/* Non-zero: interrupts blocked for one instruction; KVM's bits (1 MOV SS, 2 STI) fit. */
 	s->events.interrupt_shadow = get_u8_max(r, 3, "events.interrupt_shadow");
 	s->events.sipi_vector = state_get_u8(r);
 	s->mp_state = state_get_u32_max(r, X86_MP_STOPPED, "mp_state");
 	s->apic_id = state_get_u32(r);
 	state_get_bytes(r, s->lapic, sizeof(s->lapic));
 	s->lapic_timer_remaining_ns = state_get_u64(r);
-	s->lapic_timer_period_ns = state_get_u64(r);
+	/* The longest LAPIC timer: 2^32 - 1 counts divided by 128 at 1 GHz (< 2^40 ns). */
+	if (s->lapic_timer_remaining_ns != UINT64_MAX && s->lapic_timer_remaining_ns > LAPIC_TIMER_MAX_NS)
+		state_fail(r, "lapic_timer_remaining_ns %llu out of range",
+			   (unsigned long long)s->lapic_timer_remaining_ns);
+	s->lapic_timer_period_ns = state_get_u64_max(r, LAPIC_TIMER_MAX_NS, "lapic_timer_period_ns");
 	s->lapic_esr_pending = state_get_u32_max(r, 0xff, "lapic_esr_pending");
 	s->lapic_lint_level = get_u8_max(r, 3, "lapic_lint_level");
 	if (state_reader_error(r) == 0)
