@@ -118,9 +118,9 @@ test_diff_snapshot_merge() {
 }
 
 test_ten_machines_from_one_memory_file() {
-	local d="$TEST_TMP" sum i alive=0
+	local d="$TEST_TMP" sum i
 	vmm a
-	boot_counter a 300
+	boot_counter a 150
 	wait_for "$d/a.out" '^count 20 sum' 20 || fail "the counter does not count"
 	snapshot a Full "$d/vm.snap" "$d/vm.mem"
 	kill_vmm a
@@ -130,18 +130,25 @@ test_ten_machines_from_one_memory_file() {
 			>"$d/r$i.out" 2>"$d/r$i.err" </dev/null &
 		PIDS[r$i]=$!
 	done
-	# All ten run at once: each has counted on while all are still alive.
-	for i in $(seq 1 10); do
-		wait_for "$d/r$i.out" "^count $((at + 3)) sum" 30 || fail "machine $i does not count"
+	# All ten run at once: sample which are alive and counting until all end.
+	local t now running most=0
+	for ((t = 0; t < 1200; t++)); do
+		now=0
+		running=0
+		for i in $(seq 1 10); do
+			kill -0 "${PIDS[r$i]}" 2>/dev/null || continue
+			running=$((running + 1))
+			grep -q '^count' "$d/r$i.out" && now=$((now + 1))
+		done
+		((now > most)) && most=$now
+		((running == 0)) && break
+		sleep 0.05
 	done
-	for i in $(seq 1 10); do
-		kill -0 "${PIDS[r$i]}" 2>/dev/null && alive=$((alive + 1))
-	done
-	((alive >= 8)) || fail "only $alive of 10 machines were running together"
+	((most >= 8)) || fail "at most $most of 10 machines were counting at the same time"
 	for i in $(seq 1 10); do
 		wait_exit "r$i" 90
 		expect_status 0 "$status" "machine $i"
-		expect_continued "$d/r$i.out" "$at" 300
+		expect_continued "$d/r$i.out" "$at" 150
 	done
 	[[ "$(sha256sum "$d/vm.mem" | cut -c1-64)" == "$sum" ]] || fail "the shared memory file changed"
 }
