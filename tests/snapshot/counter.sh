@@ -152,3 +152,36 @@ test_ten_machines_from_one_memory_file() {
 	done
 	[[ "$(sha256sum "$d/vm.mem" | cut -c1-64)" == "$sum" ]] || fail "the shared memory file changed"
 }
+
+# osprey-ctl end to end, and a Diff taken after a load with dirty tracking
+# (it holds what changed since the load) merged onto the loaded Full.
+test_ctl_load_then_diff_since_load() {
+	local d="$TEST_TMP" ctl=${OSPREY_CTL:-$SNAP_DIR/../../build/osprey-ctl} full_at diff_at
+	[[ -x "$ctl" ]] || skip "no osprey-ctl at $ctl (make build/osprey-ctl)"
+	vmm a
+	boot_counter a $STEPS
+	wait_for "$d/a.out" '^count 20 sum' 20 || fail "the counter does not count"
+	"$ctl" -s "$d/a.sock" snapshot create --pause --state "$d/full.snap" --mem "$d/full.mem" --resume ||
+		fail "osprey-ctl snapshot create"
+	full_at=$(grep -c '^count' "$d/a.out")
+	api a GET /
+	expect_grep '"state":"Running"' "$TEST_TMP/body"
+	kill_vmm a
+	# Load it with dirty tracking, let it count on, take a Diff.
+	vmm b
+	"$ctl" -s "$d/b.sock" snapshot load --state "$d/full.snap" --mem "$d/full.mem" \
+		--track-dirty-pages --resume || fail "osprey-ctl snapshot load"
+	api b GET /machine-config
+	expect_grep '"track_dirty_pages":true' "$TEST_TMP/body"
+	wait_for "$d/b.out" "^count $((full_at + 60)) sum" 30 || fail "the loaded machine does not count"
+	"$ctl" -s "$d/b.sock" snapshot create --pause --type diff --state "$d/diff.snap" --mem "$d/diff.mem" ||
+		fail "osprey-ctl snapshot create --type diff"
+	diff_at=$(last_count "$d/b.out")
+	kill_vmm b
+	cp --sparse=always "$d/full.mem" "$d/base.mem"
+	"$OSPREY" snapshot merge --diff-state "$d/diff.snap" --diff-mem "$d/diff.mem" --base-mem "$d/base.mem" ||
+		fail "merge"
+	restore_cli "$d/diff.snap" "$d/base.mem" "$d/r.out" "$d/r.err"
+	expect_status 0 "$status" "restore of the Diff taken after a load"
+	expect_continued "$d/r.out" "$diff_at" $STEPS
+}
