@@ -9,9 +9,11 @@ SNAP_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 : "${OSPREY_ACCEL:=soft}"
 declare -A PIDS=()
 
-# The checksum counter.elf ends with after $1 steps.
+# The checksum counter.elf ends with after $1 steps (computed once per test).
+declare -A COUNTER_SUMS=()
 counter_sum() {
-	python3 "$SNAP_DIR/counter_sum.py" "$1"
+	[[ -n "${COUNTER_SUMS[$1]:-}" ]] || COUNTER_SUMS[$1]=$(python3 "$SNAP_DIR/counter_sum.py" "$1")
+	echo "${COUNTER_SUMS[$1]}"
 }
 
 # Waits until file $1 has a line matching $2 (grep -E), at most $3 seconds.

@@ -6,7 +6,9 @@ itself can make osprey refuse the file.
 
   snapfile.py set-version FILE N       the header's format version
   snapfile.py set-template FILE NAME   the CPU template in section "machine"
-                                       (a name of the same length)
+                                       (a name of the same length; "other":
+                                       soft <-> host, anything else changed
+                                       in its last letter); prints the new one
   snapfile.py fix-crc FILE             just recompute the trailer
 """
 import struct
@@ -64,9 +66,14 @@ def main():
         for name, _, off, _ in sections(buf, HEADER, HEADER + body_len):
             if name == "machine":
                 (slen,) = struct.unpack_from("<I", buf, off)
+                if new == b"other":
+                    old = bytes(buf[off + 4:off + 4 + slen])
+                    swap = {b"soft": b"host", b"host": b"soft"}
+                    new = swap.get(old, old[:-1] + (b"x" if old[-1:] != b"x" else b"y"))
                 if slen != len(new):
                     sys.exit("template %r is not %d bytes long" % (sys.argv[3], slen))
                 buf[off + 4:off + 4 + slen] = new
+                print(new.decode())
                 break
         else:
             sys.exit("no machine section")
