@@ -194,12 +194,15 @@ size_t snapshot_bitmap_words(uint64_t ram_size)
 	return (size_t)(((ram_size >> GUEST_PAGE_SHIFT) + 63) / 64);
 }
 
-void snapshot_memory_write(struct state_writer *w, uint64_t ram_size, const uint64_t *bits,
-			   size_t nwords)
+void snapshot_memory_write(struct state_writer *w, uint64_t ram_size, const uint8_t *id,
+			   const uint64_t *bits, size_t nwords)
 {
+	static const uint8_t zero[SNAPSHOT_ID_BYTES];
+
 	state_section_begin(w, "memory", SNAPSHOT_MEMORY_VERSION);
 	state_put_u64(w, ram_size);
 	state_put_u32(w, (uint32_t)GUEST_PAGE_SIZE);
+	state_put_bytes(w, id ? id : zero, SNAPSHOT_ID_BYTES);
 	state_put_bool(w, bits != NULL);
 	if (bits) {
 		state_put_u64(w, nwords);
@@ -232,6 +235,7 @@ int snapshot_memory_read(const struct snapshot_file *f, struct snapshot_memory *
 	}
 	m->ram_size = state_get_u64(&sub);
 	page = state_get_u32(&sub);
+	state_get_bytes(&sub, m->id, sizeof(m->id));
 	has_bits = state_get_bool(&sub);
 	if (!state_reader_error(&sub) && page != GUEST_PAGE_SIZE)
 		state_fail(&sub, "page size %u, this osprey uses %llu", page,
@@ -273,4 +277,24 @@ void snapshot_memory_free(struct snapshot_memory *m)
 {
 	free(m->bits);
 	memset(m, 0, sizeof(*m));
+}
+
+void snapshot_mem_trailer(uint8_t page[SNAPSHOT_MEM_TRAILER_BYTES], const uint8_t *id,
+			  uint64_t ram_size)
+{
+	memset(page, 0, SNAPSHOT_MEM_TRAILER_BYTES);
+	memcpy(page, SNAPSHOT_MEM_MAGIC, 8);
+	memcpy(page + 8, id, SNAPSHOT_ID_BYTES);
+	put_le(page + 24, ram_size, 8);
+	put_le(page + 32, state_crc64(page, 32, 0), 8);
+}
+
+int snapshot_mem_trailer_parse(const uint8_t *page, size_t len, uint64_t ram_size, uint8_t *id)
+{
+	if (len < 40 || memcmp(page, SNAPSHOT_MEM_MAGIC, 8) != 0)
+		return 0;
+	if (get_le(page + 32, 8) != state_crc64(page, 32, 0) || get_le(page + 24, 8) != ram_size)
+		return 0;
+	memcpy(id, page + 8, SNAPSHOT_ID_BYTES);
+	return 1;
 }

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -36,41 +37,42 @@ struct tmpfile {
 	int fd;
 };
 
+/* "DIR/.BASE" + suffix for target "DIR/BASE": files kept beside a target. */
+static int sibling_path(char *out, size_t n, const char *target, const char *suffix)
+{
+	const char *slash = strrchr(target, '/');
+	const char *base = slash ? slash + 1 : target;
+	int dirlen = slash ? (int)(slash - target) : 1;
+	int len;
+
+	if (!*base)
+		return -EISDIR;
+	if (slash == target)
+		dirlen = 0; /* "/BASE": the root, "" + "/" */
+	len = snprintf(out, n, "%.*s/.%s%s", dirlen, slash ? target : ".", base, suffix);
+	if (len < 0 || (size_t)len >= n)
+		return -ENAMETOOLONG;
+	return 0;
+}
+
 static int tmp_create(struct tmpfile *t, const char *target, char *err, size_t errlen)
 {
 	static unsigned counter;
-	char copy[PATH_MAX];
-	const char *dir, *base;
-	unsigned n;
-	int len;
+	char suffix[64];
+	int ret;
 
 	t->fd = -1;
 	t->path[0] = '\0';
-	if (strlen(target) >= sizeof(copy)) {
-		snprintf(err, errlen, "path too long: %s", target);
-		return -ENAMETOOLONG;
-	}
-	snprintf(copy, sizeof(copy), "%s", target);
-	base = strrchr(copy, '/');
-	if (base) {
-		copy[base - copy] = '\0';
-		dir = base == copy ? "/" : copy;
-		base = target + (base - copy) + 1;
-	} else {
-		dir = ".";
-		base = target;
-	}
-	if (!*base) {
-		snprintf(err, errlen, "%s names a directory, not a file", target);
-		return -EISDIR;
-	}
 	for (int tries = 0; tries < 100; tries++) {
-		n = __atomic_fetch_add(&counter, 1, __ATOMIC_RELAXED);
-		len = snprintf(t->path, sizeof(t->path), "%s/.%s.tmp.%ld.%u", dir, base,
-			       (long)getpid(), n);
-		if (len < 0 || (size_t)len >= sizeof(t->path)) {
-			snprintf(err, errlen, "path too long: %s", target);
-			return -ENAMETOOLONG;
+		snprintf(suffix, sizeof(suffix), ".tmp.%ld.%u", (long)getpid(),
+			 __atomic_fetch_add(&counter, 1, __ATOMIC_RELAXED));
+		ret = sibling_path(t->path, sizeof(t->path), target, suffix);
+		if (ret) {
+			snprintf(err, errlen, ret == -EISDIR ? "%s names a directory, not a file" :
+							       "path too long: %s",
+				 target);
+			t->path[0] = '\0';
+			return ret;
 		}
 		t->fd = open(t->path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 		if (t->fd >= 0)
@@ -78,10 +80,38 @@ static int tmp_create(struct tmpfile *t, const char *target, char *err, size_t e
 		if (errno != EEXIST)
 			break;
 	}
+	ret = -errno;
 	snprintf(err, errlen, "cannot create a temporary file beside %s: %s", target,
 		 strerror(errno));
 	t->path[0] = '\0';
-	return -errno;
+	return ret;
+}
+
+/*
+ * Keeps the memory file being replaced as "DIR/.BASE.prev" (a hard link)
+ * until the new state file is in place: a crash between the two renames
+ * leaves the old state file with its memory there (snapshot_load finds
+ * it). prev is "" when there was nothing to keep or no link could be made.
+ */
+static void keep_previous(const char *mem_path, char *prev, size_t n)
+{
+	char tmp[PATH_MAX], suffix[64];
+
+	prev[0] = '\0';
+	snprintf(suffix, sizeof(suffix), ".prev.tmp.%ld", (long)getpid());
+	if (sibling_path(prev, n, mem_path, ".prev") || sibling_path(tmp, sizeof(tmp), mem_path, suffix)) {
+		prev[0] = '\0';
+		return;
+	}
+	unlink(tmp);
+	if (link(mem_path, tmp) < 0) {
+		prev[0] = '\0';
+		return;
+	}
+	if (rename(tmp, prev) < 0) {
+		unlink(tmp);
+		prev[0] = '\0';
+	}
 }
 
 /* Removes a temporary that was not renamed. */
@@ -195,9 +225,49 @@ static bool same_dir(const char *a, const char *b)
 	return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
 }
 
+/* A fresh snapshot id (random; the clock and pid if the kernel has no randomness). */
+static void new_id(uint8_t id[SNAPSHOT_ID_BYTES])
+{
+	uint64_t t = now_ns(), p = (uint64_t)getpid();
+
+	if (getrandom(id, SNAPSHOT_ID_BYTES, GRND_NONBLOCK) == SNAPSHOT_ID_BYTES)
+		return;
+	memcpy(id, &t, 8);
+	memcpy(id + 8, &p, 8);
+}
+
+/* Writes the memory file's trailer (snapshot_int.h) after ram_size bytes. */
+static int write_trailer(int fd, const uint8_t *id, uint64_t ram_size)
+{
+	uint8_t *page = malloc(SNAPSHOT_MEM_TRAILER_BYTES);
+	int ret;
+
+	if (!page)
+		return -ENOMEM;
+	snapshot_mem_trailer(page, id, ram_size);
+	ret = write_all(fd, page, SNAPSHOT_MEM_TRAILER_BYTES, (off_t)ram_size);
+	free(page);
+	return ret;
+}
+
+/* 1 and id set when fd's memory file has a trailer for ram_size, 0 if none, -errno. */
+static int read_trailer(int fd, uint64_t ram_size, uint8_t *id)
+{
+	uint8_t page[64];
+	ssize_t n;
+
+	do
+		n = pread(fd, page, sizeof(page), (off_t)ram_size);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return -errno;
+	return snapshot_mem_trailer_parse(page, (size_t)n, ram_size, id);
+}
+
 /* The state file's bytes: machine state and the memory section, framed. */
-static int build_state(struct vm *vm, enum snapshot_type type, const uint64_t *bits,
-		       size_t nwords, uint8_t **out, size_t *outlen, char *err, size_t errlen)
+static int build_state(struct vm *vm, enum snapshot_type type, const uint8_t *id,
+		       const uint64_t *bits, size_t nwords, uint8_t **out, size_t *outlen, char *err,
+		       size_t errlen)
 {
 	struct state_writer w;
 	int ret;
@@ -205,7 +275,7 @@ static int build_state(struct vm *vm, enum snapshot_type type, const uint64_t *b
 	state_writer_init(&w);
 	ret = vm_state_save(vm, &w, err, errlen);
 	if (!ret) {
-		snapshot_memory_write(&w, vm->mem.ram_size, type == SNAPSHOT_DIFF ? bits : NULL,
+		snapshot_memory_write(&w, vm->mem.ram_size, id, type == SNAPSHOT_DIFF ? bits : NULL,
 				      nwords);
 		ret = state_writer_error(&w);
 		if (ret)
@@ -226,6 +296,8 @@ int snapshot_create(struct vm *vm, const struct snapshot_create_params *p,
 	struct tmpfile mt = { .fd = -1 }, stt = { .fd = -1 };
 	uint64_t start = now_ns(), npages = 0, written = 0;
 	uint64_t *bits = NULL;
+	uint8_t id[SNAPSHOT_ID_BYTES];
+	char prev[PATH_MAX] = "";
 	size_t nwords = vm_dirty_words(vm), state_len = 0;
 	uint8_t *state = NULL;
 	bool collected = false;
@@ -269,7 +341,8 @@ int snapshot_create(struct vm *vm, const struct snapshot_create_params *p,
 			goto out;
 		collected = true;
 	}
-	ret = build_state(vm, p->type, bits, nwords, &state, &state_len, err, errlen);
+	new_id(id);
+	ret = build_state(vm, p->type, id, bits, nwords, &state, &state_len, err, errlen);
 	if (ret)
 		goto out;
 
@@ -279,6 +352,8 @@ int snapshot_create(struct vm *vm, const struct snapshot_create_params *p,
 	if (ret)
 		goto out;
 	ret = write_pages(vm, mt.fd, p->type == SNAPSHOT_DIFF ? bits : NULL, &written);
+	if (!ret)
+		ret = write_trailer(mt.fd, id, vm->mem.ram_size);
 	if (!ret && fsync(mt.fd) < 0)
 		ret = -errno;
 	if (ret) {
@@ -295,7 +370,11 @@ int snapshot_create(struct vm *vm, const struct snapshot_create_params *p,
 	close(mt.fd);
 	close(stt.fd);
 	mt.fd = stt.fd = -1;
-	/* Memory first: a state file never names memory that is not there yet. */
+	/*
+	 * Memory first: a state file never names memory that is not there
+	 * yet; the memory it replaces stays reachable until the state is.
+	 */
+	keep_previous(p->mem_path, prev, sizeof(prev));
 	if (rename(mt.path, p->mem_path) < 0) {
 		ret = -errno;
 		snprintf(err, errlen, "cannot rename %s to %s: %s", mt.path, p->mem_path,
@@ -318,6 +397,8 @@ int snapshot_create(struct vm *vm, const struct snapshot_create_params *p,
 			 strerror(-ret));
 		goto out;
 	}
+	if (prev[0])
+		unlink(prev);
 	if (st) {
 		st->state_bytes = state_len;
 		st->mem_pages_written = written;
@@ -362,6 +443,43 @@ static int open_mem(const char *path, uint64_t ram_size, int flags, char *err, s
 		return -EINVAL;
 	}
 	return fd;
+}
+
+/* The memory file behind fd is the one state file m was written with (or has no trailer). */
+static int check_pair(int fd, const struct snapshot_memory *m, const char *state_path,
+		      const char *mem_path, char *err, size_t errlen)
+{
+	uint8_t id[SNAPSHOT_ID_BYTES];
+	int ret = read_trailer(fd, m->ram_size, id);
+
+	if (ret < 0) {
+		snprintf(err, errlen, "cannot read memory file %s: %s", mem_path, strerror(-ret));
+		return ret;
+	}
+	if (ret == 1 && memcmp(id, m->id, sizeof(id)) != 0) {
+		snprintf(err, errlen, "memory file %s belongs to another snapshot than state file %s",
+			 mem_path, state_path);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* The kept previous memory file of mem_path when it is the one m names; -1 otherwise. */
+static int open_previous(const char *mem_path, const struct snapshot_memory *m)
+{
+	char prev[PATH_MAX], err[64];
+	uint8_t id[SNAPSHOT_ID_BYTES];
+	int fd;
+
+	if (sibling_path(prev, sizeof(prev), mem_path, ".prev"))
+		return -1;
+	fd = open_mem(prev, m->ram_size, O_RDONLY, err, sizeof(err));
+	if (fd < 0)
+		return -1;
+	if (read_trailer(fd, m->ram_size, id) == 1 && memcmp(id, m->id, sizeof(id)) == 0)
+		return fd;
+	close(fd);
+	return -1;
 }
 
 int snapshot_load(const struct snapshot_load_params *p, struct vm_config **cfg_out,
@@ -410,6 +528,23 @@ int snapshot_load(const struct snapshot_load_params *p, struct vm_config **cfg_o
 	fd = open_mem(p->mem_path, m.ram_size, O_RDONLY, err, errlen);
 	if (fd < 0) {
 		ret = fd;
+		goto fail;
+	}
+	ret = check_pair(fd, &m, p->state_path, p->mem_path, err, errlen);
+	if (ret == -EINVAL) {
+		/* A crash between snapshot_create's renames: the old memory is kept aside. */
+		int pfd = open_previous(p->mem_path, &m);
+
+		if (pfd >= 0) {
+			log_warnx("snapshot", "memory file %s is newer than state file %s; using the previous memory file kept beside it",
+				  p->mem_path, p->state_path);
+			close(fd);
+			fd = pfd;
+			ret = 0;
+		}
+	}
+	if (ret) {
+		close(fd);
 		goto fail;
 	}
 	rs = (struct vm_restore){ .mem_fd = fd, .start_paused = !p->resume };
@@ -466,6 +601,9 @@ int snapshot_merge(const char *diff_state_path, const char *diff_mem_path, const
 		ret = dfd;
 		goto out;
 	}
+	ret = check_pair(dfd, &m, diff_state_path, diff_mem_path, err, errlen);
+	if (ret)
+		goto out;
 	bfd = open_mem(base_mem_path, m.ram_size, O_RDWR, err, errlen);
 	if (bfd < 0) {
 		ret = bfd;
@@ -499,6 +637,13 @@ int snapshot_merge(const char *diff_state_path, const char *diff_mem_path, const
 				 strerror(-ret));
 			goto out;
 		}
+	}
+	/* The base now holds the Diff's memory: it goes with the Diff's state only. */
+	ret = write_trailer(bfd, m.id, m.ram_size);
+	if (ret) {
+		snprintf(err, errlen, "cannot write memory file %s: %s", base_mem_path,
+			 strerror(-ret));
+		goto out;
 	}
 	if (fsync(bfd) < 0) {
 		ret = -errno;

@@ -14,7 +14,12 @@
  * Memory file: guest RAM in mapping order (hw/memory.h), RAM size bytes.
  * Full: every page. Diff: a sparse file of the same size holding only the
  * pages dirtied since the previous snapshot (or restore) of this machine;
- * snapshot_merge() applies it onto its base.
+ * snapshot_merge() applies it onto its base. After the RAM, one page of
+ * trailer names the snapshot (a random id also in the state file's
+ * "memory" section; snapshot/snapshot_int.h): a state file and a memory
+ * file of different snapshots are refused ("memory file X belongs to
+ * another snapshot"); a memory file cut to RAM size loads unchecked.
+ * (Trailer added by snapcore.)
  *
  * Never corrupts the previous snapshot: both files are written to
  * temporaries beside their targets, fsync'ed, renamed (memory file first,

@@ -26,12 +26,35 @@
 int snapshot_file_build(enum snapshot_type t, const void *body, size_t body_len, uint8_t **out,
 			size_t *outlen);
 
-/* Section "memory": ram_size, page size, and a Diff's bitmap (bits NULL for a Full). */
-void snapshot_memory_write(struct state_writer *w, uint64_t ram_size, const uint64_t *bits,
-			   size_t nwords);
+#define SNAPSHOT_ID_BYTES 16
+
+/*
+ * Section "memory": ram_size, page size, the id of the memory file that
+ * goes with the state (id NULL: zeros), and a Diff's bitmap (bits NULL
+ * for a Full).
+ */
+void snapshot_memory_write(struct state_writer *w, uint64_t ram_size, const uint8_t *id,
+			   const uint64_t *bits, size_t nwords);
+
+/*
+ * The memory file's trailer, one page at offset ram_size (after the
+ * RAM, never mapped): "OSPRMEM1", the snapshot id, ram_size (u64 LE),
+ * CRC-64 of those 32 bytes, zeros. A state file names the memory file
+ * it was written with by that id, so that a state and a memory file of
+ * different snapshots (a crash between the two renames, a wrong path,
+ * the base Full's state after a merge) are told apart. A memory file
+ * without a trailer (cut to RAM size) loads unchecked.
+ */
+#define SNAPSHOT_MEM_MAGIC "OSPRMEM1"
+#define SNAPSHOT_MEM_TRAILER_BYTES 4096
+void snapshot_mem_trailer(uint8_t page[SNAPSHOT_MEM_TRAILER_BYTES], const uint8_t *id,
+			  uint64_t ram_size);
+/* 1 and id set: a good trailer for ram_size; 0: none (or not one of ours). */
+int snapshot_mem_trailer_parse(const uint8_t *page, size_t len, uint64_t ram_size, uint8_t *id);
 
 struct snapshot_memory {
 	uint64_t ram_size;
+	uint8_t id[SNAPSHOT_ID_BYTES];
 	uint64_t *bits; /* malloc'ed, NULL for a Full snapshot */
 	size_t nwords;
 };

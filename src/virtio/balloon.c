@@ -529,6 +529,8 @@ static int balloon_state_load(void *opaque, struct state_reader *r, char *err, s
 	age = state_get_u64_max(r, 1ULL << 40, "virtio-balloon statistics age");
 	held = state_get_bool(r);
 	head = state_get_u16(r);
+	virtio_mmio_state_check_held(r, &st, "virtio-balloon", VIRTIO_BALLOON_Q_INFLATE, 0);
+	virtio_mmio_state_check_held(r, &st, "virtio-balloon", VIRTIO_BALLOON_Q_DEFLATE, 0);
 	sq = &st.vqs[VIRTIO_BALLOON_Q_STATS];
 	/* A held buffer is a chain in flight on a live statistics queue. */
 	if (!state_reader_error(r) && held &&
@@ -536,6 +538,7 @@ static int balloon_state_load(void *opaque, struct state_reader *r, char *err, s
 		state_fail(r, "virtio-balloon: held statistics buffer %u not in flight", head);
 	if (!state_reader_error(r) && !held && head)
 		state_fail(r, "virtio-balloon: statistics head %u without a held buffer", head);
+	virtio_mmio_state_check_held(r, &st, "virtio-balloon", VIRTIO_BALLOON_Q_STATS, held);
 	ret = virtio_mmio_state_finish(r, "virtio-balloon state", err, errlen);
 	if (!ret) {
 		virtio_mmio_state_apply(d, &st);

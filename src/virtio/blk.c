@@ -509,6 +509,8 @@ static int blk_state_load(void *opaque, struct state_reader *r, char *err, size_
 	virtio_mmio_state_read(d, r, &st);
 	capacity = state_get_u64(r);
 	rate_limiter_load(&rl, r, "virtio-blk");
+	/* Requests complete (or go back on the ring) under the lock: none held. */
+	virtio_mmio_state_check_held(r, &st, "virtio-blk", 0, 0);
 	ret = virtio_mmio_state_finish(r, "virtio-blk state", err, errlen);
 	if (!ret) {
 		virtio_mmio_state_apply(d, &st);

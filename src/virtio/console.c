@@ -276,6 +276,8 @@ static int vcon_state_load(void *opaque, struct state_reader *r, char *err, size
 	rows = state_get_u16(r);
 	n = state_get_u32_max(r, VIRTIO_CONSOLE_RX_BUF, "virtio-console pending input");
 	input = state_get_span(r, n);
+	virtio_mmio_state_check_held(r, &st, "virtio-console", VIRTIO_CONSOLE_RXQ, 0);
+	virtio_mmio_state_check_held(r, &st, "virtio-console", VIRTIO_CONSOLE_TXQ, 0);
 	ret = virtio_mmio_state_finish(r, "virtio-console state", err, errlen);
 	if (!ret) {
 		virtio_mmio_state_apply(d, &st);

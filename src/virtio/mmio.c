@@ -854,6 +854,18 @@ bool virtio_mmio_state_read(struct virtio_dev *d, struct state_reader *r,
 	return !state_reader_error(r);
 }
 
+void virtio_mmio_state_check_held(struct state_reader *r, const struct virtio_mmio_state *st,
+				  const char *name, unsigned q, unsigned held)
+{
+	unsigned in_flight = st->qcfg[q].ready ? virtq_in_flight(&st->vqs[q]) : 0;
+
+	if (state_reader_error(r) || held == in_flight)
+		return;
+	if ((st->status & VIRTIO_STATUS_NEEDS_RESET) && held <= in_flight)
+		return;
+	state_fail(r, "%s: queue %u: %u chains held, %u in flight", name, q, held, in_flight);
+}
+
 void virtio_mmio_state_apply(struct virtio_dev *d, const struct virtio_mmio_state *st)
 {
 	d->status = st->status;

@@ -230,6 +230,13 @@ void virtio_mmio_state_save(struct virtio_dev *d, struct state_writer *w);
 bool virtio_mmio_state_read(struct virtio_dev *d, struct state_reader *r,
 			    struct virtio_mmio_state *st);
 void virtio_mmio_state_apply(struct virtio_dev *d, const struct virtio_mmio_state *st);
+/*
+ * Fails r unless queue q has exactly `held` chains in flight (popped, not
+ * pushed): what the device says it holds must be all the ring lacks. A
+ * device that needs a reset may hold fewer (a bad chain was dropped).
+ */
+void virtio_mmio_state_check_held(struct state_reader *r, const struct virtio_mmio_state *st,
+				  const char *name, unsigned q, unsigned held);
 bool virtio_mmio_state_resumed(struct virtio_dev *d);
 /*
  * The end of a device's load: r must be fully read and not failed. 0, or

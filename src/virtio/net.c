@@ -785,20 +785,6 @@ static int net_state_save(void *opaque, struct state_writer *w)
 	return w->err; /* 0 or -ENOMEM; the machine closes the section */
 }
 
-/* What a restored device holds of queue q must be exactly what is in flight there. */
-static void net_check_in_flight(struct state_reader *r, const struct virtio_mmio_state *st,
-				unsigned q, unsigned held, const char *what)
-{
-	unsigned in_flight = st->qcfg[q].ready ? virtq_in_flight(&st->vqs[q]) : 0;
-
-	if (state_reader_error(r) || held == in_flight)
-		return;
-	/* A device that needs a reset may have lost chains on a bad ring. */
-	if ((st->status & VIRTIO_STATUS_NEEDS_RESET) && held <= in_flight)
-		return;
-	state_fail(r, "virtio-net: %u %s chains held, %u in flight", held, what, in_flight);
-}
-
 static int net_state_load(void *opaque, struct state_reader *r, char *err, size_t errlen)
 {
 	struct virtio_dev *d = opaque;
@@ -834,8 +820,8 @@ static int net_state_load(void *opaque, struct state_reader *r, char *err, size_
 	}
 	if (!state_reader_error(r) && rx_chains && !packet)
 		state_fail(r, "virtio-net: %u receive chains held without a packet", rx_chains);
-	net_check_in_flight(r, &st, NET_RXQ, rx_chains, "receive");
-	net_check_in_flight(r, &st, NET_TXQ, tx_pending, "transmit");
+	virtio_mmio_state_check_held(r, &st, "virtio-net", NET_RXQ, rx_chains);
+	virtio_mmio_state_check_held(r, &st, "virtio-net", NET_TXQ, tx_pending);
 	ret = virtio_mmio_state_finish(r, "virtio-net state", err, errlen);
 	if (!ret) {
 		virtio_mmio_state_apply(d, &st);

@@ -169,6 +169,7 @@ static int rng_state_load(void *opaque, struct state_reader *rd, char *err, size
 	pthread_mutex_lock(&d->lock);
 	virtio_mmio_state_read(d, rd, &st);
 	rate_limiter_load(&rl, rd, "virtio-rng");
+	virtio_mmio_state_check_held(rd, &st, "virtio-rng", 0, 0);
 	ret = virtio_mmio_state_finish(rd, "virtio-rng state", err, errlen);
 	if (!ret) {
 		virtio_mmio_state_apply(d, &st);

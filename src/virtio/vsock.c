@@ -499,15 +499,8 @@ static int vsock_state_load(void *opaque, struct state_reader *r, char *err, siz
 		state_fail(r, "virtio-vsock: saved with guest CID %llu, configured %llu",
 			   (unsigned long long)cid, (unsigned long long)v->cid);
 	/* Only a held receive chain may be in flight (unless the device is broken). */
-	for (unsigned q = 0; q < VSOCK_NQUEUES && !state_reader_error(r); q++) {
-		unsigned held = q == VSOCK_RXQ && rx_held;
-		unsigned in_flight = st.qcfg[q].ready ? virtq_in_flight(&st.vqs[q]) : 0;
-
-		if (held != in_flight &&
-		    !((st.status & VIRTIO_STATUS_NEEDS_RESET) && held <= in_flight))
-			state_fail(r, "virtio-vsock: queue %u: %u chains held, %u in flight", q,
-				   held, in_flight);
-	}
+	for (unsigned q = 0; q < VSOCK_NQUEUES; q++)
+		virtio_mmio_state_check_held(r, &st, "virtio-vsock", q, q == VSOCK_RXQ && rx_held);
 	ret = virtio_mmio_state_finish(r, "virtio-vsock state", err, errlen);
 	if (!ret) {
 		virtio_mmio_state_apply(d, &st);

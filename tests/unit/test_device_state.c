@@ -615,6 +615,9 @@ static void test_blk(void **state)
 			   VD_QSIZE + 2, "in flight");
 	assert_patch_fails(&virtio_blk_state_ops, c, &bl, T_QUEUE0 + TQ_USED_IDX, 2, 2,
 			   "in flight");
+	/* Within the queue, but blk never holds a chain: one in flight is a lie. */
+	assert_patch_fails(&virtio_blk_state_ops, c, &bl, T_QUEUE0 + TQ_LAST_AVAIL, 2, 2,
+			   "1 in flight");
 	assert_patch_fails(&virtio_blk_state_ops, c, &bl, T_QUEUE0 + TQ_EVENT_IDX, 1, 0,
 			   "negotiated");
 	/* The queue not ready, yet with ring positions. */

@@ -15,8 +15,14 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pthread.h>
+#include <time.h>
 
 #include <cmocka.h>
+
+#include "accel/accel.h"
+#include "hw/bus.h"
+#include "hw/memory.h"
 
 #include "accel/kvm/state.h"
 #include "irqchip/ioapic.h"
@@ -778,6 +784,268 @@ static void test_soft_pic_ioapic(void **state)
 	ioapic_destroy(&io);
 }
 
+/* ---- on /dev/kvm (skipped without it): the ops themselves ---- */
+
+#define LIVE_MEM (64ULL << 20)
+#define LIVE_CODE 0x1000
+#define LIVE_COUNTER 0x3000
+#define LIVE_FLAG 0x5000
+
+/* 16-bit: inc dword [0x3000]; mov byte [0x5000], 1; out 0x80, al; jmp back. */
+static const uint8_t live_code[] = { 0x66, 0xff, 0x06, 0x00, 0x30, 0xc6, 0x06, 0x00, 0x50,
+				     0x01, 0xe6, 0x80, 0xeb, 0xf2 };
+
+struct live {
+	struct bus pio, mmio;
+	struct accel_machine m;
+	struct accel_vcpu vcpu;
+	struct cpuid_table *cpuid;
+	const struct accel_ops *ops;
+};
+
+static void live_up(struct live *v, struct guest_mem *mem, const struct accel_ops *ops)
+{
+	memset(v, 0, sizeof(*v));
+	v->ops = ops;
+	bus_init(&v->pio, "pio");
+	bus_init(&v->mmio, "mmio");
+	v->m.mem = mem;
+	v->m.pio = &v->pio;
+	v->m.mmio = &v->mmio;
+	v->m.ncpus = 1;
+	v->m.cpu_template = "host";
+	assert_int_equal(ops->vm_init(&v->m), 0);
+	assert_int_equal(ops->cpuid(&v->m, &v->cpuid), 0);
+	v->vcpu.machine = &v->m;
+	v->vcpu.cpuid = v->cpuid;
+	assert_int_equal(ops->vcpu_create(&v->vcpu, v->cpuid), 0);
+}
+
+static void live_down(struct live *v)
+{
+	v->ops->vcpu_destroy(&v->vcpu);
+	v->ops->vm_destroy(&v->m);
+	free(v->cpuid);
+}
+
+static uint32_t live_counter(struct guest_mem *mem)
+{
+	uint32_t c = 0;
+
+	assert_int_equal(guest_mem_read(mem, LIVE_COUNTER, &c, 4), 0);
+	return c;
+}
+
+static uint64_t mono_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+struct kicker {
+	struct live *v;
+	volatile bool stop;
+};
+
+/* The software CPU runs until kicked: kick it every millisecond. */
+static void *kick_loop(void *arg)
+{
+	struct kicker *k = arg;
+	const struct timespec ms = { 0, 1000000 };
+
+	while (!k->stop) {
+		k->v->ops->vcpu_kick(&k->v->vcpu);
+		nanosleep(&ms, NULL);
+	}
+	return NULL;
+}
+
+/* Runs until the counter passed target (at most 5 s). */
+static void live_run_to(struct live *v, uint32_t target)
+{
+	uint64_t t0 = mono_now();
+	struct kicker k = { .v = v };
+	pthread_t t;
+
+	assert_int_equal(pthread_create(&t, NULL, kick_loop, &k), 0);
+	while (live_counter(v->m.mem) < target) {
+		assert_int_equal(v->ops->vcpu_run(&v->vcpu), ACCEL_RUN_AGAIN);
+		if (mono_now() - t0 > 5000000000ULL) {
+			k.stop = true;
+			pthread_join(t, NULL);
+			v->ops->vcpu_dump(&v->vcpu);
+			fail_msg("the guest stopped counting at %u", live_counter(v->m.mem));
+		}
+	}
+	k.stop = true;
+	pthread_join(t, NULL);
+}
+
+/* The loop in real mode at 0:LIVE_CODE, everything else as the backend has it. */
+static void live_real_mode(struct x86_cpu_state *s)
+{
+	for (unsigned i = 0; i < X86_LDTR; i++) {
+		s->seg[i].selector = 0;
+		s->seg[i].base = 0;
+		s->seg[i].limit = 0xffff;
+	}
+	s->rip = LIVE_CODE;
+	s->rflags = 0x2;
+	s->cr0 &= ~0x80000001ULL;
+	s->efer = 0;
+	s->mp_state = X86_MP_RUNNABLE;
+}
+
+/* What two reads of a running vCPU may differ in (time moves on). */
+static void live_mask(struct x86_cpu_state *s)
+{
+	s->tsc = 0;
+	put32(s->lapic, APIC_TMCCT, 0);
+	s->lapic_timer_remaining_ns = 0;
+}
+
+static bool live_kvm(void)
+{
+	if (accel_kvm_available())
+		return true;
+	return false;
+}
+
+static void test_live_kvm_roundtrip(void **state)
+{
+	struct guest_mem mem;
+	struct live *v = calloc(1, sizeof(*v));
+	struct x86_cpu_state *a = calloc(1, sizeof(*a)), *b = calloc(1, sizeof(*b));
+	struct x86_platform_state p1, p2;
+	uint64_t bits[(LIVE_MEM >> 12) / 64], n;
+	uint64_t tsc_set;
+
+	(void)state;
+	if (!live_kvm()) {
+		free(v);
+		free(a);
+		free(b);
+		skip();
+	}
+	assert_int_equal(guest_mem_init(&mem, LIVE_MEM), 0);
+	assert_int_equal(guest_mem_write(&mem, LIVE_CODE, live_code, sizeof(live_code)), 0);
+	live_up(v, &mem, &accel_kvm_ops);
+	assert_int_equal(v->ops->vcpu_get_state(&v->vcpu, a), 0);
+	live_real_mode(a);
+	assert_int_equal(v->ops->vcpu_set_state(&v->vcpu, a), 0);
+
+	/* Dirty log: the pages the guest writes, not the code page. */
+	assert_int_equal(guest_mem_dirty_start(&mem), 0);
+	assert_int_equal(v->ops->dirty_log(&v->m, true), 0);
+	assert_int_equal(v->ops->dirty_sync(&v->m), 0);
+	guest_mem_dirty_collect(&mem, bits, mem.dirty_words);
+	live_run_to(v, 10);
+	assert_int_equal(v->ops->dirty_sync(&v->m), 0);
+	n = guest_mem_dirty_collect(&mem, bits, mem.dirty_words);
+	assert_true(bits[0] & (1u << (LIVE_COUNTER >> 12)));
+	assert_true(bits[0] & (1u << (LIVE_FLAG >> 12)));
+	assert_false(bits[0] & (1u << (LIVE_CODE >> 12)));
+	assert_int_equal(n, 2);
+	/* Synced: nothing new until the guest writes again. */
+	assert_int_equal(v->ops->dirty_sync(&v->m), 0);
+	assert_int_equal(guest_mem_dirty_collect(&mem, bits, mem.dirty_words), 0);
+	assert_int_equal(v->ops->dirty_log(&v->m, false), 0);
+	guest_mem_dirty_stop(&mem);
+
+	/* get -> set -> get: the same state (the TSC ran on). */
+	assert_int_equal(v->ops->vcpu_get_state(&v->vcpu, a), 0);
+	assert_int_equal(a->rip >= LIVE_CODE && a->rip < LIVE_CODE + sizeof(live_code), 1);
+	assert_int_equal(v->ops->vcpu_set_state(&v->vcpu, a), 0);
+	assert_int_equal(v->ops->vcpu_get_state(&v->vcpu, b), 0);
+	assert_true(b->tsc >= a->tsc);
+	live_mask(a);
+	live_mask(b);
+	assert_memory_equal(a, b, sizeof(*a));
+
+	/* A loaded TSC, then the platform restored as if 2 s of host time passed. */
+	assert_int_equal(v->ops->vcpu_get_state(&v->vcpu, a), 0);
+	tsc_set = a->tsc + 1000000;
+	a->tsc = tsc_set;
+	a->gpr[X86_RAX] = 0x1234;
+	assert_int_equal(v->ops->vcpu_set_state(&v->vcpu, a), 0);
+	/* The TSC is what was loaded (KVM_VCPU_TSC_OFFSET; a write of the MSR may be ignored). */
+	assert_int_equal(v->ops->vcpu_get_state(&v->vcpu, b), 0);
+	assert_true(b->tsc >= tsc_set);
+	assert_true(b->tsc < tsc_set + 1000000000ULL);
+	/* A state read now would be set without touching the TSC: keep it "loaded". */
+	assert_int_equal(v->ops->vcpu_set_state(&v->vcpu, a), 0);
+	assert_int_equal(v->ops->platform_save(&v->m, &p1), 0);
+	p1.host_realtime_ns -= 2000000000ULL;
+	assert_int_equal(v->ops->platform_load(&v->m, &p1), 0);
+	assert_int_equal(v->ops->platform_save(&v->m, &p2), 0);
+	assert_true(p2.clock_ns >= p1.clock_ns + 2000000000ULL);
+	assert_true(p2.clock_ns < p1.clock_ns + 3000000000ULL);
+	assert_memory_equal(&p1.pic, &p2.pic, sizeof(p1.pic));
+	assert_memory_equal(&p1.ioapic, &p2.ioapic, sizeof(p1.ioapic));
+	assert_int_equal(v->ops->vcpu_get_state(&v->vcpu, b), 0);
+	assert_int_equal(b->gpr[X86_RAX], 0x1234);
+	/* At least 2 s of ticks at 100 MHz or more, at most 3 s at 10 GHz. */
+	assert_true(b->tsc >= tsc_set + 200000000ULL);
+	assert_true(b->tsc < tsc_set + 30000000000ULL);
+	/* And the guest goes on. */
+	live_run_to(v, 20);
+
+	live_down(v);
+	guest_mem_destroy(&mem);
+	free(v);
+	free(a);
+	free(b);
+}
+
+/* soft -> KVM -> soft, on one guest memory: the counter goes on each time. */
+static void test_live_soft_kvm_soft(void **state)
+{
+	struct guest_mem mem;
+	struct live *v = calloc(1, sizeof(*v));
+	struct x86_cpu_state *s = calloc(1, sizeof(*s));
+	struct x86_platform_state p;
+	uint32_t c;
+
+	(void)state;
+	if (!live_kvm()) {
+		free(v);
+		free(s);
+		skip();
+	}
+	assert_int_equal(guest_mem_init(&mem, LIVE_MEM), 0);
+	assert_int_equal(guest_mem_write(&mem, LIVE_CODE, live_code, sizeof(live_code)), 0);
+
+	live_up(v, &mem, &accel_soft_ops);
+	assert_int_equal(v->ops->vcpu_get_state(&v->vcpu, s), 0);
+	live_real_mode(s);
+	assert_int_equal(v->ops->vcpu_set_state(&v->vcpu, s), 0);
+	live_run_to(v, 5);
+	assert_int_equal(v->ops->vcpu_get_state(&v->vcpu, s), 0);
+	assert_int_equal(v->ops->platform_save(&v->m, &p), 0);
+	live_down(v);
+	c = live_counter(&mem);
+
+	live_up(v, &mem, &accel_kvm_ops);
+	assert_int_equal(v->ops->vcpu_set_state(&v->vcpu, s), 0);
+	assert_int_equal(v->ops->platform_load(&v->m, &p), 0);
+	live_run_to(v, c + 5);
+	assert_int_equal(v->ops->vcpu_get_state(&v->vcpu, s), 0);
+	assert_int_equal(v->ops->platform_save(&v->m, &p), 0);
+	live_down(v);
+	c = live_counter(&mem);
+
+	live_up(v, &mem, &accel_soft_ops);
+	assert_int_equal(v->ops->vcpu_set_state(&v->vcpu, s), 0);
+	assert_int_equal(v->ops->platform_load(&v->m, &p), 0);
+	live_run_to(v, c + 5);
+	live_down(v);
+	guest_mem_destroy(&mem);
+	free(v);
+	free(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -797,6 +1065,8 @@ int main(void)
 		cmocka_unit_test(test_soft_lapic_timer),
 		cmocka_unit_test(test_soft_pit),
 		cmocka_unit_test(test_soft_pic_ioapic),
+		cmocka_unit_test(test_live_kvm_roundtrip),
+		cmocka_unit_test(test_live_soft_kvm_soft),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

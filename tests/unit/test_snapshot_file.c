@@ -33,7 +33,7 @@ static uint8_t *good_file(enum snapshot_type t, size_t *len)
 	state_section_begin(&w, "thing", 1);
 	state_put_u64(&w, 42);
 	state_section_end(&w);
-	snapshot_memory_write(&w, 64 * 4096, t == SNAPSHOT_DIFF ? bits : NULL, 1);
+	snapshot_memory_write(&w, 64 * 4096, NULL, t == SNAPSHOT_DIFF ? bits : NULL, 1);
 	assert_int_equal(state_writer_error(&w), 0);
 	assert_int_equal(snapshot_file_build(t, w.buf, w.len, &buf, len), 0);
 	state_writer_free(&w);
@@ -187,20 +187,20 @@ static void test_memory_section_bad(void **state)
 	(void)state;
 	/* A Full with a bitmap. */
 	state_writer_init(&w);
-	snapshot_memory_write(&w, 64 * 4096, bits, 1);
+	snapshot_memory_write(&w, 64 * 4096, NULL, bits, 1);
 	f = (struct snapshot_file){ .type = SNAPSHOT_FULL, .body = w.buf, .body_len = w.len };
 	assert_int_equal(snapshot_memory_read(&f, &m, err, sizeof(err)), -EBADMSG);
 	state_writer_free(&w);
 	/* A bitmap of the wrong size. */
 	state_writer_init(&w);
-	snapshot_memory_write(&w, 64 * 4096, bits, 2);
+	snapshot_memory_write(&w, 64 * 4096, NULL, bits, 2);
 	f = (struct snapshot_file){ .type = SNAPSHOT_DIFF, .body = w.buf, .body_len = w.len };
 	assert_int_equal(snapshot_memory_read(&f, &m, err, sizeof(err)), -EBADMSG);
 	assert_non_null(strstr(err, "bitmap of 2 words"));
 	state_writer_free(&w);
 	/* RAM not a page multiple. */
 	state_writer_init(&w);
-	snapshot_memory_write(&w, 4095, NULL, 0);
+	snapshot_memory_write(&w, 4095, NULL, NULL, 0);
 	f = (struct snapshot_file){ .type = SNAPSHOT_FULL, .body = w.buf, .body_len = w.len };
 	assert_int_equal(snapshot_memory_read(&f, &m, err, sizeof(err)), -EBADMSG);
 	state_writer_free(&w);
@@ -412,7 +412,7 @@ static void test_full_body_seed(void **state)
 	state_section_begin(&w, "platform", X86_PLATFORM_STATE_VERSION);
 	x86_platform_state_write(&w, &plat);
 	state_section_end(&w);
-	snapshot_memory_write(&w, cfg.mem_size, NULL, 0);
+	snapshot_memory_write(&w, cfg.mem_size, NULL, NULL, 0);
 	assert_int_equal(state_writer_error(&w), 0);
 	assert_int_equal(snapshot_file_build(SNAPSHOT_FULL, w.buf, w.len, &buf, &len), 0);
 	assert_int_equal(snapshot_file_parse(buf, len, &f, err, sizeof(err)), 0);

@@ -19,7 +19,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -27,7 +29,7 @@
 
 #include "accel/accel.h"
 #include "base/log.h"
-#include "snapshot/snapshot.h"
+#include "snapshot/snapshot_int.h"
 #include "vmm/vm.h"
 
 #define GUEST "build/guest/ticker.elf"
@@ -280,10 +282,32 @@ static void test_start_paused(void **state)
 	stop(&r);
 	free_cfg(rcfg);
 	assert_true(t >= 3);
+
+	/* Ended while still parked from the start: vm_run returns. */
+	assert_int_equal(load("p.state", "p.mem", false, false, &rcfg, &vm, err, sizeof(err)), 0);
+	start(&r, vm);
+	sleep_ms(50);
+	stop(&r);
+	free_cfg(rcfg);
+	assert_int_equal(r.status, VM_EXIT_POWEROFF);
 }
 
-/* Whether two files have the same bytes. */
-static bool same_files(const char *a, const char *b)
+static void expect_load_error(const char *st, const char *mem, const char *msg)
+{
+	struct vm_config *rcfg = NULL;
+	struct vm *vm = NULL;
+	char err[512] = "";
+
+	assert_true(load(st, mem, true, false, &rcfg, &vm, err, sizeof(err)) < 0);
+	assert_null(vm);
+	assert_null(rcfg);
+	if (!strstr(err, msg))
+		print_error("error '%s' does not say '%s'\n", err, msg);
+	assert_non_null(strstr(err, msg));
+}
+
+/* Whether two files have the same first len bytes. */
+static bool same_files(const char *a, const char *b, off_t len)
 {
 	static char ba[1 << 16], bb[1 << 16];
 	char pa[128], pb[128];
@@ -296,12 +320,15 @@ static bool same_files(const char *a, const char *b)
 	fa = open(pa, O_RDONLY);
 	fb = open(pb, O_RDONLY);
 	assert_true(fa >= 0 && fb >= 0);
-	do {
-		na = read(fa, ba, sizeof(ba));
-		nb = read(fb, bb, sizeof(bb));
-		if (na != nb || (na > 0 && memcmp(ba, bb, (size_t)na)))
+	while (same && len > 0) {
+		size_t want = len < (off_t)sizeof(ba) ? (size_t)len : sizeof(ba);
+
+		na = read(fa, ba, want);
+		nb = read(fb, bb, want);
+		if (na != (ssize_t)want || nb != (ssize_t)want || memcmp(ba, bb, want))
 			same = false;
-	} while (same && na > 0);
+		len -= (off_t)want;
+	}
 	close(fa);
 	close(fb);
 	return same;
@@ -334,14 +361,17 @@ static void test_diff_merge(void **state)
 	/* The diff file is sparse: far less than RAM on disk. */
 	path(dm, sizeof(dm), "diff.mem");
 	assert_int_equal(stat(dm, &st), 0);
-	assert_true((uint64_t)st.st_size == cfg.mem_size);
+	/* RAM, then one page of trailer naming the snapshot. */
+	assert_true((uint64_t)st.st_size == cfg.mem_size + 4096);
 	assert_true((uint64_t)st.st_blocks * 512 < cfg.mem_size / 2);
 
 	path(ds, sizeof(ds), "diff.state");
 	path(bm, sizeof(bm), "base.mem");
 	assert_int_equal(snapshot_merge(ds, dm, bm, err, sizeof(err)), 0);
 	/* Base + Diff is exactly the RAM at the Diff: no dirty page was missed. */
-	assert_true(same_files("base.mem", "check.mem"));
+	assert_true(same_files("base.mem", "check.mem", (off_t)cfg.mem_size));
+	/* The merged base goes with the Diff's state now, not with its own. */
+	expect_load_error("base.state", "base.mem", "belongs to another snapshot");
 	/* A Full state is not a Diff. */
 	path(ds, sizeof(ds), "base.state");
 	assert_int_equal(snapshot_merge(ds, dm, bm, err, sizeof(err)), -EINVAL);
@@ -383,20 +413,6 @@ static void copy_file(const char *from, const char *to, off_t len, off_t flip)
 	close(out);
 }
 
-static void expect_load_error(const char *st, const char *mem, const char *msg)
-{
-	struct vm_config *rcfg = NULL;
-	struct vm *vm = NULL;
-	char err[512] = "";
-
-	assert_true(load(st, mem, true, false, &rcfg, &vm, err, sizeof(err)) < 0);
-	assert_null(vm);
-	assert_null(rcfg);
-	if (!strstr(err, msg))
-		print_error("error '%s' does not say '%s'\n", err, msg);
-	assert_non_null(strstr(err, msg));
-}
-
 static void test_corruption(void **state)
 {
 	struct vm_config cfg;
@@ -410,7 +426,15 @@ static void test_corruption(void **state)
 	base_config(&cfg, false);
 	boot_and_pause(&r, &cfg, 1);
 	snap(r.vm, SNAPSHOT_FULL, "c.state", "c.mem");
+	/* Again over the same pair: nothing left beside it (.tmp, .prev). */
+	snap(r.vm, SNAPSHOT_FULL, "c.state", "c.mem");
 	stop(&r);
+	{
+		char cmd[256];
+
+		snprintf(cmd, sizeof(cmd), "ls -A '%s' | grep -q '^\\.'", dir);
+		assert_int_not_equal(system(cmd), 0);
+	}
 	path(p, sizeof(p), "c.state");
 	assert_int_equal(stat(p, &st), 0);
 
@@ -427,6 +451,205 @@ static void test_corruption(void **state)
 	copy_file("c.mem", "short.mem", (off_t)(cfg.mem_size - 4096), -1);
 	expect_load_error("c.state", "short.mem", "bytes, the snapshot needs");
 	expect_load_error("c.state", "missing.mem", "cannot open memory file");
+	/* A memory file of another snapshot. */
+	expect_load_error("c.state", "full.mem", "belongs to another snapshot");
+	/*
+	 * A crash between snapshot_create's two renames: the new memory file
+	 * is in place, the state file still the old one, the old memory kept
+	 * beside it. The old pair loads.
+	 */
+	{
+		struct vm_config *rcfg;
+		struct vm *vm;
+		char err[256] = "", a[128], b[128];
+
+		copy_file("c.mem", "x.mem", -1, -1);
+		copy_file("c.state", "x.state", -1, -1);
+		path(a, sizeof(a), "x.mem");
+		path(b, sizeof(b), ".x.mem.prev");
+		assert_int_equal(link(a, b), 0);
+		assert_int_equal(unlink(a), 0); /* a rename over it leaves the link's inode alone */
+		copy_file("full.mem", "x.mem", -1, -1);
+		assert_int_equal(load("x.state", "x.mem", false, false, &rcfg, &vm, err,
+				      sizeof(err)),
+				 0);
+		vm_destroy(vm);
+		free_cfg(rcfg);
+	}
+	/* Cut to RAM size, without the trailer: loads unchecked. */
+	copy_file("c.mem", "bare.mem", (off_t)cfg.mem_size, -1);
+	{
+		struct vm_config *rcfg;
+		struct vm *vm;
+		char err[256] = "";
+
+		assert_int_equal(load("c.state", "bare.mem", false, false, &rcfg, &vm, err,
+				      sizeof(err)),
+				 0);
+		vm_destroy(vm);
+		free_cfg(rcfg);
+	}
+}
+
+/*
+ * Rewrites state file `from` into `to` with a good checksum: section
+ * `drop` left out, section `dup` written twice, `extra` appended as an
+ * empty section, and the machine section's CPU template replaced by
+ * `tmpl` (each NULL: unchanged).
+ */
+static void rewrite_state(const char *from, const char *to, const char *drop, const char *dup,
+			  const char *extra, const char *tmpl, uint32_t bump_version_of_rtc)
+{
+	struct snapshot_file f;
+	struct state_writer w;
+	struct state_reader r, sub;
+	char name[STATE_NAME_MAX + 1], a[128], b[128], err[256];
+	uint32_t version;
+	uint8_t *buf;
+	size_t len;
+	FILE *out;
+
+	path(a, sizeof(a), from);
+	path(b, sizeof(b), to);
+	assert_int_equal(snapshot_file_read(a, &f, err, sizeof(err)), 0);
+	state_writer_init(&w);
+	state_reader_init(&r, f.body, f.body_len);
+	while (state_next_section(&r, name, &version, &sub) == 1) {
+		int times = dup && !strcmp(name, dup) ? 2 : 1;
+
+		if (drop && !strcmp(name, drop))
+			continue;
+		for (int i = 0; i < times; i++) {
+			state_section_begin(&w, name,
+					    version + (!strcmp(name, "rtc") ? bump_version_of_rtc : 0));
+			if (tmpl && !strcmp(name, "machine")) {
+				char old[64];
+
+				state_get_str(&sub, old, sizeof(old));
+				state_put_str(&w, tmpl);
+			}
+			state_put_bytes(&w, sub.p + sub.pos, sub.len - sub.pos);
+			state_section_end(&w);
+		}
+	}
+	if (extra) {
+		state_section_begin(&w, extra, 1);
+		state_section_end(&w);
+	}
+	assert_int_equal(state_writer_error(&w), 0);
+	assert_int_equal(snapshot_file_build(f.type, w.buf, w.len, &buf, &len), 0);
+	out = fopen(b, "wb");
+	assert_non_null(out);
+	assert_int_equal(fwrite(buf, 1, len, out), len);
+	fclose(out);
+	free(buf);
+	state_writer_free(&w);
+	snapshot_file_free(&f);
+}
+
+static void test_hostile_sections(void **state)
+{
+	struct vm_config cfg;
+	struct runner r;
+
+	(void)state;
+	if (!can_run())
+		skip();
+	base_config(&cfg, false);
+	boot_and_pause(&r, &cfg, 1);
+	snap(r.vm, SNAPSHOT_FULL, "h.state", "h.mem");
+	stop(&r);
+
+	/* Untouched, the rewrite loads (the rewriting itself is sound). */
+	rewrite_state("h.state", "same.state", NULL, NULL, NULL, NULL, 0);
+	{
+		struct vm_config *rcfg;
+		struct vm *vm;
+		char err[256] = "";
+
+		assert_int_equal(load("same.state", "h.mem", false, false, &rcfg, &vm, err,
+				      sizeof(err)),
+				 0);
+		vm_destroy(vm);
+		free_cfg(rcfg);
+	}
+	rewrite_state("h.state", "tmpl.state", NULL, NULL, NULL, "host", 0);
+	expect_load_error("tmpl.state", "h.mem", "snapshot was made with CPU template host, this machine uses");
+	rewrite_state("h.state", "drop.state", "rtc", NULL, NULL, NULL, 0);
+	expect_load_error("drop.state", "h.mem", "no section 'rtc'");
+	rewrite_state("h.state", "dropcpu.state", "vcpu.0", NULL, NULL, NULL, 0);
+	expect_load_error("dropcpu.state", "h.mem", "no section 'vcpu.0'");
+	rewrite_state("h.state", "extra.state", NULL, NULL, "virtio-bogus", NULL, 0);
+	expect_load_error("extra.state", "h.mem", "section 'virtio-bogus'");
+	rewrite_state("h.state", "extracpu.state", NULL, NULL, "vcpu.1", NULL, 0);
+	expect_load_error("extracpu.state", "h.mem", "section 'vcpu.1'");
+	rewrite_state("h.state", "dup.state", NULL, "serial.0", NULL, NULL, 0);
+	expect_load_error("dup.state", "h.mem", "section 'serial.0' twice");
+	rewrite_state("h.state", "ver.state", NULL, NULL, NULL, NULL, 1);
+	expect_load_error("ver.state", "h.mem", "section 'rtc' is version");
+	rewrite_state("h.state", "noconf.state", "config", NULL, NULL, NULL, 0);
+	expect_load_error("noconf.state", "h.mem", "no machine configuration");
+	rewrite_state("h.state", "nomem.state", "memory", NULL, NULL, NULL, 0);
+	expect_load_error("nomem.state", "h.mem", "no memory section");
+}
+
+/* The child of test_kill_during_snapshot: snapshots over one pair until killed. */
+static void snapshot_forever(void)
+{
+	struct vm_config cfg;
+	struct runner r;
+	struct snapshot_create_params p = { .type = SNAPSHOT_FULL };
+	char sp[128], mp[128], err[256];
+
+	path(sp, sizeof(sp), "k.state");
+	path(mp, sizeof(mp), "k.mem");
+	p.state_path = sp;
+	p.mem_path = mp;
+	base_config(&cfg, false);
+	if (vm_create(&cfg, &r.vm))
+		_exit(2);
+	start(&r, r.vm);
+	for (;;) {
+		if (vm_pause(r.vm) || snapshot_create(r.vm, &p, NULL, err, sizeof(err)) ||
+		    vm_resume(r.vm))
+			_exit(3);
+	}
+}
+
+static void test_kill_during_snapshot(void **state)
+{
+	char sp[128];
+	unsigned seed = (unsigned)time(NULL);
+
+	(void)state;
+	if (!can_run())
+		skip();
+	path(sp, sizeof(sp), "k.state");
+	print_message("seed %u\n", seed);
+	srand(seed);
+	for (int round = 0; round < 6; round++) {
+		struct vm_config *rcfg;
+		struct vm *vm;
+		char err[256] = "";
+		int status;
+		pid_t pid = fork();
+
+		assert_true(pid >= 0);
+		if (pid == 0)
+			snapshot_forever();
+		/* Once a first pair exists, kill at a random moment. */
+		for (int i = 0; i < 2000 && access(sp, F_OK) != 0; i++)
+			sleep_ms(5);
+		sleep_ms(1 + (unsigned)(rand() % 150));
+		kill(pid, SIGKILL);
+		assert_int_equal(waitpid(pid, &status, 0), pid);
+		assert_true(WIFSIGNALED(status));
+		if (load("k.state", "k.mem", false, false, &rcfg, &vm, err, sizeof(err)))
+			print_error("round %d: %s\n", round, err);
+		assert_non_null(vm);
+		vm_destroy(vm);
+		free_cfg(rcfg);
+	}
 }
 
 static int setup(void **state)
@@ -454,6 +677,8 @@ int main(void)
 		cmocka_unit_test(test_start_paused),
 		cmocka_unit_test(test_diff_merge),
 		cmocka_unit_test(test_corruption),
+		cmocka_unit_test(test_hostile_sections),
+		cmocka_unit_test(test_kill_during_snapshot),
 	};
 
 	log_set_level(LOG_LEVEL_WARN);

@@ -2,7 +2,10 @@
 /*
  * The KVM backend, machine side: /dev/kvm, the VM with its in-kernel
  * irqchip and PIT, memory slots, supported CPUID, interrupt lines,
- * irqfds and ioeventfds. The vCPU side is in vcpu.c.
+ * irqfds and ioeventfds. The vCPU side is in vcpu.c; snapshots and
+ * migration in platform.c (irqchip, PIT, clock, TSCs; the capabilities
+ * they need are listed there), dirty.c (dirty log) and state.c (the
+ * conversions to and from the neutral state).
  */
 #include <errno.h>
 #include <fcntl.h>

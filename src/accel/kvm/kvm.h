@@ -62,9 +62,11 @@ int kvm_set_slots(struct accel_machine *m, bool log_dirty);
 /* platform.c: accel ops platform_save/platform_load. */
 int kvm_platform_save(struct accel_machine *m, struct x86_platform_state *s);
 int kvm_platform_load(struct accel_machine *m, const struct x86_platform_state *s);
-/* vcpu.c: the vCPU's TSC as an MSR (platform.c). */
+/* vcpu.c: MSRs and the TSC of a vCPU (platform.c). */
 int kvm_vcpu_read_msr(struct kvm_vcpu *kv, uint32_t index, uint64_t *value);
 int kvm_vcpu_write_msr(struct kvm_vcpu *kv, uint32_t index, uint64_t value);
+/* The guest TSC = value now (TSC offset attribute, else MSR_IA32_TSC). */
+int kvm_vcpu_set_tsc(struct kvm_vcpu *kv, uint64_t value);
 
 /* dirty.c: accel ops dirty_log/dirty_sync. */
 int kvm_dirty_log(struct accel_machine *m, bool enable);

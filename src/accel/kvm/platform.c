@@ -17,9 +17,11 @@
  * clock_ns plus the host CLOCK_REALTIME passed since host_realtime_ns
  * (never backward: 0 when the host's clock is behind). Each vCPU whose
  * TSC vcpu_set_state loaded gets that TSC plus the same time in ticks of
- * its TSC frequency (KVM_GET_TSC_KHZ), written as MSR_IA32_TSC; KVM
- * synchronizes host-initiated TSC writes within a second of each other to
- * one offset, so the vCPUs stay in step. A vCPU that loaded no TSC moves
+ * its TSC frequency (KVM_GET_TSC_KHZ), set by moving the vCPU's TSC offset
+ * (KVM_VCPU_TSC_OFFSET, Linux 5.16+; MSR_IA32_TSC on older kernels, whose
+ * synchronization of writes within a second keeps the vCPUs in step):
+ * Linux 6.18 was seen to accept a host-initiated MSR_IA32_TSC write and
+ * leave the TSC as it was. A vCPU that loaded no TSC moves
  * by the clock's jump instead (as the software backend does). The
  * TSC-deadline MSR is written again after its TSC so that KVM arms it
  * against the new TSC. KVM refreshes every kvmclock page on the next
@@ -133,7 +135,7 @@ static int move_tsc(struct kvm_vcpu *kv, unsigned id, uint64_t delta_ns, uint64_
 			return ret;
 		tsc += kvm_ns_to_tsc(jump_ns, (uint32_t)khz);
 	}
-	ret = kvm_vcpu_write_msr(kv, MSR_IA32_TSC, tsc);
+	ret = kvm_vcpu_set_tsc(kv, tsc);
 	if (ret) {
 		errno = -ret;
 		log_err("kvm", "vcpu%u: cannot move the TSC on", id);
@@ -141,8 +143,10 @@ static int move_tsc(struct kvm_vcpu *kv, unsigned id, uint64_t delta_ns, uint64_
 	}
 	if (kv->tsc_restored && kv->restored_tsc_deadline) {
 		ret = kvm_vcpu_write_msr(kv, MSR_IA32_TSC_DEADLINE, kv->restored_tsc_deadline);
-		if (ret)
+		if (ret) {
+			errno = -ret;
 			log_warn("kvm", "vcpu%u: cannot re-arm the TSC deadline", id);
+		}
 	}
 	kv->tsc_restored = false;
 	kv->got_tsc = 0;

@@ -266,6 +266,37 @@ int kvm_vcpu_write_msr(struct kvm_vcpu *kv, uint32_t index, uint64_t value)
 }
 
 /*
+ * Sets the guest TSC to value now. Through the vCPU's TSC offset
+ * attribute (KVM_VCPU_TSC_CTRL, Linux 5.16+) when KVM has it: the offset
+ * moves by value - the TSC read now, exactly (recent kernels accept a
+ * host-initiated MSR_IA32_TSC write and keep the TSC as it was, and older
+ * ones synchronize writes within a second of each other). Otherwise
+ * MSR_IA32_TSC.
+ */
+int kvm_vcpu_set_tsc(struct kvm_vcpu *kv, uint64_t value)
+{
+	uint64_t now, offset = 0;
+	struct kvm_device_attr attr = {
+		.group = KVM_VCPU_TSC_CTRL,
+		.attr = KVM_VCPU_TSC_OFFSET,
+		.addr = (uint64_t)(uintptr_t)&offset,
+	};
+	int ret;
+
+	if (ioctl(kv->fd, KVM_HAS_DEVICE_ATTR, &attr) < 0)
+		return kvm_vcpu_write_msr(kv, MSR_IA32_TSC, value);
+	ret = kvm_vcpu_read_msr(kv, MSR_IA32_TSC, &now);
+	if (ret)
+		return ret;
+	if (ioctl(kv->fd, KVM_GET_DEVICE_ATTR, &attr) < 0)
+		return -errno;
+	offset += value - now; /* modulo 2^64, as KVM adds it */
+	if (ioctl(kv->fd, KVM_SET_DEVICE_ATTR, &attr) < 0)
+		return -errno;
+	return 0;
+}
+
+/*
  * The MSRs of the table. KVM_GET_MSRS stops at the first MSR it refuses:
  * an optional one reads as 0 (the host or the CPUID has no such MSR), a
  * required one fails the read.
@@ -315,11 +346,11 @@ static int vcpu_get_msrs(struct accel_vcpu *vcpu, struct x86_cpu_state *s)
 }
 
 /*
- * Writes the table's MSRs (the TSC only when set_tsc). An MSR the host
+ * Writes the table's MSRs but the TSC (kvm_vcpu_set_tsc). An MSR the host
  * refuses is skipped when its value is 0 and it is optional; any other
  * refusal fails with -EINVAL naming the MSR.
  */
-static int vcpu_put_msrs(struct accel_vcpu *vcpu, const struct x86_cpu_state *s, bool set_tsc)
+static int vcpu_put_msrs(struct accel_vcpu *vcpu, const struct x86_cpu_state *s)
 {
 	const struct kvm_state_msr *list[KVM_STATE_MAX_MSRS];
 	unsigned count = 0, done = 0;
@@ -331,8 +362,8 @@ static int vcpu_put_msrs(struct accel_vcpu *vcpu, const struct x86_cpu_state *s,
 	for (unsigned i = 0; i < kvm_state_nmsrs && count < KVM_STATE_MAX_MSRS; i++) {
 		const struct kvm_state_msr *m = &kvm_state_msrs[i];
 
-		if ((m->flags & KVM_MSR_TSC) && !set_tsc)
-			continue;
+		if (m->flags & KVM_MSR_TSC)
+			continue; /* kvm_vcpu_set_tsc, before */
 		if ((m->flags & KVM_MSR_SKIP_ZERO) && !kvm_state_msr_get(s, m))
 			continue;
 		list[count++] = m;
@@ -421,9 +452,9 @@ int kvm_vcpu_get_state(struct accel_vcpu *vcpu, struct x86_cpu_state *s)
 			kvm_xsave_to_fxsave(xs, &s->fpu);
 			if (kvm_xsave_extended(xs) && !kv->warned_xstate) {
 				kv->warned_xstate = true;
-				log_warn("vcpu", "vcpu%u: XSAVE components %#llx (AVX and later) in "
-					 "use are not part of the saved state",
-					 vcpu->id, (unsigned long long)kvm_xsave_extended(xs));
+				log_warnx("vcpu", "vcpu%u: XSAVE state components %#llx beyond "
+					  "x87/SSE (AVX, PKRU...) are not part of the saved state",
+					  vcpu->id, (unsigned long long)kvm_xsave_extended(xs));
 			}
 		}
 		free(xs);
@@ -452,8 +483,8 @@ int kvm_vcpu_get_state(struct accel_vcpu *vcpu, struct x86_cpu_state *s)
 		return ret;
 	kvm_lapic_to_state(&lapic, s);
 	if (kvm_events_to_state(&ev, &s->events, s->lapic) < 0)
-		log_warn("vcpu", "vcpu%u: interrupt %u from the PIC being injected is not "
-			 "part of the saved state", vcpu->id, ev.interrupt.nr);
+		log_warnx("vcpu", "vcpu%u: interrupt %u from the PIC being injected is not "
+			  "part of the saved state", vcpu->id, ev.interrupt.nr);
 	ret = vcpu_get_msrs(vcpu, s);
 	if (!ret)
 		ret = VCPU_IOCTL(vcpu, KVM_GET_DEBUGREGS, &dbg);
@@ -475,9 +506,9 @@ int kvm_vcpu_get_state(struct accel_vcpu *vcpu, struct x86_cpu_state *s)
  *   4. LAPIC, after the APIC base (xAPIC/x2APIC mode decides how KVM reads
  *      the ID register) and before the MSRs (KVM ignores IA32_TSC_DEADLINE
  *      unless the LVT timer is in TSC-deadline mode);
- *   5. MSRs: the TSC (only when s->tsc is not what vcpu_get_state last
- *      returned, so that boot setup leaves the TSC running), the rest, the
- *      TSC deadline last;
+ *   5. the TSC (kvm_vcpu_set_tsc; only when s->tsc is not what
+ *      vcpu_get_state last returned, so that boot setup leaves the TSC
+ *      running), then the other MSRs, the TSC deadline last;
  *   6. DEBUGREGS; 7. MP_STATE;
  *   8. VCPU_EVENTS last: pending exception, NMI, shadow and SIPI vector
  *      apply to the final registers and MP state.
@@ -555,8 +586,17 @@ int kvm_vcpu_set_state(struct accel_vcpu *vcpu, const struct x86_cpu_state *s)
 	memset(&lapic, 0, sizeof(lapic));
 	kvm_lapic_from_state(s, &lapic);
 	ret = VCPU_IOCTL(vcpu, KVM_SET_LAPIC, &lapic);
-	if (!ret)
-		ret = vcpu_put_msrs(vcpu, s, set_tsc);
+	if (ret)
+		return ret;
+	if (set_tsc) {
+		ret = kvm_vcpu_set_tsc(kv, s->tsc);
+		if (ret) {
+			errno = -ret;
+			log_err("vcpu", "vcpu%u: cannot set the TSC", vcpu->id);
+			return ret;
+		}
+	}
+	ret = vcpu_put_msrs(vcpu, s);
 	if (ret)
 		return ret;
 	kvm_debugregs_from_state(s, &dbg);
