@@ -1,9 +1,10 @@
 # Bad snapshot files are refused before any of them is used: an empty
 # state file, one truncated at several points, flipped bits, another
 # format version, another CPU template (edited with a valid CRC), a memory
-# file too short, a missing one. Each restore exits with status 1 and one
-# clear error, runs no guest code and leaves no file behind; through the
-# API the load answers 400 and the process stays fresh.
+# file too short, a missing one, one of another snapshot. Each restore
+# exits with status 1 and one clear error, runs no guest code and leaves
+# no file behind; through the API the load answers 400 and the process
+# stays fresh.
 # Needs: $OSPREY, $GUESTS, curl, python3.
 
 # shellcheck source=lib.sh
@@ -15,6 +16,8 @@ make_snapshot() {
 	boot_counter a 200
 	wait_for "$TEST_TMP/a.out" '^count 10 sum' 20 || fail "the counter does not count"
 	snapshot a Full "$TEST_TMP/good.snap" "$TEST_TMP/good.mem"
+	# A second snapshot of the same machine: its memory file is another one's.
+	ok a PUT /snapshot/create "{\"snapshot_path\": \"$TEST_TMP/other.snap\", \"mem_file_path\": \"$TEST_TMP/other.mem\"}"
 	kill_vmm a
 	mkdir "$TEST_TMP/w"
 }
@@ -76,6 +79,7 @@ test_corrupt_state_files_refused() {
 	head -c 1048576 "$m" >"$w/short.mem"
 	refuse "a memory file too short" "$g" "$w/short.mem" 'short|bytes, the snapshot needs'
 	refuse "a missing memory file" "$g" "$w/none.mem" 'No such file'
+	refuse "the memory file of another snapshot" "$g" "$TEST_TMP/other.mem" 'belongs to another snapshot'
 	refuse "a missing state file" "$w/none.snap" "$m" 'No such file'
 }
 
