@@ -280,18 +280,25 @@ void snapshot_memory_free(struct snapshot_memory *m)
 }
 
 void snapshot_mem_trailer(uint8_t page[SNAPSHOT_MEM_TRAILER_BYTES], const uint8_t *id,
-			  uint64_t ram_size)
+			  uint64_t ram_size, bool diff)
 {
 	memset(page, 0, SNAPSHOT_MEM_TRAILER_BYTES);
-	memcpy(page, SNAPSHOT_MEM_MAGIC, 8);
+	memcpy(page, diff ? SNAPSHOT_MEM_MAGIC_DIFF : SNAPSHOT_MEM_MAGIC, 8);
 	memcpy(page + 8, id, SNAPSHOT_ID_BYTES);
 	put_le(page + 24, ram_size, 8);
 	put_le(page + 32, state_crc64(page, 32, 0), 8);
 }
 
-int snapshot_mem_trailer_parse(const uint8_t *page, size_t len, uint64_t ram_size, uint8_t *id)
+int snapshot_mem_trailer_parse(const uint8_t *page, size_t len, uint64_t ram_size, uint8_t *id,
+			       bool *diff)
 {
-	if (len < 40 || memcmp(page, SNAPSHOT_MEM_MAGIC, 8) != 0)
+	if (len < 40)
+		return 0;
+	if (memcmp(page, SNAPSHOT_MEM_MAGIC, 8) == 0)
+		*diff = false;
+	else if (memcmp(page, SNAPSHOT_MEM_MAGIC_DIFF, 8) == 0)
+		*diff = true;
+	else
 		return 0;
 	if (get_le(page + 32, 8) != state_crc64(page, 32, 0) || get_le(page + 24, 8) != ram_size)
 		return 0;

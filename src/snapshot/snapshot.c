@@ -13,6 +13,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/fs.h>
+#include <sys/ioctl.h>
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -237,21 +239,21 @@ static void new_id(uint8_t id[SNAPSHOT_ID_BYTES])
 }
 
 /* Writes the memory file's trailer (snapshot_int.h) after ram_size bytes. */
-static int write_trailer(int fd, const uint8_t *id, uint64_t ram_size)
+static int write_trailer(int fd, const uint8_t *id, uint64_t ram_size, bool diff)
 {
 	uint8_t *page = malloc(SNAPSHOT_MEM_TRAILER_BYTES);
 	int ret;
 
 	if (!page)
 		return -ENOMEM;
-	snapshot_mem_trailer(page, id, ram_size);
+	snapshot_mem_trailer(page, id, ram_size, diff);
 	ret = write_all(fd, page, SNAPSHOT_MEM_TRAILER_BYTES, (off_t)ram_size);
 	free(page);
 	return ret;
 }
 
 /* 1 and id set when fd's memory file has a trailer for ram_size, 0 if none, -errno. */
-static int read_trailer(int fd, uint64_t ram_size, uint8_t *id)
+static int read_trailer(int fd, uint64_t ram_size, uint8_t *id, bool *diff)
 {
 	uint8_t page[64];
 	ssize_t n;
@@ -261,7 +263,7 @@ static int read_trailer(int fd, uint64_t ram_size, uint8_t *id)
 	while (n < 0 && errno == EINTR);
 	if (n < 0)
 		return -errno;
-	return snapshot_mem_trailer_parse(page, (size_t)n, ram_size, id);
+	return snapshot_mem_trailer_parse(page, (size_t)n, ram_size, id, diff);
 }
 
 /* The state file's bytes: machine state and the memory section, framed. */
@@ -313,7 +315,9 @@ int snapshot_create(struct vm *vm, const struct snapshot_create_params *p,
 		snprintf(err, errlen, "unknown snapshot type %d", (int)p->type);
 		return -EINVAL;
 	}
-	if (!__atomic_load_n(&vm->pause_requested, __ATOMIC_ACQUIRE)) {
+	/* Paused, or loaded paused and not run yet. */
+	if (!__atomic_load_n(&vm->pause_requested, __ATOMIC_ACQUIRE) &&
+	    !__atomic_load_n(&vm->start_paused, __ATOMIC_ACQUIRE)) {
 		snprintf(err, errlen, "the machine must be paused for a snapshot");
 		return -EBUSY;
 	}
@@ -353,7 +357,7 @@ int snapshot_create(struct vm *vm, const struct snapshot_create_params *p,
 		goto out;
 	ret = write_pages(vm, mt.fd, p->type == SNAPSHOT_DIFF ? bits : NULL, &written);
 	if (!ret)
-		ret = write_trailer(mt.fd, id, vm->mem.ram_size);
+		ret = write_trailer(mt.fd, id, vm->mem.ram_size, p->type == SNAPSHOT_DIFF);
 	if (!ret && fsync(mt.fd) < 0)
 		ret = -errno;
 	if (ret) {
@@ -447,14 +451,21 @@ static int open_mem(const char *path, uint64_t ram_size, int flags, char *err, s
 
 /* The memory file behind fd is the one state file m was written with (or has no trailer). */
 static int check_pair(int fd, const struct snapshot_memory *m, const char *state_path,
-		      const char *mem_path, char *err, size_t errlen)
+		      const char *mem_path, bool allow_diff, char *err, size_t errlen)
 {
 	uint8_t id[SNAPSHOT_ID_BYTES];
-	int ret = read_trailer(fd, m->ram_size, id);
+	bool diff = false;
+	int ret = read_trailer(fd, m->ram_size, id, &diff);
 
 	if (ret < 0) {
 		snprintf(err, errlen, "cannot read memory file %s: %s", mem_path, strerror(-ret));
 		return ret;
+	}
+	if (ret == 1 && diff && !allow_diff) {
+		snprintf(err, errlen,
+			 "memory file %s holds only the pages of a Diff snapshot: merge it onto its base's memory file first",
+			 mem_path);
+		return -EINVAL;
 	}
 	if (ret == 1 && memcmp(id, m->id, sizeof(id)) != 0) {
 		snprintf(err, errlen, "memory file %s belongs to another snapshot than state file %s",
@@ -469,6 +480,7 @@ static int open_previous(const char *mem_path, const struct snapshot_memory *m)
 {
 	char prev[PATH_MAX], err[64];
 	uint8_t id[SNAPSHOT_ID_BYTES];
+	bool diff = false;
 	int fd;
 
 	if (sibling_path(prev, sizeof(prev), mem_path, ".prev"))
@@ -476,7 +488,8 @@ static int open_previous(const char *mem_path, const struct snapshot_memory *m)
 	fd = open_mem(prev, m->ram_size, O_RDONLY, err, sizeof(err));
 	if (fd < 0)
 		return -1;
-	if (read_trailer(fd, m->ram_size, id) == 1 && memcmp(id, m->id, sizeof(id)) == 0)
+	if (read_trailer(fd, m->ram_size, id, &diff) == 1 && !diff &&
+	    memcmp(id, m->id, sizeof(id)) == 0)
 		return fd;
 	close(fd);
 	return -1;
@@ -530,7 +543,7 @@ int snapshot_load(const struct snapshot_load_params *p, struct vm_config **cfg_o
 		ret = fd;
 		goto fail;
 	}
-	ret = check_pair(fd, &m, p->state_path, p->mem_path, err, errlen);
+	ret = check_pair(fd, &m, p->state_path, p->mem_path, false, err, errlen);
 	if (ret == -EINVAL) {
 		/* A crash between snapshot_create's renames: the old memory is kept aside. */
 		int pfd = open_previous(p->mem_path, &m);
@@ -576,11 +589,61 @@ fail:
 	return ret;
 }
 
+/*
+ * Copies file in (size bytes) into out, keeping holes: a reflink where the
+ * file system has them, else the data extents (SEEK_DATA/SEEK_HOLE) with
+ * copy_file_range, else plain reads and writes.
+ */
+static int copy_sparse(int in, int out, off_t size)
+{
+	static char buf[1 << 16];
+	off_t data = 0, hole;
+
+	if (ioctl(out, FICLONE, in) == 0)
+		return 0;
+	if (ftruncate(out, size) < 0)
+		return -errno;
+	while (data < size) {
+		data = lseek(in, data, SEEK_DATA);
+		if (data < 0)
+			return errno == ENXIO ? 0 : -errno; /* ENXIO: no data after */
+		hole = lseek(in, data, SEEK_HOLE);
+		if (hole < 0)
+			return -errno;
+		if (hole > size)
+			hole = size;
+		while (data < hole) {
+			off_t from = data, to = data;
+			ssize_t n = copy_file_range(in, &from, out, &to, (size_t)(hole - data), 0);
+
+			if (n < 0 && (errno == EXDEV || errno == ENOSYS || errno == EINVAL ||
+				      errno == EOPNOTSUPP)) {
+				n = pread(in, buf, (size_t)(hole - data) < sizeof(buf) ?
+							  (size_t)(hole - data) :
+							  sizeof(buf),
+					  data);
+				if (n > 0 && write_all(out, buf, (size_t)n, data))
+					return -EIO;
+			}
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n < 0)
+				return -errno;
+			if (n == 0)
+				return -EIO;
+			data += n;
+		}
+	}
+	return 0;
+}
+
 int snapshot_merge(const char *diff_state_path, const char *diff_mem_path, const char *base_mem_path,
 		   char *err, size_t errlen)
 {
 	struct snapshot_file f;
 	struct snapshot_memory m = { 0 };
+	struct tmpfile t = { .fd = -1 };
+	struct stat st;
 	uint64_t npages;
 	uint8_t *page = NULL;
 	int dfd = -1, bfd = -1, ret;
@@ -601,12 +664,29 @@ int snapshot_merge(const char *diff_state_path, const char *diff_mem_path, const
 		ret = dfd;
 		goto out;
 	}
-	ret = check_pair(dfd, &m, diff_state_path, diff_mem_path, err, errlen);
+	ret = check_pair(dfd, &m, diff_state_path, diff_mem_path, true, err, errlen);
 	if (ret)
 		goto out;
-	bfd = open_mem(base_mem_path, m.ram_size, O_RDWR, err, errlen);
+	bfd = open_mem(base_mem_path, m.ram_size, O_RDONLY, err, errlen);
 	if (bfd < 0) {
 		ret = bfd;
+		goto out;
+	}
+	/*
+	 * Into a copy, renamed over the base at the end: a crash leaves the
+	 * old base whole, and machines running from it (MAP_PRIVATE) keep
+	 * their file as it was.
+	 */
+	ret = tmp_create(&t, base_mem_path, err, errlen);
+	if (ret)
+		goto out;
+	if (fstat(bfd, &st) < 0)
+		ret = -errno;
+	if (!ret)
+		ret = copy_sparse(bfd, t.fd, st.st_size);
+	if (ret) {
+		snprintf(err, errlen, "cannot copy memory file %s: %s", base_mem_path,
+			 strerror(-ret));
 		goto out;
 	}
 	page = malloc(GUEST_PAGE_SIZE);
@@ -631,26 +711,34 @@ int snapshot_merge(const char *diff_state_path, const char *diff_mem_path, const
 				 strerror(-ret));
 			goto out;
 		}
-		ret = write_all(bfd, page, GUEST_PAGE_SIZE, off);
+		ret = write_all(t.fd, page, GUEST_PAGE_SIZE, off);
 		if (ret) {
-			snprintf(err, errlen, "cannot write memory file %s: %s", base_mem_path,
+			snprintf(err, errlen, "cannot write memory file %s: %s", t.path,
 				 strerror(-ret));
 			goto out;
 		}
 	}
 	/* The base now holds the Diff's memory: it goes with the Diff's state only. */
-	ret = write_trailer(bfd, m.id, m.ram_size);
+	ret = write_trailer(t.fd, m.id, m.ram_size, false);
+	if (!ret && fsync(t.fd) < 0)
+		ret = -errno;
 	if (ret) {
-		snprintf(err, errlen, "cannot write memory file %s: %s", base_mem_path,
-			 strerror(-ret));
+		snprintf(err, errlen, "cannot write memory file %s: %s", t.path, strerror(-ret));
 		goto out;
 	}
-	if (fsync(bfd) < 0) {
+	if (rename(t.path, base_mem_path) < 0) {
 		ret = -errno;
-		snprintf(err, errlen, "cannot sync memory file %s: %s", base_mem_path,
+		snprintf(err, errlen, "cannot rename %s to %s: %s", t.path, base_mem_path,
 			 strerror(errno));
+		goto out;
 	}
+	t.path[0] = '\0';
+	ret = fsync_dir_of(base_mem_path);
+	if (ret)
+		snprintf(err, errlen, "cannot sync the directory of %s: %s", base_mem_path,
+			 strerror(-ret));
 out:
+	tmp_discard(&t);
 	free(page);
 	if (dfd >= 0)
 		close(dfd);

@@ -18,7 +18,8 @@
  * trailer names the snapshot (a random id also in the state file's
  * "memory" section; snapshot/snapshot_int.h): a state file and a memory
  * file of different snapshots are refused ("memory file X belongs to
- * another snapshot"); a memory file cut to RAM size loads unchecked.
+ * another snapshot"); a memory file cut to RAM size loads unchecked. A
+ * Diff's own memory file is marked partial and loads only once merged.
  * (Trailer added by snapcore.)
  *
  * Never corrupts the previous snapshot: both files are written to
@@ -100,7 +101,9 @@ int snapshot_load(const struct snapshot_load_params *p, struct vm_config **cfg_o
 
 /*
  * Writes the pages of Diff snapshot diff_state/diff_mem into base_mem (a
- * Full snapshot's memory file of the same machine), in place, fsync'ed.
+ * Full snapshot's memory file of the same machine), fsync'ed. (snapcore:
+ * into a copy beside it, renamed over it: a crash leaves the old base, and
+ * machines running from the old base keep their file unchanged.)
  * The diff's state file then restores with base_mem as its memory file.
  */
 int snapshot_merge(const char *diff_state_path, const char *diff_mem_path, const char *base_mem_path,

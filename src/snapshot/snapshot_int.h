@@ -6,6 +6,7 @@
 #ifndef OSPREY_SNAPSHOT_SNAPSHOT_INT_H
 #define OSPREY_SNAPSHOT_SNAPSHOT_INT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -46,11 +47,17 @@ void snapshot_memory_write(struct state_writer *w, uint64_t ram_size, const uint
  * without a trailer (cut to RAM size) loads unchecked.
  */
 #define SNAPSHOT_MEM_MAGIC "OSPRMEM1"
+/* The same trailer on a Diff's own memory file: only its pages, not loadable before a merge. */
+#define SNAPSHOT_MEM_MAGIC_DIFF "OSPRMEMD"
 #define SNAPSHOT_MEM_TRAILER_BYTES 4096
 void snapshot_mem_trailer(uint8_t page[SNAPSHOT_MEM_TRAILER_BYTES], const uint8_t *id,
-			  uint64_t ram_size);
-/* 1 and id set: a good trailer for ram_size; 0: none (or not one of ours). */
-int snapshot_mem_trailer_parse(const uint8_t *page, size_t len, uint64_t ram_size, uint8_t *id);
+			  uint64_t ram_size, bool diff);
+/*
+ * 1 and id set: a good trailer for ram_size (*diff: a Diff's own file);
+ * 0: none (or not one of ours).
+ */
+int snapshot_mem_trailer_parse(const uint8_t *page, size_t len, uint64_t ram_size, uint8_t *id,
+			       bool *diff);
 
 struct snapshot_memory {
 	uint64_t ram_size;

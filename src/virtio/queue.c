@@ -325,6 +325,49 @@ int virtq_pop(struct virtq *q, struct virtq_elem *elem)
 	return 1;
 }
 
+/*
+ * Marks dirty the first `len` bytes of the device-writable buffers of
+ * chain `head` (what the device wrote), while pages are being logged.
+ * Popping marked them already, but a device may write a buffer after
+ * the log was collected (a migration round, a snapshot) and before it
+ * pushes; this marks them again once written. Runs on descriptors the
+ * guest may have changed since the pop: bounded, never fails the queue,
+ * at worst marks other guest pages (harmless).
+ */
+static void mark_written_chain(struct virtq *q, uint16_t head, uint32_t len)
+{
+	const uint8_t *table = guest_mem_ptr(q->mem, q->desc_gpa, desc_bytes(q->size));
+	const uint8_t *ind = NULL;
+	uint32_t n = q->size, i = head, steps = 0;
+	struct vdesc d;
+
+	if (!table || !q->mem->dirty)
+		return;
+	while (len && i < n && steps++ <= 2u * q->size) {
+		desc_load((ind ? ind : table) + (uint64_t)i * VIRTQ_DESC_BYTES, &d);
+		if (d.flags & VIRTQ_DESC_F_INDIRECT) {
+			if (ind || d.len % VIRTQ_DESC_BYTES || !d.len || d.len > desc_bytes(q->size))
+				return;
+			ind = guest_mem_ptr(q->mem, d.addr, d.len);
+			if (!ind)
+				return;
+			n = d.len / VIRTQ_DESC_BYTES;
+			i = 0;
+			continue;
+		}
+		if (d.flags & VIRTQ_DESC_F_WRITE) {
+			uint32_t l = d.len < len ? d.len : len;
+
+			if (l && guest_mem_ptr(q->mem, d.addr, l))
+				guest_mem_mark_dirty(q->mem, d.addr, l);
+			len -= l;
+		}
+		if (!(d.flags & VIRTQ_DESC_F_NEXT))
+			return;
+		i = d.next;
+	}
+}
+
 int virtq_push(struct virtq *q, uint16_t head, uint32_t len)
 {
 	uint8_t *used, *slot;
@@ -336,6 +379,8 @@ int virtq_push(struct virtq *q, uint16_t head, uint32_t len)
 	used = used_ring(q);
 	if (!used)
 		return virtq_fail(q, "used ring no longer in RAM");
+	if (__atomic_load_n(&q->mem->dirty, __ATOMIC_ACQUIRE))
+		mark_written_chain(q, head, len);
 	slot = used + USED_RING + (uint64_t)(q->used_idx & (q->size - 1)) * USED_ELEM_BYTES;
 	ring_store32(slot, head);
 	ring_store32(slot + 4, len);

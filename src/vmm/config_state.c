@@ -197,8 +197,9 @@ static void check_fields(struct state_reader *r, const struct vm_config *cfg)
 
 	if (state_reader_error(r))
 		return;
-	if (!cfg->cpu_template || !cfg->accel) {
-		state_fail(r, "config: no CPU template or accelerator");
+	/* accel may be NULL ("auto"), the CPU template may not. */
+	if (!cfg->cpu_template) {
+		state_fail(r, "config: no CPU template");
 		return;
 	}
 	for (unsigned i = 0; i < cfg->nnets; i++) {

@@ -69,6 +69,9 @@ static void *vcpu_thread(void *arg)
 
 	snprintf(name, sizeof(name), "vcpu%u", vcpu->acc.id);
 	pthread_setname_np(pthread_self(), name);
+	/* Not before vcpu_start marked the thread started (see there). */
+	pthread_mutex_lock(&vm->pause_lock);
+	pthread_mutex_unlock(&vm->pause_lock);
 	sigemptyset(&set);
 	sigaddset(&set, SIGUSR1);
 	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
@@ -98,22 +101,34 @@ void vcpu_log_exit_stats(const struct vcpu *vcpu)
 		vcpu->vm->accel->vcpu_log_stats(&vcpu->acc);
 }
 
+/*
+ * thread_started is set under pause_lock before the thread may reach its
+ * first pause point: a vm_pause() that saw it false (and so kicked no
+ * one) set pause_requested before, and the thread sees that flag; one
+ * that saw it true kicks. Without this a pause between pthread_create
+ * and the flag was lost and the vCPU ran on.
+ */
 int vcpu_start(struct vcpu *vcpu)
 {
-	int ret = pthread_create(&vcpu->acc.thread, NULL, vcpu_thread, vcpu);
+	struct vm *vm = vcpu->vm;
+	int ret;
 
+	pthread_mutex_lock(&vm->pause_lock);
+	ret = pthread_create(&vcpu->acc.thread, NULL, vcpu_thread, vcpu);
+	if (!ret)
+		__atomic_store_n(&vcpu->acc.thread_started, true, __ATOMIC_RELEASE);
+	pthread_mutex_unlock(&vm->pause_lock);
 	if (ret) {
 		errno = ret;
 		log_err("vcpu", "cannot start the thread of vcpu%u", vcpu->acc.id);
 		return -ret;
 	}
-	vcpu->acc.thread_started = true;
 	return 0;
 }
 
 void vcpu_kick(struct vcpu *vcpu)
 {
-	if (!vcpu->acc.thread_started)
+	if (!__atomic_load_n(&vcpu->acc.thread_started, __ATOMIC_ACQUIRE))
 		return;
 	vcpu->vm->accel->vcpu_kick(&vcpu->acc);
 }

@@ -610,8 +610,8 @@ int vm_run(struct vm *vm)
 	if (vm->start_paused) {
 		pthread_mutex_lock(&vm->pause_lock);
 		__atomic_store_n(&vm->pause_requested, true, __ATOMIC_RELEASE);
+		__atomic_store_n(&vm->start_paused, false, __ATOMIC_RELEASE);
 		pthread_mutex_unlock(&vm->pause_lock);
-		vm->start_paused = false;
 	}
 	for (unsigned i = 0; i < vm->ncpus && !ret; i++)
 		ret = vcpu_start(&vm->vcpus[i]);

@@ -359,6 +359,25 @@ static void test_config_bad_values(void **state)
 	assert_non_null(strstr(state_reader_msg(&r), "console mode"));
 	state_writer_free(&w);
 
+	/* No accelerator named is "auto"; no CPU template is refused. */
+	sample_config(&a);
+	a.accel = NULL;
+	state_writer_init(&w);
+	vm_config_write(&w, &a);
+	state_reader_init(&r, w.buf, w.len);
+	assert_int_equal(vm_config_read(&r, &b), 0);
+	assert_null(b.accel);
+	vm_config_free_strings(&b);
+	state_writer_free(&w);
+	sample_config(&a);
+	a.cpu_template = NULL;
+	state_writer_init(&w);
+	vm_config_write(&w, &a);
+	state_reader_init(&r, w.buf, w.len);
+	assert_int_equal(vm_config_read(&r, &b), -EBADMSG);
+	assert_non_null(strstr(state_reader_msg(&r), "no CPU template"));
+	state_writer_free(&w);
+
 	/* No config section. */
 	state_reader_init(&r, "", 0);
 	assert_int_equal(vm_config_read(&r, &b), -EBADMSG);
