@@ -3,8 +3,8 @@
  * `osprey snapshot`: offline work on snapshot files (docs/snapshots.md).
  *
  *   osprey snapshot merge --diff-state S --diff-mem M --base-mem B
- *       applies Diff snapshot S/M onto the Full memory file B in place;
- *       S then restores with B as its memory file.
+ *       applies Diff snapshot S/M onto the Full memory file B (through a
+ *       copy renamed over B); S then restores with B as its memory file.
  *   osprey snapshot verify STATE
  *       checks a state file (magic, version, length, CRC-64) and prints
  *       its type and size.
@@ -41,8 +41,9 @@ void cli_snapshot_usage(void)
 	       "       osprey snapshot verify STATE\n"
 	       "\n"
 	       "  merge    writes the pages of Diff snapshot STATE/MEM into BASE, the memory\n"
-	       "           file of the Full snapshot (or earlier merge) it was taken after,\n"
-	       "           in place; STATE then restores with --restore-mem BASE\n"
+	       "           file of the Full snapshot (or earlier merge) it was taken after\n"
+	       "           (a copy renamed over BASE: a crash leaves the old BASE whole);\n"
+	       "           STATE then restores with --restore-mem BASE\n"
 	       "  verify   checks state file STATE (format version, length, CRC-64) and\n"
 	       "           prints its type and size\n"
 	       "\n"
