@@ -279,7 +279,7 @@ static int build_state(struct vm *vm, enum snapshot_type type, const uint8_t *id
 	if (!ret) {
 		snapshot_memory_write(&w, vm->mem.ram_size, id, type == SNAPSHOT_DIFF ? bits : NULL,
 				      nwords);
-		ret = state_writer_error(&w);
+		ret = state_writer_finish(&w);
 		if (ret)
 			snprintf(err, errlen, "cannot build the state file: %s", strerror(-ret));
 	}
