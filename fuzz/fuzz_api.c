@@ -17,7 +17,9 @@
  * with 204, otherwise a JSON body, and a fault_message on errors. And the
  * state GET / reports must be the one the accepted requests lead to:
  * "Not started" until InstanceStart, then "Running", "Paused" after
- * PATCH /vm Paused until PATCH /vm Resumed.
+ * PATCH /vm Paused until PATCH /vm Resumed; PUT /snapshot/load only on a
+ * machine not started (then "Running" with resume_vm, else "Paused"),
+ * PUT /snapshot/create only on a paused one.
  * FUZZ_API_TRACE=1 in the environment prints each request and answer to
  * stderr (to check what a seed reaches: build/fuzz/fuzz_api SEED).
  */
@@ -130,6 +132,13 @@ static void check_state(const char *method, const char *path, const char *body, 
 			model_state = "Paused";
 		else if (v && strcmp(v, "Resumed") == 0)
 			model_state = "Running";
+	} else if (strcmp(method, "PUT") == 0 && strcmp(path, "/snapshot/load") == 0) {
+		if (strcmp(model_state, "Not started") != 0)
+			abort(); /* loaded into a started machine */
+		model_state = json_is_true(json_object_get(j, "resume_vm")) ? "Running" : "Paused";
+	} else if (strcmp(method, "PUT") == 0 && strcmp(path, "/snapshot/create") == 0) {
+		if (strcmp(model_state, "Paused") != 0)
+			abort(); /* a snapshot of a machine not paused */
 	}
 	json_decref(j);
 }

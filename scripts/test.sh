@@ -15,7 +15,7 @@
 #   OSPREY_DIFF_CASES=N     differential test cases (default 20000)
 #   OSPREY_DIFF_SEED=N      their seed (default 1: CI runs the same cases)
 #   OSPREY_TEST_ONLY=LIST   comma-separated subset:
-#                           unit,cli,api,guests,diff,ctl,oci,jail,seccomp,fuzz,e2e
+#                           unit,cli,api,guests,diff,ctl,oci,jail,seccomp,fuzz,snapshot,e2e
 set -uo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
@@ -25,7 +25,7 @@ OSPREY_TEST_COUNTS=$(mktemp)
 trap 'rm -f "$OSPREY_TEST_COUNTS"' EXIT
 source tests/lib/testlib.sh
 
-only=",${OSPREY_TEST_ONLY:-unit,cli,api,guests,diff,ctl,oci,jail,seccomp,fuzz,e2e},"
+only=",${OSPREY_TEST_ONLY:-unit,cli,api,guests,diff,ctl,oci,jail,seccomp,fuzz,snapshot,e2e},"
 want() { [[ "$only" == *",$1,"* ]]; }
 section() { printf '\n=== %s\n' "$*"; }
 
@@ -168,6 +168,17 @@ if want fuzz; then
 			esac
 		done < <(scripts/fuzz.sh "${OSPREY_FUZZ_SECONDS:-10}" 2>&1)
 	fi
+fi
+
+if want snapshot; then
+	# Bad files under the sanitizers; the guests' runs on the release build.
+	for accel in "${accels[@]}"; do
+		section "snapshots on $accel (tests/snapshot; release build, ASan+UBSan for bad files)"
+		OSPREY_ACCEL=$accel OSPREY="$ROOT/build/osprey" run_suite "snapshot-$accel" tests/snapshot/counter.sh
+		OSPREY_ACCEL=$accel OSPREY="$ROOT/build/asan/osprey" run_suite "snapshot-$accel-corrupt" tests/snapshot/corrupt.sh
+		OSPREY_ACCEL=$accel OSPREY="$ROOT/build/osprey" run_suite "snapshot-$accel-kill" tests/snapshot/kill.sh
+		OSPREY_ACCEL=$accel OSPREY="$ROOT/build/osprey" run_suite "snapshot-$accel-linux" tests/snapshot/linux.sh
+	done
 fi
 
 if want e2e; then

@@ -27,6 +27,7 @@ static void usage(void)
 	       "  --no-api --config-file FILE\n"
 	       "            boot a Firecracker config file without an API socket\n"
 	       "            (osprey --no-api --help: every top-level flag)\n"
+	       "  snapshot  merge a Diff snapshot, verify a state file (osprey snapshot --help)\n"
 	       "  version   print the version\n"
 	       "  help      this help\n");
 }
@@ -44,6 +45,7 @@ static const struct {
 	int (*fn)(int argc, char **argv);
 } commands[] = {
 	{ "run", cmd_run },
+	{ "snapshot", cmd_snapshot },
 	{ "version", cmd_version },
 	{ "--version", cmd_version },
 	{ "help", cmd_help },

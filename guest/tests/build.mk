@@ -21,7 +21,8 @@ GT_ABI := $(patsubst %/tests,%/abi,$(GT_SRC))
 GT_OUT ?= build/guest
 GT_OBJ := $(GT_OUT)/obj
 
-GUEST_TEST_NAMES := hello triple_fault unclaimed_port smp reboot memsize emul_fail int3 ticker hostile
+GUEST_TEST_NAMES := hello triple_fault unclaimed_port smp reboot memsize emul_fail int3 ticker hostile \
+	counter
 GUEST_TEST64_NAMES := blk_bench cpubench
 GUEST_TEST_ELFS := $(GUEST_TEST_NAMES:%=$(GT_OUT)/%.elf) \
 	$(GUEST_TEST64_NAMES:%=$(GT_OUT)/%.elf)

@@ -18,6 +18,8 @@
 #include "vmm/config.h"
 
 struct virtio_balloon_stats;
+struct snapshot_create_params;
+struct snapshot_load_params;
 
 /* PUT /logger, as parsed (see log_configure() in base/log.h). */
 struct api_logger_config {
@@ -51,6 +53,16 @@ struct api_backend {
 				size_t errlen);
 	int (*init_metrics)(void *opaque, const char *path, char *err, size_t errlen);
 	int (*flush_metrics)(void *opaque, char *err, size_t errlen);
+	/*
+	 * Snapshots (snapshot/snapshot.h). create: the paused machine to its
+	 * files. load: a machine from files instead of InstanceStart, run on
+	 * the VMM thread (parked unless p->resume); *cfg is the configuration
+	 * it runs, valid until the context is destroyed.
+	 */
+	int (*snapshot_create)(void *opaque, const struct snapshot_create_params *p, char *err,
+			       size_t errlen);
+	int (*snapshot_load)(void *opaque, const struct snapshot_load_params *p,
+			     const struct vm_config **cfg, char *err, size_t errlen);
 	/* The accelerator the started machine runs on ("kvm", "soft"); may be NULL. */
 	const char *(*accel_name)(void *opaque);
 };

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
@@ -12,9 +13,11 @@
 #include "base/log.h"
 #include "base/metrics.h"
 #include "loader/loader.h"
+#include "snapshot/snapshot.h"
 #include "virtio/balloon.h"
 #include "vmm/seccomp.h"
 #include "vmm/vm.h"
+#include "vmm/vm_state.h"
 
 int api_vmm_init(struct api_vmm *v)
 {
@@ -58,6 +61,11 @@ int api_vmm_finish(struct api_vmm *v)
 	}
 	vm_destroy(v->vm);
 	v->vm = NULL;
+	if (v->loaded_cfg) {
+		vm_config_free_strings(v->loaded_cfg);
+		free(v->loaded_cfg);
+		v->loaded_cfg = NULL;
+	}
 	if (v->metrics_on)
 		metrics_shutdown();
 	close(v->done_efd);
@@ -108,6 +116,62 @@ static int be_start(void *opaque, const struct vm_config *cfg, char *err, size_t
 	}
 	v->started = true;
 	pthread_mutex_unlock(&v->lock);
+	return 0;
+}
+
+static int be_snapshot_create(void *opaque, const struct snapshot_create_params *p, char *err,
+			      size_t errlen)
+{
+	struct api_vmm *v = opaque;
+	struct snapshot_stats st = { 0 };
+	int ret;
+
+	ret = snapshot_create(v->vm, p, &st, err, errlen);
+	if (ret) {
+		if (!err[0])
+			snprintf(err, errlen, "%s", strerror(-ret));
+		return ret;
+	}
+	log_info("api", "%s snapshot: %s (%llu bytes), %s (%llu pages) in %.3f ms",
+		 p->type == SNAPSHOT_DIFF ? "diff" : "full", p->state_path,
+		 (unsigned long long)st.state_bytes, p->mem_path,
+		 (unsigned long long)st.mem_pages_written, (double)st.elapsed_ns / 1e6);
+	return 0;
+}
+
+static int be_snapshot_load(void *opaque, const struct snapshot_load_params *p,
+			    const struct vm_config **cfg, char *err, size_t errlen)
+{
+	struct api_vmm *v = opaque;
+	struct vm_config *loaded = NULL;
+	struct vm *vm = NULL;
+	int ret;
+
+	ret = snapshot_load(p, &loaded, &vm, err, errlen);
+	if (ret) {
+		if (!err[0])
+			snprintf(err, errlen, "%s", strerror(-ret));
+		return ret;
+	}
+	pthread_mutex_lock(&v->lock);
+	v->vm = vm;
+	v->loaded_cfg = loaded;
+	ret = pthread_create(&v->thread, NULL, vmm_thread, v);
+	if (ret) {
+		v->vm = NULL;
+		v->loaded_cfg = NULL;
+		pthread_mutex_unlock(&v->lock);
+		vm_destroy(vm);
+		vm_config_free_strings(loaded);
+		free(loaded);
+		snprintf(err, errlen, "cannot start the VMM thread: %s", strerror(ret));
+		return -ret;
+	}
+	v->started = true;
+	pthread_mutex_unlock(&v->lock);
+	*cfg = loaded;
+	log_info("api", "snapshot %s loaded (%s) at %.1f ms", p->state_path,
+		 p->resume ? "running" : "paused", log_ms_since_start());
 	return 0;
 }
 
@@ -250,5 +314,7 @@ const struct api_backend api_vmm_backend = {
 	.configure_logger = be_configure_logger,
 	.init_metrics = be_init_metrics,
 	.flush_metrics = be_flush_metrics,
+	.snapshot_create = be_snapshot_create,
+	.snapshot_load = be_snapshot_load,
 	.accel_name = be_accel_name,
 };

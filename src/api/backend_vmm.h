@@ -13,6 +13,7 @@
 #include "api/backend.h"
 
 struct vm;
+struct vm_config;
 
 struct api_vmm {
 	pthread_mutex_t lock; /* vm and started, read from the main thread */
@@ -22,6 +23,8 @@ struct api_vmm {
 	bool metrics_on;
 	int done_efd; /* becomes readable when vm_run() has returned */
 	int status;   /* vm_run()'s result (the process exit status) */
+	/* The configuration of a machine made by a snapshot load (vm_config_read's). */
+	struct vm_config *loaded_cfg;
 };
 
 extern const struct api_backend api_vmm_backend;

@@ -248,6 +248,7 @@ static void machine_config(struct api_ctx *ctx, const struct api_req *req,
 	ctx->cfg.mem_size = (uint64_t)mib << 20;
 	ctx->smt = smt;
 	ctx->track_dirty_pages = dirty;
+	ctx->cfg.track_dirty_pages = dirty;
 	api_reply_empty(resp);
 }
 

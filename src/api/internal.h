@@ -148,6 +148,9 @@ void api_put_mmds(struct api_ctx *, const struct api_req *, struct api_response 
 void api_patch_mmds(struct api_ctx *, const struct api_req *, struct api_response *);
 void api_unsupported(struct api_ctx *, const struct api_req *, struct api_response *);
 
+void api_put_snapshot_create(struct api_ctx *, const struct api_req *, struct api_response *);
+void api_put_snapshot_load(struct api_ctx *, const struct api_req *, struct api_response *);
+
 /* JSON of each part of the configuration (GET /vm/config, GET /machine-config...). */
 json_t *api_machine_config_json(const struct api_ctx *ctx);
 json_t *api_drives_json(const struct api_ctx *ctx);

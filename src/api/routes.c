@@ -53,10 +53,10 @@ static const struct route routes[] = {
 	{ "GET", "/mmds", api_get_mmds, 0 },
 	{ "PUT", "/mmds", api_put_mmds, ROUTE_BODY | ROUTE_KEEP_NULLS },
 	{ "PATCH", "/mmds", api_patch_mmds, ROUTE_BODY | ROUTE_KEEP_NULLS },
+	{ "PUT", "/snapshot/create", api_put_snapshot_create, ROUTE_BODY },
+	{ "PUT", "/snapshot/load", api_put_snapshot_load, ROUTE_BODY },
 	/* Known to the contract, not implemented by osprey: 400 with a reason. */
 	{ "PUT", "/mmds/config", api_unsupported, 0 },
-	{ "PUT", "/snapshot/create", api_unsupported, 0 },
-	{ "PUT", "/snapshot/load", api_unsupported, 0 },
 	{ "PUT", "/cpu-config", api_unsupported, 0 },
 	{ "PUT", "/pmem/{}", api_unsupported, 0 },
 	{ "PATCH", "/pmem/{}", api_unsupported, 0 },

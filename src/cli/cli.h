@@ -22,4 +22,8 @@ int cmd_run(int argc, char **argv);
 int cmd_vmm(int argc, char **argv);
 void cli_vmm_usage(void);
 
+/* `osprey snapshot merge|verify` (cli/snapshot.c). */
+int cmd_snapshot(int argc, char **argv);
+void cli_snapshot_usage(void);
+
 #endif

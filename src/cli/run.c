@@ -13,8 +13,10 @@
 #include "base/parse.h"
 #include "cli/cli.h"
 #include "loader/loader.h"
+#include "snapshot/snapshot.h"
 #include "vmm/seccomp.h"
 #include "vmm/vm.h"
+#include "vmm/vm_state.h"
 
 enum {
 	OPT_KERNEL = 'k',
@@ -36,6 +38,9 @@ enum {
 	OPT_BALLOON,
 	OPT_METRICS,
 	OPT_ACCEL,
+	OPT_TRACK_DIRTY,
+	OPT_RESTORE,
+	OPT_RESTORE_MEM,
 };
 
 static const struct option run_options[] = {
@@ -57,6 +62,9 @@ static const struct option run_options[] = {
 	{ "vsock", required_argument, NULL, OPT_VSOCK },
 	{ "balloon", required_argument, NULL, OPT_BALLOON },
 	{ "metrics", required_argument, NULL, OPT_METRICS },
+	{ "track-dirty-pages", no_argument, NULL, OPT_TRACK_DIRTY },
+	{ "restore", required_argument, NULL, OPT_RESTORE },
+	{ "restore-mem", required_argument, NULL, OPT_RESTORE_MEM },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ NULL, 0, NULL, 0 },
 };
@@ -67,8 +75,10 @@ static bool no_seccomp;
 void cli_run_usage(void)
 {
 	printf("usage: osprey run --kernel PATH [options]\n"
+	       "       osprey run --restore STATE --restore-mem MEM [--track-dirty-pages]\n"
 	       "\n"
-	       "Boots a virtual machine on KVM or on osprey's software CPU.\n"
+	       "Boots a virtual machine on KVM or on osprey's software CPU, or restores\n"
+	       "one from a snapshot (docs/snapshots.md).\n"
 	       "\n"
 	       "  -k, --kernel PATH         bzImage (64-bit boot protocol) or ELF vmlinux (PVH note)\n"
 	       "  -i, --initrd PATH         initial ramdisk (cpio, optionally compressed)\n"
@@ -92,6 +102,13 @@ void cli_run_usage(void)
 	       "      --no-seccomp          no per-thread seccomp filters (debugging; docs/seccomp.md)\n"
 	       "      --metrics PATH        JSON metrics lines to PATH (file or FIFO) every 60 s\n"
 	       "      --log-level LEVEL     error, warn (default), info or debug\n"
+	       "      --track-dirty-pages   log dirty guest pages (Diff snapshots, migration)\n"
+	       "      --restore STATE       restore the snapshot whose state file is STATE instead\n"
+	       "                            of booting: the machine (devices, memory, console)\n"
+	       "                            is the snapshot's; only --restore-mem,\n"
+	       "                            --track-dirty-pages, --metrics and --log-level go with it\n"
+	       "      --restore-mem MEM     the snapshot's memory file (mapped copy-on-write;\n"
+	       "                            default: STATE with .mem for its last extension)\n"
 	       "  RATE: N/MS[+BURST], N bytes (bw: 64K, 10M) or operations per MS ms\n"
 	       "  -h, --help                this help\n"
 	       "\n"
@@ -120,8 +137,19 @@ static int parse_console(const char *arg, struct vm_config *cfg)
 	return 0;
 }
 
+/* The long name of option value opt, NULL if none. */
+static const char *option_name(int opt)
+{
+	for (const struct option *o = run_options; o->name; o++)
+		if (o->val == opt)
+			return o->name;
+	return NULL;
+}
+
 /* --metrics PATH: not machine configuration, so not in vm_config. */
 static const char *metrics_path;
+/* --restore STATE, --restore-mem MEM; the first machine option given (not with --restore). */
+static const char *restore_state, *restore_mem, *machine_opt;
 
 int cli_parse_run(int argc, char **argv, struct vm_config *cfg, char *err, size_t errlen)
 {
@@ -129,11 +157,14 @@ int cli_parse_run(int argc, char **argv, struct vm_config *cfg, char *err, size_
 	uint64_t v;
 	int opt, ret;
 
-	metrics_path = NULL;
+	metrics_path = restore_state = restore_mem = machine_opt = NULL;
 	optind = 0; /* GNU getopt: full reset, so the parser can run more than once */
 	opterr = 0;
 	no_seccomp = false;
 	while ((opt = getopt_long(argc, argv, ":k:i:c:m:n:h", run_options, NULL)) != -1) {
+		if (!machine_opt && opt != OPT_RESTORE && opt != OPT_RESTORE_MEM &&
+		    opt != OPT_TRACK_DIRTY && opt != OPT_METRICS && opt != OPT_LOG_LEVEL)
+			machine_opt = option_name(opt);
 		switch (opt) {
 		case OPT_KERNEL:
 			cfg->kernel_path = optarg;
@@ -248,6 +279,15 @@ int cli_parse_run(int argc, char **argv, struct vm_config *cfg, char *err, size_
 		case OPT_METRICS:
 			metrics_path = optarg;
 			break;
+		case OPT_TRACK_DIRTY:
+			cfg->track_dirty_pages = true;
+			break;
+		case OPT_RESTORE:
+			restore_state = optarg;
+			break;
+		case OPT_RESTORE_MEM:
+			restore_mem = optarg;
+			break;
 		case OPT_HELP:
 			cli_run_usage();
 			return 1;
@@ -275,7 +315,86 @@ int cli_parse_run(int argc, char **argv, struct vm_config *cfg, char *err, size_
 			 argv[optind]);
 		return -EINVAL;
 	}
+	if (restore_state && machine_opt) {
+		snprintf(err, errlen,
+			 "--restore: the machine comes from the snapshot, --%s cannot be given with it",
+			 machine_opt);
+		return -EINVAL;
+	}
+	if (restore_mem && !restore_state) {
+		snprintf(err, errlen, "--restore-mem needs --restore STATE");
+		return -EINVAL;
+	}
 	return 0;
+}
+
+/* STATE with its last extension replaced by ".mem" (or ".mem" added). */
+static char *default_mem_path(const char *state)
+{
+	const char *slash = strrchr(state, '/'), *dot = strrchr(state, '.');
+	size_t base = strlen(state);
+	char *p;
+
+	if (dot && (!slash || dot > slash + 1))
+		base = (size_t)(dot - state);
+	p = malloc(base + 5);
+	if (p) {
+		memcpy(p, state, base);
+		memcpy(p + base, ".mem", 5);
+	}
+	return p;
+}
+
+/* `osprey run --restore STATE [--restore-mem MEM]`: one run of the restored machine. */
+static int run_restore(bool track_dirty)
+{
+	struct snapshot_load_params p = { .resume = true, .enable_diff_snapshots = track_dirty };
+	struct vm_config *cfg = NULL;
+	char *mem = NULL, err[512] = "";
+	struct vm *vm = NULL;
+	int ret, status;
+
+	if (!restore_mem) {
+		mem = default_mem_path(restore_state);
+		if (!mem) {
+			log_errx("run", "out of memory");
+			return VM_EXIT_ERROR;
+		}
+	}
+	p.state_path = restore_state;
+	p.mem_path = restore_mem ? restore_mem : mem;
+	/* Before any thread: they inherit no_new_privs. */
+	ret = vmm_seccomp_configure(!no_seccomp, err, sizeof(err));
+	if (!ret && metrics_path)
+		ret = metrics_init(metrics_path, err, sizeof(err));
+	if (ret) {
+		log_errx("run", "%s", err);
+		free(mem);
+		return VM_EXIT_ERROR;
+	}
+	/* This thread builds and runs the restored machine: the vmm kind. */
+	vmm_seccomp_enter(VMM_SECCOMP_VMM, 0);
+	ret = snapshot_load(&p, &cfg, &vm, err, sizeof(err));
+	if (ret) {
+		log_errx("run", "cannot restore %s: %s", restore_state,
+			 err[0] ? err : strerror(-ret));
+		metrics_shutdown();
+		free(mem);
+		return VM_EXIT_ERROR;
+	}
+	log_info("run", "restored %s (memory %s) at %.1f ms", p.state_path, p.mem_path,
+		 log_ms_since_start());
+	status = vm_run(vm);
+	if (metrics_path)
+		(void)metrics_flush();
+	vm_destroy(vm);
+	/* A reboot cannot restart a machine that has no kernel to boot: it ends the run. */
+	vm_config_free_strings(cfg);
+	free(cfg);
+	free(mem);
+	metrics_shutdown();
+	log_info("run", "exit status %d after %.1f ms", status, log_ms_since_start());
+	return status;
 }
 
 int cmd_run(int argc, char **argv)
@@ -291,6 +410,8 @@ int cmd_run(int argc, char **argv)
 	ret = cli_parse_run(argc, argv, &cfg, err, sizeof(err));
 	if (ret == 1)
 		return 0;
+	if (!ret && restore_state)
+		return run_restore(cfg.track_dirty_pages);
 	if (sysinfo(&si) == 0)
 		host_ram = (uint64_t)si.totalram * si.mem_unit;
 	if (!ret)

@@ -434,6 +434,8 @@ static const char configure_usage[] =
 	"  -n, --cpus N            vCPUs (PUT /machine-config; PATCH if only one of\n"
 	"                          --cpus and --memory is given)\n"
 	"  -m, --memory SIZE       guest RAM in MiB: 512, 512M, 2G\n"
+	"  --track-dirty-pages     log dirty pages from boot, for Diff snapshots\n"
+	"                          (machine-config track_dirty_pages)\n"
 	"  --disk PATH[,ro][,root][,id=ID][,cache=unsafe|writeback][,partuuid=UUID]\n"
 	"                          a virtio-blk drive (PUT /drives/ID; ID defaults to\n"
 	"                          disk0, disk1, ...); repeatable, at most 16\n"
@@ -463,9 +465,11 @@ static int build_configure(const struct ctl_cmd *cmd, int argc, char **argv, str
 		{ "balloon", required_argument, NULL, 'b' },
 		{ "rng", no_argument, NULL, 'r' },
 		{ "metrics", required_argument, NULL, 'M' },
+		{ "track-dirty-pages", no_argument, NULL, 'D' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
+	bool dirty = false;
 	const char *kernel = NULL, *initrd = NULL, *cmdline = NULL, *cpus_s = NULL, *mem_s = NULL;
 	const char *vsock = NULL, *balloon = NULL, *metrics = NULL;
 	const char *disks[CTL_MAX_DISKS], *nets[CTL_MAX_NETS];
@@ -515,6 +519,9 @@ static int build_configure(const struct ctl_cmd *cmd, int argc, char **argv, str
 		case 'M':
 			metrics = optarg;
 			break;
+		case 'D':
+			dirty = true;
+			break;
 		case 'h':
 			p->usage = cmd->usage;
 			return 0;
@@ -547,12 +554,14 @@ static int build_configure(const struct ctl_cmd *cmd, int argc, char **argv, str
 		if (ret)
 			return ret;
 	}
-	if (cpus_s || mem_s) {
+	if (cpus_s || mem_s || dirty) {
 		body = json_object();
 		if (body && cpus_s)
 			json_object_set_new(body, "vcpu_count", json_integer((json_int_t)cpus));
 		if (body && mem_s)
 			json_object_set_new(body, "mem_size_mib", json_integer((json_int_t)mib));
+		if (body && dirty)
+			json_object_set_new(body, "track_dirty_pages", json_true());
 		/* PUT needs both; PATCH changes one and keeps the other */
 		ret = add_json(p, cpus_s && mem_s ? "PUT" : "PATCH", body, err, errlen,
 			      "/machine-config");
@@ -686,6 +695,124 @@ static int build_raw(const struct ctl_cmd *cmd, int argc, char **argv, struct ct
 	return ret;
 }
 
+static const char snapshot_usage[] =
+	"usage: osprey-ctl snapshot create --state PATH --mem PATH [--type full|diff]\n"
+	"                                  [--pause] [--resume]\n"
+	"       osprey-ctl snapshot load --state PATH --mem PATH [--resume]\n"
+	"                                [--track-dirty-pages]\n"
+	"\n"
+	"create: the paused machine to a state file and a memory file\n"
+	"(PUT /snapshot/create); load: a fresh osprey from them instead of a boot\n"
+	"(PUT /snapshot/load). Paths are the server's (relative: to its directory).\n"
+	"  -s, --state PATH         the state file (snapshot_path)\n"
+	"  -m, --mem PATH           the memory file (mem_file_path, mem_backend File)\n"
+	"  -t, --type full|diff     create: every page, or the pages written since the\n"
+	"                           last snapshot (needs dirty tracking; default full)\n"
+	"  -p, --pause              create: pause the vCPUs first (PATCH /vm Paused)\n"
+	"  -r, --resume             create: resume them after; load: run at once\n"
+	"                           (resume_vm) instead of staying paused\n"
+	"  -d, --track-dirty-pages  load: log dirty pages for the next Diff snapshot\n"
+	"  -h, --help               this help\n"
+	"See docs/snapshots.md.\n";
+
+static int build_snapshot(const struct ctl_cmd *cmd, int argc, char **argv, struct ctl_plan *p,
+			  char *err, size_t errlen)
+{
+	static const struct option opts[] = {
+		{ "state", required_argument, NULL, 's' },
+		{ "mem", required_argument, NULL, 'm' },
+		{ "type", required_argument, NULL, 't' },
+		{ "pause", no_argument, NULL, 'p' },
+		{ "resume", no_argument, NULL, 'r' },
+		{ "track-dirty-pages", no_argument, NULL, 'd' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *state = NULL, *mem = NULL, *type = NULL, *action;
+	bool pause = false, resume = false, dirty = false, create;
+	int c, ret;
+
+	if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+		if (argc < 2)
+			return bad(err, errlen, "needs create or load (see 'osprey-ctl snapshot --help')");
+		p->usage = cmd->usage;
+		return 0;
+	}
+	action = argv[1];
+	if (strcmp(action, "create") == 0)
+		create = true;
+	else if (strcmp(action, "load") == 0)
+		create = false;
+	else
+		return bad(err, errlen, "unknown action '%s' (create or load)", action);
+	getopt_reset();
+	argc--;
+	argv++;
+	while ((c = getopt_long(argc, argv, "+:s:m:t:prdh", opts, NULL)) != -1) {
+		switch (c) {
+		case 's':
+			state = optarg;
+			break;
+		case 'm':
+			mem = optarg;
+			break;
+		case 't':
+			type = optarg;
+			break;
+		case 'p':
+			pause = true;
+			break;
+		case 'r':
+			resume = true;
+			break;
+		case 'd':
+			dirty = true;
+			break;
+		case 'h':
+			p->usage = cmd->usage;
+			return 0;
+		default:
+			return getopt_bad(c, argv, err, errlen);
+		}
+	}
+	if (optind < argc)
+		return bad(err, errlen, "unexpected argument '%s'", argv[optind]);
+	if (!state || !*state || !mem || !*mem)
+		return bad(err, errlen, "%s needs --state PATH and --mem PATH", action);
+	if (create) {
+		const char *t = "Full";
+
+		if (dirty)
+			return bad(err, errlen, "create: --track-dirty-pages is for load "
+						"(or configure --track-dirty-pages before start)");
+		if (type && strcasecmp(type, "diff") == 0)
+			t = "Diff";
+		else if (type && strcasecmp(type, "full") != 0)
+			return bad(err, errlen, "--type '%s': full or diff", type);
+		if (pause) {
+			ret = add_json(p, "PATCH", json_pack("{s:s}", "state", "Paused"), err, errlen,
+				       "/vm");
+			if (ret)
+				return ret;
+		}
+		ret = add_json(p, "PUT",
+			       json_pack("{s:s, s:s, s:s}", "snapshot_type", t, "snapshot_path", state,
+					 "mem_file_path", mem),
+			       err, errlen, "/snapshot/create");
+		if (ret || !resume)
+			return ret;
+		return add_json(p, "PATCH", json_pack("{s:s}", "state", "Resumed"), err, errlen,
+				"/vm");
+	}
+	if (type || pause)
+		return bad(err, errlen, "load: --type and --pause are for create");
+	return add_json(p, "PUT",
+			json_pack("{s:s, s:{s:s, s:s}, s:b, s:b}", "snapshot_path", state,
+				  "mem_backend", "backend_type", "File", "backend_path", mem,
+				  "enable_diff_snapshots", dirty, "resume_vm", resume),
+			err, errlen, "/snapshot/load");
+}
+
 static const char top_usage[] =
 	"usage: osprey-ctl [--sock PATH] [--timeout SECONDS] [--verbose] COMMAND [options]\n"
 	"\n"
@@ -701,6 +828,8 @@ static const char top_usage[] =
 	"  stop           send Ctrl-Alt-Del to the guest (SendCtrlAltDel)\n"
 	"  config         print the whole configuration (GET /vm/config)\n"
 	"  metrics        write the metrics now (FlushMetrics)\n"
+	"  snapshot       create a snapshot of the paused machine, or load one into\n"
+	"                 a fresh osprey: snapshot create|load --state P --mem P\n"
 	"  balloon        print the balloon device, or --target SIZE\n"
 	"  balloon-stats  print the balloon statistics\n"
 	"  info           print the instance information (GET /)\n"
@@ -763,6 +892,7 @@ static const struct ctl_cmd ctl_cmds[] = {
 	  build_simple, "GET", "/", NULL, true, NULL },
 	{ "version", SIMPLE_USAGE("version", "Prints the server's version (GET /version)."),
 	  build_simple, "GET", "/version", NULL, true, NULL },
+	{ "snapshot", snapshot_usage, build_snapshot, NULL, NULL, NULL, false, NULL },
 	{ "raw", raw_usage, build_raw, NULL, NULL, NULL, false, NULL },
 	{ "help", top_usage, build_help, NULL, NULL, NULL, false, NULL },
 };

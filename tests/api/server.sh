@@ -149,8 +149,9 @@ PY
 	expect_fault PATCH /drives/rootfs '{"drive_id": "rootfs", "path_on_host": "/x"}' 'only after InstanceStart'
 	expect_fault PATCH /network-interfaces/eth0 '{"iface_id": "eth0"}' 'only after InstanceStart'
 	# Not supported: clear 400s.
-	expect_fault PUT /snapshot/create '{"mem_file_path": "/m", "snapshot_path": "/s"}' 'snapshots: not supported yet'
-	expect_fault PUT /snapshot/load '{"snapshot_path": "/s"}' 'snapshots: not supported yet'
+	# Snapshots: create needs a started, paused machine; load a fresh process.
+	expect_fault PUT /snapshot/create '{"mem_file_path": "/m", "snapshot_path": "/s"}' 'has not been started'
+	expect_fault PUT /snapshot/load '{"snapshot_path": "/s", "mem_file_path": "/m"}' 'boot-specific resources'
 	expect_fault PUT /mmds/config '{"network_interfaces": ["eth0"]}' 'not supported yet'
 	expect_fault PUT /cpu-config '{}' 'not supported yet'
 	# Actions that need a running machine.

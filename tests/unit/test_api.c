@@ -16,6 +16,7 @@
 #include "api/backend.h"
 #include "api/internal.h"
 #include "api/setup.h"
+#include "snapshot/snapshot.h"
 #include "virtio/balloon.h"
 
 static struct api_ctx *ctx;
@@ -558,13 +559,64 @@ static void test_mmds(void **state)
 static void test_unsupported_paths(void **state)
 {
 	(void)state;
-	expect_fault("PUT", "/snapshot/create", "{\"mem_file_path\": \"/m\", \"snapshot_path\": \"/s\"}",
-		     "snapshots: not supported yet");
-	expect_fault("PUT", "/snapshot/load", "{\"snapshot_path\": \"/s\"}", "not supported yet");
 	expect_fault("PUT", "/cpu-config", "{}", "not supported");
 	expect_fault("PUT", "/pmem/p0", "{}", "not supported");
 	expect_fault("GET", "/hotplug/memory", NULL, "not supported");
 	expect_fault("PATCH", "/balloon/hinting/start", "{}", "not supported");
+}
+
+/* ---- snapshots ---- */
+
+static void test_snapshot_requests(void **state)
+{
+	(void)state;
+	/* Bad bodies. */
+	expect_fault("PUT", "/snapshot/create", "{\"snapshot_path\": \"/s\"}", "mem_file_path");
+	expect_fault("PUT", "/snapshot/create",
+		     "{\"snapshot_type\": \"Half\", \"snapshot_path\": \"/s\", \"mem_file_path\": \"/m\"}",
+		     "Full or Diff");
+	expect_fault("PUT", "/snapshot/create", "{\"snapshot_path\": \"/s\", \"mem_file_path\": \"/s\"}",
+		     "different files");
+	expect_fault("PUT", "/snapshot/load", "{\"snapshot_path\": \"/s\"}", "memory file is missing");
+	expect_fault("PUT", "/snapshot/load",
+		     "{\"snapshot_path\": \"/s\", \"mem_file_path\": \"/m\", \"mem_backend\": {\"backend_type\": \"File\", \"backend_path\": \"/m\"}}",
+		     "not both");
+	expect_fault("PUT", "/snapshot/load",
+		     "{\"snapshot_path\": \"/s\", \"mem_backend\": {\"backend_type\": \"Uffd\", \"backend_path\": \"/u\"}}",
+		     "only File");
+	expect_fault("PUT", "/snapshot/load",
+		     "{\"snapshot_path\": \"/s\", \"mem_file_path\": \"/m\", \"vsock_override\": {\"uds_path\": \"/v\"}}",
+		     "not supported yet");
+	/* create before any start; load after a boot-specific resource. */
+	expect_fault("PUT", "/snapshot/create", "{\"snapshot_path\": \"/s\", \"mem_file_path\": \"/m\"}",
+		     "not been started");
+	boot_source();
+	expect_fault("PUT", "/snapshot/load", "{\"snapshot_path\": \"/s\", \"mem_file_path\": \"/m\"}",
+		     "boot-specific resources (boot-source)");
+	start();
+	expect_fault("PUT", "/snapshot/create", "{\"snapshot_path\": \"/s\", \"mem_file_path\": \"/m\"}",
+		     "must be paused");
+	expect_ok("PATCH", "/vm", "{\"state\": \"Paused\"}");
+	expect_ok("PUT", "/snapshot/create", "{\"snapshot_path\": \"/s\", \"mem_file_path\": \"/m\"}");
+	expect_ok("PUT", "/snapshot/create",
+		  "{\"snapshot_type\": \"Diff\", \"snapshot_path\": \"/s\", \"mem_file_path\": \"/m\"}");
+	expect_fault("PUT", "/snapshot/load", "{\"snapshot_path\": \"/s\", \"mem_file_path\": \"/m\"}",
+		     "only a fresh microVM");
+}
+
+static void test_snapshot_load_dry(void **state)
+{
+	(void)state;
+	expect_ok("PUT", "/logger", "{\"level\": \"Info\"}");
+	expect_ok("PUT", "/snapshot/load",
+		  "{\"snapshot_path\": \"/s\", \"mem_backend\": {\"backend_type\": \"File\", \"backend_path\": \"/m\"}, \"enable_diff_snapshots\": true}");
+	assert_string_equal(json_string_value(get("/", "state")), "Paused");
+	expect_fault("PUT", "/actions", "{\"action_type\": \"InstanceStart\"}", "already been started");
+	expect_fault("PUT", "/snapshot/load", "{\"snapshot_path\": \"/s\", \"mem_file_path\": \"/m\"}",
+		     "only a fresh microVM");
+	expect_ok("PATCH", "/vm", "{\"state\": \"Resumed\"}");
+	assert_string_equal(json_string_value(get("/", "state")), "Running");
+	assert_true(json_is_true(json_object_get(get("/machine-config", NULL), "track_dirty_pages")));
 }
 
 /* ---- lifecycle ---- */
@@ -720,7 +772,8 @@ static void test_vm_config_reflects_puts(void **state)
 
 static struct {
 	int starts, pauses, resumes, cads, disk_updates, net_updates, targets, loggers, metrics;
-	int fail_start;
+	int fail_start, snap_creates, snap_loads;
+	bool snap_resume;
 	uint64_t target;
 	char disk_path[64];
 	unsigned ncpus;
@@ -805,7 +858,42 @@ static int r_flush(void *o, char *e, size_t n)
 	return 0;
 }
 
+static struct vm_config snap_cfg;
+static int r_snap_create(void *o, const struct snapshot_create_params *p, char *e, size_t n)
+{
+	(void)o, (void)p;
+	rec.snap_creates++;
+	snprintf(e, n, "the disk is full");
+	return -ENOSPC;
+}
+static int r_snap_load(void *o, const struct snapshot_load_params *p, const struct vm_config **cfg,
+		       char *e, size_t n)
+{
+	(void)o, (void)e, (void)n;
+	rec.snap_loads++;
+	rec.snap_resume = p->resume;
+	vm_config_init(&snap_cfg);
+	snap_cfg.kernel_path = "/vmlinux";
+	snap_cfg.cmdline = "quiet";
+	snap_cfg.ncpus = 2;
+	snap_cfg.mem_size = 256ULL << 20;
+	snap_cfg.cpu_template = "soft";
+	snap_cfg.accel = "soft";
+	snap_cfg.ndisks = 1;
+	snap_cfg.disks[0].path = "/rootfs.img";
+	snap_cfg.disks[0].id = NULL; /* a command-line machine: no id */
+	snap_cfg.nnets = 1;
+	snap_cfg.nets[0].tap = "tap7";
+	snap_cfg.nets[0].id = "eth0";
+	snap_cfg.nets[0].has_mac = true;
+	snap_cfg.nets[0].mac[0] = 6;
+	*cfg = &snap_cfg;
+	return 0;
+}
+
 static const struct api_backend recorder = {
+	.snapshot_create = r_snap_create,
+	.snapshot_load = r_snap_load,
 	.start = r_start,
 	.pause = r_pause,
 	.resume = r_resume,
@@ -873,6 +961,43 @@ static void test_backend_calls(void **state)
 	assert_string_equal(ctx->cfg.disks[0].path, "/r");
 	expect_ok("PATCH", "/network-interfaces/eth0", "{\"iface_id\": \"eth0\"}");
 	assert_int_equal(rec.net_updates, 1);
+}
+
+/* A load through a backend: the loaded machine's configuration is what GET shows. */
+static void test_backend_snapshot(void **state)
+{
+	json_t *vc, *d;
+
+	(void)state;
+	expect_ok("PUT", "/snapshot/load",
+		  "{\"snapshot_path\": \"/s\", \"mem_file_path\": \"/m\", \"resume_vm\": true}");
+	assert_int_equal(rec.snap_loads, 1);
+	assert_true(rec.snap_resume);
+	assert_string_equal(json_string_value(get("/", "state")), "Running");
+	vc = get("/vm/config", NULL);
+	assert_non_null(vc);
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(vc, "machine-config"),
+							     "vcpu_count")),
+			 2);
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(vc, "machine-config"),
+							     "mem_size_mib")),
+			 256);
+	assert_string_equal(json_string_value(json_object_get(json_object_get(vc, "boot-source"),
+							      "kernel_image_path")),
+			    "/vmlinux");
+	d = json_array_get(json_object_get(vc, "drives"), 0);
+	assert_string_equal(json_string_value(json_object_get(d, "drive_id")), "drive0");
+	assert_string_equal(json_string_value(json_object_get(d, "path_on_host")), "/rootfs.img");
+	d = json_array_get(json_object_get(vc, "network-interfaces"), 0);
+	assert_string_equal(json_string_value(json_object_get(d, "guest_mac")), "06:00:00:00:00:00");
+	/* The loaded strings are the context's own copies. */
+	assert_ptr_not_equal(ctx->cfg.kernel_path, snap_cfg.kernel_path);
+	expect_fault("PUT", "/snapshot/create", "{\"snapshot_path\": \"/s\", \"mem_file_path\": \"/m\"}",
+		     "must be paused");
+	expect_ok("PATCH", "/vm", "{\"state\": \"Paused\"}");
+	expect_fault("PUT", "/snapshot/create", "{\"snapshot_path\": \"/s\", \"mem_file_path\": \"/m\"}",
+		     "the disk is full");
+	assert_int_equal(rec.snap_creates, 1);
 }
 
 /* ---- config file ---- */
@@ -943,6 +1068,8 @@ int main(void)
 		T(test_balloon),
 		T(test_mmds),
 		T(test_unsupported_paths),
+		T(test_snapshot_requests),
+		T(test_snapshot_load_dry),
 		T(test_instance_start),
 		T(test_instance_start_invalid_config),
 		T(test_pause_resume),
@@ -951,6 +1078,7 @@ int main(void)
 		T(test_boot_config_boot_args),
 		T(test_vm_config_reflects_puts),
 		cmocka_unit_test_setup_teardown(test_backend_calls, setup_backend, teardown),
+		cmocka_unit_test_setup_teardown(test_backend_snapshot, setup_backend, teardown),
 		T(test_config_file),
 		T(test_config_file_bad),
 	};

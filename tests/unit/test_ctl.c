@@ -312,6 +312,48 @@ static void test_actions(void **state)
 	}
 }
 
+static void test_snapshot(void **state)
+{
+	(void)state;
+	assert_int_equal(build("snapshot", "create", "--state", "/s", "--mem", "/m", NULL), 0);
+	assert_int_equal(plan.n, 1);
+	expect_req(0, "PUT", "/snapshot/create",
+		   "{\"snapshot_type\":\"Full\",\"snapshot_path\":\"/s\",\"mem_file_path\":\"/m\"}");
+	ctl_plan_free(&plan);
+	assert_int_equal(build("snapshot", "create", "-t", "diff", "-s", "/s", "-m", "/m", "--pause",
+			       "--resume", NULL),
+			 0);
+	assert_int_equal(plan.n, 3);
+	expect_req(0, "PATCH", "/vm", "{\"state\":\"Paused\"}");
+	expect_req(1, "PUT", "/snapshot/create",
+		   "{\"snapshot_type\":\"Diff\",\"snapshot_path\":\"/s\",\"mem_file_path\":\"/m\"}");
+	expect_req(2, "PATCH", "/vm", "{\"state\":\"Resumed\"}");
+	ctl_plan_free(&plan);
+	assert_int_equal(build("snapshot", "load", "--state", "/s", "--mem", "/m", "--resume",
+			       "--track-dirty-pages", NULL),
+			 0);
+	expect_req(0, "PUT", "/snapshot/load",
+		   "{\"snapshot_path\":\"/s\",\"mem_backend\":{\"backend_type\":\"File\","
+		   "\"backend_path\":\"/m\"},\"enable_diff_snapshots\":true,\"resume_vm\":true}");
+	ctl_plan_free(&plan);
+	assert_int_equal(build("configure", "--track-dirty-pages", NULL), 0);
+	expect_req(0, "PATCH", "/machine-config", "{\"track_dirty_pages\":true}");
+	ctl_plan_free(&plan);
+	assert_int_equal(build("snapshot", "create", "--state", "/s", NULL), -EINVAL);
+	expect_bad("needs --state PATH and --mem PATH");
+	assert_int_equal(build("snapshot", "create", "-s", "/s", "-m", "/m", "-t", "half", NULL),
+			 -EINVAL);
+	expect_bad("full or diff");
+	assert_int_equal(build("snapshot", "load", "-s", "/s", "-m", "/m", "--pause", NULL), -EINVAL);
+	expect_bad("are for create");
+	assert_int_equal(build("snapshot", "merge", NULL), -EINVAL);
+	expect_bad("create or load");
+	assert_int_equal(build("snapshot", NULL), -EINVAL);
+	expect_bad("needs create or load");
+	assert_int_equal(build("snapshot", "--help", NULL), 0);
+	assert_non_null(plan.usage);
+}
+
 static void test_balloon(void **state)
 {
 	(void)state;
@@ -446,6 +488,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_raw_path_limit, teardown),
 		cmocka_unit_test_teardown(test_help_and_unknown, teardown),
 		cmocka_unit_test_teardown(test_fault_message, teardown),
+		cmocka_unit_test_teardown(test_snapshot, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
