@@ -123,6 +123,8 @@ static const struct vmm_seccomp_rule g_machine[] = {
 	R("renameat2", SC_ANY, "snapshot files appear complete or not at all"),
 	R("unlink", SC_ANY, "stale socket files; partial snapshot files"),
 	R("unlinkat", SC_ANY, "stale socket files; partial snapshot files"),
+	R("link", SC_ANY, "the replaced snapshot memory file kept as .NAME.prev until its state file is in place"),
+	R("linkat", SC_ANY, "the replaced snapshot memory file kept as .NAME.prev until its state file is in place"),
 	R("mkdir", SC_ANY, "snapshot directories"),
 	R("mkdirat", SC_ANY, "snapshot directories"),
 	R("getdents64", SC_ANY, "snapshot directories"),
