@@ -83,6 +83,16 @@ $(BUILD)/tests/unit/%: tests/unit/%.c $(BUILD)/libosprey-asan.a
 		-Wno-missing-prototypes -Wno-missing-declarations \
 		-o $@ $< $(BUILD)/libosprey-asan.a -lcmocka $(LDLIBS)
 
+# Unit tests that build whole machines need every DEVICE_REGISTER'ed
+# device (the osprey_devices section, referenced by no name): whole archive.
+UNIT_MACHINE_BINS := $(BUILD)/tests/unit/test_vm_snapshot
+$(UNIT_MACHINE_BINS): $(BUILD)/tests/unit/%: tests/unit/%.c $(BUILD)/libosprey-asan.a
+	@mkdir -p $(dir $@) $(BUILD)/obj/unit
+	$(CC) $(CPPFLAGS_COMMON) -MF $(BUILD)/obj/unit/$*.d -MT $@ $(ASAN_CFLAGS) \
+		-Wno-missing-prototypes -Wno-missing-declarations \
+		-o $@ $< -Wl,--whole-archive $(BUILD)/libosprey-asan.a -Wl,--no-whole-archive \
+		-lcmocka $(LDLIBS)
+
 # libFuzzer targets (clang). The library is compiled once with coverage
 # instrumentation and the sanitizers (libosprey-fuzz.a); each target links
 # what it uses from it.

@@ -21,6 +21,7 @@
 
 #include <time.h>
 
+#include "base/state.h"
 #include "base/util.h"
 
 #define NS_PER_MS 1000000ULL
@@ -225,4 +226,85 @@ uint64_t rate_limiter_wait_ms_at(struct rate_limiter *rl, uint64_t bytes, uint64
 uint64_t rate_limiter_wait_ms(struct rate_limiter *rl, uint64_t bytes)
 {
 	return rate_limiter_wait_ms_at(rl, bytes, now_ns());
+}
+
+/* ---- snapshots ---- */
+
+/* Largest debt a saved bucket may carry: one operation of 4 GiB beyond a bucket. */
+#define BUCKET_DEBT_MAX (1ULL << 40)
+
+static void bucket_save(const struct rate_bucket *b, struct state_writer *w, uint64_t now)
+{
+	state_put_u64(w, b->cfg.size);
+	state_put_u64(w, b->cfg.one_time_burst);
+	state_put_u64(w, b->cfg.refill_time_ms);
+	state_put_u64(w, b->budget);
+	state_put_u64(w, b->burst_left);
+	state_put_u64(w, b->debt);
+	state_put_u64(w, b->refill_rem);
+	state_put_u64(w, now > b->last_update_ns ? now - b->last_update_ns : 0);
+}
+
+static void bucket_load(struct rate_bucket *b, struct state_reader *r, const char *what,
+			const char *which, uint64_t now)
+{
+	uint64_t age;
+
+	b->cfg.size = state_get_u64(r);
+	b->cfg.one_time_burst = state_get_u64(r);
+	b->cfg.refill_time_ms = state_get_u64(r);
+	b->budget = state_get_u64(r);
+	b->burst_left = state_get_u64(r);
+	b->debt = state_get_u64(r);
+	b->refill_rem = state_get_u64(r);
+	age = state_get_u64(r);
+	if (state_reader_error(r))
+		return;
+	if (bucket_cfg_unlimited(&b->cfg)) {
+		if (b->budget > b->cfg.size || b->burst_left || b->debt || b->refill_rem)
+			state_fail(r, "%s: %s bucket: unlimited, yet with tokens in use", what, which);
+		return;
+	}
+	if (b->budget > b->cfg.size)
+		state_fail(r, "%s: %s bucket: %llu tokens in a bucket of %llu", what, which,
+			   (unsigned long long)b->budget, (unsigned long long)b->cfg.size);
+	else if (b->burst_left > b->cfg.one_time_burst)
+		state_fail(r, "%s: %s bucket: %llu burst tokens left of %llu", what, which,
+			   (unsigned long long)b->burst_left, (unsigned long long)b->cfg.one_time_burst);
+	else if (b->refill_rem >= refill_ns(b))
+		state_fail(r, "%s: %s bucket: refill remainder %llu ns beyond a token", what, which,
+			   (unsigned long long)b->refill_rem);
+	else if (b->debt > BUCKET_DEBT_MAX)
+		state_fail(r, "%s: %s bucket: debt of %llu tokens", what, which,
+			   (unsigned long long)b->debt);
+	b->last_update_ns = age < now ? now - age : 0;
+}
+
+void rate_limiter_save_at(const struct rate_limiter *rl, struct state_writer *w, uint64_t now)
+{
+	bucket_save(&rl->bandwidth, w, now);
+	bucket_save(&rl->ops, w, now);
+	state_put_u64(w, rl->throttled);
+}
+
+void rate_limiter_save(const struct rate_limiter *rl, struct state_writer *w)
+{
+	rate_limiter_save_at(rl, w, now_ns());
+}
+
+void rate_limiter_load_at(struct rate_limiter *rl, struct state_reader *r, const char *what,
+			  uint64_t now)
+{
+	struct rate_limiter tmp;
+
+	bucket_load(&tmp.bandwidth, r, what, "bandwidth", now);
+	bucket_load(&tmp.ops, r, what, "ops", now);
+	tmp.throttled = state_get_u64(r);
+	if (!state_reader_error(r))
+		*rl = tmp;
+}
+
+void rate_limiter_load(struct rate_limiter *rl, struct state_reader *r, const char *what)
+{
+	rate_limiter_load_at(rl, r, what, now_ns());
 }

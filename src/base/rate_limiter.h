@@ -88,4 +88,21 @@ void rate_limiter_reconfigure_at(struct rate_limiter *rl, const struct rate_limi
 /* Whether the limiter limits anything (devices skip it otherwise). */
 bool rate_limiter_active(const struct rate_limiter *rl);
 
+/*
+ * Snapshots and migration (base/state.h): the configuration and both
+ * buckets, with each bucket's last refill as an age ("so many ns before
+ * the save") rather than a clock reading, so a limiter restored in another
+ * process, or after a reboot of the host, is exactly as full as it was.
+ * Load validates everything (budget within the bucket, burst within the
+ * configured burst, a refill remainder below one token's time, a bounded
+ * debt) and fails r on anything else; rl changes only when it succeeds.
+ */
+struct state_writer;
+struct state_reader;
+void rate_limiter_save(const struct rate_limiter *rl, struct state_writer *w);
+void rate_limiter_load(struct rate_limiter *rl, struct state_reader *r, const char *what);
+void rate_limiter_save_at(const struct rate_limiter *rl, struct state_writer *w, uint64_t now_ns);
+void rate_limiter_load_at(struct rate_limiter *rl, struct state_reader *r, const char *what,
+			  uint64_t now_ns);
+
 #endif

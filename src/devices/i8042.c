@@ -2,10 +2,12 @@
 #include "devices/i8042.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "base/log.h"
+#include "base/state.h"
 #include "hw/device.h"
 #include "hw/device_env.h"
 
@@ -188,6 +190,86 @@ void i8042_ctrl_alt_del(struct i8042 *k)
 	pthread_mutex_unlock(&k->lock);
 }
 
+/* ---- snapshots ---- */
+
+static int i8042_state_save(void *opaque, struct state_writer *w)
+{
+	struct i8042 *k = opaque;
+
+	pthread_mutex_lock(&k->lock);
+	state_put_u8(w, k->ctr);
+	state_put_u8(w, k->status);
+	state_put_u8(w, k->pending_cmd);
+	state_put_u8(w, k->kbd_pending);
+	state_put_u32(w, (uint32_t)k->count);
+	for (size_t i = 0; i < k->count; i++)
+		state_put_u8(w, k->buf[(k->head + i) % I8042_BUF]);
+	pthread_mutex_unlock(&k->lock);
+	return w->err; /* 0 or -ENOMEM; the machine closes the section */
+}
+
+static bool i8042_cmd_known(uint8_t cmd)
+{
+	return cmd == 0 || cmd == 0x60 || (cmd >= 0xd1 && cmd <= 0xd4);
+}
+
+static bool i8042_kbd_cmd_known(uint8_t cmd)
+{
+	return cmd == 0 || cmd == 0xed || cmd == 0xf3 || cmd == 0xf0;
+}
+
+static int i8042_state_load(void *opaque, struct state_reader *r, char *err, size_t errlen)
+{
+	struct i8042 *k = opaque;
+	uint8_t ctr, status, cmd, kbd, buf[I8042_BUF];
+	uint32_t n;
+
+	ctr = state_get_u8(r);
+	status = state_get_u8(r);
+	cmd = state_get_u8(r);
+	kbd = state_get_u8(r);
+	n = state_get_u32_max(r, I8042_BUF, "i8042 output queue");
+	state_get_bytes(r, buf, n);
+	if (!state_reader_error(r) &&
+	    ((status & ~(I8042_STATUS_SYS | I8042_STATUS_CMD)) || !i8042_cmd_known(cmd) ||
+	     !i8042_kbd_cmd_known(kbd)))
+		state_fail(r, "i8042: impossible status 0x%02x or pending commands 0x%02x/0x%02x",
+			   status, cmd, kbd);
+	if (!state_reader_error(r))
+		state_reader_finish(r, "i8042 state");
+	if (state_reader_error(r)) {
+		snprintf(err, errlen, "%s", state_reader_msg(r));
+		return -EBADMSG;
+	}
+	pthread_mutex_lock(&k->lock);
+	k->ctr = ctr;
+	k->status = status;
+	k->pending_cmd = cmd;
+	k->kbd_pending = kbd;
+	memcpy(k->buf, buf, n);
+	k->head = 0;
+	k->count = n;
+	k->irq_level = false; /* raised again on resume */
+	pthread_mutex_unlock(&k->lock);
+	return 0;
+}
+
+static void i8042_state_resumed(void *opaque)
+{
+	struct i8042 *k = opaque;
+
+	pthread_mutex_lock(&k->lock);
+	i8042_update_irq(k);
+	pthread_mutex_unlock(&k->lock);
+}
+
+const struct device_state_ops i8042_state_ops = {
+	.version = I8042_STATE_VERSION,
+	.save = i8042_state_save,
+	.load = i8042_state_load,
+	.resumed = i8042_state_resumed,
+};
+
 /* ---- device glue ---- */
 
 struct i8042_dev {
@@ -263,9 +345,19 @@ static int i8042_create(const struct device_env *env)
 		free(d);
 		return ret;
 	}
+	ret = env->add_cleanup(env->machine, free, d);
+	if (ret)
+		return ret;
+	if (env->register_state) {
+		ret = env->register_state(env->machine, "i8042", &i8042_state_ops, &d->kbc);
+		if (ret) {
+			log_errx("i8042", "cannot register state handler i8042");
+			return ret;
+		}
+	}
 	if (env->set_ctrl_alt_del)
 		env->set_ctrl_alt_del(env->machine, i8042_dev_cad, d);
-	return env->add_cleanup(env->machine, free, d);
+	return 0;
 }
 
 static const struct device_desc i8042_device = {

@@ -46,4 +46,15 @@ void i8042_write(struct i8042 *k, unsigned port, uint8_t value);
 /* Queues Ctrl, Alt, Del make and break codes for the guest. */
 void i8042_ctrl_alt_del(struct i8042 *k);
 
+/*
+ * Snapshot state (hw/device_state.h; opaque: the struct i8042), section
+ * "i8042", version I8042_STATE_VERSION: u8 command byte, status,
+ * pending controller command, pending keyboard command, then u32 n and
+ * the n bytes of the output buffer queue (oldest first). resumed() raises
+ * the keyboard interrupt again when the queue and command byte say so.
+ */
+#define I8042_STATE_VERSION 1
+struct device_state_ops;
+extern const struct device_state_ops i8042_state_ops;
+
 #endif

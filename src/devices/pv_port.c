@@ -4,6 +4,9 @@
  * write of a command to port 0x700 powers off, requests a reboot or
  * records a boot marker. The default guest kernel's power-off patch uses
  * it; so do the test guests.
+ *
+ * Snapshots: the port has no state (each write is a whole command acted
+ * on at once), so it registers no state handler.
  */
 #include <errno.h>
 #include <stdlib.h>

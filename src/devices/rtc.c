@@ -3,9 +3,12 @@
 
 #include <errno.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/log.h"
+#include "base/state.h"
 #include "hw/device.h"
 #include "hw/device_env.h"
 
@@ -156,6 +159,54 @@ void rtc_write(struct rtc *r, unsigned port, uint8_t value)
 	pthread_mutex_unlock(&r->lock);
 }
 
+/* ---- snapshots ---- */
+
+static int rtc_state_save(void *opaque, struct state_writer *w)
+{
+	struct rtc *r = opaque;
+
+	pthread_mutex_lock(&r->lock);
+	state_put_u8(w, r->index);
+	state_put_bytes(w, r->cmos, sizeof(r->cmos));
+	state_put_u64(w, (uint64_t)(int64_t)r->offset);
+	pthread_mutex_unlock(&r->lock);
+	return w->err; /* 0 or -ENOMEM; the machine closes the section */
+}
+
+static int rtc_state_load(void *opaque, struct state_reader *rd, char *err, size_t errlen)
+{
+	struct rtc *r = opaque;
+	uint8_t index, cmos[sizeof(r->cmos)];
+	int64_t offset;
+
+	index = state_get_u8(rd);
+	state_get_bytes(rd, cmos, sizeof(cmos));
+	offset = (int64_t)state_get_u64(rd);
+	if (!state_reader_error(rd) && index > 0x7f)
+		state_fail(rd, "rtc: index 0x%02x beyond the CMOS", index);
+	if (!state_reader_error(rd) &&
+	    (offset > RTC_STATE_OFFSET_MAX || offset < -RTC_STATE_OFFSET_MAX))
+		state_fail(rd, "rtc: offset of %lld s from host time", (long long)offset);
+	if (!state_reader_error(rd))
+		state_reader_finish(rd, "rtc state");
+	if (state_reader_error(rd)) {
+		snprintf(err, errlen, "%s", state_reader_msg(rd));
+		return -EBADMSG;
+	}
+	pthread_mutex_lock(&r->lock);
+	r->index = index;
+	memcpy(r->cmos, cmos, sizeof(cmos));
+	r->offset = (time_t)offset;
+	pthread_mutex_unlock(&r->lock);
+	return 0;
+}
+
+const struct device_state_ops rtc_state_ops = {
+	.version = RTC_STATE_VERSION,
+	.save = rtc_state_save,
+	.load = rtc_state_load,
+};
+
 /* ---- device glue ---- */
 
 static void rtc_pio_read(void *opaque, uint64_t offset, uint8_t *data, unsigned len)
@@ -188,7 +239,13 @@ static int rtc_create(const struct device_env *env)
 		free(r);
 		return ret;
 	}
-	return env->add_cleanup(env->machine, free, r);
+	ret = env->add_cleanup(env->machine, free, r);
+	if (ret || !env->register_state)
+		return ret;
+	ret = env->register_state(env->machine, "rtc", &rtc_state_ops, r);
+	if (ret)
+		log_errx("rtc", "cannot register state handler rtc");
+	return ret;
 }
 
 static const struct device_desc rtc_device = {

@@ -40,4 +40,18 @@ void rtc_init(struct rtc *r);
 uint8_t rtc_read(struct rtc *r, unsigned port);
 void rtc_write(struct rtc *r, unsigned port, uint8_t value);
 
+/*
+ * Snapshot state (hw/device_state.h; opaque: the struct rtc), section
+ * "rtc", version RTC_STATE_VERSION: u8 index, the 128 CMOS bytes, u64
+ * offset (two's complement seconds, guest time - host time). Time
+ * continues from the host clock: a restored guest's RTC reads host time
+ * plus the offset it had, so it moves on with the host (as the guest's
+ * kvmclock does). The RTC raises no interrupts: no resumed().
+ */
+#define RTC_STATE_VERSION 1
+/* Largest offset accepted from a state: some 300 000 years. */
+#define RTC_STATE_OFFSET_MAX 10000000000000LL
+struct device_state_ops;
+extern const struct device_state_ops rtc_state_ops;
+
 #endif

@@ -2,10 +2,12 @@
 #include "devices/serial.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "base/log.h"
+#include "base/state.h"
 #include "hw/device.h"
 #include "hw/device_env.h"
 
@@ -192,6 +194,100 @@ size_t serial_receive(struct serial *s, const uint8_t *buf, size_t len)
 	return n;
 }
 
+/* ---- snapshots ---- */
+
+static int serial_state_save(void *opaque, struct state_writer *w)
+{
+	struct serial *s = opaque;
+	size_t first;
+
+	pthread_mutex_lock(&s->lock);
+	state_put_u8(w, s->ier);
+	state_put_u8(w, s->iir_thri_pending);
+	state_put_u8(w, s->fcr);
+	state_put_u8(w, s->lcr);
+	state_put_u8(w, s->mcr);
+	state_put_u8(w, s->lsr);
+	state_put_u8(w, s->msr);
+	state_put_u8(w, s->scr);
+	state_put_u8(w, s->dll);
+	state_put_u8(w, s->dlm);
+	state_put_u32(w, (uint32_t)s->rx_count);
+	first = SERIAL_RX_BUF - s->rx_head;
+	if (first > s->rx_count)
+		first = s->rx_count;
+	state_put_bytes(w, s->rx + s->rx_head, first);
+	state_put_bytes(w, s->rx, s->rx_count - first);
+	pthread_mutex_unlock(&s->lock);
+	return w->err; /* 0 or -ENOMEM; the machine closes the section */
+}
+
+static int serial_state_load(void *opaque, struct state_reader *r, char *err, size_t errlen)
+{
+	struct serial *s = opaque;
+	uint8_t ier, thri, fcr, lcr, mcr, lsr, msr, scr, dll, dlm;
+	const void *rx;
+	uint32_t n;
+
+	ier = state_get_u8(r);
+	thri = state_get_u8(r);
+	fcr = state_get_u8(r);
+	lcr = state_get_u8(r);
+	mcr = state_get_u8(r);
+	lsr = state_get_u8(r);
+	msr = state_get_u8(r);
+	scr = state_get_u8(r);
+	dll = state_get_u8(r);
+	dlm = state_get_u8(r);
+	n = state_get_u32_max(r, SERIAL_RX_BUF, "serial receive buffer");
+	rx = state_get_span(r, n);
+	/* What the register writes can never produce. */
+	if (!state_reader_error(r) && ((ier & ~0x0f) || thri > 1 || (fcr & ~UART_FCR_ENABLE_FIFO) ||
+				       (mcr & ~0x1f)))
+		state_fail(r, "serial: impossible registers IER 0x%02x FCR 0x%02x MCR 0x%02x", ier,
+			   fcr, mcr);
+	if (!state_reader_error(r))
+		state_reader_finish(r, "serial state");
+	if (state_reader_error(r)) {
+		snprintf(err, errlen, "%s", state_reader_msg(r));
+		return -EBADMSG;
+	}
+	pthread_mutex_lock(&s->lock);
+	s->ier = ier;
+	s->iir_thri_pending = thri;
+	s->fcr = fcr;
+	s->lcr = lcr;
+	s->mcr = mcr;
+	s->lsr = lsr;
+	s->msr = msr;
+	s->scr = scr;
+	s->dll = dll;
+	s->dlm = dlm;
+	if (n)
+		memcpy(s->rx, rx, n);
+	s->rx_head = 0;
+	s->rx_count = n;
+	s->irq_level = false; /* the line is raised again on resume */
+	pthread_mutex_unlock(&s->lock);
+	return 0;
+}
+
+static void serial_state_resumed(void *opaque)
+{
+	struct serial *s = opaque;
+
+	pthread_mutex_lock(&s->lock);
+	serial_update_irq(s);
+	pthread_mutex_unlock(&s->lock);
+}
+
+const struct device_state_ops serial_state_ops = {
+	.version = SERIAL_STATE_VERSION,
+	.save = serial_state_save,
+	.load = serial_state_load,
+	.resumed = serial_state_resumed,
+};
+
 /* ---- device glue: COM1 ---- */
 
 struct serial_dev {
@@ -268,9 +364,19 @@ static int com1_create(const struct device_env *env)
 		free(d);
 		return ret;
 	}
+	ret = env->add_cleanup(env->machine, free, d);
+	if (ret)
+		return ret;
+	if (env->register_state) {
+		ret = env->register_state(env->machine, "serial.0", &serial_state_ops, &d->uart);
+		if (ret) {
+			log_errx("serial", "cannot register state handler serial.0");
+			return ret;
+		}
+	}
 	if (!env->cfg.console_virtio)
 		env->console.set_sink(env->console.opaque, com1_sink, d);
-	return env->add_cleanup(env->machine, free, d);
+	return 0;
 }
 
 static const struct device_desc serial_com1_device = {

@@ -70,4 +70,16 @@ void serial_write(struct serial *s, unsigned offset, uint8_t value);
 /* Host input; returns the number of bytes accepted. */
 size_t serial_receive(struct serial *s, const uint8_t *buf, size_t len);
 
+/*
+ * Snapshot state (hw/device_state.h; opaque: the struct serial), section
+ * "serial.0" for COM1, version SERIAL_STATE_VERSION: u8 ier,
+ * iir_thri_pending, fcr, lcr, mcr, lsr, msr, scr, dll, dlm, then u32 n
+ * and the n received bytes the guest has not read (oldest first). IIR
+ * and the interrupt line follow from these; resumed() raises the line
+ * again when they say so. Transmitted bytes leave at once: none wait.
+ */
+#define SERIAL_STATE_VERSION 1
+struct device_state_ops;
+extern const struct device_state_ops serial_state_ops;
+
 #endif

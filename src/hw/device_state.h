@@ -28,6 +28,7 @@
 #ifndef OSPREY_HW_DEVICE_STATE_H
 #define OSPREY_HW_DEVICE_STATE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -39,6 +40,19 @@ struct device_state_ops {
 	int (*save)(void *opaque, struct state_writer *w);
 	int (*load)(void *opaque, struct state_reader *r, char *err, size_t errlen);
 	void (*resumed)(void *opaque);
+	/*
+	 * Optional (added by devsnap). quiesce(opaque, true) stops the work a
+	 * device does on its own (I/O threads: host sockets and taps, timers)
+	 * until quiesce(opaque, false): nothing of the device's state or of
+	 * guest memory changes meanwhile, host I/O just waits. Without it, a
+	 * device keeps serving its host side while the vCPUs are parked, and
+	 * a snapshot's device sections and memory may disagree. The machine
+	 * brackets save() and the copy of guest memory that goes with it
+	 * (snapshot create, migration's stop-and-copy) with these, and must
+	 * call quiesce(false) again before the VM resumes. Both may be called
+	 * from any thread but the device's own, and repeat harmlessly.
+	 */
+	void (*quiesce)(void *opaque, bool stop);
 };
 
 #endif

@@ -13,6 +13,7 @@
 
 #include "base/log.h"
 #include "base/metrics.h"
+#include "base/state.h"
 #include "hw/device.h"
 #include "hw/device_env.h"
 
@@ -468,6 +469,101 @@ static void balloon_report(struct virtio_dev *d)
 		(void)!write(STDERR_FILENO, line, (size_t)n);
 }
 
+/* ---- snapshots ---- */
+
+static int balloon_state_save(void *opaque, struct state_writer *w)
+{
+	struct virtio_dev *d = opaque;
+	struct virtio_balloon *b = d->priv;
+	const struct virtio_balloon_stats *s = &b->st;
+	double age;
+
+	pthread_mutex_lock(&d->lock);
+	age = log_ms_since_start() - s->stats_ms;
+	virtio_mmio_state_save(d, w);
+	state_put_u32(w, s->target_pages);
+	state_put_u32(w, s->actual_pages);
+	state_put_u64(w, s->inflated_pages);
+	state_put_u64(w, s->inflate_reqs);
+	state_put_u64(w, s->deflate_reqs);
+	state_put_u64(w, s->bad_pfns);
+	state_put_u64(w, s->dropped_pfns);
+	state_put_u32(w, s->stats_valid);
+	for (unsigned i = 0; i < VIRTIO_BALLOON_S_NR; i++)
+		state_put_u64(w, s->stats[i]);
+	state_put_u64(w, s->stats_updates);
+	state_put_u64(w, s->stats_updates && age > 0 ? (uint64_t)age : 0);
+	state_put_bool(w, b->stats_held);
+	state_put_u16(w, b->stats_held ? b->stats_head : 0);
+	pthread_mutex_unlock(&d->lock);
+	return w->err; /* 0 or -ENOMEM; the machine closes the section */
+}
+
+static int balloon_state_load(void *opaque, struct state_reader *r, char *err, size_t errlen)
+{
+	struct virtio_dev *d = opaque;
+	struct virtio_balloon *b = d->priv;
+	struct virtio_mmio_state st;
+	struct virtio_balloon_stats s = b->st;
+	uint64_t age;
+	const struct virtq *sq;
+	uint16_t head;
+	bool held;
+	int ret;
+
+	pthread_mutex_lock(&d->lock);
+	virtio_mmio_state_read(d, r, &st);
+	/* Counters and the guest's own figures: any value is harmless. */
+	s.target_pages = state_get_u32(r);
+	s.actual_pages = state_get_u32(r);
+	s.inflated_pages = state_get_u64(r);
+	s.inflate_reqs = state_get_u64(r);
+	s.deflate_reqs = state_get_u64(r);
+	s.bad_pfns = state_get_u64(r);
+	s.dropped_pfns = state_get_u64(r);
+	s.stats_valid = state_get_u32_max(r, (1u << VIRTIO_BALLOON_S_NR) - 1,
+					  "virtio-balloon statistics tags");
+	for (unsigned i = 0; i < VIRTIO_BALLOON_S_NR; i++)
+		s.stats[i] = state_get_u64(r);
+	s.stats_updates = state_get_u64(r);
+	age = state_get_u64_max(r, 1ULL << 40, "virtio-balloon statistics age");
+	held = state_get_bool(r);
+	head = state_get_u16(r);
+	virtio_mmio_state_check_held(r, &st, "virtio-balloon", VIRTIO_BALLOON_Q_INFLATE, 0);
+	virtio_mmio_state_check_held(r, &st, "virtio-balloon", VIRTIO_BALLOON_Q_DEFLATE, 0);
+	sq = &st.vqs[VIRTIO_BALLOON_Q_STATS];
+	/* A held buffer is a chain in flight on a live statistics queue. */
+	if (!state_reader_error(r) && held &&
+	    (!st.qcfg[VIRTIO_BALLOON_Q_STATS].ready || head >= sq->size || !virtq_in_flight(sq)))
+		state_fail(r, "virtio-balloon: held statistics buffer %u not in flight", head);
+	if (!state_reader_error(r) && !held && head)
+		state_fail(r, "virtio-balloon: statistics head %u without a held buffer", head);
+	virtio_mmio_state_check_held(r, &st, "virtio-balloon", VIRTIO_BALLOON_Q_STATS, held);
+	ret = virtio_mmio_state_finish(r, "virtio-balloon state", err, errlen);
+	if (!ret) {
+		virtio_mmio_state_apply(d, &st);
+		s.stats_ms = log_ms_since_start() - (double)age;
+		b->st = s;
+		b->stats_held = held;
+		b->stats_head = head;
+	}
+	pthread_mutex_unlock(&d->lock);
+	return ret;
+}
+
+static void balloon_state_resumed(void *opaque)
+{
+	virtio_mmio_state_resumed(opaque);
+}
+
+const struct device_state_ops virtio_balloon_state_ops = {
+	.version = VIRTIO_BALLOON_STATE_VERSION,
+	.save = balloon_state_save,
+	.load = balloon_state_load,
+	.resumed = balloon_state_resumed,
+	.quiesce = virtio_mmio_state_quiesce,
+};
+
 static int virtio_balloon_create(const struct device_env *env)
 {
 	const struct vm_balloon_config *cfg = env->cfg.balloon;
@@ -492,6 +588,9 @@ static int virtio_balloon_create(const struct device_env *env)
 	ret = virtio_mmio_create(env, &virtio_balloon_ops, b, &d);
 	if (ret)
 		return ret; /* destroy ran */
+	ret = virtio_mmio_register_state(d, "virtio-balloon", &virtio_balloon_state_ops);
+	if (ret)
+		return ret; /* the device goes with the VM's cleanups */
 	if (env->set_balloon) {
 		env->set_balloon(env->machine, d, balloon_report);
 		b->registered = true;

@@ -116,4 +116,20 @@ extern const struct virtio_dev_ops virtio_balloon_ops;
 void *virtio_balloon_alloc(const struct vm_balloon_config *cfg);
 void virtio_balloon_request_stats(struct virtio_dev *d);
 
+/*
+ * Snapshot state (hw/device_state.h; opaque: the struct virtio_dev),
+ * section "virtio-balloon", version VIRTIO_BALLOON_STATE_VERSION: the
+ * transport (virtio/mmio.h), then u32 target_pages, u32 actual_pages,
+ * u64 inflated_pages, inflate_reqs, deflate_reqs, bad_pfns, dropped_pfns,
+ * u32 stats_valid, u64 stats[VIRTIO_BALLOON_S_NR], u64 stats_updates,
+ * u64 age of the last statistics (ms), bool stats_held, u16 stats_head.
+ * The statistics buffer the device holds (stats_held) stays held: its
+ * chain is in flight on the statistics queue, and the restored timer
+ * returns it at the next interval. Inflated pages are zero pages in the
+ * memory file.
+ */
+#define VIRTIO_BALLOON_STATE_VERSION 1
+struct device_state_ops;
+extern const struct device_state_ops virtio_balloon_state_ops;
+
 #endif

@@ -12,6 +12,7 @@
 #include "base/log.h"
 #include "base/metrics.h"
 #include "base/rate_limiter.h"
+#include "base/state.h"
 #include "hw/device.h"
 #include "hw/device_env.h"
 #include "virtio/mmio.h"
@@ -128,6 +129,7 @@ struct virtio_blk {
 	char name[VIRTIO_BLK_NAME_MAX]; /* disk id: cfg->id or the file name */
 	struct virtq_elem elem;
 	struct rate_limiter rl;
+	bool capacity_changed; /* restored: the image is not the size the guest knew */
 	struct virtio_blk_metrics m;
 	struct metrics_group *mg;
 };
@@ -479,6 +481,71 @@ int virtio_blk_update(struct virtio_dev *d, const char *path,
 	return 0;
 }
 
+/* ---- snapshots ---- */
+
+static int blk_state_save(void *opaque, struct state_writer *w)
+{
+	struct virtio_dev *d = opaque;
+	struct virtio_blk *b = d->priv;
+
+	pthread_mutex_lock(&d->lock);
+	virtio_mmio_state_save(d, w);
+	state_put_u64(w, b->capacity);
+	rate_limiter_save(&b->rl, w);
+	pthread_mutex_unlock(&d->lock);
+	return w->err; /* 0 or -ENOMEM; the machine closes the section */
+}
+
+static int blk_state_load(void *opaque, struct state_reader *r, char *err, size_t errlen)
+{
+	struct virtio_dev *d = opaque;
+	struct virtio_blk *b = d->priv;
+	struct virtio_mmio_state st;
+	struct rate_limiter rl = b->rl;
+	uint64_t capacity;
+	int ret;
+
+	pthread_mutex_lock(&d->lock);
+	virtio_mmio_state_read(d, r, &st);
+	capacity = state_get_u64(r);
+	rate_limiter_load(&rl, r, "virtio-blk");
+	/* Requests complete (or go back on the ring) under the lock: none held. */
+	virtio_mmio_state_check_held(r, &st, "virtio-blk", 0, 0);
+	ret = virtio_mmio_state_finish(r, "virtio-blk state", err, errlen);
+	if (!ret) {
+		virtio_mmio_state_apply(d, &st);
+		b->rl = rl;
+		b->capacity_changed = capacity != b->capacity;
+		if (b->capacity_changed)
+			log_warnx("virtio-blk", "disk %s: %llu sectors now, %llu when saved", b->name,
+				  (unsigned long long)b->capacity, (unsigned long long)capacity);
+	}
+	pthread_mutex_unlock(&d->lock);
+	return ret;
+}
+
+static void blk_state_resumed(void *opaque)
+{
+	struct virtio_dev *d = opaque;
+	struct virtio_blk *b = d->priv;
+
+	if (!virtio_mmio_state_resumed(d))
+		return;
+	pthread_mutex_lock(&d->lock);
+	if (b->capacity_changed && (d->status & VIRTIO_STATUS_DRIVER_OK))
+		virtio_dev_config_changed(d);
+	b->capacity_changed = false;
+	pthread_mutex_unlock(&d->lock);
+}
+
+const struct device_state_ops virtio_blk_state_ops = {
+	.version = VIRTIO_BLK_STATE_VERSION,
+	.save = blk_state_save,
+	.load = blk_state_load,
+	.resumed = blk_state_resumed,
+	.quiesce = virtio_mmio_state_quiesce,
+};
+
 static int virtio_blk_create_one(const struct device_env *env, const struct vm_disk_config *cfg,
 				 struct virtio_dev **out)
 {
@@ -495,6 +562,9 @@ static int virtio_blk_create(const struct device_env *env)
 		struct virtio_dev *d;
 		int ret = virtio_blk_create_one(env, &env->cfg.disks[i], &d);
 
+		if (!ret)
+			ret = virtio_mmio_register_state_id(d, "virtio-blk", virtio_blk_name(d), i,
+							    &virtio_blk_state_ops);
 		if (ret)
 			return ret;
 		if (env->set_disk)

@@ -98,4 +98,17 @@ const struct virtio_blk_metrics *virtio_blk_get_metrics(struct virtio_dev *d);
 int virtio_blk_update(struct virtio_dev *d, const char *path,
 		      const struct rate_limiter_config *rl, char *err, size_t errlen);
 
+/*
+ * Snapshot state (hw/device_state.h; opaque: the struct virtio_dev),
+ * section "virtio-blk.<disk id>" (or "virtio-blk.#<index>" when the id
+ * does not fit a section name or is taken), version VIRTIO_BLK_STATE_VERSION:
+ * the transport (virtio/mmio.h), u64 capacity in sectors, the rate
+ * limiter. Requests complete synchronously under d->lock, so a paused
+ * device holds none in flight. A restored image of another size is
+ * announced to the guest as a config change on resume.
+ */
+#define VIRTIO_BLK_STATE_VERSION 1
+struct device_state_ops;
+extern const struct device_state_ops virtio_blk_state_ops;
+
 #endif

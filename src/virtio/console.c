@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "base/log.h"
+#include "base/state.h"
 #include "hw/device.h"
 #include "hw/device_env.h"
 
@@ -235,6 +236,79 @@ struct virtio_console *virtio_console_alloc(const struct device_console *con)
 	return c;
 }
 
+/* ---- snapshots ---- */
+
+static int vcon_state_save(void *opaque, struct state_writer *w)
+{
+	struct virtio_dev *d = opaque;
+	struct virtio_console *c = d->priv;
+	size_t first;
+
+	pthread_mutex_lock(&d->lock);
+	virtio_mmio_state_save(d, w);
+	state_put_u16(w, c->cols);
+	state_put_u16(w, c->rows);
+	pthread_mutex_lock(&c->rx_lock);
+	state_put_u32(w, (uint32_t)c->rx_count);
+	first = VIRTIO_CONSOLE_RX_BUF - c->rx_head;
+	if (first > c->rx_count)
+		first = c->rx_count;
+	state_put_bytes(w, c->rx + c->rx_head, first);
+	state_put_bytes(w, c->rx, c->rx_count - first);
+	pthread_mutex_unlock(&c->rx_lock);
+	pthread_mutex_unlock(&d->lock);
+	return w->err; /* 0 or -ENOMEM; the machine closes the section */
+}
+
+static int vcon_state_load(void *opaque, struct state_reader *r, char *err, size_t errlen)
+{
+	struct virtio_dev *d = opaque;
+	struct virtio_console *c = d->priv;
+	struct virtio_mmio_state st;
+	uint16_t cols, rows;
+	const void *input;
+	uint32_t n;
+	int ret;
+
+	pthread_mutex_lock(&d->lock);
+	virtio_mmio_state_read(d, r, &st);
+	cols = state_get_u16(r);
+	rows = state_get_u16(r);
+	n = state_get_u32_max(r, VIRTIO_CONSOLE_RX_BUF, "virtio-console pending input");
+	input = state_get_span(r, n);
+	virtio_mmio_state_check_held(r, &st, "virtio-console", VIRTIO_CONSOLE_RXQ, 0);
+	virtio_mmio_state_check_held(r, &st, "virtio-console", VIRTIO_CONSOLE_TXQ, 0);
+	ret = virtio_mmio_state_finish(r, "virtio-console state", err, errlen);
+	if (!ret) {
+		virtio_mmio_state_apply(d, &st);
+		c->cols = cols;
+		c->rows = rows;
+		pthread_mutex_lock(&c->rx_lock);
+		if (n)
+			memcpy(c->rx, input, n);
+		c->rx_head = 0;
+		c->rx_count = n;
+		c->host_waiting = false;
+		pthread_mutex_unlock(&c->rx_lock);
+	}
+	pthread_mutex_unlock(&d->lock);
+	return ret;
+}
+
+static void vcon_state_resumed(void *opaque)
+{
+	/* Activation delivers pending input and output queued before the save. */
+	virtio_mmio_state_resumed(opaque);
+}
+
+const struct device_state_ops virtio_console_state_ops = {
+	.version = VIRTIO_CONSOLE_STATE_VERSION,
+	.save = vcon_state_save,
+	.load = vcon_state_load,
+	.resumed = vcon_state_resumed,
+	.quiesce = virtio_mmio_state_quiesce,
+};
+
 static int virtio_console_create(const struct device_env *env)
 {
 	struct virtio_console *c;
@@ -267,6 +341,9 @@ static int virtio_console_create(const struct device_env *env)
 		log_errx("virtio-console", "cannot watch console input");
 		return ret; /* the device goes with the VM's cleanups */
 	}
+	ret = virtio_mmio_register_state(d, "virtio-console", &virtio_console_state_ops);
+	if (ret)
+		return ret;
 	env->console.set_sink(env->console.opaque, virtio_console_sink, d);
 	log_info("virtio-console", "guest console hvc0 on the host console (%ux%u)", c->cols,
 		 c->rows);

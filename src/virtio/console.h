@@ -59,4 +59,17 @@ extern const struct virtio_dev_ops virtio_console_ops;
 struct virtio_console *virtio_console_alloc(const struct device_console *con);
 size_t virtio_console_sink(void *opaque, const uint8_t *buf, size_t len);
 
+/*
+ * Snapshot state (hw/device_state.h; opaque: the struct virtio_dev),
+ * section "virtio-console", version VIRTIO_CONSOLE_STATE_VERSION: the
+ * transport (virtio/mmio.h), u16 cols, u16 rows, u32 n and the n bytes of
+ * host input not yet delivered to the guest (oldest first). Output is
+ * written to the console as it is taken off the ring, so none is pending;
+ * a refused host write (host_waiting) is not state: the new console's
+ * input starts unpaused.
+ */
+#define VIRTIO_CONSOLE_STATE_VERSION 1
+struct device_state_ops;
+extern const struct device_state_ops virtio_console_state_ops;
+
 #endif

@@ -14,6 +14,7 @@
 #include "base/log.h"
 #include "base/metrics.h"
 #include "base/rate_limiter.h"
+#include "base/state.h"
 #include "hw/device_env.h"
 
 #define TRANSPORT_FEATURES                                                           \
@@ -446,6 +447,29 @@ static void virtio_on_stop(void *opaque, uint32_t events)
 	(void)events;
 }
 
+static void virtio_on_wake(void *opaque, uint32_t events)
+{
+	struct virtio_dev *d = opaque;
+	uint64_t v;
+
+	(void)events;
+	(void)!read(d->wake_fd, &v, sizeof(v));
+}
+
+/* Between two rounds of the loop: parks while a pause is asked for. */
+static void virtio_io_park(struct virtio_dev *d)
+{
+	pthread_mutex_lock(&d->io_lock);
+	if (d->io_pause) {
+		d->io_parked = true;
+		pthread_cond_broadcast(&d->io_cond);
+		while (d->io_pause)
+			pthread_cond_wait(&d->io_cond, &d->io_lock);
+		d->io_parked = false;
+	}
+	pthread_mutex_unlock(&d->io_lock);
+}
+
 static void *virtio_io_thread(void *arg)
 {
 	struct virtio_dev *d = arg;
@@ -454,9 +478,43 @@ static void *virtio_io_thread(void *arg)
 
 	snprintf(name, sizeof(name), "io-%s", d->ops->name);
 	pthread_setname_np(pthread_self(), name);
-	while (read(d->stop_fd, &v, sizeof(v)) < 0)
+	while (read(d->stop_fd, &v, sizeof(v)) < 0) {
 		event_loop_run_once(d->loop, -1);
+		virtio_io_park(d);
+	}
 	return NULL;
+}
+
+void virtio_dev_io_pause(struct virtio_dev *d)
+{
+	uint64_t one = 1;
+
+	if (!d->thread_started)
+		return;
+	pthread_mutex_lock(&d->io_lock);
+	d->io_pause = true;
+	(void)!write(d->wake_fd, &one, sizeof(one));
+	while (!d->io_parked)
+		pthread_cond_wait(&d->io_cond, &d->io_lock);
+	pthread_mutex_unlock(&d->io_lock);
+}
+
+void virtio_dev_io_resume(struct virtio_dev *d)
+{
+	if (!d->thread_started)
+		return;
+	pthread_mutex_lock(&d->io_lock);
+	d->io_pause = false;
+	pthread_cond_broadcast(&d->io_cond);
+	pthread_mutex_unlock(&d->io_lock);
+}
+
+void virtio_mmio_state_quiesce(void *opaque, bool stop)
+{
+	if (stop)
+		virtio_dev_io_pause(opaque);
+	else
+		virtio_dev_io_resume(opaque);
 }
 
 static void virtio_mmio_bus_read(void *opaque, uint64_t off, uint8_t *data, unsigned len)
@@ -487,6 +545,7 @@ static void virtio_mmio_destroy(void *opaque)
 	uint64_t one = 1;
 
 	if (d->thread_started) {
+		virtio_dev_io_resume(d); /* a parked thread must see the stop */
 		(void)!write(d->stop_fd, &one, sizeof(one));
 		pthread_join(d->thread, NULL);
 	}
@@ -501,6 +560,10 @@ static void virtio_mmio_destroy(void *opaque)
 		close(d->throttle_fd);
 	if (d->stop_fd >= 0)
 		close(d->stop_fd);
+	if (d->wake_fd >= 0)
+		close(d->wake_fd);
+	pthread_cond_destroy(&d->io_cond);
+	pthread_mutex_destroy(&d->io_lock);
 	event_loop_free(d->loop);
 	free(d);
 }
@@ -567,7 +630,9 @@ int virtio_mmio_create(const struct device_env *env, const struct virtio_dev_ops
 	d->ops = ops;
 	d->priv = priv;
 	d->env = env;
-	d->irq_fd = d->stop_fd = -1;
+	d->irq_fd = d->stop_fd = d->wake_fd = -1;
+	pthread_mutex_init(&d->io_lock, NULL);
+	pthread_cond_init(&d->io_cond, NULL);
 	for (unsigned i = 0; i < VIRTIO_MMIO_MAX_QUEUES; i++)
 		d->qcfg[i].notify_fd = -1;
 	pthread_mutex_init(&d->lock, NULL);
@@ -587,6 +652,11 @@ int virtio_mmio_create(const struct device_env *env, const struct virtio_dev_ops
 		goto fail;
 	}
 	ret = event_loop_add(d->loop, d->stop_fd, EPOLLIN, virtio_on_stop, d);
+	if (!ret) {
+		d->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+		ret = d->wake_fd < 0 ? -errno : event_loop_add(d->loop, d->wake_fd, EPOLLIN,
+							    virtio_on_wake, d);
+	}
 	if (!ret)
 		ret = throttle_timer_open(d);
 	if (!ret)
@@ -620,4 +690,283 @@ int virtio_mmio_create(const struct device_env *env, const struct virtio_dev_ops
 fail:
 	virtio_mmio_destroy(d);
 	return ret;
+}
+
+/* ---- snapshots and migration ---- */
+
+#define STATUS_KNOWN                                                                  \
+	(VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER | VIRTIO_STATUS_DRIVER_OK |   \
+	 VIRTIO_STATUS_FEATURES_OK | VIRTIO_STATUS_NEEDS_RESET | VIRTIO_STATUS_FAILED)
+
+void virtio_mmio_state_save(struct virtio_dev *d, struct state_writer *w)
+{
+	state_put_u32(w, VIRTIO_MMIO_STATE_VERSION);
+	state_put_u32(w, d->ops->device_id);
+	state_put_u32(w, d->ops->nqueues);
+	state_put_u32(w, d->status);
+	state_put_u32(w, d->device_features_sel);
+	state_put_u32(w, d->driver_features_sel);
+	state_put_u64(w, d->driver_features);
+	state_put_u32(w, d->queue_sel);
+	state_put_u32(w, d->interrupt_status);
+	state_put_u32(w, d->config_generation);
+	state_put_u32(w, d->throttled_queues);
+	for (unsigned i = 0; i < d->ops->nqueues; i++) {
+		const struct virtio_queue_cfg *c = &d->qcfg[i];
+		const struct virtq *q = &d->vqs[i];
+
+		state_put_u16(w, c->num);
+		state_put_bool(w, c->ready);
+		state_put_u64(w, c->desc);
+		state_put_u64(w, c->avail);
+		state_put_u64(w, c->used);
+		state_put_u16(w, q->last_avail);
+		state_put_u16(w, q->used_idx);
+		state_put_u16(w, q->signalled_used);
+		state_put_bool(w, q->signalled_used_valid);
+		state_put_bool(w, q->event_idx);
+		state_put_bool(w, q->indirect);
+		state_put_bool(w, q->broken);
+	}
+}
+
+/* One queue's part: its set-up and, when ready, the ring rebuilt in st->vqs[i]. */
+static void virtio_state_read_queue(struct virtio_dev *d, struct state_reader *r,
+				    struct virtio_mmio_state *st, unsigned i)
+{
+	struct virtio_queue_cfg *c = &st->qcfg[i];
+	uint16_t last_avail, used_idx, signalled;
+	bool valid, event_idx, indirect, broken;
+	const char *name = d->ops->name;
+
+	c->num = state_get_u16(r);
+	c->ready = state_get_bool(r);
+	c->desc = state_get_u64(r);
+	c->avail = state_get_u64(r);
+	c->used = state_get_u64(r);
+	c->notify_fd = -1;
+	last_avail = state_get_u16(r);
+	used_idx = state_get_u16(r);
+	signalled = state_get_u16(r);
+	valid = state_get_bool(r);
+	event_idx = state_get_bool(r);
+	indirect = state_get_bool(r);
+	broken = state_get_bool(r);
+	if (state_reader_error(r))
+		return;
+	if (c->num > d->ops->queue_max) {
+		state_fail(r, "%s: queue %u: size %u above the maximum %u", name, i, c->num,
+			   d->ops->queue_max);
+		return;
+	}
+	if (!c->ready) {
+		/* The live transport resets the ring of a queue that is not ready. */
+		if (last_avail || used_idx || signalled || valid || event_idx || indirect || broken)
+			state_fail(r, "%s: queue %u: ring positions on a queue that is not ready",
+				   name, i);
+		return;
+	}
+	if (!c->num || (c->num & (c->num - 1))) {
+		state_fail(r, "%s: queue %u: size %u is not a power of two", name, i, c->num);
+		return;
+	}
+	if (event_idx != !!(st->driver_features & (1ULL << VIRTIO_F_EVENT_IDX)) ||
+	    indirect != !!(st->driver_features & (1ULL << VIRTIO_F_INDIRECT_DESC))) {
+		state_fail(r, "%s: queue %u: ring features differ from the negotiated ones", name, i);
+		return;
+	}
+	if (virtq_init(&st->vqs[i], d->env->mem, c->num, c->desc, c->avail, c->used, event_idx,
+		       indirect)) {
+		state_fail(r, "%s: queue %u: rings at 0x%llx/0x%llx/0x%llx (size %u) misaligned or outside guest RAM",
+			   name, i, (unsigned long long)c->desc, (unsigned long long)c->avail,
+			   (unsigned long long)c->used, c->num);
+		return;
+	}
+	if (virtq_restore(&st->vqs[i], last_avail, used_idx, signalled, valid, broken))
+		state_fail(r, "%s: queue %u: %u chains in flight in a queue of %u", name, i,
+			   (uint16_t)(last_avail - used_idx), c->num);
+}
+
+bool virtio_mmio_state_read(struct virtio_dev *d, struct state_reader *r,
+			    struct virtio_mmio_state *st)
+{
+	const char *name = d->ops->name;
+	uint32_t version, id, nq;
+	uint64_t offered;
+
+	memset(st, 0, sizeof(*st));
+	version = state_get_u32(r);
+	id = state_get_u32(r);
+	nq = state_get_u32(r);
+	if (state_reader_error(r))
+		return false;
+	if (version != VIRTIO_MMIO_STATE_VERSION) {
+		state_fail(r, "%s: virtio-mmio state version %u, this osprey reads %u", name,
+			   version, VIRTIO_MMIO_STATE_VERSION);
+		return false;
+	}
+	if (id != d->ops->device_id || nq != d->ops->nqueues) {
+		state_fail(r, "%s: state of a device with id %u and %u queues, this one has id %u and %u",
+			   name, id, nq, d->ops->device_id, d->ops->nqueues);
+		return false;
+	}
+	st->status = state_get_u32(r);
+	st->device_features_sel = state_get_u32(r);
+	st->driver_features_sel = state_get_u32(r);
+	st->driver_features = state_get_u64(r);
+	st->queue_sel = state_get_u32(r);
+	st->interrupt_status = state_get_u32(r);
+	st->config_generation = state_get_u32(r);
+	st->throttled_queues = state_get_u32(r);
+	if (state_reader_error(r))
+		return false;
+	offered = virtio_device_features(d);
+	if (st->status & ~(uint32_t)STATUS_KNOWN) {
+		state_fail(r, "%s: unknown status bits 0x%x", name, st->status);
+		return false;
+	}
+	if ((st->status & VIRTIO_STATUS_DRIVER_OK) && !(st->status & VIRTIO_STATUS_FEATURES_OK)) {
+		state_fail(r, "%s: status DRIVER_OK without FEATURES_OK", name);
+		return false;
+	}
+	if (st->driver_features & ~offered) {
+		state_fail(r, "%s: driver features 0x%llx include bits 0x%llx the device never offered",
+			   name, (unsigned long long)st->driver_features,
+			   (unsigned long long)(st->driver_features & ~offered));
+		return false;
+	}
+	if ((st->status & VIRTIO_STATUS_FEATURES_OK) &&
+	    !(st->driver_features & (1ULL << VIRTIO_F_VERSION_1))) {
+		state_fail(r, "%s: features accepted without VERSION_1", name);
+		return false;
+	}
+	if (st->interrupt_status & ~(uint32_t)(VIRTIO_INT_USED | VIRTIO_INT_CONFIG)) {
+		state_fail(r, "%s: interrupt status 0x%x", name, st->interrupt_status);
+		return false;
+	}
+	if (st->throttled_queues & ~((1u << d->ops->nqueues) - 1)) {
+		state_fail(r, "%s: rate-limited queues 0x%x of %u", name, st->throttled_queues,
+			   d->ops->nqueues);
+		return false;
+	}
+	for (unsigned i = 0; i < d->ops->nqueues && !state_reader_error(r); i++)
+		virtio_state_read_queue(d, r, st, i);
+	return !state_reader_error(r);
+}
+
+void virtio_mmio_state_check_held(struct state_reader *r, const struct virtio_mmio_state *st,
+				  const char *name, unsigned q, unsigned held)
+{
+	unsigned in_flight = st->qcfg[q].ready ? virtq_in_flight(&st->vqs[q]) : 0;
+
+	if (state_reader_error(r) || held == in_flight)
+		return;
+	if ((st->status & VIRTIO_STATUS_NEEDS_RESET) && held <= in_flight)
+		return;
+	state_fail(r, "%s: queue %u: %u chains held, %u in flight", name, q, held, in_flight);
+}
+
+void virtio_mmio_state_apply(struct virtio_dev *d, const struct virtio_mmio_state *st)
+{
+	d->status = st->status;
+	d->device_features_sel = st->device_features_sel;
+	d->driver_features_sel = st->driver_features_sel;
+	d->driver_features = st->driver_features;
+	d->queue_sel = st->queue_sel;
+	d->interrupt_status = st->interrupt_status;
+	d->config_generation = st->config_generation;
+	d->throttled_queues = st->throttled_queues;
+	for (unsigned i = 0; i < VIRTIO_MMIO_MAX_QUEUES; i++) {
+		int fd = d->qcfg[i].notify_fd;
+
+		d->qcfg[i] = st->qcfg[i];
+		d->qcfg[i].notify_fd = fd;
+		d->vqs[i] = st->vqs[i];
+	}
+	d->state_loaded = true;
+}
+
+int virtio_mmio_state_finish(struct state_reader *r, const char *what, char *err, size_t errlen)
+{
+	if (!state_reader_error(r))
+		state_reader_finish(r, what);
+	if (state_reader_error(r)) {
+		snprintf(err, errlen, "%s", state_reader_msg(r));
+		return -EBADMSG;
+	}
+	return 0;
+}
+
+bool virtio_mmio_state_resumed(struct virtio_dev *d)
+{
+	uint64_t one = 1;
+
+	pthread_mutex_lock(&d->lock);
+	if (!d->state_loaded) {
+		pthread_mutex_unlock(&d->lock);
+		return false;
+	}
+	d->state_loaded = false;
+	/* The line as interrupt_status says (a fresh device starts low). */
+	if (d->interrupt_status) {
+		if (d->irq_fd >= 0)
+			(void)!write(d->irq_fd, &one, sizeof(one));
+		else
+			virtio_update_irq(d);
+	}
+	if (d->status & VIRTIO_STATUS_DRIVER_OK) {
+		if (d->ops->activate)
+			d->ops->activate(d);
+		if (!(d->status & VIRTIO_STATUS_NEEDS_RESET)) {
+			virtio_dev_throttle_resume(d);
+			for (unsigned q = 0; q < d->ops->nqueues; q++) {
+				if (!d->qcfg[q].ready || virtio_dev_throttled(d, q) ||
+				    !virtq_has_work(&d->vqs[q]))
+					continue;
+				if (d->qcfg[q].notify_fd >= 0)
+					(void)!write(d->qcfg[q].notify_fd, &one, sizeof(one));
+				else if (d->ops->queue_notify)
+					d->ops->queue_notify(d, q);
+			}
+		}
+	}
+	pthread_mutex_unlock(&d->lock);
+	return true;
+}
+
+int virtio_mmio_register_state(struct virtio_dev *d, const char *name,
+			       const struct device_state_ops *ops)
+{
+	const struct device_env *env = d->env;
+	int ret;
+
+	if (!env || !env->register_state)
+		return 0;
+	ret = env->register_state(env->machine, name, ops, d);
+	if (ret)
+		log_errx(d->ops->name, "cannot register state handler %s: %s", name, strerror(-ret));
+	return ret;
+}
+
+int virtio_mmio_register_state_id(struct virtio_dev *d, const char *prefix, const char *id,
+				  unsigned index, const struct device_state_ops *ops)
+{
+	const struct device_env *env = d->env;
+	char name[STATE_NAME_MAX + 1];
+	int n, ret;
+
+	if (!env || !env->register_state)
+		return 0;
+	n = snprintf(name, sizeof(name), "%s.%s", prefix, id);
+	if (n > 0 && (size_t)n < sizeof(name) && !strchr(id, '#')) {
+		ret = env->register_state(env->machine, name, ops, d);
+		if (ret != -EEXIST) {
+			if (ret)
+				log_errx(d->ops->name, "cannot register state handler %s: %s", name,
+					 strerror(-ret));
+			return ret;
+		}
+	}
+	snprintf(name, sizeof(name), "%s.#%u", prefix, index);
+	return virtio_mmio_register_state(d, name, ops);
 }

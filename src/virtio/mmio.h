@@ -20,6 +20,7 @@
 
 #include <pthread.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "virtio/queue.h"
@@ -127,6 +128,15 @@ struct virtio_dev {
 	int throttle_fd;	   /* valid when throttle_fd_ok */
 	bool throttle_fd_ok;
 	uint32_t throttled_queues; /* bit q: queue q waits for the timer */
+
+	bool state_loaded; /* restored from a snapshot; resumed() not yet run */
+
+	/* Quiescing the I/O thread (virtio_dev_io_pause), under io_lock. */
+	pthread_mutex_t io_lock;
+	pthread_cond_t io_cond;
+	int wake_fd;	/* eventfd: wakes the I/O thread to park */
+	bool io_pause;	/* asked to park */
+	bool io_parked; /* parked: runs no handler until io_pause is cleared */
 };
 
 /*
@@ -171,6 +181,95 @@ void virtio_dev_throttle_expired(struct virtio_dev *d);
 /* Lets a device watch another fd on its I/O thread. */
 int virtio_dev_add_fd(struct virtio_dev *d, int fd, uint32_t events,
 		      void (*cb)(void *opaque, uint32_t events), void *opaque);
+
+/*
+ * ---- snapshots and migration (hw/device_state.h) ----
+ *
+ * Every virtio device's section starts with the transport's part:
+ *   u32 transport version (VIRTIO_MMIO_STATE_VERSION), u32 device id,
+ *   u32 nqueues, u32 status, u32 device_features_sel,
+ *   u32 driver_features_sel, u64 driver_features, u32 queue_sel,
+ *   u32 interrupt_status, u32 config_generation, u32 throttled_queues,
+ *   then per queue: u16 num, bool ready, u64 desc, u64 avail, u64 used,
+ *   u16 last_avail, u16 used_idx, u16 signalled_used,
+ *   bool signalled_used_valid, bool event_idx, bool indirect, bool broken
+ * and the device's own fields follow. Interrupt lines, eventfds, the I/O
+ * thread and host resources are not state: a restored device has its own.
+ *
+ * Save (d->lock held): virtio_mmio_state_save().
+ * Load (d->lock held): virtio_mmio_state_read() checks the transport part
+ * as hostile input into a struct virtio_mmio_state (status bits and their
+ * order, driver features a subset of what the device offers, queue sizes
+ * powers of two up to queue_max, rings in guest RAM through virtq_init(),
+ * at most a queue's size of chains in flight); the device reads and checks
+ * its own part; only when all is well virtio_mmio_state_apply() installs
+ * it (and marks the device loaded). Nothing runs and no interrupt moves at
+ * load time: guest memory may not be all there yet.
+ * Resumed: virtio_mmio_state_resumed() (takes d->lock) does, once after a
+ * load, what the live transport would have done: raise the interrupt line
+ * if interrupt_status has bits, activate a DRIVER_OK device (so net
+ * watches its tap), restart rate-limited queues and kick every queue that
+ * has chains waiting (a notify that arrived before the snapshot). It
+ * returns whether the device was loaded (devices do their own part then).
+ */
+#define VIRTIO_MMIO_STATE_VERSION 1
+
+struct state_writer;
+struct state_reader;
+
+struct virtio_mmio_state {
+	uint32_t status, device_features_sel, driver_features_sel, queue_sel;
+	uint64_t driver_features;
+	uint32_t interrupt_status, config_generation, throttled_queues;
+	struct virtio_queue_cfg qcfg[VIRTIO_MMIO_MAX_QUEUES]; /* notify_fd unused */
+	struct virtq vqs[VIRTIO_MMIO_MAX_QUEUES];
+};
+
+void virtio_mmio_state_save(struct virtio_dev *d, struct state_writer *w);
+/* false (and r failed, with a message) when the transport part is not acceptable. */
+bool virtio_mmio_state_read(struct virtio_dev *d, struct state_reader *r,
+			    struct virtio_mmio_state *st);
+void virtio_mmio_state_apply(struct virtio_dev *d, const struct virtio_mmio_state *st);
+/*
+ * Fails r unless queue q has exactly `held` chains in flight (popped, not
+ * pushed): what the device says it holds must be all the ring lacks. A
+ * device that needs a reset may hold fewer (a bad chain was dropped).
+ */
+void virtio_mmio_state_check_held(struct state_reader *r, const struct virtio_mmio_state *st,
+				  const char *name, unsigned q, unsigned held);
+bool virtio_mmio_state_resumed(struct virtio_dev *d);
+/*
+ * The end of a device's load: r must be fully read and not failed. 0, or
+ * -EBADMSG with r's message in err.
+ */
+int virtio_mmio_state_finish(struct state_reader *r, const char *what, char *err, size_t errlen);
+/*
+ * Registers the device's handler (opaque: d) as `name` through
+ * env->register_state (skipped when the machine has none). 0 or -errno
+ * (logged).
+ */
+struct device_state_ops;
+int virtio_mmio_register_state(struct virtio_dev *d, const char *name,
+			       const struct device_state_ops *ops);
+/*
+ * The same under "<prefix>.<id>" (a disk's or an interface's id), or by
+ * position, "<prefix>.#<index>", when that is longer than a section name,
+ * already taken, or id has a '#' (kept for positional names).
+ */
+int virtio_mmio_register_state_id(struct virtio_dev *d, const char *prefix, const char *id,
+				  unsigned index, const struct device_state_ops *ops);
+
+/*
+ * Quiescing (device_state_ops.quiesce): pause parks the device's I/O
+ * thread between two rounds of its event loop and returns once it is
+ * parked, so no handler (kicks, taps, host sockets, timers) runs until
+ * resume; events wait. No-ops on a device without an I/O thread (unit
+ * tests). Never from the I/O thread itself.
+ */
+void virtio_dev_io_pause(struct virtio_dev *d);
+void virtio_dev_io_resume(struct virtio_dev *d);
+/* device_state_ops.quiesce for any virtio device (opaque: the struct virtio_dev). */
+void virtio_mmio_state_quiesce(void *opaque, bool stop);
 
 /* Register model, exposed for unit tests and fuzzing (no KVM involved). */
 void virtio_mmio_read(struct virtio_dev *d, uint64_t off, uint8_t *data, unsigned len);

@@ -52,6 +52,7 @@
 #include "base/log.h"
 #include "base/metrics.h"
 #include "base/rate_limiter.h"
+#include "base/state.h"
 #include "hw/device.h"
 #include "hw/device_env.h"
 #include "virtio/mmio.h"
@@ -760,6 +761,103 @@ void virtio_net_update(struct virtio_dev *d, const struct rate_limiter_config *r
 	pthread_mutex_unlock(&d->lock);
 }
 
+/* ---- snapshots ---- */
+
+static int net_state_save(void *opaque, struct state_writer *w)
+{
+	struct virtio_dev *d = opaque;
+	struct virtio_net *n = d->priv;
+	size_t len;
+
+	pthread_mutex_lock(&d->lock);
+	/* A packet being filled in, or one the limiter has not let in yet. */
+	len = n->rx.active ? n->rx.len : n->rx_held ? n->rx_held_len : 0;
+	virtio_mmio_state_save(d, w);
+	state_put_bytes(w, n->mac, sizeof(n->mac));
+	rate_limiter_save(&n->rx_rl, w);
+	rate_limiter_save(&n->tx_rl, w);
+	state_put_bool(w, len != 0);
+	state_put_u32(w, (uint32_t)len);
+	state_put_bytes(w, n->rx_buf, len);
+	state_put_u16(w, n->rx.active ? (uint16_t)n->rx.nused : 0);
+	state_put_bool(w, n->tx_pending);
+	pthread_mutex_unlock(&d->lock);
+	return w->err; /* 0 or -ENOMEM; the machine closes the section */
+}
+
+static int net_state_load(void *opaque, struct state_reader *r, char *err, size_t errlen)
+{
+	struct virtio_dev *d = opaque;
+	struct virtio_net *n = d->priv;
+	struct virtio_mmio_state st;
+	struct rate_limiter rx_rl = n->rx_rl, tx_rl = n->tx_rl;
+	struct virtio_net_hdr hdr;
+	uint8_t mac[6];
+	const uint8_t *pkt = NULL;
+	uint32_t len;
+	uint16_t rx_chains;
+	bool packet, tx_pending;
+	int ret;
+
+	pthread_mutex_lock(&d->lock);
+	virtio_mmio_state_read(d, r, &st);
+	state_get_bytes(r, mac, sizeof(mac));
+	rate_limiter_load(&rx_rl, r, "virtio-net receive");
+	rate_limiter_load(&tx_rl, r, "virtio-net transmit");
+	packet = state_get_bool(r);
+	len = state_get_u32_max(r, VIRTIO_NET_MAX_PACKET, "virtio-net packet length");
+	if (!state_reader_error(r) && packet != (len != 0))
+		state_fail(r, "virtio-net: packet flag and length %u disagree", len);
+	if (!state_reader_error(r) && packet && len < VIRTIO_NET_HDR_LEN + VIRTIO_NET_MIN_FRAME)
+		state_fail(r, "virtio-net: packet of %u bytes", len);
+	pkt = state_get_span(r, len);
+	rx_chains = state_get_u16(r);
+	tx_pending = state_get_bool(r);
+	if (!state_reader_error(r) && packet) {
+		memcpy(&hdr, pkt, sizeof(hdr));
+		if (!virtio_net_rx_hdr_fixup(&hdr, st.driver_features))
+			state_fail(r, "virtio-net: held packet uses an offload not negotiated");
+	}
+	if (!state_reader_error(r) && rx_chains && !packet)
+		state_fail(r, "virtio-net: %u receive chains held without a packet", rx_chains);
+	virtio_mmio_state_check_held(r, &st, "virtio-net", NET_RXQ, rx_chains);
+	virtio_mmio_state_check_held(r, &st, "virtio-net", NET_TXQ, tx_pending);
+	ret = virtio_mmio_state_finish(r, "virtio-net state", err, errlen);
+	if (!ret) {
+		virtio_mmio_state_apply(d, &st);
+		memcpy(n->mac, mac, sizeof(mac));
+		n->rx_rl = rx_rl;
+		n->tx_rl = tx_rl;
+		/* The chains go back on their rings; the packet waits to be delivered. */
+		virtio_net_rx_clear(&n->rx);
+		virtq_unpop(&d->vqs[NET_RXQ], rx_chains);
+		virtq_unpop(&d->vqs[NET_TXQ], tx_pending);
+		n->tx_pending = n->tx_admitted = n->tx_blocked = false;
+		n->rx_held = packet;
+		n->rx_held_len = len;
+		if (packet) {
+			memcpy(n->rx_buf, pkt, len);
+			memcpy(n->rx_buf, &hdr, sizeof(hdr));
+		}
+	}
+	pthread_mutex_unlock(&d->lock);
+	return ret;
+}
+
+static void net_state_resumed(void *opaque)
+{
+	/* Activation watches the tap; the kicks deliver a held packet. */
+	virtio_mmio_state_resumed(opaque);
+}
+
+const struct device_state_ops virtio_net_state_ops = {
+	.version = VIRTIO_NET_STATE_VERSION,
+	.save = net_state_save,
+	.load = net_state_load,
+	.resumed = net_state_resumed,
+	.quiesce = virtio_mmio_state_quiesce,
+};
+
 static int virtio_net_create_one(const struct device_env *env, const struct vm_net_config *cfg,
 				 struct virtio_dev **out)
 {
@@ -799,6 +897,9 @@ static int virtio_net_create(const struct device_env *env)
 		struct virtio_dev *d;
 		int ret = virtio_net_create_one(env, &env->cfg.nets[i], &d);
 
+		if (!ret)
+			ret = virtio_mmio_register_state_id(d, "virtio-net", virtio_net_name(d), i,
+							    &virtio_net_state_ops);
 		if (ret)
 			return ret;
 		if (env->set_net)

@@ -194,4 +194,21 @@ const struct virtio_net_metrics *virtio_net_get_metrics(struct virtio_dev *d);
 void virtio_net_update(struct virtio_dev *d, const struct rate_limiter_config *rx,
 		       const struct rate_limiter_config *tx);
 
+/*
+ * Snapshot state (hw/device_state.h; opaque: the struct virtio_dev),
+ * section "virtio-net.<iface id>" (or "virtio-net.#<index>", as for
+ * disks), version VIRTIO_NET_STATE_VERSION: the transport (virtio/mmio.h),
+ * mac[6], the receive and transmit rate limiters, then what is in flight:
+ * bool packet, u32 len, len bytes (a received packet, header first, not
+ * yet published to the guest), u16 rx_chains (the receive chains that
+ * packet has taken so far), bool tx_pending (a transmit chain taken but
+ * not yet written to the tap). Load gives those chains back to their
+ * rings (virtq_unpop) and keeps the packet waiting, so after resume it is
+ * delivered and the chain transmitted as if nothing had happened; the
+ * restored device's tap is its own.
+ */
+#define VIRTIO_NET_STATE_VERSION 1
+struct device_state_ops;
+extern const struct device_state_ops virtio_net_state_ops;
+
 #endif

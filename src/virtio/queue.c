@@ -343,6 +343,11 @@ int virtq_push(struct virtq *q, uint16_t head, uint32_t len)
 	/* The element is visible before the index that publishes it. */
 	__atomic_thread_fence(__ATOMIC_RELEASE);
 	ring_store16(used + USED_IDX, q->used_idx);
+	/* Host writes into guest RAM: the dirty log and the soft CPU must know. */
+	guest_mem_written(q->mem, q->used_gpa + USED_RING +
+					  (uint64_t)((q->used_idx - 1) & (q->size - 1)) * USED_ELEM_BYTES,
+			  USED_ELEM_BYTES);
+	guest_mem_written(q->mem, q->used_gpa + USED_IDX, 2);
 	return 0;
 }
 
@@ -391,11 +396,16 @@ void virtq_set_notify(struct virtq *q, bool enable)
 		 * writes entry last_avail; disabling leaves avail_event behind
 		 * the driver's idx, so no kick comes until it is moved again.
 		 */
-		if (enable)
+		if (enable) {
 			ring_store16(used + USED_RING + USED_ELEM_BYTES * (uint64_t)q->size,
 				     q->last_avail);
+			guest_mem_written(q->mem,
+					  q->used_gpa + USED_RING + USED_ELEM_BYTES * (uint64_t)q->size,
+					  2);
+		}
 	} else {
 		ring_store16(used + USED_FLAGS, enable ? 0 : VIRTQ_USED_F_NO_NOTIFY);
+		guest_mem_written(q->mem, q->used_gpa + USED_FLAGS, 2);
 	}
 	/* The store above before the caller's next read of avail idx. */
 	if (enable)
@@ -471,4 +481,24 @@ uint64_t iov_from_buf(const struct iovec *iov, unsigned n, uint64_t skip, const 
 void virtq_unpop(struct virtq *q, unsigned n)
 {
 	q->last_avail = (uint16_t)(q->last_avail - n);
+}
+
+/* ---- snapshots ---- */
+
+uint16_t virtq_in_flight(const struct virtq *q)
+{
+	return (uint16_t)(q->last_avail - q->used_idx);
+}
+
+int virtq_restore(struct virtq *q, uint16_t last_avail, uint16_t used_idx,
+		  uint16_t signalled_used, bool signalled_used_valid, bool broken)
+{
+	if (!q->size || (uint16_t)(last_avail - used_idx) > q->size)
+		return -EINVAL;
+	q->last_avail = last_avail;
+	q->used_idx = used_idx;
+	q->signalled_used = signalled_used;
+	q->signalled_used_valid = signalled_used_valid;
+	q->broken = broken;
+	return 0;
 }

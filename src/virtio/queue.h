@@ -111,6 +111,17 @@ bool virtq_has_work(struct virtq *q);
  */
 bool virtq_rearm(struct virtq *q);
 
+/*
+ * Snapshots: puts a queue set up again with virtq_init() back where a
+ * saved one was. The saved positions are untrusted: at most `size` chains
+ * may be in flight (popped, not yet pushed), so last_avail - used_idx
+ * (mod 2^16) must not exceed size. 0, or -EINVAL (q unchanged).
+ */
+int virtq_restore(struct virtq *q, uint16_t last_avail, uint16_t used_idx,
+		  uint16_t signalled_used, bool signalled_used_valid, bool broken);
+/* Chains popped and not yet pushed (what a device holds). */
+uint16_t virtq_in_flight(const struct virtq *q);
+
 /* Copies between a segment list and a flat buffer; returns bytes copied. */
 uint64_t iov_to_buf(const struct iovec *iov, unsigned n, uint64_t skip, void *buf,
 		    uint64_t len);

@@ -13,6 +13,7 @@
 #include "base/log.h"
 #include "base/metrics.h"
 #include "base/rate_limiter.h"
+#include "base/state.h"
 #include "hw/device.h"
 #include "hw/device_env.h"
 
@@ -143,17 +144,69 @@ const struct virtio_rng_metrics *virtio_rng_get_metrics(struct virtio_dev *d)
 	return &r->m;
 }
 
+/* ---- snapshots ---- */
+
+static int rng_state_save(void *opaque, struct state_writer *w)
+{
+	struct virtio_dev *d = opaque;
+	struct virtio_rng *r = d->priv;
+
+	pthread_mutex_lock(&d->lock);
+	virtio_mmio_state_save(d, w);
+	rate_limiter_save(&r->rl, w);
+	pthread_mutex_unlock(&d->lock);
+	return w->err; /* 0 or -ENOMEM; the machine closes the section */
+}
+
+static int rng_state_load(void *opaque, struct state_reader *rd, char *err, size_t errlen)
+{
+	struct virtio_dev *d = opaque;
+	struct virtio_rng *r = d->priv;
+	struct virtio_mmio_state st;
+	struct rate_limiter rl = r->rl;
+	int ret;
+
+	pthread_mutex_lock(&d->lock);
+	virtio_mmio_state_read(d, rd, &st);
+	rate_limiter_load(&rl, rd, "virtio-rng");
+	virtio_mmio_state_check_held(rd, &st, "virtio-rng", 0, 0);
+	ret = virtio_mmio_state_finish(rd, "virtio-rng state", err, errlen);
+	if (!ret) {
+		virtio_mmio_state_apply(d, &st);
+		r->rl = rl;
+	}
+	pthread_mutex_unlock(&d->lock);
+	return ret;
+}
+
+static void rng_state_resumed(void *opaque)
+{
+	virtio_mmio_state_resumed(opaque);
+}
+
+const struct device_state_ops virtio_rng_state_ops = {
+	.version = VIRTIO_RNG_STATE_VERSION,
+	.save = rng_state_save,
+	.load = rng_state_load,
+	.resumed = rng_state_resumed,
+	.quiesce = virtio_mmio_state_quiesce,
+};
+
 static int virtio_rng_create(const struct device_env *env)
 {
 	struct virtio_dev *d;
 	void *r;
+	int ret;
 
 	if (!env->cfg.rng)
 		return 0;
 	r = virtio_rng_alloc(env->cfg.rng_rate_limit);
 	if (!r)
 		return -ENOMEM;
-	return virtio_mmio_create(env, &virtio_rng_ops, r, &d);
+	ret = virtio_mmio_create(env, &virtio_rng_ops, r, &d);
+	if (ret)
+		return ret;
+	return virtio_mmio_register_state(d, "virtio-rng", &virtio_rng_state_ops);
 }
 
 static const struct device_desc virtio_rng_device = {

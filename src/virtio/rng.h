@@ -34,4 +34,14 @@ extern const struct virtio_dev_ops virtio_rng_ops;
 void *virtio_rng_alloc(const struct rate_limiter_config *rl);
 const struct virtio_rng_metrics *virtio_rng_get_metrics(struct virtio_dev *d);
 
+/*
+ * Snapshot state (hw/device_state.h; opaque: the struct virtio_dev),
+ * section "virtio-rng", version VIRTIO_RNG_STATE_VERSION: the transport
+ * (virtio/mmio.h), then the rate limiter. Requests complete at once (a
+ * refused one goes back on the ring): none are in flight.
+ */
+#define VIRTIO_RNG_STATE_VERSION 1
+struct device_state_ops;
+extern const struct device_state_ops virtio_rng_state_ops;
+
 #endif

@@ -4,7 +4,8 @@
  * host's Unix sockets around the state machine in vsock_proto.c.
  *
  * Queues: rx (0) carries packets to the guest, tx (1) packets from it;
- * the event queue (2) is never used (osprey sends no transport resets).
+ * the event queue (2) carries only the TRANSPORT_RESET event a restored
+ * device sends when it resumes (its connections did not survive).
  * Everything runs on the device's I/O thread. The host sockets (the
  * listening socket and one per connection) sit in a nested epoll set
  * whose fd is the only one added to the I/O thread's loop, so a thousand
@@ -25,6 +26,7 @@
 
 #include "base/log.h"
 #include "base/metrics.h"
+#include "base/state.h"
 #include "hw/device.h"
 #include "hw/device_env.h"
 #include "virtio/mmio.h"
@@ -32,6 +34,7 @@
 #define VSOCK_QUEUE_SIZE 256
 #define VSOCK_RXQ 0
 #define VSOCK_TXQ 1
+#define VSOCK_EVQ 2
 #define VSOCK_NQUEUES 3
 /* Tag of the listening socket in the nested epoll set (never a connection's). */
 #define LISTEN_TAG UINT64_MAX
@@ -49,6 +52,8 @@ struct virtio_vsock {
 	struct virtq_elem tx_elem;
 	struct virtq_elem rx_elem;
 	bool rx_held; /* rx_elem popped, not yet filled */
+	bool reset_pending; /* TRANSPORT_RESET waits for an event buffer */
+	struct virtq_elem ev_elem;
 	uint8_t tx_pkt[VSOCK_HDR_SIZE + VSOCK_MAX_PKT_LEN];
 	uint8_t rx_payload[VSOCK_MAX_PKT_LEN];
 	struct metrics_group *mg; /* "vsock" */
@@ -263,6 +268,38 @@ static void vsock_process_tx(struct virtio_vsock *v)
 	vsock_process_rx(v);
 }
 
+/* Sends a pending TRANSPORT_RESET on the event queue (lock held). */
+static void vsock_send_reset(struct virtio_vsock *v)
+{
+	struct virtio_dev *d = v->d;
+	struct virtq *vq = &d->vqs[VSOCK_EVQ];
+	uint32_t id = htole32(VIRTIO_VSOCK_EVENT_TRANSPORT_RESET);
+	uint64_t n;
+	int ret;
+
+	if (!v->reset_pending || !queue_live(d, VSOCK_EVQ))
+		return;
+	ret = virtq_pop(vq, &v->ev_elem);
+	if (ret == 0) {
+		if (!virtq_rearm(vq))
+			return; /* at the driver's next kick of the event queue */
+		ret = virtq_pop(vq, &v->ev_elem);
+	}
+	if (ret <= 0) {
+		if (ret < 0)
+			virtio_dev_set_needs_reset(d, "malformed event ring");
+		return;
+	}
+	n = iov_from_buf(v->ev_elem.in, v->ev_elem.nin, 0, &id, sizeof(id));
+	virtq_push(vq, v->ev_elem.head, (uint32_t)n);
+	v->reset_pending = false;
+	virtio_dev_notify_used(d, VSOCK_EVQ);
+	if (n < sizeof(id))
+		virtio_dev_set_needs_reset(d, "event buffer smaller than an event");
+	else
+		log_info("virtio-vsock", "told the guest its connections were reset");
+}
+
 static void vsock_queue_notify(struct virtio_dev *d, unsigned q)
 {
 	struct virtio_vsock *v = d->priv;
@@ -271,7 +308,8 @@ static void vsock_queue_notify(struct virtio_dev *d, unsigned q)
 		vsock_process_tx(v);
 	else if (q == VSOCK_RXQ)
 		vsock_process_rx(v);
-	/* event queue: osprey sends no events; the driver's buffers stay */
+	else if (q == VSOCK_EVQ)
+		vsock_send_reset(v); /* otherwise the driver's buffers stay */
 }
 
 /* ---- host socket events (I/O thread, without d->lock) ---- */
@@ -335,6 +373,7 @@ static void vsock_dev_reset(struct virtio_dev *d)
 	/* The driver's sockets are gone with its rings: so are ours. */
 	vsock_reset(v->vs);
 	v->rx_held = false;
+	v->reset_pending = false;
 }
 
 static void vsock_destroy(struct virtio_dev *d)
@@ -363,7 +402,7 @@ static void vsock_destroy(struct virtio_dev *d)
 	free(v);
 }
 
-static const struct virtio_dev_ops virtio_vsock_ops = {
+const struct virtio_dev_ops virtio_vsock_ops = {
 	.name = "virtio-vsock",
 	.device_id = VIRTIO_ID_VSOCK,
 	.nqueues = VSOCK_NQUEUES,
@@ -428,6 +467,108 @@ static int vsock_listen(struct virtio_vsock *v)
 	return 0;
 }
 
+/* ---- snapshots ---- */
+
+static int vsock_state_save(void *opaque, struct state_writer *w)
+{
+	struct virtio_dev *d = opaque;
+	struct virtio_vsock *v = d->priv;
+
+	pthread_mutex_lock(&d->lock);
+	virtio_mmio_state_save(d, w);
+	state_put_u64(w, v->cid);
+	state_put_bool(w, v->rx_held);
+	pthread_mutex_unlock(&d->lock);
+	return w->err; /* 0 or -ENOMEM; the machine closes the section */
+}
+
+static int vsock_state_load(void *opaque, struct state_reader *r, char *err, size_t errlen)
+{
+	struct virtio_dev *d = opaque;
+	struct virtio_vsock *v = d->priv;
+	struct virtio_mmio_state st;
+	uint64_t cid;
+	bool rx_held;
+	int ret;
+
+	pthread_mutex_lock(&d->lock);
+	virtio_mmio_state_read(d, r, &st);
+	cid = state_get_u64(r);
+	rx_held = state_get_bool(r);
+	if (!state_reader_error(r) && cid != v->cid)
+		state_fail(r, "virtio-vsock: saved with guest CID %llu, configured %llu",
+			   (unsigned long long)cid, (unsigned long long)v->cid);
+	/* Only a held receive chain may be in flight (unless the device is broken). */
+	for (unsigned q = 0; q < VSOCK_NQUEUES; q++)
+		virtio_mmio_state_check_held(r, &st, "virtio-vsock", q, q == VSOCK_RXQ && rx_held);
+	ret = virtio_mmio_state_finish(r, "virtio-vsock state", err, errlen);
+	if (!ret) {
+		virtio_mmio_state_apply(d, &st);
+		/* No connection survives: the state machine starts empty. */
+		vsock_reset(v->vs);
+		virtq_unpop(&d->vqs[VSOCK_RXQ], rx_held);
+		v->rx_held = false;
+		v->reset_pending = false;
+	}
+	pthread_mutex_unlock(&d->lock);
+	return ret;
+}
+
+static void vsock_state_resumed(void *opaque)
+{
+	struct virtio_dev *d = opaque;
+	struct virtio_vsock *v = d->priv;
+
+	if (!virtio_mmio_state_resumed(d))
+		return;
+	pthread_mutex_lock(&d->lock);
+	if ((d->status & VIRTIO_STATUS_DRIVER_OK) && !(d->status & VIRTIO_STATUS_NEEDS_RESET)) {
+		v->reset_pending = true;
+		vsock_send_reset(v);
+	}
+	pthread_mutex_unlock(&d->lock);
+}
+
+const struct device_state_ops virtio_vsock_state_ops = {
+	.version = VIRTIO_VSOCK_STATE_VERSION,
+	.save = vsock_state_save,
+	.load = vsock_state_load,
+	.resumed = vsock_state_resumed,
+	.quiesce = virtio_mmio_state_quiesce,
+};
+
+/* The state without a host socket (vsock.h). */
+static struct virtio_vsock *vsock_dev_alloc(uint64_t cid)
+{
+	struct virtio_vsock *v = calloc(1, sizeof(*v));
+
+	if (!v)
+		return NULL;
+	v->listen_fd = -1;
+	v->cid = cid;
+	v->epfd = epoll_create1(EPOLL_CLOEXEC);
+	v->vs = vsock_new(cid, &vsock_unix_ops, v);
+	if (v->epfd < 0 || !v->vs) {
+		struct virtio_dev tmp = { .ops = &virtio_vsock_ops, .priv = v };
+
+		vsock_destroy(&tmp);
+		return NULL;
+	}
+	return v;
+}
+
+void *virtio_vsock_alloc(uint64_t cid)
+{
+	return vsock_dev_alloc(cid);
+}
+
+void virtio_vsock_attach(struct virtio_dev *d)
+{
+	struct virtio_vsock *v = d->priv;
+
+	v->d = d;
+}
+
 static int virtio_vsock_create(const struct device_env *env)
 {
 	const struct vm_vsock_config *cfg = env->cfg.vsock;
@@ -438,18 +579,10 @@ static int virtio_vsock_create(const struct device_env *env)
 
 	if (!cfg->enabled)
 		return 0;
-	v = calloc(1, sizeof(*v));
+	v = vsock_dev_alloc(cfg->cid);
 	if (!v)
 		return -ENOMEM;
-	v->listen_fd = v->epfd = -1;
-	v->cid = cfg->cid;
 	snprintf(v->path, sizeof(v->path), "%s", cfg->uds);
-	v->epfd = epoll_create1(EPOLL_CLOEXEC);
-	v->vs = vsock_new(cfg->cid, &vsock_unix_ops, v);
-	if (v->epfd < 0 || !v->vs) {
-		ret = -ENOMEM;
-		goto fail;
-	}
 	ret = vsock_listen(v);
 	if (ret)
 		goto fail;
@@ -470,6 +603,9 @@ static int virtio_vsock_create(const struct device_env *env)
 		log_errx("virtio-vsock", "cannot watch the host sockets");
 		return ret; /* the device (and v) go with the VM's cleanups */
 	}
+	ret = virtio_mmio_register_state(d, "virtio-vsock", &virtio_vsock_state_ops);
+	if (ret)
+		return ret;
 	log_info("virtio-vsock", "guest CID %llu, host socket %s", (unsigned long long)v->cid,
 		 v->path);
 	return 0;

@@ -162,4 +162,36 @@ unsigned vsock_conn_count(const struct vsock *vs);
 /* Bytes buffered for host sockets, over all connections. */
 uint64_t vsock_buffered(const struct vsock *vs);
 
+/* ---- the device (vsock.c) ---- */
+
+/* The event queue's one event (virtio 1.x, 5.10.6.7), le32 id. */
+#define VIRTIO_VSOCK_EVENT_TRANSPORT_RESET 0
+
+struct virtio_dev;
+
+/*
+ * The device model without KVM, threads or a host socket, for unit tests
+ * and fuzzing: the ops table, a state for guest CID cid (no listening
+ * socket; free it with ops->destroy; NULL on failure), and
+ * virtio_vsock_attach() to tell it its hand-built struct virtio_dev.
+ */
+extern const struct virtio_dev_ops virtio_vsock_ops;
+void *virtio_vsock_alloc(uint64_t cid);
+void virtio_vsock_attach(struct virtio_dev *d);
+
+/*
+ * Snapshot state (hw/device_state.h; opaque: the struct virtio_dev),
+ * section "virtio-vsock", version VIRTIO_VSOCK_STATE_VERSION: the
+ * transport (virtio/mmio.h), u64 guest CID (must be the configured one),
+ * bool rx_held (a receive chain taken, not yet filled; given back to the
+ * ring on load). Connections are not state: their host sockets belong to
+ * the process that saved. As Firecracker does, a restored device starts
+ * with none and, on resume, tells the guest with a TRANSPORT_RESET event
+ * on the event queue (when the driver has an event buffer there, or at
+ * its next kick of that queue), so the guest drops its connections too.
+ */
+#define VIRTIO_VSOCK_STATE_VERSION 1
+struct device_state_ops;
+extern const struct device_state_ops virtio_vsock_state_ops;
+
 #endif

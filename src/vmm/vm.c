@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
- * Machine construction and the run loop. vm_create() is the only place a
- * machine is built, from a validated struct vm_config.
+ * Machine construction and the run loop. vm_create() (a booting machine)
+ * and vm_create_from() (a restored one: snapshot, migration) share
+ * vm_build(), the only place a machine is built from a validated struct
+ * vm_config.
  */
 #include "vmm/vm.h"
 
@@ -27,18 +29,30 @@
 #include "hw/device.h"
 #include "hw/vmm_metrics.h"
 #include "loader/loader.h"
+#include "vmm/dirty.h"
 
-static int vm_setup_memory(struct vm *vm)
+/* Anonymous RAM (mem_fd < 0) or RAM mapped from a memory file (taken over). */
+static int vm_setup_memory(struct vm *vm, int mem_fd)
 {
-	int ret = guest_mem_init(&vm->mem, vm->cfg->mem_size);
+	int ret;
 
-	if (ret) {
-		errno = -ret;
-		log_err("memory", "cannot allocate %llu MiB of guest RAM",
-			(unsigned long long)(vm->cfg->mem_size >> 20));
+	if (mem_fd < 0) {
+		ret = guest_mem_init(&vm->mem, vm->cfg->mem_size);
+		if (ret) {
+			errno = -ret;
+			log_err("memory", "cannot allocate %llu MiB of guest RAM",
+				(unsigned long long)(vm->cfg->mem_size >> 20));
+		}
 		return ret;
 	}
-	return 0;
+	ret = guest_mem_init_file(&vm->mem, vm->cfg->mem_size, mem_fd);
+	if (ret) {
+		close(mem_fd);
+		errno = -ret;
+		log_err("memory", "cannot map %llu MiB of guest RAM from the memory file",
+			(unsigned long long)(vm->cfg->mem_size >> 20));
+	}
+	return ret;
 }
 
 _Static_assert(DEVICE_EXIT_POWEROFF == (int)VM_EXIT_POWEROFF, "device_exit != vm_exit");
@@ -126,6 +140,31 @@ static void env_set_net(void *machine, unsigned index, struct virtio_dev *d)
 		vm->net_devs[index] = d;
 }
 
+static int env_register_state(void *machine, const char *name, const struct device_state_ops *ops,
+			      void *opaque)
+{
+	return vm_register_state(machine, name, ops, opaque);
+}
+
+int vm_register_state(struct vm *vm, const char *name, const struct device_state_ops *ops,
+		      void *opaque)
+{
+	struct vm_state_handler *h;
+
+	if (!name || !*name || strlen(name) > STATE_NAME_MAX || !ops || !ops->save || !ops->load)
+		return -EINVAL;
+	for (unsigned i = 0; i < vm->nstate_handlers; i++)
+		if (strcmp(vm->state_handlers[i].name, name) == 0)
+			return -EEXIST;
+	if (vm->nstate_handlers == VM_MAX_STATE_HANDLERS)
+		return -ENOSPC;
+	h = &vm->state_handlers[vm->nstate_handlers++];
+	snprintf(h->name, sizeof(h->name), "%s", name);
+	h->ops = ops;
+	h->opaque = opaque;
+	return 0;
+}
+
 /* vm->dev_env: what every device's create() is given. */
 static void vm_init_device_env(struct vm *vm)
 {
@@ -160,6 +199,7 @@ static void vm_init_device_env(struct vm *vm)
 		.set_balloon = env_set_balloon,
 		.set_disk = env_set_disk,
 		.set_net = env_set_net,
+		.register_state = env_register_state,
 	};
 	console_device_port(&vm->console, &env->console);
 }
@@ -325,18 +365,29 @@ static int vm_choose_accel(struct vm *vm)
 	return 0;
 }
 
-int vm_create(const struct vm_config *cfg, struct vm **out)
+/*
+ * Builds the machine: booting (rs NULL: kernel and initrd loaded, boot
+ * vCPU set up) or restored (rs: RAM from rs->mem_fd, no boot at all).
+ * Devices and vCPUs are created the same way in both cases, so a
+ * restored machine has the same MMIO windows, lines and state handlers.
+ */
+static int vm_build(const struct vm_config *cfg, const struct vm_restore *rs, struct vm **out)
 {
 	struct vm *vm = calloc(1, sizeof(*vm));
 	struct cpuid_table *cpuid = NULL;
 	struct vm_boot_files *files = NULL;
+	int mem_fd = rs ? rs->mem_fd : -1;
 	int ret;
 
-	if (!vm)
+	if (!vm) {
+		if (mem_fd >= 0)
+			close(mem_fd);
 		return -ENOMEM;
+	}
 	vm->cfg = cfg;
 	vm->exit_efd = -1;
 	vm->ncpus = cfg->ncpus;
+	vm->start_paused = rs && rs->start_paused;
 	pthread_mutex_init(&vm->exit_lock, NULL);
 	pthread_mutex_init(&vm->pause_lock, NULL);
 	pthread_cond_init(&vm->pause_cond, NULL);
@@ -365,8 +416,9 @@ int vm_create(const struct vm_config *cfg, struct vm **out)
 	/* Boot files first: their errors come before any accelerator's. */
 	ret = vm_choose_accel(vm);
 	if (!ret)
-		ret = vm_setup_memory(vm);
-	if (!ret)
+		ret = vm_setup_memory(vm, mem_fd);
+	mem_fd = -1; /* taken over (or closed) */
+	if (!ret && !rs)
 		ret = vm_load_images(vm, files);
 	if (ret)
 		goto fail;
@@ -380,10 +432,17 @@ int vm_create(const struct vm_config *cfg, struct vm **out)
 		ret = vm_create_devices(vm);
 	if (!ret)
 		ret = vm_setup_cpus(vm, &cpuid);
-	if (!ret)
+	if (!ret && !rs)
 		ret = vm_setup_boot(vm, cpuid, files);
 	free(cpuid);
 	cpuid = NULL;
+	if (!ret && cfg->track_dirty_pages) {
+		char err[160];
+
+		ret = vm_dirty_log_start(vm, err, sizeof(err));
+		if (ret)
+			log_errx("vm", "--track-dirty-pages: %s", err);
+	}
 	if (ret)
 		goto fail;
 	free(files);
@@ -392,11 +451,25 @@ int vm_create(const struct vm_config *cfg, struct vm **out)
 	*out = vm;
 	return 0;
 fail:
+	if (mem_fd >= 0)
+		close(mem_fd);
 	free(cpuid);
 	free(files);
 	metrics_inc(&vmm_metrics.vm_create_fails);
 	vm_destroy(vm);
 	return ret;
+}
+
+int vm_create(const struct vm_config *cfg, struct vm **out)
+{
+	return vm_build(cfg, NULL, out);
+}
+
+int vm_create_from(const struct vm_config *cfg, const struct vm_restore *rs, struct vm **out)
+{
+	struct vm_restore none = { .mem_fd = -1 };
+
+	return vm_build(cfg, rs ? rs : &none, out);
 }
 
 void vm_request_exit(struct vm *vm, int status)
@@ -529,6 +602,17 @@ int vm_run(struct vm *vm)
 		return VM_EXIT_ERROR;
 	}
 	vmm_metrics_instance_start();
+	/*
+	 * A restored machine may start paused: the pause is requested before
+	 * any vCPU thread exists, so each parks before running guest code and
+	 * vm_resume() lets them go.
+	 */
+	if (vm->start_paused) {
+		pthread_mutex_lock(&vm->pause_lock);
+		__atomic_store_n(&vm->pause_requested, true, __ATOMIC_RELEASE);
+		pthread_mutex_unlock(&vm->pause_lock);
+		vm->start_paused = false;
+	}
 	for (unsigned i = 0; i < vm->ncpus && !ret; i++)
 		ret = vcpu_start(&vm->vcpus[i]);
 	if (ret)
@@ -573,6 +657,7 @@ void vm_destroy(struct vm *vm)
 		vm->cleanups[vm->ncleanups].fn(vm->cleanups[vm->ncleanups].opaque);
 	}
 	console_close(&vm->console);
+	/* guest_mem_destroy frees the dirty bitmap; the backend is gone with vm_destroy. */
 	if (vm->accel)
 		vm->accel->vm_destroy(&vm->machine);
 	guest_mem_destroy(&vm->mem);

@@ -53,6 +53,16 @@ int vm_register_state(struct vm *vm, const char *name, const struct device_state
 		      void *opaque);
 
 /*
+ * Calls every handler's quiesce(stop) (hw/device_state.h, optional op):
+ * with stop, devices stop their own work (I/O threads, timers) so that
+ * the device sections and the guest memory copied with them agree;
+ * without, they go on. Bracket vm_state_save and the memory copy that
+ * goes with it (snapshot create, migration's stop-and-copy); call it
+ * with false before the machine resumes. (Added by snapcore.)
+ */
+void vm_state_quiesce(struct vm *vm, bool stop);
+
+/*
  * Writes every section above into w. Paused machine only (-EBUSY
  * otherwise). 0 or -errno with a message in err.
  */
