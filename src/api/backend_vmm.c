@@ -12,6 +12,7 @@
 #include "base/log.h"
 #include "base/metrics.h"
 #include "loader/loader.h"
+#include "migration/migration.h"
 #include "virtio/balloon.h"
 #include "vmm/vm.h"
 
@@ -236,6 +237,31 @@ static const char *be_accel_name(void *opaque)
 	return name;
 }
 
+static int be_migrate_start(void *opaque, const struct migration_params *p, char *err,
+			    size_t errlen)
+{
+	struct api_vmm *v = opaque;
+
+	return migration_start(v->vm, p, err, errlen);
+}
+
+static int be_migrate_cancel(void *opaque, char *err, size_t errlen)
+{
+	struct api_vmm *v = opaque;
+	int ret = migration_cancel(v->vm);
+
+	if (ret == -ESRCH)
+		snprintf(err, errlen, "no migration is in progress");
+	return ret;
+}
+
+static void be_migrate_status(void *opaque, struct migration_status *st)
+{
+	struct api_vmm *v = opaque;
+
+	migration_get_status(v->vm, st);
+}
+
 const struct api_backend api_vmm_backend = {
 	.start = be_start,
 	.pause = be_pause,
@@ -248,5 +274,8 @@ const struct api_backend api_vmm_backend = {
 	.configure_logger = be_configure_logger,
 	.init_metrics = be_init_metrics,
 	.flush_metrics = be_flush_metrics,
+	.migrate_start = be_migrate_start,
+	.migrate_cancel = be_migrate_cancel,
+	.migrate_status = be_migrate_status,
 	.accel_name = be_accel_name,
 };

@@ -13,6 +13,7 @@
 #include "base/parse.h"
 #include "cli/cli.h"
 #include "loader/loader.h"
+#include "migration/migration.h"
 #include "vmm/vm.h"
 
 enum {
@@ -34,6 +35,7 @@ enum {
 	OPT_BALLOON,
 	OPT_METRICS,
 	OPT_ACCEL,
+	OPT_INCOMING,
 };
 
 static const struct option run_options[] = {
@@ -54,6 +56,7 @@ static const struct option run_options[] = {
 	{ "vsock", required_argument, NULL, OPT_VSOCK },
 	{ "balloon", required_argument, NULL, OPT_BALLOON },
 	{ "metrics", required_argument, NULL, OPT_METRICS },
+	{ "incoming", required_argument, NULL, OPT_INCOMING },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ NULL, 0, NULL, 0 },
 };
@@ -85,6 +88,8 @@ void cli_run_usage(void)
 	       "                            and reports its memory every SECONDS\n"
 	       "      --metrics PATH        JSON metrics lines to PATH (file or FIFO) every 60 s\n"
 	       "      --log-level LEVEL     error, warn (default), info or debug\n"
+	       "      --incoming URI        receive a migrating machine on unix:PATH or\n"
+	       "                            tcp:HOST:PORT instead of booting (docs/migration.md)\n"
 	       "  RATE: N/MS[+BURST], N bytes (bw: 64K, 10M) or operations per MS ms\n"
 	       "  -h, --help                this help\n"
 	       "\n"
@@ -115,6 +120,8 @@ static int parse_console(const char *arg, struct vm_config *cfg)
 
 /* --metrics PATH: not machine configuration, so not in vm_config. */
 static const char *metrics_path;
+/* --incoming URI: the machine comes from a migration stream. */
+static const char *incoming_uri;
 
 int cli_parse_run(int argc, char **argv, struct vm_config *cfg, char *err, size_t errlen)
 {
@@ -123,6 +130,7 @@ int cli_parse_run(int argc, char **argv, struct vm_config *cfg, char *err, size_
 	int opt, ret;
 
 	metrics_path = NULL;
+	incoming_uri = NULL;
 	optind = 0; /* GNU getopt: full reset, so the parser can run more than once */
 	opterr = 0;
 	while ((opt = getopt_long(argc, argv, ":k:i:c:m:n:h", run_options, NULL)) != -1) {
@@ -237,6 +245,9 @@ int cli_parse_run(int argc, char **argv, struct vm_config *cfg, char *err, size_
 		case OPT_METRICS:
 			metrics_path = optarg;
 			break;
+		case OPT_INCOMING:
+			incoming_uri = optarg;
+			break;
 		case OPT_HELP:
 			cli_run_usage();
 			return 1;
@@ -267,6 +278,36 @@ int cli_parse_run(int argc, char **argv, struct vm_config *cfg, char *err, size_
 	return 0;
 }
 
+/* --incoming: the machine (and its configuration) come from the source. */
+static int run_incoming(const struct vm_config *cli)
+{
+	struct migration_receive_opts o = { .console = cli->console,
+					    .console_path = cli->console_path };
+	struct vm_config *cfg;
+	char err[256] = "";
+	struct vm *vm;
+	int status;
+
+	if (metrics_path && metrics_init(metrics_path, err, sizeof(err))) {
+		log_errx("run", "%s", err);
+		return VM_EXIT_ERROR;
+	}
+	if (migration_receive_ex(incoming_uri, &o, &cfg, &vm, err, sizeof(err))) {
+		log_errx("run", "incoming migration: %s", err);
+		metrics_shutdown();
+		return VM_EXIT_ERROR;
+	}
+	status = vm_run(vm);
+	if (metrics_path)
+		(void)metrics_flush();
+	vm_destroy(vm);
+	vm_config_free_strings(cfg);
+	free(cfg);
+	metrics_shutdown();
+	log_info("run", "exit status %d after %.1f ms", status, log_ms_since_start());
+	return status;
+}
+
 int cmd_run(int argc, char **argv)
 {
 	struct vm_config cfg;
@@ -280,6 +321,8 @@ int cmd_run(int argc, char **argv)
 	ret = cli_parse_run(argc, argv, &cfg, err, sizeof(err));
 	if (ret == 1)
 		return 0;
+	if (!ret && incoming_uri)
+		return run_incoming(&cfg);
 	if (sysinfo(&si) == 0)
 		host_ram = (uint64_t)si.totalram * si.mem_unit;
 	if (!ret)

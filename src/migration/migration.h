@@ -77,4 +77,17 @@ void migration_get_status(struct vm *vm, struct migration_status *st);
 int migration_receive(const char *uri, struct vm_config **cfg_out, struct vm **out, char *err,
 		      size_t errlen);
 
+/*
+ * (Extension, migrate2.) migration_receive with the destination's own
+ * settings: where its console goes replaces the source's (console_path
+ * copied; console_virtio stays the source's, the device must match).
+ * o may be NULL.
+ */
+struct migration_receive_opts {
+	enum console_mode console;
+	const char *console_path; /* CONSOLE_FILE */
+};
+int migration_receive_ex(const char *uri, const struct migration_receive_opts *o,
+			 struct vm_config **cfg_out, struct vm **out, char *err, size_t errlen);
+
 #endif
