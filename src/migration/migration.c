@@ -6,6 +6,7 @@
 #include "migration/migration.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -153,18 +154,50 @@ static bool page_is_zero(const uint8_t *p)
 	return true;
 }
 
+/*
+ * Round 0 sends every page that is not zero (the destination's RAM
+ * starts zero). Pages of anonymous RAM that were never touched are zero
+ * and not mapped: /proc/self/pagemap (neither present nor swapped) tells
+ * them without faulting each one in, which costs far more than the scan.
+ * File-backed RAM (a restored snapshot) has its data in unmapped pages,
+ * so there every page is read.
+ */
+#define PAGEMAP_CHUNK 512
+
 static int send_all_pages(struct src_run *s)
 {
-	uint64_t size = s->vm->mem.mapping_size;
-	int ret;
+	const uint8_t *base = s->vm->mem.mapping;
+	uint64_t size = s->vm->mem.mapping_size, map[PAGEMAP_CHUNK];
+	int pm = -1, ret;
 
-	for (uint64_t off = 0; off + MIG_PAGE_SIZE <= size; off += MIG_PAGE_SIZE) {
-		if (page_is_zero(s->vm->mem.mapping + off))
-			continue; /* the destination's RAM starts zero */
-		ret = add_page(s, off);
-		if (ret)
-			return ret;
+	if (!s->vm->mem.file_backed)
+		pm = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+	for (uint64_t off = 0; off + MIG_PAGE_SIZE <= size;) {
+		uint64_t n = (size - off) / MIG_PAGE_SIZE;
+		bool have_map = false;
+
+		if (n > PAGEMAP_CHUNK)
+			n = PAGEMAP_CHUNK;
+		if (pm >= 0) {
+			off_t at = (off_t)(((uintptr_t)(base + off) / MIG_PAGE_SIZE) * 8);
+
+			have_map = pread(pm, map, n * 8, at) == (ssize_t)(n * 8);
+		}
+		for (uint64_t i = 0; i < n; i++, off += MIG_PAGE_SIZE) {
+			if (have_map && !(map[i] & (3ULL << 62)))
+				continue; /* never touched: zero */
+			if (page_is_zero(base + off))
+				continue;
+			ret = add_page(s, off);
+			if (ret) {
+				if (pm >= 0)
+					close(pm);
+				return ret;
+			}
+		}
 	}
+	if (pm >= 0)
+		close(pm);
 	return flush_batch(s);
 }
 
@@ -284,7 +317,17 @@ static void *source_thread(void *arg)
 	state_writer_init(&w);
 
 	if (!was_logging) {
-		if (vm_dirty_log_start(vm, s.err, sizeof(s.err)))
+		/* The backend starts logging with every vCPU parked. */
+		ret = vm_pause(vm);
+		if (ret) {
+			run_ended = ret == -ESRCH;
+			snprintf(s.err, sizeof(s.err), "cannot pause the machine: %s",
+				 run_ended ? "it has stopped" : strerror(-ret));
+			goto fail;
+		}
+		ret = vm_dirty_log_start(vm, s.err, sizeof(s.err));
+		(void)vm_resume(vm);
+		if (ret)
 			goto fail;
 		started_log = true;
 	}
@@ -599,6 +642,8 @@ static int dst_session(struct dst_run *d, int fd)
 		ret = mig_order_check(&ord, rec.type, d->err, d->errlen);
 		if (ret)
 			return ret;
+		log_debug("migration", "%s record, %llu bytes at %.1f ms", mig_rec_name(rec.type),
+			  (unsigned long long)rec.len, log_ms_since_start());
 		switch (rec.type) {
 		case MIG_REC_HELLO:
 			ret = mig_hello_parse(rec.payload, (size_t)rec.len, &d->hello, d->err,
