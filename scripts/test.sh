@@ -14,7 +14,7 @@
 #   OSPREY_DIFF_CASES=N     differential test cases (default 20000)
 #   OSPREY_DIFF_SEED=N      their seed (default 1: CI runs the same cases)
 #   OSPREY_TEST_ONLY=LIST   comma-separated subset:
-#                           unit,cli,api,guests,diff,ctl,oci,jail,fuzz,e2e
+#                           unit,cli,api,guests,diff,ctl,oci,jail,migration,fuzz,e2e
 set -uo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
@@ -24,7 +24,7 @@ OSPREY_TEST_COUNTS=$(mktemp)
 trap 'rm -f "$OSPREY_TEST_COUNTS"' EXIT
 source tests/lib/testlib.sh
 
-only=",${OSPREY_TEST_ONLY:-unit,cli,api,guests,diff,ctl,oci,jail,fuzz,e2e},"
+only=",${OSPREY_TEST_ONLY:-unit,cli,api,guests,diff,ctl,oci,jail,migration,fuzz,e2e},"
 want() { [[ "$only" == *",$1,"* ]]; }
 section() { printf '\n=== %s\n' "$*"; }
 
@@ -140,6 +140,12 @@ if want jail; then
 	else
 		record_result fail "jail/build"
 	fi
+fi
+
+if want migration; then
+	section "live migration on the software CPU (release build; hostile streams also ASan+UBSan)"
+	OSPREY="$ROOT/build/osprey" OSPREY_ASAN="$ROOT/build/asan/osprey" \
+		run_suite migration tests/migration/migration.sh
 fi
 
 if want fuzz; then

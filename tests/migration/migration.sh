@@ -121,25 +121,29 @@ test_destination_killed_at_random_points() {
 		mig_wait_sock "$TEST_TMP/mig.sock"
 		# 1 MiB/s: the ticker's ~50 KiB of RAM take about 50 ms.
 		mig_expect_204 "$SRC_SOCK" PUT /migrate "{\"destination_uri\": \"unix:$TEST_TMP/mig.sock\", \"bandwidth_limit_mib_s\": 1}"
-		delay=$(awk -v r=$RANDOM 'BEGIN { printf "%.3f", (r % 60) / 1000 }')
+		delay=$(awk -v r=$RANDOM 'BEGIN { printf "%.3f", (r % 40) / 1000 }')
 		sleep "$delay"
 		kill -9 "$dst_pid" 2>/dev/null || true
 		wait "$dst_pid" 2>/dev/null || true
 		local j
 		for ((j = 0; j < 100; j++)); do
+			: >"$TEST_TMP/body"
+			kill -0 "$src_pid" 2>/dev/null || break
 			mig_api "$SRC_SOCK" GET /migrate
 			grep -q '"Active"' "$TEST_TMP/body" || break
 			sleep 0.1
 		done
-		if grep -q '"Completed"' "$TEST_TMP/body"; then
+		if ! kill -0 "$src_pid" 2>/dev/null || grep -q '"Completed"' "$TEST_TMP/body"; then
 			# The kill came after READY: the machine moved, the source is done.
 			mig_wait_exit "$src_pid" 10 || fail "source runs after a completed migration"
 			expect_status 0 "$status" "source after a completed migration"
+			echo "kill at ${delay}s: after READY, the migration completed"
 			mig_start_ticker_source
 			continue
 		fi
 		grep -q '"Failed"' "$TEST_TMP/body" || fail "after a kill at ${delay}s: $(cat "$TEST_TMP/body")"
 		mig_expect_source_alive
+		echo "kill at ${delay}s: $(cat "$TEST_TMP/body"); the source runs on"
 	done
 	mig_stop_source
 }
