@@ -90,6 +90,8 @@ def one_run(args, kind, tmp, port):
                                       "downtime_limit_ms": args.downtime})
         src.wait(timeout=120)
         log = open(err_path).read()
+        if args.verbose:
+            print("".join(l + "\n" for l in log.splitlines() if "migration" in l), end="")
         m = re.search(r"(\d+) rounds, (\d+) pages, (\d+) ms, downtime (\d+) ms", log)
         if not m:
             raise RuntimeError("no 'migrated' line: " + log[-500:])
@@ -116,6 +118,7 @@ def main():
     ap.add_argument("--downtime", type=int, default=20, help="downtime_limit_ms")
     ap.add_argument("--settle", type=float, default=2.0, help="seconds after READY")
     ap.add_argument("--cases", default="idle,busy")
+    ap.add_argument("--verbose", action="store_true", help="print the source's migration log")
     args = ap.parse_args()
     if not (os.path.exists(args.vmlinux) and os.path.exists(args.initrd)):
         sys.exit("guest kernel/initramfs not found (scripts/build-kernel.sh, build-initramfs.sh)")

@@ -10,6 +10,21 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+/*
+ * Socket buffers are kept small so that little of the stream waits in
+ * them: at the stop-and-copy the destination must not still be working
+ * through a backlog of earlier rounds, which would count as downtime.
+ */
+#define MIG_SOCK_BUF (256 * 1024)
+
+static void small_buffers(int fd)
+{
+	int v = MIG_SOCK_BUF;
+
+	(void)setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &v, sizeof(v));
+	(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &v, sizeof(v));
+}
+
 static int parse_tcp(const char *rest, char *host, size_t hostlen, char *port, size_t portlen,
 		     char *err, size_t errlen)
 {
@@ -92,6 +107,8 @@ int mig_connect(const char *uri, char *err, size_t errlen)
 
 		unix_addr(uri + 5, &sa, err, errlen);
 		fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (fd >= 0)
+			small_buffers(fd);
 		if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa))) {
 			ret = -errno;
 			snprintf(err, errlen, "cannot connect to %s: %s", uri, strerror(errno));
@@ -109,6 +126,7 @@ int mig_connect(const char *uri, char *err, size_t errlen)
 		fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol);
 		if (fd < 0)
 			continue;
+		small_buffers(fd);
 		if (!connect(fd, ai->ai_addr, ai->ai_addrlen))
 			break;
 		ret = -errno;
@@ -154,6 +172,7 @@ int mig_listen(const char *uri, char *err, size_t errlen)
 		if (fd < 0)
 			continue;
 		(void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+		small_buffers(fd); /* inherited by the accepted socket */
 		if (!bind(fd, ai->ai_addr, ai->ai_addrlen) && !listen(fd, 1))
 			break;
 		ret = -errno;
