@@ -54,7 +54,8 @@ mig_wait_exit() { # PID SECONDS: sets $status
 
 # A source: an API server running the ticker test guest. Sets src_pid, SRC_SOCK.
 mig_start_ticker_source() {
-	SRC_SOCK="$TEST_TMP/src.sock"
+	nsrc=$((${nsrc:-0} + 1))
+	SRC_SOCK="$TEST_TMP/src$nsrc.sock"
 	"$OSPREY" --api-sock "$SRC_SOCK" >"$TEST_TMP/src.out" 2>"$TEST_TMP/src.err" </dev/null &
 	src_pid=$!
 	mig_wait_sock "$SRC_SOCK"
@@ -130,7 +131,7 @@ test_destination_killed_at_random_points() {
 			: >"$TEST_TMP/body"
 			kill -0 "$src_pid" 2>/dev/null || break
 			mig_api "$SRC_SOCK" GET /migrate
-			grep -q '"Active"' "$TEST_TMP/body" || break
+			[[ "$code" == 200 ]] && ! grep -q '"Active"' "$TEST_TMP/body" && break
 			sleep 0.1
 		done
 		if ! kill -0 "$src_pid" 2>/dev/null || grep -q '"Completed"' "$TEST_TMP/body"; then
