@@ -56,6 +56,7 @@ int api_vmm_finish(struct api_vmm *v)
 		status = v->status;
 		log_info("api", "exit status %d after %.1f ms", status, log_ms_since_start());
 	}
+	migration_stop(v->vm);
 	vm_destroy(v->vm);
 	v->vm = NULL;
 	if (v->metrics_on)

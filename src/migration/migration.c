@@ -545,6 +545,21 @@ void migration_get_status(struct vm *vm, struct migration_status *st)
 	pthread_mutex_unlock(&c->lock);
 }
 
+void migration_stop(struct vm *vm)
+{
+	struct migration_ctl *c = vm ? vm->migration : NULL;
+
+	if (!c)
+		return;
+	pthread_mutex_lock(&c->lock);
+	c->cancel = 1;
+	pthread_mutex_unlock(&c->lock);
+	if (c->joinable) {
+		pthread_join(c->thread, NULL);
+		c->joinable = false;
+	}
+}
+
 /* ---- destination ---- */
 
 struct dst_run {

@@ -68,6 +68,12 @@ int migration_start(struct vm *vm, const struct migration_params *p, char *err, 
 /* Ends an active migration; the source keeps running. -ESRCH when none is active. */
 int migration_cancel(struct vm *vm);
 void migration_get_status(struct vm *vm, struct migration_status *st);
+/*
+ * (Extension, migrate2.) Cancels an active migration and waits for its
+ * thread: call after vm_run returned and before vm_destroy (which would
+ * otherwise join it only after the vCPUs are gone). No-op when none.
+ */
+void migration_stop(struct vm *vm);
 
 /*
  * Destination: listens on uri, accepts one connection, receives the
