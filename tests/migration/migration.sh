@@ -163,6 +163,9 @@ PY
 	local py_pid=$!
 	mig_start_ticker_source
 	mig_wait_sock "$TEST_TMP/mig.sock"
+	mig_api "$SRC_SOCK" PUT /migrate '{"destination_uri": "ftp:elsewhere"}'
+	[[ "$code" == 400 ]] || fail "a bad URI got $code"
+	expect_grep 'expected unix:PATH or tcp:HOST:PORT' "$TEST_TMP/body"
 	mig_expect_204 "$SRC_SOCK" PUT /migrate "{\"destination_uri\": \"unix:$TEST_TMP/mig.sock\"}"
 	sleep 0.3
 	mig_api "$SRC_SOCK" GET /migrate
@@ -179,6 +182,17 @@ PY
 	kill "$py_pid" 2>/dev/null || true
 	wait "$py_pid" 2>/dev/null || true
 	mig_stop_source
+}
+
+test_incoming_bad_uri() {
+	status=0
+	"$OSPREY" run --incoming "ftp:somewhere" >"$TEST_TMP/out" 2>"$TEST_TMP/err" </dev/null || status=$?
+	expect_status 1 "$status" "--incoming ftp:"
+	expect_grep 'expected unix:PATH or tcp:HOST:PORT' "$TEST_TMP/err"
+	status=0
+	"$OSPREY" run --incoming "tcp:127.0.0.1:notaport" >"$TEST_TMP/out" 2>"$TEST_TMP/err" </dev/null || status=$?
+	expect_status 1 "$status" "--incoming tcp: with a bad port"
+	[[ $(wc -l <"$TEST_TMP/err") -eq 1 ]] || fail "not one error line: $(cat "$TEST_TMP/err")"
 }
 
 test_migrate_refused_before_start_and_bad_uri() {
@@ -305,7 +319,8 @@ mig_last_work() {
 test_linux_with_workload_migrates_over_tcp() {
 	[[ -f "$KERNEL_DIR/vmlinux" && -f "$INITRAMFS" ]] || fail "default guest missing"
 	SRC_SOCK="$TEST_TMP/src.sock"
-	"$OSPREY" --api-sock "$SRC_SOCK" >"$TEST_TMP/src.out" 2>"$TEST_TMP/src.err" </dev/null &
+	"$OSPREY" --api-sock "$SRC_SOCK" --log-level info >"$TEST_TMP/src.out" \
+		2>"$TEST_TMP/src.err" </dev/null &
 	src_pid=$!
 	mig_wait_sock "$SRC_SOCK"
 	local args="console=ttyS0 reboot=k panic=1 pci=off quiet osprey_run=\\\"$LINUX_WORK\\\""
@@ -342,6 +357,8 @@ test_linux_with_workload_migrates_over_tcp() {
 	mig_expect_204 "$SRC_SOCK" PUT /migrate "{\"destination_uri\": \"tcp:127.0.0.1:$port\"}"
 	mig_wait_exit "$src_pid" 60 || fail "the source still runs: $(cat "$TEST_TMP/src.err")"
 	expect_status 0 "$status" "source after migrating"
+	expect_grep 'migrated to tcp:' "$TEST_TMP/src.err"
+	grep 'migrated to' "$TEST_TMP/src.err"
 	local last
 	last=$(mig_last_work "$TEST_TMP/src.out")
 	mig_wait_grep "^WORK $((last + 3))" "$TEST_TMP/dst.out" 60 "$dst_pid" ||
