@@ -87,7 +87,8 @@ def one_run(args, kind, tmp, port):
                                stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
         time.sleep(0.3)
         api(sock, "PUT", "/migrate", {"destination_uri": f"tcp:127.0.0.1:{port}",
-                                      "downtime_limit_ms": args.downtime})
+                                      "downtime_limit_ms": args.downtime,
+                                      "bandwidth_limit_mib_s": args.bandwidth})
         src.wait(timeout=120)
         log = open(err_path).read()
         if args.verbose:
@@ -116,6 +117,7 @@ def main():
     ap.add_argument("--cpus", type=int, default=1)
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--downtime", type=int, default=20, help="downtime_limit_ms")
+    ap.add_argument("--bandwidth", type=int, default=0, help="bandwidth_limit_mib_s (0: none)")
     ap.add_argument("--settle", type=float, default=2.0, help="seconds after READY")
     ap.add_argument("--cases", default="idle,busy")
     ap.add_argument("--verbose", action="store_true", help="print the source's migration log")
@@ -124,7 +126,8 @@ def main():
         sys.exit("guest kernel/initramfs not found (scripts/build-kernel.sh, build-initramfs.sh)")
     port = 20000 + os.getpid() % 20000
     print(f"live migration, {args.memory} MiB Linux guest, {args.cpus} vCPU, TCP loopback, "
-          f"software CPU; downtime target {args.downtime} ms")
+          f"software CPU; downtime target {args.downtime} ms"
+          + (f", {args.bandwidth} MiB/s limit" if args.bandwidth else ""))
     for kind in args.cases.split(","):
         res = []
         for i in range(args.runs):
