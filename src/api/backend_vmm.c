@@ -122,10 +122,26 @@ static int run_state_error(int ret, char *err, size_t errlen)
 	return ret;
 }
 
+/* The migration pauses and resumes the machine itself: no one else may meanwhile. */
+static bool migrating(struct api_vmm *v, char *err, size_t errlen)
+{
+	struct migration_status st;
+
+	migration_get_status(v->vm, &st);
+	if (st.phase != MIGRATION_ACTIVE)
+		return false;
+	snprintf(err, errlen, "a live migration is in progress (PUT /migrate/cancel)");
+	return true;
+}
+
 static int be_pause(void *opaque, char *err, size_t errlen)
 {
 	struct api_vmm *v = opaque;
-	int ret = vm_pause(v->vm);
+	int ret;
+
+	if (migrating(v, err, errlen))
+		return -EBUSY;
+	ret = vm_pause(v->vm);
 
 	if (ret)
 		return run_state_error(ret, err, errlen);
@@ -136,7 +152,11 @@ static int be_pause(void *opaque, char *err, size_t errlen)
 static int be_resume(void *opaque, char *err, size_t errlen)
 {
 	struct api_vmm *v = opaque;
-	int ret = vm_resume(v->vm);
+	int ret;
+
+	if (migrating(v, err, errlen))
+		return -EBUSY;
+	ret = vm_resume(v->vm);
 
 	if (ret)
 		return run_state_error(ret, err, errlen);

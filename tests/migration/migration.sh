@@ -170,6 +170,9 @@ PY
 	sleep 0.3
 	mig_api "$SRC_SOCK" GET /migrate
 	grep -q '"Active"' "$TEST_TMP/body" || fail "not active: $(cat "$TEST_TMP/body")"
+	mig_api "$SRC_SOCK" PATCH /vm '{"state": "Paused"}'
+	[[ "$code" == 400 ]] || fail "a pause during a migration got $code"
+	expect_grep 'migration is in progress' "$TEST_TMP/body"
 	mig_api "$SRC_SOCK" PUT /migrate "{\"destination_uri\": \"unix:$TEST_TMP/mig.sock\"}"
 	[[ "$code" == 400 ]] || fail "a second migration got $code"
 	mig_expect_204 "$SRC_SOCK" PUT /migrate/cancel
