@@ -288,6 +288,9 @@ static int run_incoming(const struct vm_config *cli)
 	struct vm *vm;
 	int status;
 
+	if (cli->kernel_path || cli->initrd_path || cli->cmdline || cli->ndisks || cli->nnets)
+		log_warnx("run", "--incoming: the machine comes from the source; "
+				 "--kernel, --initrd, --cmdline, --disk and --net are ignored");
 	if (metrics_path && metrics_init(metrics_path, err, sizeof(err))) {
 		log_errx("run", "%s", err);
 		return VM_EXIT_ERROR;
