@@ -372,3 +372,45 @@ test_linux_with_workload_migrates_over_tcp() {
 	expect_no_grep 'Sanitizer' "$TEST_TMP/dst.err"
 	expect_no_grep 'Sanitizer' "$TEST_TMP/src.err"
 }
+
+# A root drive in use: the guest writes and syncs files on virtio-blk in a
+# loop while it moves (over a Unix socket), then on the destination reads
+# back what it wrote before and after.
+LINUX_DISK_WORK='mkdir -p /mnt; mount -t ext4 /dev/vda /mnt || echo MOUNT-FAILED; i=0; while true; do echo data-$i >/mnt/f$((i % 8)); sync; echo DISK $i $(cat /mnt/f$(((i + 7) % 8)) 2>/dev/null); i=$((i+1)); sleep 0.2; done'
+
+test_linux_with_disk_io_migrates() {
+	[[ -f "$KERNEL_DIR/vmlinux" && -f "$INITRAMFS" ]] || fail "default guest missing"
+	command -v mkfs.ext4 >/dev/null || skip "no mkfs.ext4"
+	truncate -s 16M "$TEST_TMP/rootfs.ext4"
+	mkfs.ext4 -q -F "$TEST_TMP/rootfs.ext4" || fail "mkfs.ext4"
+	SRC_SOCK="$TEST_TMP/src.sock"
+	"$OSPREY" --api-sock "$SRC_SOCK" >"$TEST_TMP/src.out" 2>"$TEST_TMP/src.err" </dev/null &
+	src_pid=$!
+	mig_wait_sock "$SRC_SOCK"
+	local args="console=ttyS0 reboot=k panic=1 pci=off quiet osprey_run=\\\"$LINUX_DISK_WORK\\\""
+	mig_expect_204 "$SRC_SOCK" PUT /boot-source "{\"kernel_image_path\": \"$KERNEL_DIR/vmlinux\", \"initrd_path\": \"$INITRAMFS\", \"boot_args\": \"$args\"}"
+	mig_expect_204 "$SRC_SOCK" PUT /drives/rootfs "{\"drive_id\": \"rootfs\", \"path_on_host\": \"$TEST_TMP/rootfs.ext4\", \"is_root_device\": true, \"is_read_only\": false}"
+	mig_expect_204 "$SRC_SOCK" PUT /machine-config '{"vcpu_count": 1, "mem_size_mib": 128}'
+	mig_expect_204 "$SRC_SOCK" PUT /actions '{"action_type": "InstanceStart"}'
+	mig_wait_grep '^DISK 9 ' "$TEST_TMP/src.out" "$MIG_BOOT_LIMIT" "$src_pid" ||
+		fail "the Linux guest does not write its disk: $(tail -5 "$TEST_TMP/src.out")"
+	"$OSPREY" run --incoming "unix:$TEST_TMP/mig.sock" >"$TEST_TMP/dst.out" \
+		2>"$TEST_TMP/dst.err" </dev/null &
+	local dst_pid=$!
+	mig_wait_sock "$TEST_TMP/mig.sock"
+	mig_expect_204 "$SRC_SOCK" PUT /migrate "{\"destination_uri\": \"unix:$TEST_TMP/mig.sock\"}"
+	mig_wait_exit "$src_pid" 60 || fail "the source still runs"
+	expect_status 0 "$status" "source after migrating"
+	local last
+	last=$(tr -d '\r' <"$TEST_TMP/src.out" | awk '/^DISK [0-9]+/ { n = $2 } END { print n + 0 }')
+	# Each line reads back the file of the iteration before: the first line
+	# on the destination reads what the source wrote last.
+	mig_wait_grep "^DISK $((last + 1)) data-$last\b" "$TEST_TMP/dst.out" 60 "$dst_pid" ||
+		fail "the destination does not go on with its disk from DISK $last: $(head -5 "$TEST_TMP/dst.out") $(cat "$TEST_TMP/dst.err")"
+	mig_wait_grep "^DISK $((last + 10)) data-$((last + 9))\b" "$TEST_TMP/dst.out" 60 "$dst_pid" ||
+		fail "the destination does not go on with its disk from DISK $last: $(tail -5 "$TEST_TMP/dst.out") $(cat "$TEST_TMP/dst.err")"
+	expect_no_grep 'MOUNT-FAILED\|I/O error\|EXT4-fs error' "$TEST_TMP/dst.out"
+	kill "$dst_pid"
+	wait "$dst_pid" || true
+	expect_no_grep 'Sanitizer' "$TEST_TMP/dst.err"
+}
