@@ -143,8 +143,8 @@ if want jail; then
 fi
 
 if want migration; then
-	section "live migration on the software CPU (release build; hostile streams also ASan+UBSan)"
-	OSPREY="$ROOT/build/osprey" OSPREY_ASAN="$ROOT/build/asan/osprey" \
+	section "live migration on the software CPU (ASan+UBSan build)"
+	OSPREY="$ROOT/build/asan/osprey" OSPREY_ASAN="$ROOT/build/asan/osprey" \
 		run_suite migration tests/migration/migration.sh
 fi
 
