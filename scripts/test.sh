@@ -144,7 +144,7 @@ fi
 
 if want migration; then
 	section "live migration on the software CPU (ASan+UBSan build)"
-	OSPREY="$ROOT/build/asan/osprey" OSPREY_ASAN="$ROOT/build/asan/osprey" \
+	OSPREY="$ROOT/build/asan/osprey" OSPREY_ASAN="$ROOT/build/asan/osprey" OSPREY_CTL="$ROOT/build/osprey-ctl" \
 		run_suite migration tests/migration/migration.sh
 fi
 

@@ -419,3 +419,28 @@ test_linux_with_disk_io_migrates() {
 	wait "$dst_pid" || true
 	expect_no_grep 'Sanitizer' "$TEST_TMP/dst.err"
 }
+
+test_osprey_ctl_migrate() {
+	[[ -x "${OSPREY_CTL:-}" ]] || skip "OSPREY_CTL (build/osprey-ctl) not given"
+	[[ -f "$GUESTS/ticker.elf" ]] || fail "test guests missing (make guests)"
+	"$OSPREY" run --incoming "unix:$TEST_TMP/mig.sock" >"$TEST_TMP/dst.out" \
+		2>"$TEST_TMP/dst.err" </dev/null &
+	local dst_pid=$!
+	mig_start_ticker_source
+	mig_wait_sock "$TEST_TMP/mig.sock"
+	status=0
+	"$OSPREY_CTL" --sock "$SRC_SOCK" migrate "unix:$TEST_TMP/mig.sock" --bogus 2>"$TEST_TMP/ctl.err" || status=$?
+	expect_status 2 "$status" "osprey-ctl migrate --bogus"
+	"$OSPREY_CTL" --sock "$SRC_SOCK" migrate-status >"$TEST_TMP/ctl.out" || fail "migrate-status"
+	expect_grep '"state": "None"' "$TEST_TMP/ctl.out"
+	"$OSPREY_CTL" --sock "$SRC_SOCK" migrate "unix:$TEST_TMP/mig.sock" --downtime 10 \
+		--max-rounds 5 || fail "osprey-ctl migrate"
+	mig_wait_exit "$src_pid" 20 || fail "the source still runs after the migration"
+	expect_status 0 "$status" "source after migrating"
+	local last
+	last=$(mig_last_tick "$TEST_TMP/src.out")
+	mig_wait_grep "^tick $((last + 3))\$" "$TEST_TMP/dst.out" 20 "$dst_pid" ||
+		fail "the destination does not go on from tick $last"
+	kill "$dst_pid"
+	wait "$dst_pid" || true
+}
