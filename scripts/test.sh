@@ -15,7 +15,7 @@
 #   OSPREY_DIFF_CASES=N     differential test cases (default 20000)
 #   OSPREY_DIFF_SEED=N      their seed (default 1: CI runs the same cases)
 #   OSPREY_TEST_ONLY=LIST   comma-separated subset:
-#                           unit,cli,api,guests,diff,ctl,oci,jail,seccomp,fuzz,snapshot,e2e
+#                           unit,cli,api,guests,diff,ctl,oci,jail,seccomp,migration,fuzz,snapshot,e2e
 set -uo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
@@ -25,7 +25,7 @@ OSPREY_TEST_COUNTS=$(mktemp)
 trap 'rm -f "$OSPREY_TEST_COUNTS"' EXIT
 source tests/lib/testlib.sh
 
-only=",${OSPREY_TEST_ONLY:-unit,cli,api,guests,diff,ctl,oci,jail,seccomp,fuzz,snapshot,e2e},"
+only=",${OSPREY_TEST_ONLY:-unit,cli,api,guests,diff,ctl,oci,jail,seccomp,migration,fuzz,snapshot,e2e},"
 want() { [[ "$only" == *",$1,"* ]]; }
 section() { printf '\n=== %s\n' "$*"; }
 
@@ -155,6 +155,12 @@ if want seccomp; then
 	OSPREY="$ROOT/build/osprey" OSPREY_ASAN="$ROOT/build/asan/osprey" \
 		run_suite seccomp tests/seccomp/seccomp.sh
 	OSPREY="$ROOT/build/osprey" run_suite seccomp-e2e-virtio_blk tests/e2e/virtio_blk.sh
+fi
+
+if want migration; then
+	section "live migration on the software CPU (ASan+UBSan build)"
+	OSPREY="$ROOT/build/asan/osprey" OSPREY_ASAN="$ROOT/build/asan/osprey" OSPREY_CTL="$ROOT/build/osprey-ctl" \
+		run_suite migration tests/migration/migration.sh
 fi
 
 if want fuzz; then

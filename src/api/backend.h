@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #include "base/rate_limiter.h"
+#include "migration/migration.h"
 #include "vmm/config.h"
 
 struct virtio_balloon_stats;
@@ -65,6 +66,11 @@ struct api_backend {
 			     const struct vm_config **cfg, char *err, size_t errlen);
 	/* The accelerator the started machine runs on ("kvm", "soft"); may be NULL. */
 	const char *(*accel_name)(void *opaque);
+	/* Live migration (migration/migration.h); NULL: not offered. */
+	int (*migrate_start)(void *opaque, const struct migration_params *p, char *err,
+			     size_t errlen);
+	int (*migrate_cancel)(void *opaque, char *err, size_t errlen);
+	void (*migrate_status)(void *opaque, struct migration_status *st);
 };
 
 #endif

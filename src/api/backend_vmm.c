@@ -14,6 +14,7 @@
 #include "base/metrics.h"
 #include "loader/loader.h"
 #include "snapshot/snapshot.h"
+#include "migration/migration.h"
 #include "virtio/balloon.h"
 #include "vmm/seccomp.h"
 #include "vmm/vm.h"
@@ -59,6 +60,7 @@ int api_vmm_finish(struct api_vmm *v)
 		status = v->status;
 		log_info("api", "exit status %d after %.1f ms", status, log_ms_since_start());
 	}
+	migration_stop(v->vm);
 	vm_destroy(v->vm);
 	v->vm = NULL;
 	if (v->loaded_cfg) {
@@ -186,10 +188,26 @@ static int run_state_error(int ret, char *err, size_t errlen)
 	return ret;
 }
 
+/* The migration pauses and resumes the machine itself: no one else may meanwhile. */
+static bool migrating(struct api_vmm *v, char *err, size_t errlen)
+{
+	struct migration_status st;
+
+	migration_get_status(v->vm, &st);
+	if (st.phase != MIGRATION_ACTIVE)
+		return false;
+	snprintf(err, errlen, "a live migration is in progress (PUT /migrate/cancel)");
+	return true;
+}
+
 static int be_pause(void *opaque, char *err, size_t errlen)
 {
 	struct api_vmm *v = opaque;
-	int ret = vm_pause(v->vm);
+	int ret;
+
+	if (migrating(v, err, errlen))
+		return -EBUSY;
+	ret = vm_pause(v->vm);
 
 	if (ret)
 		return run_state_error(ret, err, errlen);
@@ -200,7 +218,11 @@ static int be_pause(void *opaque, char *err, size_t errlen)
 static int be_resume(void *opaque, char *err, size_t errlen)
 {
 	struct api_vmm *v = opaque;
-	int ret = vm_resume(v->vm);
+	int ret;
+
+	if (migrating(v, err, errlen))
+		return -EBUSY;
+	ret = vm_resume(v->vm);
 
 	if (ret)
 		return run_state_error(ret, err, errlen);
@@ -302,6 +324,31 @@ static const char *be_accel_name(void *opaque)
 	return name;
 }
 
+static int be_migrate_start(void *opaque, const struct migration_params *p, char *err,
+			    size_t errlen)
+{
+	struct api_vmm *v = opaque;
+
+	return migration_start(v->vm, p, err, errlen);
+}
+
+static int be_migrate_cancel(void *opaque, char *err, size_t errlen)
+{
+	struct api_vmm *v = opaque;
+	int ret = migration_cancel(v->vm);
+
+	if (ret == -ESRCH)
+		snprintf(err, errlen, "no migration is in progress");
+	return ret;
+}
+
+static void be_migrate_status(void *opaque, struct migration_status *st)
+{
+	struct api_vmm *v = opaque;
+
+	migration_get_status(v->vm, st);
+}
+
 const struct api_backend api_vmm_backend = {
 	.start = be_start,
 	.pause = be_pause,
@@ -316,5 +363,8 @@ const struct api_backend api_vmm_backend = {
 	.flush_metrics = be_flush_metrics,
 	.snapshot_create = be_snapshot_create,
 	.snapshot_load = be_snapshot_load,
+	.migrate_start = be_migrate_start,
+	.migrate_cancel = be_migrate_cancel,
+	.migrate_status = be_migrate_status,
 	.accel_name = be_accel_name,
 };

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "api/handlers_migration.h"
 #include "api/internal.h"
 #include "base/util.h"
 
@@ -50,6 +51,9 @@ static const struct route routes[] = {
 	{ "PATCH", "/balloon", api_patch_balloon, ROUTE_BODY },
 	{ "GET", "/balloon/statistics", api_get_balloon_stats, 0 },
 	{ "PATCH", "/balloon/statistics", api_patch_balloon_stats, ROUTE_BODY },
+	{ "PUT", "/migrate", api_put_migrate, ROUTE_BODY },
+	{ "GET", "/migrate", api_get_migrate, 0 },
+	{ "PUT", "/migrate/cancel", api_put_migrate_cancel, 0 },
 	{ "GET", "/mmds", api_get_mmds, 0 },
 	{ "PUT", "/mmds", api_put_mmds, ROUTE_BODY | ROUTE_KEEP_NULLS },
 	{ "PATCH", "/mmds", api_patch_mmds, ROUTE_BODY | ROUTE_KEEP_NULLS },

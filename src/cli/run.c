@@ -15,6 +15,7 @@
 #include "loader/loader.h"
 #include "snapshot/snapshot.h"
 #include "vmm/seccomp.h"
+#include "migration/migration.h"
 #include "vmm/vm.h"
 #include "vmm/vm_state.h"
 
@@ -41,6 +42,7 @@ enum {
 	OPT_TRACK_DIRTY,
 	OPT_RESTORE,
 	OPT_RESTORE_MEM,
+	OPT_INCOMING,
 };
 
 static const struct option run_options[] = {
@@ -65,6 +67,7 @@ static const struct option run_options[] = {
 	{ "track-dirty-pages", no_argument, NULL, OPT_TRACK_DIRTY },
 	{ "restore", required_argument, NULL, OPT_RESTORE },
 	{ "restore-mem", required_argument, NULL, OPT_RESTORE_MEM },
+	{ "incoming", required_argument, NULL, OPT_INCOMING },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ NULL, 0, NULL, 0 },
 };
@@ -109,6 +112,8 @@ void cli_run_usage(void)
 	       "                            --track-dirty-pages, --metrics and --log-level go with it\n"
 	       "      --restore-mem MEM     the snapshot's memory file (mapped copy-on-write;\n"
 	       "                            default: STATE with .mem for its last extension)\n"
+	       "      --incoming URI        receive a migrating machine on unix:PATH or\n"
+	       "                            tcp:HOST:PORT instead of booting (docs/migration.md)\n"
 	       "  RATE: N/MS[+BURST], N bytes (bw: 64K, 10M) or operations per MS ms\n"
 	       "  -h, --help                this help\n"
 	       "\n"
@@ -150,6 +155,8 @@ static const char *option_name(int opt)
 static const char *metrics_path;
 /* --restore STATE, --restore-mem MEM; the first machine option given (not with --restore). */
 static const char *restore_state, *restore_mem, *machine_opt;
+/* --incoming URI: the machine comes from a migration stream. */
+static const char *incoming_uri;
 
 int cli_parse_run(int argc, char **argv, struct vm_config *cfg, char *err, size_t errlen)
 {
@@ -158,6 +165,8 @@ int cli_parse_run(int argc, char **argv, struct vm_config *cfg, char *err, size_
 	int opt, ret;
 
 	metrics_path = restore_state = restore_mem = machine_opt = NULL;
+	metrics_path = NULL;
+	incoming_uri = NULL;
 	optind = 0; /* GNU getopt: full reset, so the parser can run more than once */
 	opterr = 0;
 	no_seccomp = false;
@@ -288,6 +297,9 @@ int cli_parse_run(int argc, char **argv, struct vm_config *cfg, char *err, size_
 		case OPT_RESTORE_MEM:
 			restore_mem = optarg;
 			break;
+		case OPT_INCOMING:
+			incoming_uri = optarg;
+			break;
 		case OPT_HELP:
 			cli_run_usage();
 			return 1;
@@ -397,6 +409,43 @@ static int run_restore(bool track_dirty)
 	return status;
 }
 
+/* --incoming: the machine (and its configuration) come from the source. */
+static int run_incoming(const struct vm_config *cli)
+{
+	struct migration_receive_opts o = { .console = cli->console,
+					    .console_path = cli->console_path };
+	struct vm_config *cfg;
+	char err[256] = "";
+	struct vm *vm;
+	int status;
+
+	if (cli->kernel_path || cli->initrd_path || cli->cmdline || cli->ndisks || cli->nnets)
+		log_warnx("run", "--incoming: the machine comes from the source; "
+				 "--kernel, --initrd, --cmdline, --disk and --net are ignored");
+	/* Before any thread: they inherit no_new_privs. */
+	if (vmm_seccomp_configure(!no_seccomp, err, sizeof(err)) ||
+	    (metrics_path && metrics_init(metrics_path, err, sizeof(err)))) {
+		log_errx("run", "%s", err);
+		return VM_EXIT_ERROR;
+	}
+	/* This thread receives, builds and runs the machine: the vmm kind. */
+	vmm_seccomp_enter(VMM_SECCOMP_VMM, 0);
+	if (migration_receive_ex(incoming_uri, &o, &cfg, &vm, err, sizeof(err))) {
+		log_errx("run", "incoming migration: %s", err);
+		metrics_shutdown();
+		return VM_EXIT_ERROR;
+	}
+	status = vm_run(vm);
+	if (metrics_path)
+		(void)metrics_flush();
+	vm_destroy(vm);
+	vm_config_free_strings(cfg);
+	free(cfg);
+	metrics_shutdown();
+	log_info("run", "exit status %d after %.1f ms", status, log_ms_since_start());
+	return status;
+}
+
 int cmd_run(int argc, char **argv)
 {
 	struct vm_config cfg;
@@ -412,6 +461,8 @@ int cmd_run(int argc, char **argv)
 		return 0;
 	if (!ret && restore_state)
 		return run_restore(cfg.track_dirty_pages);
+	if (!ret && incoming_uri)
+		return run_incoming(&cfg);
 	if (sysinfo(&si) == 0)
 		host_ram = (uint64_t)si.totalram * si.mem_unit;
 	if (!ret)

@@ -834,6 +834,9 @@ static const char top_usage[] =
 	"  balloon-stats  print the balloon statistics\n"
 	"  info           print the instance information (GET /)\n"
 	"  version        print the server's version (GET /version)\n"
+	"  migrate        live-migrate to URI (osprey extension: PUT /migrate)\n"
+	"  migrate-status print the migration's progress (GET /migrate)\n"
+	"  migrate-cancel cancel it; the machine runs on (PUT /migrate/cancel)\n"
 	"  raw            send one request as given: raw METHOD PATH [BODY]\n"
 	"  help           this help\n"
 	"\n"
@@ -862,6 +865,63 @@ static int build_help(const struct ctl_cmd *cmd, int argc, char **argv, struct c
 	(void)errlen;
 	p->usage = top_usage;
 	return 0;
+}
+
+static const char migrate_usage[] =
+	"usage: osprey-ctl migrate URI [--bandwidth MIB_S] [--downtime MS] [--max-rounds N]\n"
+	"\n"
+	"Starts a live migration of the running machine (PUT /migrate) to a\n"
+	"destination started with 'osprey run --incoming URI'; URI is unix:PATH or\n"
+	"tcp:HOST:PORT. Then 'osprey-ctl migrate-status' (GET /migrate) shows its\n"
+	"progress and 'osprey-ctl migrate-cancel' ends it (the machine runs on).\n"
+	"  -b, --bandwidth MIB_S  at most this many MiB/s (default: unlimited)\n"
+	"  -d, --downtime MS      stop-and-copy target (default 20)\n"
+	"  -r, --max-rounds N     dirty page rounds at most (default 30)\n";
+
+/* migrate URI [options]: PUT /migrate. */
+static int build_migrate(const struct ctl_cmd *cmd, int argc, char **argv, struct ctl_plan *p,
+			 char *err, size_t errlen)
+{
+	static const struct option opts[] = {
+		{ "bandwidth", required_argument, NULL, 'b' },
+		{ "downtime", required_argument, NULL, 'd' },
+		{ "max-rounds", required_argument, NULL, 'r' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	static const char *const keys[] = { "bandwidth_limit_mib_s", "downtime_limit_ms",
+					    "max_rounds" };
+	uint64_t v[3] = { 0 };
+	bool given[3] = { false };
+	json_t *body;
+	int c;
+
+	getopt_reset();
+	while ((c = getopt_long(argc, argv, ":b:d:r:h", opts, NULL)) != -1) {
+		int i = c == 'b' ? 0 : c == 'd' ? 1 : c == 'r' ? 2 : -1;
+
+		if (c == 'h') {
+			p->usage = cmd->usage;
+			return 0;
+		}
+		if (i < 0)
+			return getopt_bad(c, argv, err, errlen);
+		if (parse_u64(optarg, &v[i]) || v[i] > 1000000)
+			return bad(err, errlen, "--%s '%s': expected a number up to 1000000",
+				   opts[i].name, optarg);
+		given[i] = true;
+	}
+	if (optind >= argc)
+		return bad(err, errlen, "a destination URI is needed (unix:PATH or tcp:HOST:PORT)");
+	if (optind + 1 < argc)
+		return bad(err, errlen, "unexpected argument '%s'", argv[optind + 1]);
+	body = json_pack("{s:s}", "destination_uri", argv[optind]);
+	for (int i = 0; body && i < 3; i++)
+		if (given[i] && json_object_set_new(body, keys[i], json_integer((json_int_t)v[i]))) {
+			json_decref(body);
+			return bad(err, errlen, "out of memory");
+		}
+	return add_json(p, "PUT", body, err, errlen, "/migrate");
 }
 
 #define SIMPLE_USAGE(cmd, what) "usage: osprey-ctl " cmd "\n\n" what "\n"
@@ -893,6 +953,14 @@ static const struct ctl_cmd ctl_cmds[] = {
 	{ "version", SIMPLE_USAGE("version", "Prints the server's version (GET /version)."),
 	  build_simple, "GET", "/version", NULL, true, NULL },
 	{ "snapshot", snapshot_usage, build_snapshot, NULL, NULL, NULL, false, NULL },
+	{ "migrate", migrate_usage, build_migrate, NULL, NULL, NULL, false, NULL },
+	{ "migrate-status",
+	  SIMPLE_USAGE("migrate-status", "Prints the live migration's state and figures (GET /migrate)."),
+	  build_simple, "GET", "/migrate", NULL, true, NULL },
+	{ "migrate-cancel",
+	  SIMPLE_USAGE("migrate-cancel", "Cancels the live migration; the machine runs on (PUT\n"
+					 "/migrate/cancel)."),
+	  build_simple, "PUT", "/migrate/cancel", NULL, false, NULL },
 	{ "raw", raw_usage, build_raw, NULL, NULL, NULL, false, NULL },
 	{ "help", top_usage, build_help, NULL, NULL, NULL, false, NULL },
 };

@@ -68,6 +68,12 @@ int migration_start(struct vm *vm, const struct migration_params *p, char *err, 
 /* Ends an active migration; the source keeps running. -ESRCH when none is active. */
 int migration_cancel(struct vm *vm);
 void migration_get_status(struct vm *vm, struct migration_status *st);
+/*
+ * (Extension, migrate2.) Cancels an active migration and waits for its
+ * thread: call after vm_run returned and before vm_destroy (which would
+ * otherwise join it only after the vCPUs are gone). No-op when none.
+ */
+void migration_stop(struct vm *vm);
 
 /*
  * Destination: listens on uri, accepts one connection, receives the
@@ -76,5 +82,18 @@ void migration_get_status(struct vm *vm, struct migration_status *st);
  */
 int migration_receive(const char *uri, struct vm_config **cfg_out, struct vm **out, char *err,
 		      size_t errlen);
+
+/*
+ * (Extension, migrate2.) migration_receive with the destination's own
+ * settings: where its console goes replaces the source's (console_path
+ * copied; console_virtio stays the source's, the device must match).
+ * o may be NULL.
+ */
+struct migration_receive_opts {
+	enum console_mode console;
+	const char *console_path; /* CONSOLE_FILE */
+};
+int migration_receive_ex(const char *uri, const struct migration_receive_opts *o,
+			 struct vm_config **cfg_out, struct vm **out, char *err, size_t errlen);
 
 #endif
