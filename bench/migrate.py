@@ -11,6 +11,15 @@ T ms, downtime D ms" gives the figures: total time (connect to GO),
 downtime (vCPUs paused to the destination's READY), rounds and pages.
 Each case runs N times (default 3); prints every run and the medians.
 
+Beside it, when qemu-system-x86_64 is installed (scripts/deps.sh --bench),
+the same guest, kernel, initramfs and workloads on QEMU TCG
+(`-M microvm -accel tcg -cpu max`): a destination with `-incoming
+tcp:...`, QMP `migrate` on the source with the bandwidth unlimited and a
+20 ms downtime limit, and query-migrate's own figures (total-time,
+downtime, ram dirty-sync-count as rounds). The downtimes are not measured
+alike: osprey's runs from the final pause to the destination's READY,
+QEMU's is the source's own account of its stop.
+
 Prints figures; a benchmark, not a test: it never fails on slow numbers.
 """
 import argparse
@@ -18,6 +27,7 @@ import glob
 import json
 import os
 import re
+import shutil
 import socket
 import statistics
 import subprocess
@@ -107,6 +117,80 @@ def one_run(args, kind, tmp, port):
                 p.wait()
 
 
+class Qmp:
+    """A QMP client on a Unix socket: one command at a time."""
+
+    def __init__(self, path):
+        self.s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        wait_for(lambda: self._try(path), 10, "QEMU's QMP socket")
+        self.f = self.s.makefile("rwb")
+        self.f.readline()  # the greeting
+        self.cmd("qmp_capabilities")
+
+    def _try(self, path):
+        try:
+            self.s.connect(path)
+            return True
+        except OSError:
+            return False
+
+    def cmd(self, name, arguments=None):
+        msg = {"execute": name}
+        if arguments:
+            msg["arguments"] = arguments
+        self.f.write(json.dumps(msg).encode() + b"\n")
+        self.f.flush()
+        while True:
+            r = json.loads(self.f.readline())
+            if "return" in r:
+                return r["return"]
+            if "error" in r:
+                raise RuntimeError(f"QMP {name}: {r['error']}")
+
+
+def qemu_run(args, kind, tmp, port):
+    boot_args = (f"console=ttyS0 reboot=k panic=1 pci=off quiet "
+                 f"osprey_run=\"{WORK[kind]}\"")
+    base = ["qemu-system-x86_64", "-M", "microvm,acpi=off", "-accel", "tcg", "-cpu", "max",
+            "-smp", str(args.cpus), "-m", str(args.memory), "-nodefaults", "-no-user-config",
+            "-nographic", "-no-reboot", "-kernel", args.vmlinux, "-initrd", args.initrd,
+            "-append", boot_args]
+    src_out = os.path.join(tmp, "qsrc.out")
+    qmp = os.path.join(tmp, "qsrc.qmp")
+    src = subprocess.Popen(base + ["-serial", f"file:{src_out}", "-qmp",
+                                   f"unix:{qmp},server=on,wait=off"],
+                           stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                           stderr=subprocess.DEVNULL)
+    dst = subprocess.Popen(base + ["-serial", "null", "-incoming", f"tcp:127.0.0.1:{port}"],
+                           stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                           stderr=subprocess.DEVNULL)
+    try:
+        wait_for(lambda: os.path.exists(src_out) and b"READY" in open(src_out, "rb").read(),
+                 300, "the QEMU guest")
+        time.sleep(args.settle)
+        q = Qmp(qmp)
+        q.cmd("migrate-set-parameters", {"max-bandwidth": 1 << 40,
+                                         "downtime-limit": args.downtime})
+        q.cmd("migrate", {"uri": f"tcp:127.0.0.1:{port}"})
+        st = {}
+        end = time.time() + 120
+        while time.time() < end:
+            st = q.cmd("query-migrate")
+            if st.get("status") in ("completed", "failed", "cancelled"):
+                break
+            time.sleep(0.02)
+        if st.get("status") != "completed":
+            raise RuntimeError(f"QEMU migration: {st}")
+        ram = st.get("ram", {})
+        return (int(ram.get("dirty-sync-count", 0)), int(ram.get("normal", 0)),
+                int(st["total-time"]), int(st.get("downtime", 0)))
+    finally:
+        for p in (src, dst):
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+
+
 def main():
     cache = os.path.expanduser("~/.cache/osprey")
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -121,7 +205,9 @@ def main():
     ap.add_argument("--settle", type=float, default=2.0, help="seconds after READY")
     ap.add_argument("--cases", default="idle,busy")
     ap.add_argument("--verbose", action="store_true", help="print the source's migration log")
+    ap.add_argument("--no-qemu", action="store_true", help="osprey only")
     args = ap.parse_args()
+    have_qemu = not args.no_qemu and shutil.which("qemu-system-x86_64")
     if not (os.path.exists(args.vmlinux) and os.path.exists(args.initrd)):
         sys.exit("guest kernel/initramfs not found (scripts/build-kernel.sh, build-initramfs.sh)")
     port = 20000 + os.getpid() % 20000
@@ -129,18 +215,26 @@ def main():
           f"software CPU; downtime target {args.downtime} ms"
           + (f", {args.bandwidth} MiB/s limit" if args.bandwidth else ""))
     for kind in args.cases.split(","):
-        res = []
-        for i in range(args.runs):
-            with tempfile.TemporaryDirectory() as tmp:
-                r = one_run(args, kind, tmp, port + i)
-            res.append(r)
-            print(f"  {kind} run {i + 1}: total {r[2]} ms, downtime {r[3]} ms, "
-                  f"{r[0]} rounds, {r[1]} pages")
-        print(f"{kind}: median total {statistics.median(r[2] for r in res):.0f} ms, "
-              f"median downtime {statistics.median(r[3] for r in res):.0f} ms, "
-              f"median rounds {statistics.median(r[0] for r in res):.0f}, "
-              f"median pages {statistics.median(r[1] for r in res):.0f}")
-
+        med = {}
+        for vmm, run in (("osprey", one_run), ("qemu", qemu_run)):
+            if vmm == "qemu" and not have_qemu:
+                continue
+            res = []
+            for i in range(args.runs):
+                with tempfile.TemporaryDirectory() as tmp:
+                    r = run(args, kind, tmp, port + 2 * i + (vmm == "qemu"))
+                res.append(r)
+                print(f"  {kind} {vmm} run {i + 1}: total {r[2]} ms, downtime {r[3]} ms, "
+                      f"{r[0]} rounds, {r[1]} pages")
+            med[vmm] = [statistics.median(r[k] for r in res) for k in range(4)]
+            print(f"{kind} {vmm}: median total {med[vmm][2]:.0f} ms, "
+                  f"median downtime {med[vmm][3]:.0f} ms, median rounds {med[vmm][0]:.0f}, "
+                  f"median pages {med[vmm][1]:.0f}")
+        if "qemu" in med and med["qemu"][2]:
+            print(f"{kind} osprey/qemu: total {med['osprey'][2] / med['qemu'][2]:.2f}x"
+                  f" (downtime {med['osprey'][3]:.0f} ms vs {med['qemu'][3]:.0f} ms)")
+    if not have_qemu:
+        print("QEMU not installed (scripts/deps.sh --bench): osprey only")
 
 if __name__ == "__main__":
     main()
