@@ -261,6 +261,17 @@ bool state_get_bool(struct state_reader *r)
 	return v;
 }
 
+uint8_t state_get_u8_max(struct state_reader *r, uint8_t max, const char *what)
+{
+	uint8_t v = state_get_u8(r);
+
+	if (v > max) {
+		state_fail(r, "%s %u out of range (max %u)", what, v, max);
+		return 0;
+	}
+	return v;
+}
+
 uint32_t state_get_u32_max(struct state_reader *r, uint32_t max, const char *what)
 {
 	uint32_t v = state_get_u32(r);

@@ -89,7 +89,8 @@ uint32_t state_get_u32(struct state_reader *r);
 uint64_t state_get_u64(struct state_reader *r);
 /* Fails on anything but 0 or 1. */
 bool state_get_bool(struct state_reader *r);
-/* A u32 / u64 that must be <= max; `what` names it in the error. */
+/* A u8 / u32 / u64 that must be <= max; `what` names it in the error. */
+uint8_t state_get_u8_max(struct state_reader *r, uint8_t max, const char *what);
 uint32_t state_get_u32_max(struct state_reader *r, uint32_t max, const char *what);
 uint64_t state_get_u64_max(struct state_reader *r, uint64_t max, const char *what);
 void state_get_bytes(struct state_reader *r, void *dst, size_t n);

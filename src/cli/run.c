@@ -357,6 +357,25 @@ static char *default_mem_path(const char *state)
 	return p;
 }
 
+/*
+ * One run of a machine that did not boot here (--restore, --incoming):
+ * cfg came with it and goes with it. A reboot cannot restart a machine
+ * that has no kernel to boot: it ends the run.
+ */
+static int run_adopted(struct vm *vm, struct vm_config *cfg)
+{
+	int status = vm_run(vm);
+
+	if (metrics_path)
+		(void)metrics_flush();
+	vm_destroy(vm);
+	vm_config_free_strings(cfg);
+	free(cfg);
+	metrics_shutdown();
+	log_info("run", "exit status %d after %.1f ms", status, log_ms_since_start());
+	return status;
+}
+
 /* `osprey run --restore STATE [--restore-mem MEM]`: one run of the restored machine. */
 static int run_restore(bool track_dirty)
 {
@@ -364,7 +383,7 @@ static int run_restore(bool track_dirty)
 	struct vm_config *cfg = NULL;
 	char *mem = NULL, err[512] = "";
 	struct vm *vm = NULL;
-	int ret, status;
+	int ret;
 
 	if (!restore_mem) {
 		mem = default_mem_path(restore_state);
@@ -396,17 +415,8 @@ static int run_restore(bool track_dirty)
 	}
 	log_info("run", "restored %s (memory %s) at %.1f ms", p.state_path, p.mem_path,
 		 log_ms_since_start());
-	status = vm_run(vm);
-	if (metrics_path)
-		(void)metrics_flush();
-	vm_destroy(vm);
-	/* A reboot cannot restart a machine that has no kernel to boot: it ends the run. */
-	vm_config_free_strings(cfg);
-	free(cfg);
 	free(mem);
-	metrics_shutdown();
-	log_info("run", "exit status %d after %.1f ms", status, log_ms_since_start());
-	return status;
+	return run_adopted(vm, cfg);
 }
 
 /* --incoming: the machine (and its configuration) come from the source. */
@@ -417,7 +427,6 @@ static int run_incoming(const struct vm_config *cli)
 	struct vm_config *cfg;
 	char err[256] = "";
 	struct vm *vm;
-	int status;
 
 	if (cli->kernel_path || cli->initrd_path || cli->cmdline || cli->ndisks || cli->nnets)
 		log_warnx("run", "--incoming: the machine comes from the source; "
@@ -435,15 +444,7 @@ static int run_incoming(const struct vm_config *cli)
 		metrics_shutdown();
 		return VM_EXIT_ERROR;
 	}
-	status = vm_run(vm);
-	if (metrics_path)
-		(void)metrics_flush();
-	vm_destroy(vm);
-	vm_config_free_strings(cfg);
-	free(cfg);
-	metrics_shutdown();
-	log_info("run", "exit status %d after %.1f ms", status, log_ms_since_start());
-	return status;
+	return run_adopted(vm, cfg);
 }
 
 int cmd_run(int argc, char **argv)

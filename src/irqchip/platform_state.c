@@ -28,17 +28,6 @@ static const uint8_t elcr_ok[2] = { 0xf8, 0xde };
 /* The guest clock: ~146 years of ns. */
 #define CLOCK_NS_MAX (1ULL << 62)
 
-static uint8_t get_u8_max(struct state_reader *r, uint8_t max, const char *what)
-{
-	uint8_t v = state_get_u8(r);
-
-	if (v > max) {
-		state_fail(r, "%s %u out of range (max %u)", what, v, max);
-		return 0;
-	}
-	return v;
-}
-
 static void put_pic_chip(struct state_writer *w, const struct pic_chip *c)
 {
 	state_put_u8(w, c->irr);
@@ -75,7 +64,7 @@ static void get_pic_chip(struct state_reader *r, struct pic_chip *c, unsigned i)
 #define PIC_FLAG(field)                                              \
 	do {                                                         \
 		snprintf(what, sizeof(what), "%s.%s", name, #field); \
-		c->field = get_u8_max(r, 1, what);                   \
+		c->field = state_get_u8_max(r, 1, what);                   \
 	} while (0)
 	PIC_FLAG(icw4_needed);
 	PIC_FLAG(single);
@@ -156,7 +145,7 @@ static void get_pit_channel(struct state_reader *r, struct pit_channel *c, unsig
 #define PIT_FIELD(field, max)                                              \
 	do {                                                               \
 		snprintf(what, sizeof(what), "pit.ch%u.%s", i, #field);    \
-		c->field = get_u8_max(r, max, what);                       \
+		c->field = state_get_u8_max(r, max, what);                       \
 	} while (0)
 	PIT_FIELD(mode, 7);
 	PIT_FIELD(rw, 3);
@@ -203,7 +192,7 @@ static void get_pit(struct state_reader *r, struct pit_snap *p)
 	memset(p, 0, sizeof(*p));
 	for (unsigned i = 0; i < 3; i++)
 		get_pit_channel(r, &p->ch[i], i);
-	p->port61 = get_u8_max(r, 0x0f, "pit.port61");
+	p->port61 = state_get_u8_max(r, 0x0f, "pit.port61");
 	if (state_reader_error(r) == 0 && p->ch[2].gate != (p->port61 & 1))
 		state_fail(r, "pit.ch2.gate %u disagrees with port 0x61 bit 0", p->ch[2].gate);
 }

@@ -95,54 +95,10 @@ static int tcp_resolve(const char *uri, struct addrinfo **res, bool passive, cha
 	return 0;
 }
 
-int mig_connect(const char *uri, char *err, size_t errlen)
+/* One end of a migration: the source connects, the destination listens. */
+static int mig_open(const char *uri, bool passive, char *err, size_t errlen)
 {
-	struct addrinfo *res, *ai;
-	int fd = -1, ret = mig_uri_check(uri, err, errlen);
-
-	if (ret)
-		return ret;
-	if (!strncmp(uri, "unix:", 5)) {
-		struct sockaddr_un sa;
-
-		unix_addr(uri + 5, &sa, err, errlen);
-		fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-		if (fd >= 0)
-			small_buffers(fd);
-		if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa))) {
-			ret = -errno;
-			snprintf(err, errlen, "cannot connect to %s: %s", uri, strerror(errno));
-			if (fd >= 0)
-				close(fd);
-			return ret;
-		}
-		return fd;
-	}
-	ret = tcp_resolve(uri, &res, false, err, errlen);
-	if (ret)
-		return ret;
-	ret = -ECONNREFUSED;
-	for (ai = res; ai; ai = ai->ai_next) {
-		fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol);
-		if (fd < 0)
-			continue;
-		small_buffers(fd);
-		if (!connect(fd, ai->ai_addr, ai->ai_addrlen))
-			break;
-		ret = -errno;
-		close(fd);
-		fd = -1;
-	}
-	freeaddrinfo(res);
-	if (fd < 0) {
-		snprintf(err, errlen, "cannot connect to %s: %s", uri, strerror(-ret));
-		return ret;
-	}
-	return fd;
-}
-
-int mig_listen(const char *uri, char *err, size_t errlen)
-{
+	const char *verb = passive ? "listen on" : "connect to";
 	struct addrinfo *res, *ai;
 	int fd = -1, one = 1, ret = mig_uri_check(uri, err, errlen);
 
@@ -150,30 +106,40 @@ int mig_listen(const char *uri, char *err, size_t errlen)
 		return ret;
 	if (!strncmp(uri, "unix:", 5)) {
 		struct sockaddr_un sa;
+		bool ok;
 
 		unix_addr(uri + 5, &sa, err, errlen);
-		(void)unlink(sa.sun_path); /* a stale socket of an earlier run */
+		if (passive)
+			(void)unlink(sa.sun_path); /* a stale socket of an earlier run */
 		fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-		if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) || listen(fd, 1)) {
+		if (fd >= 0 && !passive)
+			small_buffers(fd);
+		if (passive)
+			ok = fd >= 0 && !bind(fd, (struct sockaddr *)&sa, sizeof(sa)) && !listen(fd, 1);
+		else
+			ok = fd >= 0 && !connect(fd, (struct sockaddr *)&sa, sizeof(sa));
+		if (!ok) {
 			ret = -errno;
-			snprintf(err, errlen, "cannot listen on %s: %s", uri, strerror(errno));
+			snprintf(err, errlen, "cannot %s %s: %s", verb, uri, strerror(errno));
 			if (fd >= 0)
 				close(fd);
 			return ret;
 		}
 		return fd;
 	}
-	ret = tcp_resolve(uri, &res, true, err, errlen);
+	ret = tcp_resolve(uri, &res, passive, err, errlen);
 	if (ret)
 		return ret;
-	ret = -EADDRNOTAVAIL;
+	ret = passive ? -EADDRNOTAVAIL : -ECONNREFUSED;
 	for (ai = res; ai; ai = ai->ai_next) {
 		fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol);
 		if (fd < 0)
 			continue;
-		(void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-		small_buffers(fd); /* inherited by the accepted socket */
-		if (!bind(fd, ai->ai_addr, ai->ai_addrlen) && !listen(fd, 1))
+		if (passive)
+			(void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+		small_buffers(fd); /* a listener's are inherited by the accepted socket */
+		if (passive ? !bind(fd, ai->ai_addr, ai->ai_addrlen) && !listen(fd, 1) :
+			      !connect(fd, ai->ai_addr, ai->ai_addrlen))
 			break;
 		ret = -errno;
 		close(fd);
@@ -181,10 +147,20 @@ int mig_listen(const char *uri, char *err, size_t errlen)
 	}
 	freeaddrinfo(res);
 	if (fd < 0) {
-		snprintf(err, errlen, "cannot listen on %s: %s", uri, strerror(-ret));
+		snprintf(err, errlen, "cannot %s %s: %s", verb, uri, strerror(-ret));
 		return ret;
 	}
 	return fd;
+}
+
+int mig_connect(const char *uri, char *err, size_t errlen)
+{
+	return mig_open(uri, false, err, errlen);
+}
+
+int mig_listen(const char *uri, char *err, size_t errlen)
+{
+	return mig_open(uri, true, err, errlen);
 }
 
 void mig_unlisten(const char *uri, int fd)

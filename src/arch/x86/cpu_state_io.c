@@ -127,18 +127,6 @@ void x86_cpu_state_write(struct state_writer *w, const struct x86_cpu_state *s)
 	state_put_u8(w, s->lapic_lint_level);
 }
 
-/* A u8 that must be <= max. */
-static uint8_t get_u8_max(struct state_reader *r, uint8_t max, const char *what)
-{
-	uint8_t v = state_get_u8(r);
-
-	if (v > max) {
-		state_fail(r, "%s %u out of range (max %u)", what, v, max);
-		return 0;
-	}
-	return v;
-}
-
 static const char *const sreg_names[X86_NR_SREGS] = { "es", "cs", "ss", "ds",
 						      "fs", "gs", "ldtr", "tr" };
 
@@ -153,7 +141,7 @@ static void get_segment(struct state_reader *r, struct x86_segment *g, unsigned 
 #define SEG_FIELD(field, max)                                                  \
 	do {                                                                   \
 		snprintf(what, sizeof(what), "%s.%s", sreg_names[idx], #field); \
-		g->field = get_u8_max(r, max, what);                           \
+		g->field = state_get_u8_max(r, max, what);                           \
 	} while (0)
 	SEG_FIELD(type, 15);
 	SEG_FIELD(s, 1);
@@ -318,15 +306,15 @@ void x86_cpu_state_read(struct state_reader *r, struct x86_cpu_state *s)
 	s->tsc = state_get_u64(r);
 	get_msrs(r, &s->msr);
 	get_fxsave(r, &s->fpu);
-	s->events.exception_pending = get_u8_max(r, 1, "events.exception_pending");
+	s->events.exception_pending = state_get_u8_max(r, 1, "events.exception_pending");
 	s->events.exception_vector = state_get_u8(r);
-	s->events.exception_has_error = get_u8_max(r, 1, "events.exception_has_error");
+	s->events.exception_has_error = state_get_u8_max(r, 1, "events.exception_has_error");
 	s->events.exception_error = state_get_u32(r);
 	/* KVM counts up to two pending NMIs; a backend treats non-zero as pending. */
-	s->events.nmi_pending = get_u8_max(r, 2, "events.nmi_pending");
-	s->events.nmi_masked = get_u8_max(r, 1, "events.nmi_masked");
+	s->events.nmi_pending = state_get_u8_max(r, 2, "events.nmi_pending");
+	s->events.nmi_masked = state_get_u8_max(r, 1, "events.nmi_masked");
 	/* Non-zero: interrupts blocked for one instruction; KVM's bits (1 MOV SS, 2 STI) fit. */
-	s->events.interrupt_shadow = get_u8_max(r, 3, "events.interrupt_shadow");
+	s->events.interrupt_shadow = state_get_u8_max(r, 3, "events.interrupt_shadow");
 	s->events.sipi_vector = state_get_u8(r);
 	s->mp_state = state_get_u32_max(r, X86_MP_STOPPED, "mp_state");
 	s->apic_id = state_get_u32(r);
@@ -338,7 +326,7 @@ void x86_cpu_state_read(struct state_reader *r, struct x86_cpu_state *s)
 			   (unsigned long long)s->lapic_timer_remaining_ns);
 	s->lapic_timer_period_ns = state_get_u64_max(r, LAPIC_TIMER_MAX_NS, "lapic_timer_period_ns");
 	s->lapic_esr_pending = state_get_u32_max(r, 0xff, "lapic_esr_pending");
-	s->lapic_lint_level = get_u8_max(r, 3, "lapic_lint_level");
+	s->lapic_lint_level = state_get_u8_max(r, 3, "lapic_lint_level");
 	if (state_reader_error(r) == 0)
 		validate(r, s);
 	if (state_reader_error(r))
