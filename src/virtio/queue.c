@@ -336,12 +336,15 @@ int virtq_pop(struct virtq *q, struct virtq_elem *elem)
  */
 void virtq_mark_written(struct virtq *q, uint16_t head, uint32_t len)
 {
-	const uint8_t *table = guest_mem_ptr(q->mem, q->desc_gpa, desc_bytes(q->size));
-	const uint8_t *ind = NULL;
+	const uint8_t *table, *ind = NULL;
 	uint32_t n = q->size, i = head, steps = 0;
 	struct vdesc d;
 
-	if (!table || !q->mem->dirty)
+	/* Nothing to do, and no walk on the hot path, unless pages are logged. */
+	if (!__atomic_load_n(&q->mem->dirty, __ATOMIC_ACQUIRE))
+		return;
+	table = guest_mem_ptr(q->mem, q->desc_gpa, desc_bytes(q->size));
+	if (!table)
 		return;
 	while (len && i < n && steps++ <= 2u * q->size) {
 		desc_load((ind ? ind : table) + (uint64_t)i * VIRTQ_DESC_BYTES, &d);
@@ -379,8 +382,7 @@ int virtq_push(struct virtq *q, uint16_t head, uint32_t len)
 	used = used_ring(q);
 	if (!used)
 		return virtq_fail(q, "used ring no longer in RAM");
-	if (__atomic_load_n(&q->mem->dirty, __ATOMIC_ACQUIRE))
-		virtq_mark_written(q, head, len);
+	virtq_mark_written(q, head, len);
 	slot = used + USED_RING + (uint64_t)(q->used_idx & (q->size - 1)) * USED_ELEM_BYTES;
 	ring_store32(slot, head);
 	ring_store32(slot + 4, len);

@@ -32,8 +32,7 @@ static uint8_t *rep_host(struct soft_cpu *cpu, uint64_t lin, uint64_t below, uin
 	p = cpu->env.mem ? guest_mem_ptr(cpu->env.mem, gpa, len) : NULL;
 	if (p && acc == SOFT_ACC_WRITE) {
 		/* Dirty logging (soft_translate marked lin's page; the run is inside it). */
-		if (cpu->env.mem->dirty)
-			guest_mem_mark_dirty(cpu->env.mem, gpa, len);
+		soft_mark_dirty(cpu, gpa, len);
 		soft_code_invalidate(gpa, len);
 		cpu->stop_block = true;
 	}
